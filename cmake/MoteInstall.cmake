@@ -1,0 +1,1 @@
+# Installable package: filled in by the build-infrastructure work.

@@ -1,0 +1,69 @@
+# Helpers that give every module the same shape:
+#   mote_library(NAME <module> [SOURCES ...] [DEPS ...] [FREESTANDING])
+#     -> target mote_<module>, alias mote::<module>, public headers in
+#        <module>/include, installed and exported.
+#   mote_test(NAME <test> SOURCES ... DEPS ...)   -> a GoogleTest binary under ctest
+#   mote_fuzzer(NAME <fuzzer> SOURCES ... DEPS ...) -> a libFuzzer binary
+
+set(MOTE_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+    -Wnon-virtual-dtor -Wcast-align -Wimplicit-fallthrough)
+
+# Flags every mote target gets. Exceptions and RTTI are off everywhere in the
+# library so host and firmware builds compile the same code the same way.
+add_library(mote_flags INTERFACE)
+target_compile_options(mote_flags INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:${MOTE_WARNINGS} -fno-exceptions -fno-rtti>)
+if(MOTE_FREESTANDING)
+  target_compile_options(mote_flags INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-ffreestanding -fno-threadsafe-statics -fno-use-cxa-atexit>
+    -ffunction-sections -fdata-sections)
+  target_compile_definitions(mote_flags INTERFACE MOTE_FREESTANDING=1)
+endif()
+install(TARGETS mote_flags EXPORT moteTargets)
+
+set(MOTE_INSTALL_TARGETS "" CACHE INTERNAL "")
+
+function(mote_library)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  set(target mote_${ARG_NAME})
+  if(ARG_SOURCES)
+    add_library(${target} STATIC ${ARG_SOURCES})
+    target_include_directories(${target} PUBLIC
+      $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
+      $<INSTALL_INTERFACE:include>)
+    target_link_libraries(${target} PUBLIC mote_flags ${ARG_DEPS})
+  else()
+    add_library(${target} INTERFACE)
+    target_include_directories(${target} INTERFACE
+      $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
+      $<INSTALL_INTERFACE:include>)
+    target_link_libraries(${target} INTERFACE mote_flags ${ARG_DEPS})
+  endif()
+  set_target_properties(${target} PROPERTIES EXPORT_NAME ${ARG_NAME})
+  add_library(mote::${ARG_NAME} ALIAS ${target})
+  install(TARGETS ${target} EXPORT moteTargets)
+  install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/ DESTINATION include)
+  set(MOTE_INSTALL_TARGETS ${MOTE_INSTALL_TARGETS} ${target} CACHE INTERNAL "")
+endfunction()
+
+function(mote_test)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  if(MOTE_FREESTANDING OR NOT MOTE_BUILD_TESTS)
+    return()
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_options(${ARG_NAME} PRIVATE -Wno-conversion)
+  gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60)
+endfunction()
+
+function(mote_fuzzer)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  if(MOTE_FREESTANDING OR NOT MOTE_BUILD_FUZZERS)
+    return()
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  target_compile_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
+endfunction()
