@@ -1,0 +1,121 @@
+#pragma once
+// EpollDriver: the Linux platform driver. Time is CLOCK_MONOTONIC; the
+// executor sleeps in epoll_wait, woken by a timerfd armed for the next
+// deadline, by an eventfd for notify(), and by the file descriptors that
+// FdWatch objects register, which is how sockets, serial ports and GPIO line
+// events reach their awaiting tasks.
+
+#include <cstdint>
+
+#include "mote/async/driver.hpp"
+#include "mote/async/executor.hpp"
+#include "mote/base/status.hpp"
+
+namespace mote::platform {
+
+class FdWatch;
+
+class EpollDriver final : public async::Driver {
+ public:
+  EpollDriver();
+  ~EpollDriver();
+  EpollDriver(const EpollDriver&) = delete;
+  EpollDriver& operator=(const EpollDriver&) = delete;
+
+  // Not ok when the kernel refused the epoll, timerfd or eventfd (e.g. EMFILE);
+  // such a driver never blocks and watches nothing.
+  [[nodiscard]] Status status() const { return status_; }
+
+  async::Instant now() override;
+  bool wait_until(async::Instant deadline) override;
+  void notify() override;  // thread-safe and async-signal-safe
+
+ private:
+  friend class FdWatch;
+  void dispatch(std::uint32_t events, void* tag);
+
+  Status status_;
+  int epoll_fd_ = -1;
+  int timer_fd_ = -1;
+  int event_fd_ = -1;
+  async::Instant armed_ = async::kNever;  // the timerfd's deadline
+};
+
+// Readiness of one non-blocking file descriptor, edge-triggered: a flag per
+// direction is set when the kernel reports the fd ready and cleared by the
+// owner when an operation hits EAGAIN, after which awaiting waits for the
+// next edge. The fd itself stays owned by the caller.
+//
+//   for (;;) {
+//     ssize_t n = ::read(fd, buf, len);
+//     if (n >= 0 || errno != EAGAIN) break;
+//     watch.clear_readable();
+//     co_await watch.readable();
+//   }
+//
+// Wakes: readiness (errors and hang-ups count as both readable and writable,
+// so the next operation reports them). Cancels: destroying the awaiter.
+// One reader and one writer may wait at a time.
+class FdWatch {
+ public:
+  FdWatch() = default;
+  FdWatch(const FdWatch&) = delete;
+  FdWatch& operator=(const FdWatch&) = delete;
+  ~FdWatch() { close(); }
+
+  // Registers `fd` with the driver. Errors: the errno of epoll_ctl as a
+  // Status (invalid_argument for a bad fd, resource_exhausted for ENOMEM/ENOSPC).
+  Status open(EpollDriver& driver, int fd);
+  // Deregisters; does not close the fd. Pending waiters are woken.
+  void close();
+
+  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] bool is_open() const { return fd_ >= 0; }
+  [[nodiscard]] bool is_readable() const { return readable_; }
+  [[nodiscard]] bool is_writable() const { return writable_; }
+  void clear_readable() { readable_ = false; }
+  void clear_writable() { writable_ = false; }
+
+  class [[nodiscard]] ReadinessAwaiter {
+   public:
+    ReadinessAwaiter(FdWatch& watch, bool write) : watch_(watch), write_(write) {}
+    ReadinessAwaiter(const ReadinessAwaiter&) = delete;
+    ReadinessAwaiter& operator=(const ReadinessAwaiter&) = delete;
+    ~ReadinessAwaiter() {
+      if (suspended_) slot() = async::Waker();
+    }
+    bool await_ready() const {
+      return !watch_.is_open() || (write_ ? watch_.writable_ : watch_.readable_);
+    }
+    void await_suspend(std::coroutine_handle<> suspended) {
+      MOTE_ASSERT(!slot() && "one waiter per direction");
+      slot() = async::Waker(async::park(suspended));
+      suspended_ = true;
+    }
+    // not ok when the watch was closed while waiting (failed_precondition).
+    Status await_resume() {
+      if (suspended_) slot() = async::Waker();
+      suspended_ = false;
+      return watch_.is_open() ? ok_status() : Status::failed_precondition();
+    }
+
+   private:
+    async::Waker& slot() { return write_ ? watch_.write_waker_ : watch_.read_waker_; }
+    FdWatch& watch_;
+    bool write_;
+    bool suspended_ = false;
+  };
+  ReadinessAwaiter readable() { return ReadinessAwaiter(*this, false); }
+  ReadinessAwaiter writable() { return ReadinessAwaiter(*this, true); }
+
+ private:
+  friend class EpollDriver;
+  EpollDriver* driver_ = nullptr;
+  int fd_ = -1;
+  bool readable_ = false;
+  bool writable_ = false;
+  async::Waker read_waker_;
+  async::Waker write_waker_;
+};
+
+}  // namespace mote::platform
