@@ -4,15 +4,23 @@
 #        <module>/include, installed and exported.
 #   mote_test(NAME <test> SOURCES ... DEPS ...)   -> a GoogleTest binary under ctest
 #   mote_fuzzer(NAME <fuzzer> SOURCES ... DEPS ...) -> a libFuzzer binary
+#     (seed corpus, optional: corpus/<fuzzer>/ beside the CMakeLists.txt)
 
-set(MOTE_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
-    -Wnon-virtual-dtor -Wcast-align -Wimplicit-fallthrough)
+# Tests (target property MOTE_TEST_WARNINGS) skip -Wshadow and -Wconversion:
+# test lambdas name their parameters after the locals they receive.
+set(MOTE_WARNINGS -Wall -Wextra -Wpedantic -Wno-sign-conversion
+    -Wnon-virtual-dtor -Wcast-align -Wimplicit-fallthrough
+    $<$<NOT:$<BOOL:$<TARGET_PROPERTY:MOTE_TEST_WARNINGS>>>:-Wshadow$<SEMICOLON>-Wconversion>)
 
 # Flags every mote target gets. Exceptions and RTTI are off everywhere in the
 # library so host and firmware builds compile the same code the same way.
+# Warnings are for mote's own build only; installed consumers get the language
+# level and the -fno-exceptions -fno-rtti ABI choice.
 add_library(mote_flags INTERFACE)
+target_compile_features(mote_flags INTERFACE cxx_std_20)
 target_compile_options(mote_flags INTERFACE
-  $<$<COMPILE_LANGUAGE:CXX>:${MOTE_WARNINGS} -fno-exceptions -fno-rtti>)
+  $<BUILD_INTERFACE:$<$<COMPILE_LANGUAGE:CXX>:${MOTE_WARNINGS}>>
+  $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
 if(MOTE_FREESTANDING)
   target_compile_options(mote_flags INTERFACE
     $<$<COMPILE_LANGUAGE:CXX>:-ffreestanding -fno-threadsafe-statics -fno-use-cxa-atexit>
@@ -53,7 +61,7 @@ function(mote_test)
   endif()
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
-  target_compile_options(${ARG_NAME} PRIVATE -Wno-conversion)
+  set_target_properties(${ARG_NAME} PROPERTIES MOTE_TEST_WARNINGS ON)
   gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60)
 endfunction()
 
@@ -66,4 +74,8 @@ function(mote_fuzzer)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
   target_compile_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
+  # scripts/test finds every fuzzer (and its seed corpus, a folder
+  # corpus/<name> next to the CMakeLists.txt, if there is one) through these.
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/fuzzers/${ARG_NAME}.txt
+    CONTENT "$<TARGET_FILE:${ARG_NAME}>\n${CMAKE_CURRENT_SOURCE_DIR}/corpus/${ARG_NAME}\n")
 endfunction()
