@@ -75,7 +75,9 @@ class IntrusiveList {
     IntrusiveListNode* node_ = nullptr;
   };
 
-  IntrusiveList() { head_.next_ = head_.prev_ = &head_; }
+  // constexpr so a list at namespace scope can be constinit (a wait queue
+  // that is ready before any static constructor runs).
+  constexpr IntrusiveList() { head_.next_ = head_.prev_ = &head_; }
   IntrusiveList(const IntrusiveList&) = delete;
   IntrusiveList& operator=(const IntrusiveList&) = delete;
   ~IntrusiveList() {

@@ -38,7 +38,7 @@ extern "C" void mote_log_write(mote::log::Level level, const char* module, const
 
 #define MOTE_LOG(level, ...)                                                     \
   do {                                                                           \
-    if constexpr (static_cast<int>(level) >= MOTE_LOG_LEVEL) {                   \
+    if constexpr ((level) >= static_cast<::mote::log::Level>(MOTE_LOG_LEVEL)) {  \
       ::mote::log::write(level, MOTE_LOG_MODULE, __VA_ARGS__);                   \
     }                                                                            \
   } while (0)

@@ -36,17 +36,17 @@ class [[nodiscard]] Result {
   constexpr explicit Result(std::in_place_t, Args&&... args) : value_(std::forward<Args>(args)...) {}
 
   constexpr Result(const Result& other) : status_(other.status_) {
-    if (status_.ok()) std::construct_at(&value_, other.value_);
+    if (status_.ok()) construct_value(other.value_);
   }
   constexpr Result(Result&& other) noexcept(std::is_nothrow_move_constructible_v<T>)
       : status_(other.status_) {
-    if (status_.ok()) std::construct_at(&value_, std::move(other.value_));
+    if (status_.ok()) construct_value(std::move(other.value_));
   }
   constexpr Result& operator=(const Result& other) {
     if (this != &other) {
       reset();
       status_ = other.status_;
-      if (status_.ok()) std::construct_at(&value_, other.value_);
+      if (status_.ok()) construct_value(other.value_);
     }
     return *this;
   }
@@ -54,7 +54,7 @@ class [[nodiscard]] Result {
     if (this != &other) {
       reset();
       status_ = other.status_;
-      if (status_.ok()) std::construct_at(&value_, std::move(other.value_));
+      if (status_.ok()) construct_value(std::move(other.value_));
     }
     return *this;
   }
@@ -81,8 +81,15 @@ class [[nodiscard]] Result {
   }
 
  private:
+  // Placement new rather than std::construct_at: that lives in <memory>,
+  // which the freestanding core does not include.
+  template <typename... Args>
+  constexpr void construct_value(Args&&... args) {
+    ::new (static_cast<void*>(&value_)) T(std::forward<Args>(args)...);
+  }
+
   constexpr void reset() {
-    if (status_.ok()) std::destroy_at(&value_);
+    if (status_.ok()) value_.~T();
     status_ = Status::unknown();
   }
 
