@@ -28,6 +28,9 @@ void* allocate_frame(std::size_t size) noexcept {
 void deallocate_frame(void* frame, std::size_t size) noexcept {
   // Frames are freed from the task that owns them, or while the executor
   // tears a task down; either way the current runnable belongs to that task.
+  // (A Task handed to another task, or kept past its task's end, is a
+  // programmer error caught here or by the arena's bounds check.)
+  MOTE_ASSERT(current_runnable != nullptr && "coroutine frame destroyed outside its task");
   current_runnable->task()->arena_.deallocate(frame, size);
 }
 
@@ -38,9 +41,10 @@ void abort_current_task_for_frame_storage() noexcept {
 
 // --- TaskStorageBase ---------------------------------------------------------
 
+internal::CompletionHook TaskStorageBase::root_hook_{&TaskStorageBase::on_root_complete};
+
 TaskStorageBase::TaskStorageBase(std::byte* frames, std::size_t capacity)
-    : Runnable(this), internal::CompletionHook{&TaskStorageBase::on_root_complete},
-      arena_(frames, capacity) {}
+    : Runnable(this), arena_(frames, capacity) {}
 
 TaskStorageBase::~TaskStorageBase() { MOTE_ASSERT(state_ != TaskState::running); }
 
@@ -57,9 +61,10 @@ void TaskStorageBase::request_end(StatusCode why) {
 
 void TaskStorageBase::cancel() { request_end(StatusCode::cancelled); }
 
-std::coroutine_handle<> TaskStorageBase::on_root_complete(internal::CompletionHook* hook,
+std::coroutine_handle<> TaskStorageBase::on_root_complete(internal::CompletionHook*,
                                                           std::coroutine_handle<> root) {
-  auto* task = static_cast<TaskStorageBase*>(hook);
+  TaskStorageBase* task = internal::current_runnable->task();
+  MOTE_ASSERT(task->root_ == root);
   StatusCode status = StatusCode::ok;
   if (task->returns_status_) {
     status = std::coroutine_handle<internal::Promise<Status>>::from_address(root.address())
@@ -175,6 +180,7 @@ void Executor::finish(TaskStorageBase& task, StatusCode status) {
 }
 
 Status Executor::run_until(Instant deadline) {
+  MOTE_ASSERT(internal::current_runnable == nullptr && "run() from inside a task");
   for (;;) {
     run_ready();
     if (live_tasks_ == 0) return ok_status();

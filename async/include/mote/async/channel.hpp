@@ -49,7 +49,7 @@ class Channel {
   // Without waiting: a value, or std::nullopt when none is available.
   std::optional<T> try_receive() {
     if (available() == 0) return std::nullopt;
-    return pop();
+    return pop_unpromised();
   }
 
   class [[nodiscard]] SendAwaiter;
@@ -57,7 +57,8 @@ class Channel {
   SendAwaiter send(T value) { return SendAwaiter(*this, std::move(value)); }
   ReceiveAwaiter receive() { return ReceiveAwaiter(*this); }
 
-  // Ends the channel: pending and later sends fail with failed_precondition;
+  // Ends the channel: waiting and later sends fail with failed_precondition
+  // (a send already granted a slot before close() still completes);
   // receivers drain what is left, then get std::nullopt.
   void close() {
     closed_ = true;
@@ -133,7 +134,7 @@ class Channel {
         return channel_.pop();
       }
       unlink();
-      if (channel_.available() != 0) return channel_.pop();
+      if (channel_.available() != 0) return channel_.pop_unpromised();
       return std::nullopt;
     }
 
@@ -152,8 +153,21 @@ class Channel {
     MOTE_ASSERT(pushed);
     offer_value();
   }
+  // For a woken receiver: the values promised to woken receivers are the
+  // oldest ones, at the front.
   T pop() {
     T value = buffer_.pop_front();
+    offer_slot();
+    return value;
+  }
+  // For anyone else: the oldest value not promised to a woken receiver, which
+  // sits behind the promised ones (there is one per woken receiver that has
+  // not run yet, so the shift is short).
+  T pop_unpromised() {
+    const std::size_t index = promised_values_;
+    T value = std::move(buffer_[index]);
+    for (std::size_t i = index; i > 0; --i) buffer_[i] = std::move(buffer_[i - 1]);
+    (void)buffer_.pop_front();
     offer_slot();
     return value;
   }

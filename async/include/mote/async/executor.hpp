@@ -36,7 +36,7 @@ enum class TaskState : std::uint8_t {
 };
 
 // The control block of a task; TaskStorage<N> adds the frame bytes.
-class TaskStorageBase : private Runnable, private internal::CompletionHook {
+class TaskStorageBase : private Runnable {
  public:
   TaskStorageBase(const TaskStorageBase&) = delete;
   TaskStorageBase& operator=(const TaskStorageBase&) = delete;
@@ -78,8 +78,12 @@ class TaskStorageBase : private Runnable, private internal::CompletionHook {
   friend void internal::deallocate_frame(void*, std::size_t) noexcept;
   friend void internal::abort_current_task_for_frame_storage() noexcept;
 
+  // What a task's root coroutine does when it finishes. The root always runs
+  // on its task's own Runnable, so the hook finds the task through the
+  // current runnable and needs no per-task state.
   static std::coroutine_handle<> on_root_complete(internal::CompletionHook* hook,
                                                   std::coroutine_handle<> root);
+  static internal::CompletionHook root_hook_;
   void request_end(StatusCode why);
 
   Executor* executor_ = nullptr;
@@ -185,7 +189,7 @@ Status Executor::spawn(TaskStorageBase& storage, Fn&& fn, Args&&... args) {
   TaskType task = std::invoke(std::forward<Fn>(fn), std::forward<Args>(args)...);
   internal::current_runnable = previous;
   auto root = task.release();
-  if (root) root.promise().set_hook(&storage);
+  if (root) root.promise().set_hook(&TaskStorageBase::root_hook_);
   return start(storage, root, std::is_same_v<TaskType, Task<Status>>);
 }
 

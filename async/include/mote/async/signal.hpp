@@ -9,6 +9,7 @@
 // Wakes: signal(). Cancels: destroying the waiter; a value already handed to
 // it goes to the next waiter, or back into the Signal if nothing newer is there.
 
+#include <cstdint>
 #include <optional>
 #include <utility>
 #include <variant>
@@ -26,13 +27,8 @@ class Signal {
   ~Signal() { MOTE_ASSERT(waiters_.empty()); }
 
   void signal(T value) {
-    if (!waiters_.empty()) {
-      auto& waiter = static_cast<WaitAwaiter&>(waiters_.front());
-      waiter.handed_.emplace(std::move(value));
-      waiter.notify();
-      return;
-    }
-    value_.emplace(std::move(value));
+    ++signals_;
+    hand_or_store(std::move(value));
   }
   void signal() requires std::is_same_v<T, std::monostate> { signal(std::monostate{}); }
 
@@ -45,11 +41,12 @@ class Signal {
    public:
     explicit WaitAwaiter(Signal& signal) : signal_(signal) {}
     ~WaitAwaiter() {
-      if (handed_) signal_.give_back(std::move(*handed_));
+      if (handed_) signal_.give_back(std::move(*handed_), generation_);
     }
     bool await_ready() {
       if (!signal_.value_) return false;
       handed_ = std::exchange(signal_.value_, std::nullopt);
+      generation_ = signal_.signals_;
       return true;
     }
     void await_suspend(std::coroutine_handle<> suspended) {
@@ -65,19 +62,29 @@ class Signal {
     friend class Signal;
     Signal& signal_;
     std::optional<T> handed_;
+    std::uint32_t generation_ = 0;  // the signal() that produced handed_
   };
   WaitAwaiter wait() { return WaitAwaiter(*this); }
 
  private:
-  void give_back(T&& value) {
+  void hand_or_store(T&& value) {
     if (!waiters_.empty()) {
-      signal(std::move(value));
-    } else if (!value_) {
-      value_.emplace(std::move(value));
+      auto& waiter = static_cast<WaitAwaiter&>(waiters_.front());
+      waiter.handed_.emplace(std::move(value));
+      waiter.generation_ = signals_;
+      waiter.notify();
+      return;
     }
+    value_.emplace(std::move(value));
+  }
+  // A cancelled waiter returns the value it was handed, unless a newer one
+  // has been signalled since (handed out or stored): the latest value wins.
+  void give_back(T&& value, std::uint32_t generation) {
+    if (generation == signals_) hand_or_store(std::move(value));
   }
 
   std::optional<T> value_;
+  std::uint32_t signals_ = 0;
   internal::WaitQueue waiters_;
 };
 
