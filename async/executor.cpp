@@ -82,9 +82,10 @@ std::coroutine_handle<> TaskStorageBase::on_root_complete(internal::CompletionHo
 
 namespace {
 // The tail's next_ points here, so "queued" is simply next_ != nullptr.
+// (Never dereferenced; an address no Runnable can have.)
 Runnable* queue_end() {
-  static constinit char marker = 0;
-  return reinterpret_cast<Runnable*>(&marker);
+  alignas(Runnable) static constinit char marker = 0;
+  return static_cast<Runnable*>(static_cast<void*>(&marker));
 }
 }  // namespace
 

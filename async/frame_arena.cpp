@@ -42,7 +42,8 @@ void FrameArena::deallocate(void* frame, std::size_t size) noexcept {
     return;
   }
   // Freed below the top: keep it in the list, sorted by address, highest first.
-  auto* freed = reinterpret_cast<FreedFrame*>(bytes);
+  // Frames are aligned to kAlignment, which suits a FreedFrame.
+  auto* freed = static_cast<FreedFrame*>(frame);
   freed->size = rounded;
   FreedFrame** link = &freed_;
   while (*link != nullptr && reinterpret_cast<std::byte*>(*link) > bytes) link = &(*link)->next;

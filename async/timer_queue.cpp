@@ -5,9 +5,10 @@
 namespace mote::async {
 namespace {
 // prev_ of the root points here, so "armed" is simply prev_ != nullptr.
+// (Never dereferenced; an address no TimerNode can have.)
 TimerNode* root_marker() {
-  static constinit char marker = 0;
-  return reinterpret_cast<TimerNode*>(&marker);
+  alignas(TimerNode) static constinit char marker = 0;
+  return static_cast<TimerNode*>(static_cast<void*>(&marker));
 }
 }  // namespace
 

@@ -1,9 +1,8 @@
 #include "mote/base/bytes.hpp"
 
-#include <gtest/gtest.h>
-
 #include <array>
 #include <cstdint>
+#include <gtest/gtest.h>
 #include <limits>
 
 namespace mote {
@@ -37,18 +36,18 @@ constexpr std::array<std::byte, 4> build_at_compile_time() {
 static_assert(build_at_compile_time() == make_bytes(0xab, 0xcd, 0x34, 0x12));
 
 TEST(Bytes, MakeBytes) {
-  constexpr auto bytes = make_bytes(0x00, 0x7f, 0x80, 0xff);
-  static_assert(bytes.size() == 4);
-  EXPECT_EQ(bytes[0], std::byte{0x00});
-  EXPECT_EQ(bytes[1], std::byte{0x7f});
-  EXPECT_EQ(bytes[2], std::byte{0x80});
-  EXPECT_EQ(bytes[3], std::byte{0xff});
+  constexpr auto kBytes = make_bytes(0x00, 0x7f, 0x80, 0xff);
+  static_assert(kBytes.size() == 4);
+  EXPECT_EQ(kBytes[0], std::byte{0x00});
+  EXPECT_EQ(kBytes[1], std::byte{0x7f});
+  EXPECT_EQ(kBytes[2], std::byte{0x80});
+  EXPECT_EQ(kBytes[3], std::byte{0xff});
 }
 
 TEST(Bytes, FromLiteralKeepsEmbeddedNul) {
-  constexpr auto bytes = bytes_from_literal("a\0b");
-  static_assert(bytes.size() == 3);
-  EXPECT_EQ(bytes, make_bytes('a', 0, 'b'));
+  constexpr auto kBytes = bytes_from_literal("a\0b");
+  static_assert(kBytes.size() == 3);
+  EXPECT_EQ(kBytes, make_bytes('a', 0, 'b'));
 }
 
 TEST(Bytes, ViewsOverOtherTypes) {
@@ -128,15 +127,15 @@ TEST(Bytes, RoundTripsExtremes) {
 // --- ByteReader ---------------------------------------------------------------
 
 TEST(ByteReader, ReadsInSequence) {
-  constexpr auto data = make_bytes(0x7f,                                            //
-                                   0x12, 0x34,                                      //
-                                   0x34, 0x12,                                      //
-                                   0xde, 0xad, 0xbe, 0xef,                          //
-                                   0xef, 0xbe, 0xad, 0xde,                          //
-                                   0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,  //
-                                   0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01);
-  ByteReader reader(data);
-  EXPECT_EQ(reader.remaining(), data.size());
+  constexpr auto kData = make_bytes(0x7f,                                            //
+                                    0x12, 0x34,                                      //
+                                    0x34, 0x12,                                      //
+                                    0xde, 0xad, 0xbe, 0xef,                          //
+                                    0xef, 0xbe, 0xad, 0xde,                          //
+                                    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,  //
+                                    0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01);
+  ByteReader reader(kData);
+  EXPECT_EQ(reader.remaining(), kData.size());
   EXPECT_EQ(*reader.read_u8(), 0x7f);
   EXPECT_EQ(*reader.read_be16(), 0x1234);
   EXPECT_EQ(*reader.read_le16(), 0x1234);
@@ -144,15 +143,15 @@ TEST(ByteReader, ReadsInSequence) {
   EXPECT_EQ(*reader.read_le32(), 0xdeadbeefu);
   EXPECT_EQ(*reader.read_be64(), 0x0102030405060708u);
   EXPECT_EQ(*reader.read_le64(), 0x0102030405060708u);
-  EXPECT_EQ(reader.position(), data.size());
+  EXPECT_EQ(reader.position(), kData.size());
   EXPECT_EQ(reader.remaining(), 0u);
   EXPECT_TRUE(reader.empty());
   EXPECT_EQ(reader.read_u8().status(), Status::out_of_range());
 }
 
 TEST(ByteReader, ShortReadConsumesNothing) {
-  constexpr auto data = make_bytes(0xaa, 0xbb, 0xcc);
-  ByteReader reader(data);
+  constexpr auto kData = make_bytes(0xaa, 0xbb, 0xcc);
+  ByteReader reader(kData);
   EXPECT_EQ(reader.read_be32().status(), Status::out_of_range());
   EXPECT_EQ(reader.read_le32().status(), Status::out_of_range());
   EXPECT_EQ(reader.read_be64().status(), Status::out_of_range());
@@ -169,15 +168,15 @@ TEST(ByteReader, ShortReadConsumesNothing) {
 }
 
 TEST(ByteReader, ReadBytesIsAViewNotACopy) {
-  constexpr auto data = make_bytes(1, 2, 3, 4, 5);
-  ByteReader reader(data);
+  constexpr auto kData = make_bytes(1, 2, 3, 4, 5);
+  ByteReader reader(kData);
   ASSERT_TRUE(reader.skip(1).ok());
   Result<ConstByteSpan> middle = reader.read_bytes(3);
   ASSERT_TRUE(middle.ok());
-  EXPECT_EQ(middle->data(), data.data() + 1);
+  EXPECT_EQ(middle->data(), kData.data() + 1);
   EXPECT_EQ(middle->size(), 3u);
   EXPECT_EQ(reader.position(), 4u);
-  EXPECT_EQ(reader.unread().data(), data.data() + 4);
+  EXPECT_EQ(reader.unread().data(), kData.data() + 4);
   EXPECT_EQ(reader.unread().size(), 1u);
   Result<ConstByteSpan> nothing = reader.read_bytes(0);
   ASSERT_TRUE(nothing.ok());
@@ -189,8 +188,8 @@ TEST(ByteReader, ReadBytesIsAViewNotACopy) {
 }
 
 TEST(ByteReader, HugeCountsDoNotWrap) {
-  constexpr auto data = make_bytes(1, 2);
-  ByteReader reader(data);
+  constexpr auto kData = make_bytes(1, 2);
+  ByteReader reader(kData);
   ASSERT_TRUE(reader.skip(1).ok());
   EXPECT_EQ(reader.skip(std::numeric_limits<std::size_t>::max()), Status::out_of_range());
   EXPECT_EQ(reader.read_bytes(std::numeric_limits<std::size_t>::max()).status(),
@@ -228,7 +227,7 @@ TEST(ByteWriter, WritesInSequence) {
 }
 
 TEST(ByteWriter, FullBufferWritesNothing) {
-  std::array<std::byte, 5> buffer;
+  std::array<std::byte, 5> buffer{};
   buffer.fill(std::byte{0xee});
   ByteWriter writer(buffer);
   ASSERT_EQ(writer.write_be16(0x0102), ok_status());

@@ -1,8 +1,7 @@
 #include "mote/base/inline_string.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstring>
+#include <gtest/gtest.h>
 #include <string_view>
 #include <type_traits>
 

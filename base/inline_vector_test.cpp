@@ -1,8 +1,7 @@
 #include "mote/base/inline_vector.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstddef>
+#include <gtest/gtest.h>
 #include <memory>
 #include <span>
 #include <type_traits>
@@ -149,37 +148,37 @@ TEST_F(InlineVectorLifetime, EveryElementIsDestroyedExactlyOnce) {
   {
     InlineVector<Counted, 6> vector;
     for (int i = 0; i < 6; ++i) vector.emplace_back(i);
-    EXPECT_EQ(Counted::live, 6);
+    EXPECT_EQ(Counted::live(), 6);
     vector.pop_back();
-    EXPECT_EQ(Counted::live, 5);
+    EXPECT_EQ(Counted::live(), 5);
     vector.erase(vector.begin() + 1, vector.begin() + 3);
-    EXPECT_EQ(Counted::live, 3);
+    EXPECT_EQ(Counted::live(), 3);
     EXPECT_EQ(vector[0].value, 0);
     EXPECT_EQ(vector[1].value, 3);
     EXPECT_EQ(vector[2].value, 4);
     vector.erase(vector.begin() + 1, vector.begin() + 1);
     EXPECT_EQ(vector[1].value, 3);  // an empty range moves nothing onto itself
     vector.resize(5);
-    EXPECT_EQ(Counted::live, 5);
+    EXPECT_EQ(Counted::live(), 5);
     vector.resize(1);
-    EXPECT_EQ(Counted::live, 1);
+    EXPECT_EQ(Counted::live(), 1);
     vector.emplace_back(8);
   }
-  EXPECT_EQ(Counted::live, 0);
+  EXPECT_EQ(Counted::live(), 0);
 }
 
 TEST_F(InlineVectorLifetime, PushMovesOrCopiesAsAsked) {
   InlineVector<Counted, 4> vector;
   Counted item(5);
   vector.push_back(item);
-  EXPECT_EQ(Counted::copies, 1);
-  EXPECT_EQ(Counted::moves, 0);
+  EXPECT_EQ(Counted::copies(), 1);
+  EXPECT_EQ(Counted::moves(), 0);
   EXPECT_TRUE(vector.try_push_back(std::move(item)));
-  EXPECT_EQ(Counted::copies, 1);
-  EXPECT_EQ(Counted::moves, 1);
+  EXPECT_EQ(Counted::copies(), 1);
+  EXPECT_EQ(Counted::moves(), 1);
   vector.emplace_back(6);
-  EXPECT_EQ(Counted::copies, 1);
-  EXPECT_EQ(Counted::moves, 1);
+  EXPECT_EQ(Counted::copies(), 1);
+  EXPECT_EQ(Counted::moves(), 1);
   EXPECT_EQ(vector[1].value, 5);
 }
 
@@ -190,26 +189,26 @@ TEST_F(InlineVectorLifetime, CopyAndMove) {
 
   InlineVector<Counted, 4> copy(source);
   EXPECT_EQ(copy, source);
-  EXPECT_EQ(Counted::live, 4);
+  EXPECT_EQ(Counted::live(), 4);
 
   InlineVector<Counted, 4> moved(std::move(source));
   EXPECT_TRUE(source.empty());  // NOLINT(bugprone-use-after-move): documented
   EXPECT_EQ(moved, copy);
-  EXPECT_EQ(Counted::live, 4);
+  EXPECT_EQ(Counted::live(), 4);
 
   InlineVector<Counted, 4> assigned;
   assigned.emplace_back(9);
   assigned = copy;
   EXPECT_EQ(assigned, copy);
-  EXPECT_EQ(Counted::live, 6);
+  EXPECT_EQ(Counted::live(), 6);
   assigned = std::move(moved);
   EXPECT_TRUE(moved.empty());  // NOLINT(bugprone-use-after-move)
   EXPECT_EQ(assigned, copy);
-  EXPECT_EQ(Counted::live, 4);
+  EXPECT_EQ(Counted::live(), 4);
   InlineVector<Counted, 4>& same = assigned;
   assigned = same;
   EXPECT_EQ(assigned.size(), 2u);
-  EXPECT_EQ(Counted::live, 4);
+  EXPECT_EQ(Counted::live(), 4);
 }
 
 TEST(InlineVectorDeathTest, PushBackOntoFullAsserts) {

@@ -1,7 +1,6 @@
 #include "mote/base/intrusive_list.hpp"
 
 #include <gtest/gtest.h>
-
 #include <optional>
 #include <vector>
 

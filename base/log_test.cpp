@@ -4,7 +4,6 @@
 #include "mote/base/log.hpp"
 
 #include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
 
@@ -53,9 +52,7 @@ TEST_F(LogTest, FormatsAndTagsTheMessage) {
   EXPECT_EQ(lines_[0].message, "listening on port 1883 (mqtt)");
 }
 
-TEST_F(LogTest, DefaultRuntimeLevelIsInfo) {
-  EXPECT_EQ(saved_level_, log::Level::info);
-}
+TEST_F(LogTest, DefaultRuntimeLevelIsInfo) { EXPECT_EQ(saved_level_, log::Level::info); }
 
 TEST_F(LogTest, RuntimeLevelFilters) {
   log::set_runtime_level(log::Level::warn);

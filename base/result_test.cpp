@@ -1,7 +1,6 @@
 #include "mote/base/result.hpp"
 
 #include <gtest/gtest.h>
-
 #include <string>
 #include <utility>
 
@@ -14,17 +13,19 @@ static_assert(!Result<int>(Status::not_found()).ok());
 static_assert(Result<int>(StatusCode::aborted).status() == Status::aborted());
 static_assert(Result<int>(Status::internal()).value_or(3) == 3);
 
-// Counts live instances so a leaked or doubly destroyed value shows up.
+// Live Tracked instances, so a leaked or doubly destroyed value shows up.
+int g_tracked_live = 0;
+
 struct Tracked {
-  static inline int live = 0;
-  explicit Tracked(int v) : value(v) { ++live; }
-  Tracked(const Tracked& other) : value(other.value) { ++live; }
+  explicit Tracked(int v) : value(v) { ++g_tracked_live; }
+  Tracked(const Tracked& other) : value(other.value) { ++g_tracked_live; }
   Tracked(Tracked&& other) noexcept : value(other.value) {
     other.value = -1;
-    ++live;
+    ++g_tracked_live;
   }
   Tracked& operator=(const Tracked&) = default;
-  ~Tracked() { --live; }
+  Tracked& operator=(Tracked&&) = default;
+  ~Tracked() { --g_tracked_live; }
   int value;
 };
 
@@ -65,35 +66,35 @@ TEST(Result, MovesOutAValue) {
 }
 
 TEST(Result, ValueLifetimeIsManaged) {
-  Tracked::live = 0;
+  g_tracked_live = 0;
   {
     Result<Tracked> a = Tracked(1);
-    EXPECT_EQ(Tracked::live, 1);
+    EXPECT_EQ(g_tracked_live, 1);
     Result<Tracked> b = a;
-    EXPECT_EQ(Tracked::live, 2);
+    EXPECT_EQ(g_tracked_live, 2);
     EXPECT_EQ(b->value, 1);
     Result<Tracked> c = std::move(a);
-    EXPECT_EQ(Tracked::live, 3);
+    EXPECT_EQ(g_tracked_live, 3);
     EXPECT_EQ(c->value, 1);
 
     Result<Tracked> error = Status::aborted();
-    EXPECT_EQ(Tracked::live, 3);
+    EXPECT_EQ(g_tracked_live, 3);
     b = error;  // destroys b's value
-    EXPECT_EQ(Tracked::live, 2);
+    EXPECT_EQ(g_tracked_live, 2);
     EXPECT_EQ(b.status(), Status::aborted());
     error = c;  // error becomes a value
-    EXPECT_EQ(Tracked::live, 3);
+    EXPECT_EQ(g_tracked_live, 3);
     ASSERT_TRUE(error.ok());
     EXPECT_EQ(error->value, 1);
     error = std::move(b);
-    EXPECT_EQ(Tracked::live, 2);
+    EXPECT_EQ(g_tracked_live, 2);
     EXPECT_FALSE(error.ok());
     Result<Tracked>& same = c;
     c = same;  // self-assignment keeps the value
     EXPECT_EQ(c->value, 1);
-    EXPECT_EQ(Tracked::live, 2);
+    EXPECT_EQ(g_tracked_live, 2);
   }
-  EXPECT_EQ(Tracked::live, 0);
+  EXPECT_EQ(g_tracked_live, 0);
 }
 
 TEST(ResultDeathTest, ValueOfAnErrorAsserts) {

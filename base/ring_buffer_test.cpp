@@ -1,9 +1,8 @@
 #include "mote/base/ring_buffer.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <deque>
+#include <gtest/gtest.h>
 #include <memory>
 #include <type_traits>
 #include <vector>
@@ -158,35 +157,35 @@ TEST_F(RingBufferLifetime, EveryElementIsDestroyedExactlyOnce) {
         Counted popped = buffer.pop_front();
         EXPECT_EQ(popped.value, expected_front++);
       }
-      EXPECT_EQ(Counted::live, static_cast<int>(buffer.size()));
+      EXPECT_EQ(Counted::live(), static_cast<int>(buffer.size()));
     }
     EXPECT_EQ(buffer.size(), 2u);
   }
-  EXPECT_EQ(Counted::live, 0);
+  EXPECT_EQ(Counted::live(), 0);
 }
 
 TEST_F(RingBufferLifetime, ClearDestroysTheElements) {
   RingBuffer<Counted, 4> buffer;
   buffer.emplace_back(1);
   buffer.emplace_back(2);
-  EXPECT_EQ(Counted::live, 2);
+  EXPECT_EQ(Counted::live(), 2);
   buffer.clear();
-  EXPECT_EQ(Counted::live, 0);
+  EXPECT_EQ(Counted::live(), 0);
 }
 
 TEST_F(RingBufferLifetime, PushMovesOrCopiesAsAsked) {
   RingBuffer<Counted, 4> buffer;
   Counted item(5);
   EXPECT_TRUE(buffer.try_push_back(item));
-  EXPECT_EQ(Counted::copies, 1);
-  EXPECT_EQ(Counted::moves, 0);
+  EXPECT_EQ(Counted::copies(), 1);
+  EXPECT_EQ(Counted::moves(), 0);
   EXPECT_TRUE(buffer.try_push_back(std::move(item)));
-  EXPECT_EQ(Counted::copies, 1);
-  EXPECT_EQ(Counted::moves, 1);
+  EXPECT_EQ(Counted::copies(), 1);
+  EXPECT_EQ(Counted::moves(), 1);
   EXPECT_EQ(buffer[1].value, 5);
   buffer.emplace_back(6);
-  EXPECT_EQ(Counted::copies, 1);
-  EXPECT_EQ(Counted::moves, 1);
+  EXPECT_EQ(Counted::copies(), 1);
+  EXPECT_EQ(Counted::moves(), 1);
 }
 
 TEST_F(RingBufferLifetime, CopyAndMove) {
@@ -200,25 +199,25 @@ TEST_F(RingBufferLifetime, CopyAndMove) {
   RingBuffer<Counted, 3> copy(source);
   EXPECT_EQ(contents(copy), contents(source));
   EXPECT_EQ(copy.front().value, 1);
-  EXPECT_EQ(Counted::live, 6);
+  EXPECT_EQ(Counted::live(), 6);
 
   RingBuffer<Counted, 3> moved(std::move(source));
   EXPECT_TRUE(source.empty());  // NOLINT(bugprone-use-after-move): documented
   EXPECT_EQ(moved.back().value, 3);
-  EXPECT_EQ(Counted::live, 6);
+  EXPECT_EQ(Counted::live(), 6);
 
   RingBuffer<Counted, 3> assigned;
   assigned.emplace_back(9);
   assigned = copy;
   EXPECT_EQ(contents(assigned), contents(copy));
-  EXPECT_EQ(Counted::live, 9);
+  EXPECT_EQ(Counted::live(), 9);
   assigned = std::move(moved);
   EXPECT_TRUE(moved.empty());  // NOLINT(bugprone-use-after-move)
-  EXPECT_EQ(Counted::live, 6);
+  EXPECT_EQ(Counted::live(), 6);
   RingBuffer<Counted, 3>& same = assigned;
   assigned = same;
   EXPECT_EQ(assigned.size(), 3u);
-  EXPECT_EQ(Counted::live, 6);
+  EXPECT_EQ(Counted::live(), 6);
 }
 
 TEST(RingBufferDeathTest, PopFromEmptyAsserts) {

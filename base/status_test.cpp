@@ -1,8 +1,7 @@
 #include "mote/base/status.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstring>
+#include <gtest/gtest.h>
 #include <set>
 #include <string>
 
@@ -24,8 +23,8 @@ TEST(Status, DefaultIsOk) {
 TEST(Status, FactoriesCarryTheirCode) {
   struct Case {
     Status status;
-    StatusCode code;
-    const char* name;
+    StatusCode code = StatusCode::ok;
+    const char* name = "";
   };
   const Case cases[] = {
       {Status::cancelled(), StatusCode::cancelled, "cancelled"},

@@ -62,7 +62,8 @@ function(mote_test)
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   set_target_properties(${ARG_NAME} PROPERTIES MOTE_TEST_WARNINGS ON)
-  gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60)
+  # "<binary>.<Suite>.<Test>", so `ctest -R base_test` selects a module.
+  gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_NAME}.")
 endfunction()
 
 function(mote_fuzzer)

@@ -9,39 +9,39 @@ namespace mote::testing {
 
 class Counted {
  public:
-  static inline int live = 0;
-  static inline int copies = 0;
-  static inline int moves = 0;
-  static void reset() { live = copies = moves = 0; }
+  static int live() { return counts().live; }
+  static int copies() { return counts().copies; }
+  static int moves() { return counts().moves; }
+  static void reset() { counts() = {}; }
 
   Counted() : Counted(0) {}
-  explicit Counted(int v) : value(v) { ++live; }
+  explicit Counted(int v) : value(v) { ++counts().live; }
   Counted(const Counted& other) : value(other.check().value) {
-    ++live;
-    ++copies;
+    ++counts().live;
+    ++counts().copies;
   }
   Counted(Counted&& other) noexcept : value(other.check().value) {
     other.value = -1;
-    ++live;
-    ++moves;
+    ++counts().live;
+    ++counts().moves;
   }
   Counted& operator=(const Counted& other) {
     check();
     value = other.check().value;
-    ++copies;
+    ++counts().copies;
     return *this;
   }
   Counted& operator=(Counted&& other) noexcept {
     check();
     value = other.check().value;
     other.value = -1;
-    ++moves;
+    ++counts().moves;
     return *this;
   }
   ~Counted() {
     check();
     state_ = kDead;
-    --live;
+    --counts().live;
   }
 
   friend bool operator==(const Counted& a, const Counted& b) { return a.value == b.value; }
@@ -49,6 +49,16 @@ class Counted {
   int value;
 
  private:
+  struct Counts {
+    int live = 0;
+    int copies = 0;
+    int moves = 0;
+  };
+  static Counts& counts() {
+    static Counts counts;
+    return counts;
+  }
+
   static constexpr unsigned kAlive = 0xa11e;
   static constexpr unsigned kDead = 0xdead;
 
@@ -64,7 +74,7 @@ class Counted {
 class CountedTest : public ::testing::Test {
  protected:
   void SetUp() override { Counted::reset(); }
-  void TearDown() override { EXPECT_EQ(Counted::live, 0) << "Counted objects leaked"; }
+  void TearDown() override { EXPECT_EQ(Counted::live(), 0) << "Counted objects leaked"; }
 };
 
 }  // namespace mote::testing

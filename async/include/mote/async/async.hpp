@@ -3,6 +3,7 @@
 
 #include "mote/async/channel.hpp"
 #include "mote/async/driver.hpp"
+#include "mote/async/event.hpp"
 #include "mote/async/executor.hpp"
 #include "mote/async/join.hpp"
 #include "mote/async/mutex.hpp"

@@ -166,8 +166,12 @@ inline Executor* current_executor() {
   return running == nullptr ? nullptr : running->task()->executor_;
 }
 
-// The current executor's time.
-inline Instant now() { return current_executor()->now(); }
+// The current executor's time. Only inside a task.
+inline Instant now() {
+  Executor* executor = current_executor();
+  MOTE_ASSERT(executor != nullptr && "async::now() outside a task");
+  return executor->now();
+}
 
 inline void Waker::wake() const {
   if (target_ != nullptr && !target_->queued()) target_->task()->executor_->schedule(*target_);

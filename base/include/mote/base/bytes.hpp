@@ -41,8 +41,8 @@ using ConstByteSpan = std::span<const std::byte>;
 // A constant byte array from integer literals, for tests and fixed headers:
 //   constexpr auto kMagic = make_bytes(0x4d, 0x51, 0x54, 0x54);
 template <typename... Values>
-  requires(std::is_integral_v<Values> && ...)
 [[nodiscard]] constexpr std::array<std::byte, sizeof...(Values)> make_bytes(Values... values) {
+  static_assert((std::is_integral_v<Values> && ...), "make_bytes takes integer values");
   return {static_cast<std::byte>(values)...};
 }
 
@@ -136,12 +136,12 @@ class ByteReader {
 
   // Defined ahead of the public members that call it: clang 14 cannot
   // constant-evaluate a member template defined later in its class.
-  template <typename T, Order order>
+  template <typename T, Order kByteOrder>
   constexpr Result<T> read() {
     if (sizeof(T) > remaining()) return Status::out_of_range();
     const std::byte* p = data_.data() + position_;
     position_ += sizeof(T);
-    if constexpr (order == Order::big) {
+    if constexpr (kByteOrder == Order::big) {
       return internal::load_be<T>(p);
     } else {
       return internal::load_le<T>(p);
@@ -195,11 +195,11 @@ class ByteWriter {
 
   // Defined ahead of the public members that call it: clang 14 cannot
   // constant-evaluate a member template defined later in its class.
-  template <Order order, typename T>
+  template <Order kByteOrder, typename T>
   constexpr Status write(T value) {
     if (sizeof(T) > remaining()) return Status::resource_exhausted();
     std::byte* p = buffer_.data() + size_;
-    if constexpr (order == Order::big) {
+    if constexpr (kByteOrder == Order::big) {
       internal::store_be(p, value);
     } else {
       internal::store_le(p, value);

@@ -22,10 +22,10 @@ class InlineString {
   // From a string literal: whether it fits is checked at compile time, against
   // the array's size (so a char buffer counts at its full size, less the NUL).
   //   InlineString<16> name = "sensor";
-  template <std::size_t M>
-  constexpr InlineString(const char (&text)[M]) {  // NOLINT(google-explicit-constructor)
-    static_assert(M - 1 <= N, "the literal does not fit in this InlineString");
-    while (size_ + 1 < M && text[size_] != '\0') {
+  template <std::size_t kSize>
+  constexpr InlineString(const char (&text)[kSize]) {  // NOLINT(google-explicit-constructor)
+    static_assert(kSize - 1 <= N, "the literal does not fit in this InlineString");
+    while (size_ + 1 < kSize && text[size_] != '\0') {
       data_[size_] = text[size_];
       ++size_;
     }
@@ -75,8 +75,8 @@ class InlineString {
   std::size_t size_ = 0;
 };
 
-template <std::size_t N, std::size_t M>
-constexpr bool operator==(const InlineString<N>& a, const InlineString<M>& b) {
+template <std::size_t N, std::size_t kOtherCapacity>
+constexpr bool operator==(const InlineString<N>& a, const InlineString<kOtherCapacity>& b) {
   return a.view() == b.view();
 }
 template <std::size_t N>

@@ -28,7 +28,7 @@ template <typename T, std::size_t N, bool = std::is_trivially_destructible_v<T>>
 class InlineVectorState {
  protected:
   // User-provided so that value-initializing it does not zero the storage.
-  constexpr InlineVectorState() {}
+  constexpr InlineVectorState() {}  // NOLINT(modernize-use-equals-default)
 
   // Destroys the elements from `first` to the end.
   constexpr void truncate(std::size_t first) {
@@ -44,10 +44,14 @@ class InlineVectorState {
 
 template <typename T, std::size_t N>
 class InlineVectorState<T, N, false> : public InlineVectorState<T, N, true> {
+ public:
+  InlineVectorState(const InlineVectorState&) = delete;
+  InlineVectorState(InlineVectorState&&) = delete;
+  InlineVectorState& operator=(const InlineVectorState&) = delete;
+  InlineVectorState& operator=(InlineVectorState&&) = delete;
+
  protected:
   constexpr InlineVectorState() = default;
-  InlineVectorState(const InlineVectorState&) = delete;
-  InlineVectorState& operator=(const InlineVectorState&) = delete;
   ~InlineVectorState() { this->truncate(0); }
 };
 
@@ -62,9 +66,7 @@ class InlineVector : private internal::InlineVectorState<T, N> {
   using size_type = std::size_t;
   using difference_type = std::ptrdiff_t;
   using reference = T&;
-  using const_reference = const T&;
   using pointer = T*;
-  using const_pointer = const T*;
   using iterator = T*;
   using const_iterator = const T*;
 
@@ -93,6 +95,8 @@ class InlineVector : private internal::InlineVectorState<T, N> {
     }
     return *this;
   }
+  // Defaulted, so trivial for trivially destructible T.
+  ~InlineVector() = default;
 
   [[nodiscard]] constexpr std::size_t size() const { return this->size_; }
   [[nodiscard]] constexpr bool empty() const { return this->size_ == 0; }
@@ -158,7 +162,7 @@ class InlineVector : private internal::InlineVectorState<T, N> {
     T* target = begin() + (first - begin());
     T* source = begin() + (last - begin());
     for (; source != end(); ++target, ++source) *target = std::move(*source);
-    std::size_t erased = static_cast<std::size_t>(last - first);
+    auto erased = static_cast<std::size_t>(last - first);
     this->truncate(this->size_ - erased);
     return begin() + (first - begin());
   }
@@ -172,12 +176,12 @@ class InlineVector : private internal::InlineVectorState<T, N> {
   void resize(std::size_t count) {
     MOTE_ASSERT(count <= N);
     if (count < this->size_) this->truncate(count);
-    while (this->size_ < count) emplace_back();
+    for (std::size_t i = this->size_; i < count; ++i) emplace_back();
   }
   void resize(std::size_t count, const T& value) {
     MOTE_ASSERT(count <= N);
     if (count < this->size_) this->truncate(count);
-    while (this->size_ < count) emplace_back(value);
+    for (std::size_t i = this->size_; i < count; ++i) emplace_back(value);
   }
 
   void clear() { this->truncate(0); }

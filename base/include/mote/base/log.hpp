@@ -36,11 +36,11 @@ extern "C" void mote_log_write(mote::log::Level level, const char* module, const
 #define MOTE_LOG_MODULE "mote"
 #endif
 
-#define MOTE_LOG(level, ...)                                                     \
-  do {                                                                           \
-    if constexpr ((level) >= static_cast<::mote::log::Level>(MOTE_LOG_LEVEL)) {  \
-      ::mote::log::write(level, MOTE_LOG_MODULE, __VA_ARGS__);                   \
-    }                                                                            \
+#define MOTE_LOG(level, ...)                                                    \
+  do {                                                                          \
+    if constexpr ((level) >= static_cast<::mote::log::Level>(MOTE_LOG_LEVEL)) { \
+      ::mote::log::write(level, MOTE_LOG_MODULE, __VA_ARGS__);                  \
+    }                                                                           \
   } while (0)
 
 #define MOTE_LOG_DEBUG(...) MOTE_LOG(::mote::log::Level::debug, __VA_ARGS__)

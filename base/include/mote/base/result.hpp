@@ -30,6 +30,7 @@ class [[nodiscard]] Result {
              (!std::is_same_v<std::remove_cvref_t<U>, Result>) &&
              (!std::is_same_v<std::remove_cvref_t<U>, Status>) &&
              (!std::is_same_v<std::remove_cvref_t<U>, StatusCode>)
+  // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): the constraint excludes Result.
   constexpr Result(U&& value) : value_(std::forward<U>(value)) {}  // NOLINT(google-explicit-constructor)
 
   template <typename... Args>
@@ -95,7 +96,7 @@ class [[nodiscard]] Result {
 
   Status status_;
   union {
-    T value_;
+    T value_;  // NOLINT(readability-identifier-naming): private in all but name
   };
 };
 
@@ -137,9 +138,12 @@ constexpr Status status_of(const Result<T>& result) { return result.status(); }
 #define MOTE_CO_TRY_ASSIGN(lhs, expr) \
   MOTE_INTERNAL_TRY_ASSIGN(MOTE_INTERNAL_CONCAT(mote_try_result_, __LINE__), lhs, expr, co_return)
 
+// `lhs` (a declaration) and `return_keyword` cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define MOTE_INTERNAL_TRY_ASSIGN(result, lhs, expr, return_keyword) \
   auto result = (expr);                                             \
   if (!result.ok()) {                                               \
     return_keyword result.status();                                 \
   }                                                                 \
   lhs = std::move(result).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -26,7 +26,7 @@ class RingBufferState {
  protected:
   // User-provided so that value-initializing it (as RingBuffer's copy
   // constructor does) does not first zero the whole storage.
-  constexpr RingBufferState() {}
+  constexpr RingBufferState() {}  // NOLINT(modernize-use-equals-default)
 
   // The storage slot of the element `index` places behind the front. Valid for
   // index < 2N; wrapping by one subtraction instead of `%` works for any N and
@@ -55,10 +55,14 @@ class RingBufferState {
 
 template <typename T, std::size_t N>
 class RingBufferState<T, N, false> : public RingBufferState<T, N, true> {
+ public:
+  RingBufferState(const RingBufferState&) = delete;
+  RingBufferState(RingBufferState&&) = delete;
+  RingBufferState& operator=(const RingBufferState&) = delete;
+  RingBufferState& operator=(RingBufferState&&) = delete;
+
  protected:
   constexpr RingBufferState() = default;
-  RingBufferState(const RingBufferState&) = delete;
-  RingBufferState& operator=(const RingBufferState&) = delete;
   ~RingBufferState() { this->destroy_all(); }
 };
 
@@ -68,14 +72,13 @@ template <typename T, std::size_t N>
 class RingBuffer : private internal::RingBufferState<T, N> {
   static_assert(N >= 1, "a RingBuffer needs room for at least one element");
 
-  template <bool is_const>
+  template <bool kIsConst>
   class Iterator;
 
  public:
   using value_type = T;
   using size_type = std::size_t;
   using reference = T&;
-  using const_reference = const T&;
   using iterator = Iterator<false>;
   using const_iterator = Iterator<true>;
 
@@ -99,6 +102,8 @@ class RingBuffer : private internal::RingBufferState<T, N> {
     }
     return *this;
   }
+  // Defaulted, so trivial for trivially destructible T.
+  ~RingBuffer() = default;
 
   [[nodiscard]] constexpr std::size_t size() const { return this->size_; }
   [[nodiscard]] constexpr bool empty() const { return this->size_ == 0; }
@@ -183,22 +188,21 @@ class RingBuffer : private internal::RingBufferState<T, N> {
     if constexpr (!std::is_lvalue_reference_v<Other>) other.clear();
   }
 
-  template <bool is_const>
+  template <bool kIsConst>
   class Iterator {
-    using Buffer = std::conditional_t<is_const, const RingBuffer, RingBuffer>;
+    using Buffer = std::conditional_t<kIsConst, const RingBuffer, RingBuffer>;
 
    public:
     using iterator_category = std::bidirectional_iterator_tag;
     using value_type = T;
     using difference_type = std::ptrdiff_t;
-    using pointer = std::conditional_t<is_const, const T*, T*>;
-    using reference = std::conditional_t<is_const, const T&, T&>;
+    using pointer = std::conditional_t<kIsConst, const T*, T*>;
+    using reference = std::conditional_t<kIsConst, const T&, T&>;
 
     Iterator() = default;
     // iterator -> const_iterator.
-    template <bool other_const>
-      requires(is_const && !other_const)
-    Iterator(Iterator<other_const> other)  // NOLINT(google-explicit-constructor)
+    template <bool kOtherConst, std::enable_if_t<kIsConst && !kOtherConst, int> = 0>
+    Iterator(Iterator<kOtherConst> other)  // NOLINT(google-explicit-constructor)
         : buffer_(other.buffer_), index_(other.index_) {}
 
     reference operator*() const { return (*buffer_)[index_]; }

@@ -8,6 +8,8 @@
 
 namespace mote::internal {
 
+struct NoElement {};
+
 // The constructor is constexpr and touches no element, so a container built
 // on it can be `constinit` and costs only .bss. (It activates the empty member
 // because GCC rejects a constant initializer that leaves a union with no
@@ -17,9 +19,15 @@ namespace mote::internal {
 template <typename T, std::size_t N, bool = std::is_trivially_destructible_v<T>>
 union UninitializedArray {
   constexpr UninitializedArray() : none() {}
-  ~UninitializedArray() {}
+  UninitializedArray(const UninitializedArray&) = delete;
+  UninitializedArray(UninitializedArray&&) = delete;
+  UninitializedArray& operator=(const UninitializedArray&) = delete;
+  UninitializedArray& operator=(UninitializedArray&&) = delete;
+  // User-provided: a defaulted one would be deleted (T has a non-trivial
+  // destructor); the owner destroys the live elements.
+  ~UninitializedArray() {}  // NOLINT(modernize-use-equals-default)
 
-  struct {} none;
+  NoElement none;
   T items[N];
 };
 
@@ -27,7 +35,7 @@ template <typename T, std::size_t N>
 union UninitializedArray<T, N, true> {
   constexpr UninitializedArray() : none() {}
 
-  struct {} none;
+  NoElement none;
   T items[N];
 };
 

@@ -1,0 +1,15 @@
+// The registry of subcommands. Adding one is one include and one line here
+// (see docs/cli.md); main.cpp, the parser, stays untouched.
+
+#include "command.hpp"
+#include "demo_command.hpp"
+
+namespace mote::cli {
+
+std::vector<std::unique_ptr<Command>> all_commands() {
+  std::vector<std::unique_ptr<Command>> commands;
+  commands.push_back(make_demo_command());
+  return commands;
+}
+
+}  // namespace mote::cli

@@ -1,0 +1,4 @@
+# BBC micro:bit v1: nRF51822, Cortex-M0 at 16 MHz. QEMU: -M microbit.
+set(MOTE_BOARD_CPU cortex-m0)
+set(MOTE_BOARD_CORE_CLOCK_HZ 16000000)
+set(MOTE_BOARD_QEMU_MACHINE microbit)
