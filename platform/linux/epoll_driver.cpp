@@ -81,20 +81,35 @@ async::Instant EpollDriver::now() {
 
 bool EpollDriver::wait_until(async::Instant deadline) {
   if (!status_.ok()) return false;
-  int timeout_ms = -1;
-  if (deadline == async::Instant::min() || deadline <= now()) {
-    timeout_ms = 0;
-  } else if (deadline != async::kNever && deadline != armed_) {
-    itimerspec spec{};
-    spec.it_value = to_timespec(deadline);
-    if (::timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr) == 0) {
-      armed_ = deadline;
-    } else {
-      timeout_ms = 1;  // cannot arm: poll again soon rather than sleep through the deadline
-    }
-  }
   epoll_event events[64];
-  const int count = ::epoll_wait(epoll_fd_, events, 64, timeout_ms);
+  int count = 0;
+  const async::Instant current = now();
+  if (deadline == async::Instant::min() || deadline <= current) {
+    count = ::epoll_wait(epoll_fd_, events, 64, 0);
+  } else if (deadline == async::kNever) {
+    count = ::epoll_wait(epoll_fd_, events, 64, -1);
+  } else if (have_epoll_pwait2_) {
+    // One system call, nanosecond resolution; the kernel's timer slack (50 µs
+    // by default) lets it merge nearby wake-ups.
+    const auto us = (deadline - current).count();
+    const timespec timeout{static_cast<time_t>(us / 1'000'000),
+                           static_cast<long>(us % 1'000'000) * 1000};
+    count = ::epoll_pwait2(epoll_fd_, events, 64, &timeout, nullptr);
+    if (count < 0 && errno == ENOSYS) {
+      have_epoll_pwait2_ = false;  // kernel before 5.11: the timerfd below
+      return true;
+    }
+  } else {
+    if (deadline != armed_) {
+      itimerspec spec{};
+      spec.it_value = to_timespec(deadline);
+      if (::timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr) == 0) {
+        armed_ = deadline;
+      }
+    }
+    // If arming failed, poll again in a millisecond rather than sleep through it.
+    count = ::epoll_wait(epoll_fd_, events, 64, armed_ == deadline ? -1 : 1);
+  }
   for (int i = 0; i < count; ++i) dispatch(events[i].events, events[i].data.ptr);
   return true;
 }

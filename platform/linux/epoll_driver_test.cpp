@@ -50,6 +50,18 @@ TEST(EpollDriverTest, SleepNeverEndsEarly) {
   EXPECT_GE(driver.now() - start, 5ms);
 }
 
+TEST(EpollDriverTest, SleepNeverEndsEarlyOnTheTimerfdPath) {
+  EpollDriver driver;
+  driver.use_timerfd();
+  Executor executor(driver);
+  TaskStorage<256> a, b;
+  ASSERT_TRUE(executor.spawn(a, nap, 3ms).ok());
+  ASSERT_TRUE(executor.spawn(b, nap, 6ms).ok());
+  const async::Instant start = driver.now();
+  EXPECT_TRUE(executor.run().ok());
+  EXPECT_GE(driver.now() - start, 6ms);
+}
+
 Task<void> read_line(FdWatch& watch, std::string& out) {
   char buffer[64];
   for (;;) {

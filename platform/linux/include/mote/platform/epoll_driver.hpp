@@ -1,9 +1,10 @@
 #pragma once
 // EpollDriver: the Linux platform driver. Time is CLOCK_MONOTONIC; the
-// executor sleeps in epoll_wait, woken by a timerfd armed for the next
-// deadline, by an eventfd for notify(), and by the file descriptors that
-// FdWatch objects register, which is how sockets, serial ports and GPIO line
-// events reach their awaiting tasks.
+// executor sleeps in epoll_pwait2 with the time to the next deadline (on
+// kernels before 5.11, in epoll_wait on a timerfd armed for it), woken early
+// by an eventfd for notify() and by the file descriptors that FdWatch objects
+// register, which is how sockets, serial ports and GPIO line events reach
+// their awaiting tasks.
 
 #include <cstdint>
 
@@ -26,6 +27,10 @@ class EpollDriver final : public async::Driver {
   // such a driver never blocks and watches nothing.
   [[nodiscard]] Status status() const { return status_; }
 
+  // Waits on the timerfd even where epoll_pwait2 exists (what kernels before
+  // 5.11 get); for tests of that path.
+  void use_timerfd() { have_epoll_pwait2_ = false; }
+
   async::Instant now() override;
   bool wait_until(async::Instant deadline) override;
   void notify() override;  // thread-safe and async-signal-safe
@@ -39,6 +44,7 @@ class EpollDriver final : public async::Driver {
   int timer_fd_ = -1;
   int event_fd_ = -1;
   async::Instant armed_ = async::kNever;  // the timerfd's deadline
+  bool have_epoll_pwait2_ = true;
 };
 
 // Readiness of one non-blocking file descriptor, edge-triggered: a flag per
