@@ -1,8 +1,7 @@
 #include "mote/async/channel.hpp"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <gtest/gtest.h>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -151,11 +150,13 @@ TEST_F(ChannelTest, ValuesPassBetweenTasksInFifoOrder) {
   bool saw_end = false;
   int failures = 0;
   TaskStorage<1024> producer, consumer;
-  ASSERT_TRUE(executor.spawn(consumer, receive_all<Channel<int, 4>>, std::ref(channel),
-                             std::ref(out), std::ref(saw_end))
+  ASSERT_TRUE(executor
+                  .spawn(consumer, receive_all<Channel<int, 4>>, std::ref(channel), std::ref(out),
+                         std::ref(saw_end))
                   .ok());
-  ASSERT_TRUE(executor.spawn(producer, send_range_then_close<Channel<int, 4>>, std::ref(channel),
-                             100, std::ref(failures))
+  ASSERT_TRUE(executor
+                  .spawn(producer, send_range_then_close<Channel<int, 4>>, std::ref(channel), 100,
+                         std::ref(failures))
                   .ok());
   EXPECT_TRUE(executor.run().ok());
   std::vector<int> expected;
@@ -172,10 +173,10 @@ TEST_F(ChannelTest, SendWaitsWhileFullAndResumesWhenAReceiverTakesOne) {
   C channel;
   std::vector<Sent> sent;
   TaskStorage<1024> sender;
-  ASSERT_TRUE(
-      executor.spawn(sender, send_values<C>, std::ref(channel), std::ref(sent), 1,
-                     std::vector<int>{10, 20, 30})
-          .ok());
+  ASSERT_TRUE(executor
+                  .spawn(sender, send_values<C>, std::ref(channel), std::ref(sent), 1,
+                         std::vector<int>{10, 20, 30})
+                  .ok());
   executor.run_until_stalled();
   EXPECT_EQ(sent, (std::vector<Sent>{{1, 10, ok_status()}, {1, 20, ok_status()}}));
   EXPECT_EQ(sender.state(), TaskState::running);
@@ -186,8 +187,8 @@ TEST_F(ChannelTest, SendWaitsWhileFullAndResumesWhenAReceiverTakesOne) {
   EXPECT_EQ(channel.try_send(99), Status::resource_exhausted());
   EXPECT_EQ(sent.size(), 2u);
   executor.run_until_stalled();
-  EXPECT_EQ(sent, (std::vector<Sent>{
-                      {1, 10, ok_status()}, {1, 20, ok_status()}, {1, 30, ok_status()}}));
+  EXPECT_EQ(sent,
+            (std::vector<Sent>{{1, 10, ok_status()}, {1, 20, ok_status()}, {1, 30, ok_status()}}));
   EXPECT_EQ(sender.state(), TaskState::finished);
   EXPECT_EQ(channel.try_receive(), 20);
   EXPECT_EQ(channel.try_receive(), 30);
@@ -299,7 +300,7 @@ TEST_F(ChannelTest, CloseDoesNotTakeAValueAlreadyPromisedToAReceiver) {
   ASSERT_TRUE(executor.spawn(r2, receive_n<C>, std::ref(channel), std::ref(log), 2, 1).ok());
   executor.run_until_stalled();
   ASSERT_EQ(channel.try_send(5), ok_status());  // promised to r1
-  channel.close();                               // r2 is told the channel ended
+  channel.close();                              // r2 is told the channel ended
   executor.run_until_stalled();
   // r1 gets 5, then (without waiting) the end; r2 only the end.
   EXPECT_EQ(log, (std::vector<Received>{{1, 5}, {1, std::nullopt}, {2, std::nullopt}}));
@@ -347,9 +348,10 @@ TEST_F(ChannelTest, CloseAfterASenderWasPromisedASlotLosesNothing) {
   ASSERT_EQ(channel.try_send(1), ok_status());
   std::vector<Sent> sent;
   TaskStorage<1024> sender;
-  ASSERT_TRUE(executor.spawn(sender, send_values<C>, std::ref(channel), std::ref(sent), 1,
-                             std::vector<int>{2})
-                  .ok());
+  ASSERT_TRUE(
+      executor
+          .spawn(sender, send_values<C>, std::ref(channel), std::ref(sent), 1, std::vector<int>{2})
+          .ok());
   executor.run_until_stalled();
   EXPECT_EQ(channel.try_receive(), 1);  // the slot is promised to the sender
   channel.close();
@@ -404,12 +406,11 @@ TEST_F(ChannelTest, WaitingSendersAreServedFifo) {
   executor.run_until_stalled();
   EXPECT_TRUE(sent.empty());
   std::vector<Received> log;
-  ASSERT_TRUE(
-      executor.spawn(receiver, receive_n<C>, std::ref(channel), std::ref(log), 9, 4).ok());
+  ASSERT_TRUE(executor.spawn(receiver, receive_n<C>, std::ref(channel), std::ref(log), 9, 4).ok());
   EXPECT_TRUE(executor.run().ok());
   EXPECT_EQ(log, (std::vector<Received>{{9, 0}, {9, 3}, {9, 1}, {9, 2}}));
-  EXPECT_EQ(sent, (std::vector<Sent>{
-                      {3, 3, ok_status()}, {1, 1, ok_status()}, {2, 2, ok_status()}}));
+  EXPECT_EQ(sent,
+            (std::vector<Sent>{{3, 3, ok_status()}, {1, 1, ok_status()}, {2, 2, ok_status()}}));
   EXPECT_TRUE(channel.empty());
 }
 
@@ -460,8 +461,9 @@ TEST_F(ChannelTest, CapacityOnePingPongForManyRounds) {
   Channel<int, 1> a_to_b, b_to_a;
   int mismatches = 0, rounds = 0;
   TaskStorage<1024> a, b;
-  ASSERT_TRUE(executor.spawn(a, ping, std::ref(a_to_b), std::ref(b_to_a), std::ref(mismatches),
-                             std::ref(rounds))
+  ASSERT_TRUE(executor
+                  .spawn(a, ping, std::ref(a_to_b), std::ref(b_to_a), std::ref(mismatches),
+                         std::ref(rounds))
                   .ok());
   ASSERT_TRUE(
       executor.spawn(b, pong, std::ref(a_to_b), std::ref(b_to_a), std::ref(mismatches)).ok());
@@ -484,9 +486,10 @@ TEST_F(ChannelTest, CapacityOneStreamKeepsEveryValueInOrder) {
   bool saw_end = false;
   int failures = 0;
   TaskStorage<1024> producer, consumer;
-  ASSERT_TRUE(executor.spawn(producer, send_range_then_close<C>, std::ref(channel), kRounds,
-                             std::ref(failures))
-                  .ok());
+  ASSERT_TRUE(
+      executor
+          .spawn(producer, send_range_then_close<C>, std::ref(channel), kRounds, std::ref(failures))
+          .ok());
   ASSERT_TRUE(
       executor.spawn(consumer, receive_all<C>, std::ref(channel), std::ref(out), std::ref(saw_end))
           .ok());
@@ -521,20 +524,21 @@ TEST_F(ChannelTest, ManySendersAndReceiversDeliverEveryValueOnceInPerSenderOrder
   std::vector<int> got[2];
   bool ended[2] = {false, false};
   TaskStorage<1024> p1, p2, p3, r1, r2, closer;
-  ASSERT_TRUE(executor.spawn(r1, receive_all<C>, std::ref(channel), std::ref(got[0]),
-                             std::ref(ended[0]))
-                  .ok());
-  ASSERT_TRUE(executor.spawn(p1, produce_tagged, std::ref(channel), 1, kEach, std::ref(failures))
-                  .ok());
-  ASSERT_TRUE(executor.spawn(p2, produce_tagged, std::ref(channel), 2, kEach, std::ref(failures))
-                  .ok());
-  ASSERT_TRUE(executor.spawn(r2, receive_all<C>, std::ref(channel), std::ref(got[1]),
-                             std::ref(ended[1]))
-                  .ok());
-  ASSERT_TRUE(executor.spawn(p3, produce_tagged, std::ref(channel), 3, kEach, std::ref(failures))
-                  .ok());
   ASSERT_TRUE(
-      executor.spawn(closer, close_after, std::ref(channel), std::ref(p1), std::ref(p2), std::ref(p3))
+      executor.spawn(r1, receive_all<C>, std::ref(channel), std::ref(got[0]), std::ref(ended[0]))
+          .ok());
+  ASSERT_TRUE(
+      executor.spawn(p1, produce_tagged, std::ref(channel), 1, kEach, std::ref(failures)).ok());
+  ASSERT_TRUE(
+      executor.spawn(p2, produce_tagged, std::ref(channel), 2, kEach, std::ref(failures)).ok());
+  ASSERT_TRUE(
+      executor.spawn(r2, receive_all<C>, std::ref(channel), std::ref(got[1]), std::ref(ended[1]))
+          .ok());
+  ASSERT_TRUE(
+      executor.spawn(p3, produce_tagged, std::ref(channel), 3, kEach, std::ref(failures)).ok());
+  ASSERT_TRUE(
+      executor
+          .spawn(closer, close_after, std::ref(channel), std::ref(p1), std::ref(p2), std::ref(p3))
           .ok());
   EXPECT_TRUE(executor.run().ok());
   EXPECT_EQ(failures, 0);
@@ -592,7 +596,7 @@ TEST_F(ChannelTest, WokenReceiverCancelledBeforeRunningPassesTheValueToTheNextRe
   ASSERT_TRUE(executor.spawn(r3, receive_n<C>, std::ref(channel), std::ref(log), 3, 1).ok());
   executor.run_until_stalled();
   ASSERT_EQ(channel.try_send(5), ok_status());  // promised to r1
-  r1.cancel();                                   // passes to r2
+  r1.cancel();                                  // passes to r2
   // The value is still promised (to r2): a try_receive cannot take it.
   EXPECT_EQ(channel.try_receive(), std::nullopt);
   executor.run_until_stalled();
@@ -722,7 +726,8 @@ TEST_F(ChannelTest, SelectOfTwoReceivesLeavesTheLosersValueInItsChannel) {
   std::optional<int> value;
   TaskStorage<4096> task;
   ASSERT_TRUE(
-      executor.spawn(task, select_two<C>, std::ref(a), std::ref(b), std::ref(index), std::ref(value))
+      executor
+          .spawn(task, select_two<C>, std::ref(a), std::ref(b), std::ref(index), std::ref(value))
           .ok());
   executor.run_until_stalled();
   EXPECT_EQ(index, 99u);
@@ -747,7 +752,8 @@ TEST_F(ChannelTest, SelectWithAValueReadyTakesOnlyThatOne) {
   std::optional<int> value;
   TaskStorage<4096> task;
   ASSERT_TRUE(
-      executor.spawn(task, select_two<C>, std::ref(a), std::ref(b), std::ref(index), std::ref(value))
+      executor
+          .spawn(task, select_two<C>, std::ref(a), std::ref(b), std::ref(index), std::ref(value))
           .ok());
   executor.run_until_stalled();
   EXPECT_EQ(index, 0u);
@@ -763,7 +769,8 @@ TEST_F(ChannelTest, SelectLoserThatWasStillWaitingLeavesItsChannel) {
   std::optional<int> value;
   TaskStorage<4096> task;
   ASSERT_TRUE(
-      executor.spawn(task, select_two<C>, std::ref(a), std::ref(b), std::ref(index), std::ref(value))
+      executor
+          .spawn(task, select_two<C>, std::ref(a), std::ref(b), std::ref(index), std::ref(value))
           .ok());
   executor.run_until_stalled();
   ASSERT_EQ(b.try_send(3), ok_status());
@@ -792,8 +799,9 @@ TEST_F(ChannelTest, TimedOutReceiveTakesNothingAndLeavesTheChannelUsable) {
   std::vector<Status> statuses;
   std::vector<Received> log;
   TaskStorage<4096> task;
-  ASSERT_TRUE(executor.spawn(task, receive_with_timeout<C>, std::ref(channel), Duration(10ms),
-                             std::ref(statuses), std::ref(log))
+  ASSERT_TRUE(executor
+                  .spawn(task, receive_with_timeout<C>, std::ref(channel), Duration(10ms),
+                         std::ref(statuses), std::ref(log))
                   .ok());
   executor.run_until_stalled();
   driver.advance(9ms);
@@ -816,8 +824,9 @@ TEST_F(ChannelTest, ReceiveWithinItsTimeoutGetsTheValue) {
   std::vector<Status> statuses;
   std::vector<Received> log;
   TaskStorage<4096> task;
-  ASSERT_TRUE(executor.spawn(task, receive_with_timeout<C>, std::ref(channel), Duration(10ms),
-                             std::ref(statuses), std::ref(log))
+  ASSERT_TRUE(executor
+                  .spawn(task, receive_with_timeout<C>, std::ref(channel), Duration(10ms),
+                         std::ref(statuses), std::ref(log))
                   .ok());
   executor.run_until_stalled();
   driver.advance(5ms);
@@ -841,8 +850,9 @@ TEST_F(ChannelTest, TimeoutAtTheInstantOfASendLosesNothing) {
   std::vector<Received> log;
   TaskStorage<4096> receiver;
   TaskStorage<1024> sender;
-  ASSERT_TRUE(executor.spawn(receiver, receive_with_timeout<C>, std::ref(channel), Duration(10ms),
-                             std::ref(statuses), std::ref(log))
+  ASSERT_TRUE(executor
+                  .spawn(receiver, receive_with_timeout<C>, std::ref(channel), Duration(10ms),
+                         std::ref(statuses), std::ref(log))
                   .ok());
   ASSERT_TRUE(executor.spawn(sender, send_later, std::ref(channel), Duration(10ms), 42).ok());
   executor.run_until_stalled();

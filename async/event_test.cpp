@@ -1,7 +1,6 @@
 #include "mote/async/event.hpp"
 
 #include <gtest/gtest.h>
-
 #include <vector>
 
 #include "mote/async/join.hpp"

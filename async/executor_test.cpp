@@ -1,7 +1,6 @@
 #include "mote/async/executor.hpp"
 
 #include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
 
@@ -246,9 +245,9 @@ Task<void> cancels_itself(TaskStorageBase& self, bool& after_cancel, bool& after
 TEST_F(ExecutorTest, SelfCancelEndsAtTheNextSuspension) {
   TaskStorage<256> a;
   bool after_cancel = false, after_yield = false;
-  ASSERT_TRUE(executor.spawn(a, cancels_itself, std::ref(a), std::ref(after_cancel),
-                             std::ref(after_yield))
-                  .ok());
+  ASSERT_TRUE(
+      executor.spawn(a, cancels_itself, std::ref(a), std::ref(after_cancel), std::ref(after_yield))
+          .ok());
   EXPECT_TRUE(executor.run().ok());
   EXPECT_TRUE(after_cancel);
   EXPECT_FALSE(after_yield);
@@ -291,8 +290,8 @@ Task<void> spawner(Executor& executor, TaskStorageBase& child, std::vector<int>&
 TEST_F(ExecutorTest, TaskCanSpawnAnotherTask) {
   std::vector<int> log;
   TaskStorage<256> parent, child;
-  ASSERT_TRUE(executor.spawn(parent, spawner, std::ref(executor), std::ref(child), std::ref(log))
-                  .ok());
+  ASSERT_TRUE(
+      executor.spawn(parent, spawner, std::ref(executor), std::ref(child), std::ref(log)).ok());
   EXPECT_TRUE(executor.run().ok());
   EXPECT_EQ(log, (std::vector<int>{1, 2}));
   EXPECT_EQ(parent.exit_status(), ok_status());

@@ -1,7 +1,6 @@
 #include "mote/async/join.hpp"
 
 #include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
 
@@ -89,7 +88,9 @@ TEST_F(JoinTest, SelectWithAReadyFirstBranchNeverStartsTheOthers) {
   EXPECT_EQ(log, (std::vector<int>{1, 100}));
 }
 
-Task<std::optional<int>> receive_from(Channel<int, 2>& channel) { co_return co_await channel.receive(); }
+Task<std::optional<int>> receive_from(Channel<int, 2>& channel) {
+  co_return co_await channel.receive();
+}
 
 TEST_F(JoinTest, SelectLoserTakesNothingFromItsChannel) {
   TaskStorage<2048> storage;

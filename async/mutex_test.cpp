@@ -1,7 +1,6 @@
 #include "mote/async/mutex.hpp"
 
 #include <gtest/gtest.h>
-
 #include <optional>
 #include <string>
 #include <utility>
@@ -107,11 +106,13 @@ TEST_F(MutexTest, MutualExclusionAcrossSuspensionPoints) {
   int counter = 0;
   std::vector<std::string> log;
   TaskStorage<2048> a, b;
-  ASSERT_TRUE(executor.spawn(a, increment, std::ref(mutex), std::ref(counter), std::ref(log),
-                             std::string("a"), 3)
+  ASSERT_TRUE(executor
+                  .spawn(a, increment, std::ref(mutex), std::ref(counter), std::ref(log),
+                         std::string("a"), 3)
                   .ok());
-  ASSERT_TRUE(executor.spawn(b, increment, std::ref(mutex), std::ref(counter), std::ref(log),
-                             std::string("b"), 3)
+  ASSERT_TRUE(executor
+                  .spawn(b, increment, std::ref(mutex), std::ref(counter), std::ref(log),
+                         std::string("b"), 3)
                   .ok());
   const Instant start = executor.now();
   EXPECT_TRUE(executor.run().ok());

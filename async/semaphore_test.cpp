@@ -1,9 +1,8 @@
 #include "mote/async/semaphore.hpp"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstddef>
+#include <gtest/gtest.h>
 #include <vector>
 
 #include "mote/async/sleep.hpp"
@@ -51,10 +50,10 @@ TEST_F(SemaphoreTest, AcquireWithPermitsAvailableDoesNotWait) {
   Semaphore semaphore(2);
   std::vector<int> log;
   TaskStorage<1024> a, b;
-  ASSERT_TRUE(executor.spawn(a, acquire_and_log, std::ref(semaphore), 1, std::ref(log), 1, false)
-                  .ok());
-  ASSERT_TRUE(executor.spawn(b, acquire_and_log, std::ref(semaphore), 1, std::ref(log), 2, false)
-                  .ok());
+  ASSERT_TRUE(
+      executor.spawn(a, acquire_and_log, std::ref(semaphore), 1, std::ref(log), 1, false).ok());
+  ASSERT_TRUE(
+      executor.spawn(b, acquire_and_log, std::ref(semaphore), 1, std::ref(log), 2, false).ok());
   executor.run_until_stalled();
   EXPECT_EQ(log, (std::vector<int>{1, 2}));
   EXPECT_EQ(semaphore.available(), 0u);
@@ -66,7 +65,8 @@ TEST_F(SemaphoreTest, AcquireWaitsUntilPermitsAreReleased) {
   std::vector<int> log;
   TaskStorage<1024> waiter;
   ASSERT_TRUE(
-      executor.spawn(waiter, acquire_and_log, std::ref(semaphore), 2, std::ref(log), 1, false).ok());
+      executor.spawn(waiter, acquire_and_log, std::ref(semaphore), 2, std::ref(log), 1, false)
+          .ok());
   executor.run_until_stalled();
   EXPECT_TRUE(log.empty());
   semaphore.release();
@@ -140,7 +140,8 @@ TEST_F(SemaphoreTest, TryAcquireDoesNotOvertakeAWaiter) {
   std::vector<int> log;
   TaskStorage<1024> waiter;
   ASSERT_TRUE(
-      executor.spawn(waiter, acquire_and_log, std::ref(semaphore), 2, std::ref(log), 1, false).ok());
+      executor.spawn(waiter, acquire_and_log, std::ref(semaphore), 2, std::ref(log), 1, false)
+          .ok());
   executor.run_until_stalled();
   EXPECT_EQ(semaphore.available(), 1u);
   EXPECT_FALSE(semaphore.try_acquire(1));
@@ -271,8 +272,9 @@ TEST_F(SemaphoreTest, LimitsConcurrencyOfWorkers) {
   std::vector<int> log;
   TaskStorage<1024> tasks[5];
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(executor.spawn(tasks[i], worker, std::ref(semaphore), std::ref(inside),
-                               std::ref(most_inside), std::ref(log), i)
+    ASSERT_TRUE(executor
+                    .spawn(tasks[i], worker, std::ref(semaphore), std::ref(inside),
+                           std::ref(most_inside), std::ref(log), i)
                     .ok());
   }
   const Instant start = executor.now();

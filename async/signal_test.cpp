@@ -1,7 +1,6 @@
 #include "mote/async/signal.hpp"
 
 #include <gtest/gtest.h>
-
 #include <optional>
 #include <ostream>
 #include <utility>

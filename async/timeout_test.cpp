@@ -1,7 +1,6 @@
 #include "mote/async/timeout.hpp"
 
 #include <gtest/gtest.h>
-
 #include <vector>
 
 #include "mote/async/sleep.hpp"

@@ -1,8 +1,7 @@
 #include "mote/async/timer_queue.hpp"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <gtest/gtest.h>
 #include <memory>
 #include <random>
 #include <vector>

@@ -1,7 +1,6 @@
 #include "mote/async/wait_group.hpp"
 
 #include <gtest/gtest.h>
-
 #include <ostream>
 #include <vector>
 
@@ -150,7 +149,8 @@ struct Finished {
   }
 };
 
-Task<void> job(WaitGroup& group, std::vector<Finished>& log, int who, Duration work, Instant start) {
+Task<void> job(WaitGroup& group, std::vector<Finished>& log, int who, Duration work,
+               Instant start) {
   co_await sleep_for(work);
   log.push_back({who, now() - start});
   group.done();
@@ -162,8 +162,8 @@ Task<void> supervisor(Executor& executor, WaitGroup& group, TaskStorage<1024> (&
   const Duration work[3] = {30ms, 10ms, 20ms};
   group.add(3);
   for (int i = 0; i < 3; ++i) {
-    Status status = executor.spawn(storages[i], job, std::ref(group), std::ref(log), i + 1,
-                                   work[i], start);
+    Status status =
+        executor.spawn(storages[i], job, std::ref(group), std::ref(log), i + 1, work[i], start);
     if (!status.ok()) co_return;
   }
   co_await group.wait();
@@ -176,8 +176,9 @@ TEST_F(WaitGroupTest, WaitsForSpawnedTasksCallingDone) {
   TaskStorage<1024> workers[3];
   TaskStorage<1024> main;
   const Instant start = executor.now();
-  ASSERT_TRUE(executor.spawn(main, supervisor, std::ref(executor), std::ref(group),
-                             std::ref(workers), std::ref(log), start)
+  ASSERT_TRUE(executor
+                  .spawn(main, supervisor, std::ref(executor), std::ref(group), std::ref(workers),
+                         std::ref(log), start)
                   .ok());
   EXPECT_TRUE(executor.run().ok());
   EXPECT_EQ(log, (std::vector<Finished>{{2, 10ms}, {3, 20ms}, {1, 30ms}, {0, 30ms}}));

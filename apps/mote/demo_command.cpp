@@ -17,9 +17,9 @@
 
 #include <cerrno>
 #include <cinttypes>
+#include <csignal>
 #include <cstdio>
 #include <optional>
-#include <signal.h>
 #include <string>
 #include <sys/signalfd.h>
 #include <unistd.h>

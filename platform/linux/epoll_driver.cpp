@@ -1,12 +1,11 @@
 #include "mote/platform/epoll_driver.hpp"
 
+#include <cerrno>
+#include <ctime>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <ctime>
 
 #define MOTE_LOG_MODULE "epoll"
 #include "mote/base/log.hpp"
@@ -23,17 +22,13 @@ Status status_from_errno(int error) {
     case EBADF:
     case EINVAL:
     case EPERM:
-    case ENOENT:
-      return Status::invalid_argument();
-    case EEXIST:
-      return Status::already_exists();
+    case ENOENT: return Status::invalid_argument();
+    case EEXIST: return Status::already_exists();
     case ENOMEM:
     case ENOSPC:
     case EMFILE:
-    case ENFILE:
-      return Status::resource_exhausted();
-    default:
-      return Status::internal();
+    case ENFILE: return Status::resource_exhausted();
+    default: return Status::internal();
   }
 }
 
@@ -75,8 +70,8 @@ EpollDriver::~EpollDriver() {
 async::Instant EpollDriver::now() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return async::Instant(async::Duration(static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 +
-                                        ts.tv_nsec / 1000));
+  return async::Instant(
+      async::Duration(static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000));
 }
 
 bool EpollDriver::wait_until(async::Instant deadline) {

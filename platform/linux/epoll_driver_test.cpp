@@ -2,10 +2,9 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <string>
 #include <thread>
+#include <unistd.h>
 
 #include "mote/async/sleep.hpp"
 
@@ -18,9 +17,7 @@ using async::Task;
 using async::TaskStorage;
 
 struct Pipe {
-  Pipe() {
-    EXPECT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
-  }
+  Pipe() { EXPECT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0); }
   ~Pipe() {
     for (int fd : fds) {
       if (fd >= 0) ::close(fd);
@@ -101,9 +98,7 @@ TEST(EpollDriverTest, ReadinessWakesTheWaitingTask) {
   EXPECT_EQ(got, "hello\n");
 }
 
-Task<void> await_readable(FdWatch& watch, Status& result) {
-  result = co_await watch.readable();
-}
+Task<void> await_readable(FdWatch& watch, Status& result) { result = co_await watch.readable(); }
 
 TEST(EpollDriverTest, ClosingTheWatchWakesTheWaiterWithAnError) {
   EpollDriver driver;

@@ -89,9 +89,7 @@ class Channel {
       channel_.push(std::move(value_));
       return true;
     }
-    void await_suspend(std::coroutine_handle<> suspended) {
-      park_on(channel_.senders_, suspended);
-    }
+    void await_suspend(std::coroutine_handle<> suspended) { park_on(channel_.senders_, suspended); }
     Status await_resume() {
       if (promised_slot_) {
         promised_slot_ = false;

@@ -222,9 +222,7 @@ inline TaskStorageBase::JoinAwaiter TaskStorageBase::join() { return JoinAwaiter
 // co_await yield_now(): lets every other ready line of execution run first.
 struct YieldAwaiter {
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> suspended) noexcept {
-    Waker(park(suspended)).wake();
-  }
+  void await_suspend(std::coroutine_handle<> suspended) noexcept { Waker(park(suspended)).wake(); }
   void await_resume() const noexcept {}
 };
 inline YieldAwaiter yield_now() { return {}; }

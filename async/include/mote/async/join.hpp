@@ -105,8 +105,7 @@ class [[nodiscard]] Fork {
     handle.resume();
   }
 
-  static std::coroutine_handle<> on_branch_complete(CompletionHook* hook,
-                                                    std::coroutine_handle<>) {
+  static std::coroutine_handle<> on_branch_complete(CompletionHook* hook, std::coroutine_handle<>) {
     auto* branch = static_cast<Branch*>(hook);
     Fork& fork = *branch->fork;
     if constexpr (kSelect) {

@@ -49,9 +49,7 @@ class Signal {
       generation_ = signal_.signals_;
       return true;
     }
-    void await_suspend(std::coroutine_handle<> suspended) {
-      park_on(signal_.waiters_, suspended);
-    }
+    void await_suspend(std::coroutine_handle<> suspended) { park_on(signal_.waiters_, suspended); }
     T await_resume() {
       T value = std::move(*handed_);
       handed_.reset();

@@ -84,7 +84,7 @@ class Promise final : public PromiseBase {
   static Task<T> get_return_object_on_allocation_failure() noexcept;
 
   template <typename U = T>
-    requires std::is_convertible_v<U&&, T>
+  requires std::is_convertible_v<U&&, T>
   void return_value(U&& value) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
     value_.emplace(std::forward<U>(value));
   }

@@ -14,8 +14,8 @@ namespace mote {
 #if defined(MOTE_ASSERT_DISABLED)
 #define MOTE_ASSERT(condition) static_cast<void>(sizeof(static_cast<bool>(condition)))
 #else
-#define MOTE_ASSERT(condition)                                   \
-  (__builtin_expect(static_cast<bool>(condition), 1)             \
-       ? static_cast<void>(0)                                    \
+#define MOTE_ASSERT(condition)                       \
+  (__builtin_expect(static_cast<bool>(condition), 1) \
+       ? static_cast<void>(0)                        \
        : ::mote::assert_failed(__FILE__, __LINE__, #condition))
 #endif

@@ -63,10 +63,24 @@ class IntrusiveList {
     iterator() = default;
     reference operator*() const { return static_cast<T&>(*node_); }
     pointer operator->() const { return static_cast<T*>(node_); }
-    iterator& operator++() { node_ = node_->next_; return *this; }
-    iterator operator++(int) { iterator old = *this; ++*this; return old; }
-    iterator& operator--() { node_ = node_->prev_; return *this; }
-    iterator operator--(int) { iterator old = *this; --*this; return old; }
+    iterator& operator++() {
+      node_ = node_->next_;
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator old = *this;
+      ++*this;
+      return old;
+    }
+    iterator& operator--() {
+      node_ = node_->prev_;
+      return *this;
+    }
+    iterator operator--(int) {
+      iterator old = *this;
+      --*this;
+      return old;
+    }
     friend bool operator==(iterator, iterator) = default;
 
    private:
@@ -93,8 +107,14 @@ class IntrusiveList {
     return n;
   }
 
-  T& front() { MOTE_ASSERT(!empty()); return static_cast<T&>(*head_.next_); }
-  T& back() { MOTE_ASSERT(!empty()); return static_cast<T&>(*head_.prev_); }
+  T& front() {
+    MOTE_ASSERT(!empty());
+    return static_cast<T&>(*head_.next_);
+  }
+  T& back() {
+    MOTE_ASSERT(!empty());
+    return static_cast<T&>(*head_.prev_);
+  }
 
   void push_back(T& item) { as_node(item).insert_before(&head_); }
   void push_front(T& item) { as_node(item).insert_before(head_.next_); }

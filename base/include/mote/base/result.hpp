@@ -23,18 +23,20 @@ class [[nodiscard]] Result {
   constexpr Result(Status status) : status_(status) {  // NOLINT(google-explicit-constructor)
     MOTE_ASSERT(!status.ok());
   }
-  constexpr Result(StatusCode code) : Result(Status(code)) {}  // NOLINT(google-explicit-constructor)
+  constexpr Result(StatusCode code)
+      : Result(Status(code)) {}  // NOLINT(google-explicit-constructor)
 
   template <typename U = T>
-    requires std::is_constructible_v<T, U&&> &&
-             (!std::is_same_v<std::remove_cvref_t<U>, Result>) &&
-             (!std::is_same_v<std::remove_cvref_t<U>, Status>) &&
-             (!std::is_same_v<std::remove_cvref_t<U>, StatusCode>)
-  // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): the constraint excludes Result.
-  constexpr Result(U&& value) : value_(std::forward<U>(value)) {}  // NOLINT(google-explicit-constructor)
+  requires std::is_constructible_v<T, U&&> &&(!std::is_same_v<std::remove_cvref_t<U>, Result>)&&(
+      !std::is_same_v<std::remove_cvref_t<U>, Status>)&&(!std::is_same_v<std::remove_cvref_t<U>,
+                                                                         StatusCode>)
+      // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): the constraint excludes Result.
+      constexpr Result(U&& value)
+      : value_(std::forward<U>(value)) {}  // NOLINT(google-explicit-constructor)
 
   template <typename... Args>
-  constexpr explicit Result(std::in_place_t, Args&&... args) : value_(std::forward<Args>(args)...) {}
+  constexpr explicit Result(std::in_place_t, Args&&... args)
+      : value_(std::forward<Args>(args)...) {}
 
   constexpr Result(const Result& other) : status_(other.status_) {
     if (status_.ok()) construct_value(other.value_);
@@ -66,9 +68,18 @@ class [[nodiscard]] Result {
   constexpr explicit operator bool() const { return ok(); }
 
   // Accessing the value of an error Result is a programmer error.
-  [[nodiscard]] constexpr T& value() & { MOTE_ASSERT(ok()); return value_; }
-  [[nodiscard]] constexpr const T& value() const& { MOTE_ASSERT(ok()); return value_; }
-  [[nodiscard]] constexpr T&& value() && { MOTE_ASSERT(ok()); return std::move(value_); }
+  [[nodiscard]] constexpr T& value() & {
+    MOTE_ASSERT(ok());
+    return value_;
+  }
+  [[nodiscard]] constexpr const T& value() const& {
+    MOTE_ASSERT(ok());
+    return value_;
+  }
+  [[nodiscard]] constexpr T&& value() && {
+    MOTE_ASSERT(ok());
+    return std::move(value_);
+  }
 
   constexpr T& operator*() & { return value(); }
   constexpr const T& operator*() const& { return value(); }
@@ -103,7 +114,9 @@ class [[nodiscard]] Result {
 namespace internal {
 constexpr Status status_of(Status status) { return status; }
 template <typename T>
-constexpr Status status_of(const Result<T>& result) { return result.status(); }
+constexpr Status status_of(const Result<T>& result) {
+  return result.status();
+}
 }  // namespace internal
 
 }  // namespace mote
@@ -124,7 +137,7 @@ constexpr Status status_of(const Result<T>& result) { return result.status(); }
 // Declares or assigns `lhs` from the value of the Result `expr`, or returns
 // its error from the enclosing function:  MOTE_TRY_ASSIGN(auto n, parse(x));
 #define MOTE_TRY_ASSIGN(lhs, expr) \
-  MOTE_INTERNAL_TRY_ASSIGN(MOTE_INTERNAL_CONCAT(mote_try_result_, __LINE__), lhs, expr, return)
+  MOTE_INTERNAL_TRY_ASSIGN(MOTE_INTERNAL_CONCAT(mote_try_result_, __LINE__), lhs, expr, return )
 
 // The same two for coroutines, which must co_return instead of return.
 #define MOTE_CO_TRY(expr)                                                    \
@@ -136,7 +149,7 @@ constexpr Status status_of(const Result<T>& result) { return result.status(); }
   } while (0)
 
 #define MOTE_CO_TRY_ASSIGN(lhs, expr) \
-  MOTE_INTERNAL_TRY_ASSIGN(MOTE_INTERNAL_CONCAT(mote_try_result_, __LINE__), lhs, expr, co_return)
+  MOTE_INTERNAL_TRY_ASSIGN(MOTE_INTERNAL_CONCAT(mote_try_result_, __LINE__), lhs, expr, co_return )
 
 // `lhs` (a declaration) and `return_keyword` cannot be parenthesized.
 // NOLINTBEGIN(bugprone-macro-parentheses)
