@@ -286,5 +286,24 @@ TEST_F(SemaphoreTest, LimitsConcurrencyOfWorkers) {
   EXPECT_EQ(semaphore.available(), 2u);
 }
 
+Task<void> hold_with_guard(Semaphore& semaphore, std::size_t count) {
+  co_await semaphore.acquire(count);
+  Semaphore::Guard held(semaphore, count);
+  co_await sleep_for(1s);
+}
+
+TEST_F(SemaphoreTest, GuardReleasesOnScopeExitAndOnCancellation) {
+  Semaphore semaphore(3);
+  TaskStorage<1024> finishes, cancelled;
+  ASSERT_TRUE(executor.spawn(finishes, hold_with_guard, std::ref(semaphore), 1).ok());
+  ASSERT_TRUE(executor.spawn(cancelled, hold_with_guard, std::ref(semaphore), 2).ok());
+  executor.run_until_stalled();
+  EXPECT_EQ(semaphore.available(), 0u);
+  cancelled.cancel();
+  EXPECT_EQ(semaphore.available(), 2u);
+  EXPECT_TRUE(executor.run().ok());
+  EXPECT_EQ(semaphore.available(), 3u);
+}
+
 }  // namespace
 }  // namespace mote::async

@@ -1,13 +1,18 @@
 #pragma once
 // Semaphore: a count of permits shared by tasks (connection slots, buffers).
 //
-//   co_await slots.acquire();   ...   slots.release();
+//   co_await slots.acquire();
+//   Semaphore::Guard held(slots);   // released at scope exit, cancellation included
+//
+// Permits may also be released by hand (release()), from any task: a
+// producer/consumer pair can use one side's acquire and the other's release.
 //
 // FIFO: a waiter asking for many permits is not overtaken by later ones.
 // Wakes: release() once the longest waiter's permits are available.
 // Cancels: destroying the waiter; permits already granted to it are released.
 
 #include <cstddef>
+#include <utility>
 
 #include "mote/async/waiter.hpp"
 
@@ -32,6 +37,32 @@ class Semaphore {
   }
 
   [[nodiscard]] std::size_t available() const { return permits_; }
+
+  // Takes over `count` permits already acquired and releases them when it
+  // dies, so a task cancelled while holding them gives them back.
+  class [[nodiscard]] Guard {
+   public:
+    explicit Guard(Semaphore& semaphore, std::size_t count = 1)
+        : semaphore_(&semaphore), count_(count) {}
+    Guard(Guard&& other) noexcept
+        : semaphore_(std::exchange(other.semaphore_, nullptr)), count_(other.count_) {}
+    Guard& operator=(Guard&& other) noexcept {
+      if (this != &other) {
+        release();
+        semaphore_ = std::exchange(other.semaphore_, nullptr);
+        count_ = other.count_;
+      }
+      return *this;
+    }
+    ~Guard() { release(); }
+    void release() {
+      if (semaphore_ != nullptr) std::exchange(semaphore_, nullptr)->release(count_);
+    }
+
+   private:
+    Semaphore* semaphore_;
+    std::size_t count_;
+  };
 
   class [[nodiscard]] AcquireAwaiter : private internal::Waiter {
    public:
