@@ -1,5 +1,7 @@
 #include "mote/async/executor.hpp"
 
+#include "mote/async/interrupt_event.hpp"
+
 #define MOTE_LOG_MODULE "async"
 #include "mote/base/log.hpp"
 
@@ -180,11 +182,27 @@ void Executor::finish(TaskStorageBase& task, StatusCode status) {
   }
 }
 
+void Executor::watch(InterruptEvent& event) { interrupt_events_.push_back(event); }
+
+bool Executor::poll_interrupts() {
+  bool woke = false;
+  for (auto it = interrupt_events_.begin(); it != interrupt_events_.end();) {
+    InterruptEvent& event = *it++;
+    if (event.take()) {
+      interrupt_events_.remove(event);
+      event.waker_.wake();
+      woke = true;
+    }
+  }
+  return woke;
+}
+
 Status Executor::run_until(Instant deadline) {
   MOTE_ASSERT(internal::current_runnable == nullptr && "run() from inside a task");
   for (;;) {
     run_ready();
     if (live_tasks_ == 0) return ok_status();
+    if (poll_interrupts()) continue;
     const Instant current = driver_.now();
     if (timers_.expire(current) != 0) continue;
     if (current >= deadline) return Status::deadline_exceeded();
@@ -202,6 +220,7 @@ void Executor::run_until_stalled() {
     run_ready();
     // A deadline already past means: collect ready events, do not block.
     driver_.wait_until(Instant::min());
+    poll_interrupts();
     if (head_ != nullptr) continue;
     if (timers_.expire(driver_.now()) == 0 && head_ == nullptr) return;
   }

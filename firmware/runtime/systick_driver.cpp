@@ -22,11 +22,9 @@ bool SysTickDriver::wait_until(async::Instant deadline) {
       cortex_m::enable_interrupts();
       return true;
     }
-    if (deadline == async::kNever) {
-      cortex_m::enable_interrupts();
-      return false;
-    }
-    if (now() >= deadline) {
+    // With no deadline, sleep until an interrupt handler calls notify()
+    // (an InterruptEvent's raise()): on bare metal that can always happen.
+    if (deadline != async::kNever && now() >= deadline) {
       cortex_m::enable_interrupts();
       return true;
     }

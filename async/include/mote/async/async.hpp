@@ -5,6 +5,7 @@
 #include "mote/async/driver.hpp"
 #include "mote/async/event.hpp"
 #include "mote/async/executor.hpp"
+#include "mote/async/interrupt_event.hpp"
 #include "mote/async/join.hpp"
 #include "mote/async/mutex.hpp"
 #include "mote/async/semaphore.hpp"

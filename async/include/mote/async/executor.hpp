@@ -105,6 +105,8 @@ class TaskStorage final : public TaskStorageBase {
   alignas(FrameArena::kAlignment) std::byte frames_[kFrameBytes];
 };
 
+class InterruptEvent;
+
 class Executor {
  public:
   explicit Executor(Driver& driver) : driver_(driver) {}
@@ -145,6 +147,9 @@ class Executor {
   void unschedule(Runnable& runnable);
   void arm_timer(TimerNode& timer, Instant deadline) { timers_.insert(timer, deadline); }
   void disarm_timer(TimerNode& timer) { timers_.remove(timer); }
+  // An InterruptEvent with a waiting task, checked each time the driver's
+  // wait ends.
+  void watch(InterruptEvent& event);
 
  private:
   friend class TaskStorageBase;
@@ -152,11 +157,14 @@ class Executor {
   void run_ready();
   void end_task(TaskStorageBase& task, StatusCode why);
   void finish(TaskStorageBase& task, StatusCode status);
+  // Wakes the waiters of raised InterruptEvents; true if it woke any.
+  bool poll_interrupts();
 
   Driver& driver_;
   Runnable* head_ = nullptr;
   Runnable* tail_ = nullptr;
   TimerQueue timers_;
+  IntrusiveList<InterruptEvent> interrupt_events_;
   std::size_t live_tasks_ = 0;
 };
 

@@ -14,8 +14,8 @@ class SysTickDriver final : public async::Driver {
   explicit SysTickDriver(std::uint32_t core_clock_hz);
 
   async::Instant now() override;
-  // Sleeps (WFI) until the deadline or a notify(). With no deadline, returns
-  // false (a stall): this minimal driver owns no event source but the clock.
+  // Sleeps (WFI) until the deadline or a notify(); with no deadline, until a
+  // notify() (interrupt handlers raise InterruptEvents, which notify).
   bool wait_until(async::Instant deadline) override;
   void notify() override;
 
