@@ -1,6 +1,7 @@
 #pragma once
 // Everything of mote's async core in one include.
 
+#include "mote/async/awaitable.hpp"
 #include "mote/async/channel.hpp"
 #include "mote/async/driver.hpp"
 #include "mote/async/event.hpp"
