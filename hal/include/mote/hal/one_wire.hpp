@@ -1,0 +1,32 @@
+#pragma once
+// 1-Wire bus masters (Maxim/Analog Devices' one-data-line bus: DS18B20 and
+// friends). Bit timing is the backend's business (a UART trick, a timer
+// peripheral, bit-banging with interrupts masked); drivers see these steps:
+//
+// reset() sends the reset pulse and yields whether any device answered with
+// a presence pulse. write_bit / read_bit run one time slot; write_byte /
+// read_byte eight, least significant bit first (as the 1-Wire protocol sends
+// them).
+//   Wakes: the backend's timer or UART interrupt at the end of the slot(s).
+//   Cancels: destroying the awaiter finishes the current time slot and stops;
+//   the bus is then in an undefined protocol state until the next reset().
+//   Errors: unavailable (the bus is shorted: the line stays low).
+
+#include <cstdint>
+
+#include "mote/async/awaitable.hpp"
+#include "mote/base/result.hpp"
+#include "mote/base/status.hpp"
+
+namespace mote::hal {
+
+template <typename T>
+concept OneWireBus = requires(T& bus, bool bit, std::uint8_t byte) {
+  { bus.reset() } -> async::AwaitableOf<Result<bool>>;
+  { bus.write_bit(bit) } -> async::AwaitableOf<Status>;
+  { bus.read_bit() } -> async::AwaitableOf<Result<bool>>;
+  { bus.write_byte(byte) } -> async::AwaitableOf<Status>;
+  { bus.read_byte() } -> async::AwaitableOf<Result<std::uint8_t>>;
+};
+
+}  // namespace mote::hal
