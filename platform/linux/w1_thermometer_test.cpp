@@ -1,8 +1,13 @@
 #include "mote/platform/w1_thermometer.hpp"
 
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
 
 #include "mote/platform/epoll_driver.hpp"
 
@@ -97,21 +102,42 @@ TEST(W1ThermometerTest, ReadsOnAWorkerWhileTheExecutorRuns) {
   EXPECT_EQ(rgone.status(), Status::not_found());
 }
 
+// The kernel's conversion blocks the read for up to 750 ms; a FIFO blocks
+// the worker the same way until the test writes the value.
 TEST(W1ThermometerTest, ACancelledReadDoesNotDisturbTheNext) {
   FakeSysfs sysfs;
-  const std::string device = sysfs.add("28-0316a2794cff", "temperature", "19000\n");
+  const std::string device = sysfs.add("28-0316a2794cff", "id", "");
+  const std::string path = device + "/temperature";
+  const std::string fifo = device + "/conversion";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ASSERT_EQ(::link(fifo.c_str(), path.c_str()), 0);  // `temperature` is the FIFO for now
   EpollDriver driver;
   Executor executor(driver);
   W1Thermometer sensor(executor, device);
   Result<hal::MilliCelsius> first = Status::unknown(), second = Status::unknown();
   TaskStorage<1024> t1, t2;
   ASSERT_TRUE(executor.spawn(t1, read_into, std::ref(sensor), std::ref(first)).ok());
-  executor.run_until_stalled();  // the worker has started
+  executor.run_until_stalled();
+  // Wait (bounded) until the worker is blocked opening the FIFO: from then on
+  // a non-blocking open for writing succeeds.
+  int writer = -1;
+  for (int tries = 0; tries < 5000 && writer < 0; ++tries) {
+    writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (writer < 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_GE(writer, 0) << "the worker never opened the sensor file";
   t1.cancel();
   ASSERT_TRUE(executor.spawn(t2, read_into, std::ref(sensor), std::ref(second)).ok());
+  executor.run_until_stalled();  // t2 waits for the cancelled read's worker
+  // The next conversion reads a plain file; the cancelled one gets its value
+  // (and drops it) once the "kernel" writes.
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  std::ofstream(path) << "19500\n";
+  ASSERT_EQ(::write(writer, "19000\n", 6), 6);
+  ::close(writer);
   EXPECT_TRUE(executor.run().ok());
   EXPECT_EQ(first.status(), Status::unknown());
-  EXPECT_EQ(second.value(), hal::MilliCelsius{19000});
+  EXPECT_EQ(second.value(), hal::MilliCelsius{19500});
 }
 
 }  // namespace

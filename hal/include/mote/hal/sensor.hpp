@@ -12,9 +12,11 @@
 //   Cancels: destroying the awaiter; the device may finish its conversion
 //   unobserved, and the next read starts afresh.
 //   Errors: not_found (no device answered), data_loss (a reading failed its
-//   CRC or came back out of range), unavailable (bus error). Never a bogus
-//   value.
+//   CRC or came back out of range), unavailable (bus error),
+//   deadline_exceeded (the device never finished its measurement). Never a
+//   bogus value.
 
+#include <compare>
 #include <concepts>
 #include <cstdint>
 
@@ -27,6 +29,18 @@ namespace mote::hal {
 struct MilliCelsius {
   std::int32_t value = 0;
   friend constexpr auto operator<=>(MilliCelsius, MilliCelsius) = default;
+};
+
+// Thousandths of a pascal (1013.25 hPa is 101325000).
+struct MilliPascal {
+  std::int32_t value = 0;
+  friend constexpr auto operator<=>(MilliPascal, MilliPascal) = default;
+};
+
+// Thousandths of a percent of relative humidity (45.5 %RH is 45500).
+struct MilliPercentRh {
+  std::int32_t value = 0;
+  friend constexpr auto operator<=>(MilliPercentRh, MilliPercentRh) = default;
 };
 
 template <typename T>

@@ -1,0 +1,12 @@
+// Parses arbitrary bytes as a DHCP message; see round_trip.hpp for the properties checked.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "round_trip.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  mote::net::wire::fuzz::round_trip_dhcp(mote::bytes_of(std::span(data, size)));
+  return 0;
+}

@@ -1,0 +1,100 @@
+#pragma once
+// The Internet checksum (RFC 1071): the 16-bit one's complement of the one's
+// complement sum of the data taken as big-endian 16-bit words. IPv4, ICMPv4,
+// UDP and TCP all use it; UDP and TCP add the IPv4 pseudo-header.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "mote/base/bytes.hpp"
+#include "mote/net/wire/address.hpp"
+
+namespace mote::net::wire {
+
+// What a Repr's parse does with a checksum field. `ignore` is for hardware
+// that has already checked it and for fuzzing, where a random input almost
+// never carries a valid checksum. Emitting always writes a correct checksum.
+enum class ChecksumMode : std::uint8_t { verify, ignore };
+
+// An incremental one's complement sum. Data may be added in pieces of any
+// length: RFC 1071 §2(A) lets the sum be taken in any order of 16-bit words,
+// and a piece of odd length is continued at the right byte of the next word.
+class InternetChecksum {
+ public:
+  constexpr InternetChecksum() = default;
+
+  constexpr void add(ConstByteSpan data) {
+    std::size_t i = 0;
+    if (odd_ && !data.empty()) {
+      sum_ += std::to_integer<std::uint32_t>(data[0]);
+      odd_ = false;
+      i = 1;
+    }
+    // RFC 1071 §4.1 folds the carries once at the end; fold every 32 Ki words
+    // as well so that the 32-bit accumulator never overflows.
+    std::size_t words_since_fold = 0;
+    for (; i + 1 < data.size(); i += 2) {
+      sum_ += load_be16(data.data() + i);
+      if (++words_since_fold == 0x8000) {
+        fold();
+        words_since_fold = 0;
+      }
+    }
+    if (i < data.size()) {
+      // RFC 1071 §4.1: "Add left-over byte, if any" as the high byte of a word.
+      sum_ += std::to_integer<std::uint32_t>(data[i]) << 8;
+      odd_ = true;
+    }
+    fold();
+  }
+  // A 16- or 32-bit value in network order, at an even offset.
+  constexpr void add_u16(std::uint16_t value) {
+    sum_ += value;
+    fold();
+  }
+  constexpr void add_u32(std::uint32_t value) {
+    sum_ += value >> 16;
+    sum_ += value & 0xffffu;
+    fold();
+  }
+  // The IPv4 pseudo-header of RFC 793 §3.1 / RFC 768: source address,
+  // destination address, zero, protocol, and the TCP or UDP length.
+  constexpr void add_ipv4_pseudo_header(Ipv4Address source, Ipv4Address destination,
+                                        std::uint8_t protocol, std::uint16_t length) {
+    add_u32(source.to_u32());
+    add_u32(destination.to_u32());
+    add_u16(protocol);
+    add_u16(length);
+  }
+
+  // The folded one's complement sum.
+  [[nodiscard]] constexpr std::uint16_t sum() const {
+    std::uint32_t sum = sum_;
+    while (sum > 0xffffu) sum = (sum & 0xffffu) + (sum >> 16);
+    return static_cast<std::uint16_t>(sum);
+  }
+  // The value for a checksum field: the complement of the sum.
+  [[nodiscard]] constexpr std::uint16_t checksum() const {
+    return static_cast<std::uint16_t>(~sum());
+  }
+  // Over data that includes its checksum field: RFC 1071 §1(3), the sum of
+  // everything, checksum included, is all ones when nothing was damaged.
+  [[nodiscard]] constexpr bool verifies() const { return sum() == 0xffffu; }
+
+ private:
+  constexpr void fold() {
+    while (sum_ > 0xffffu) sum_ = (sum_ & 0xffffu) + (sum_ >> 16);
+  }
+
+  std::uint32_t sum_ = 0;
+  bool odd_ = false;
+};
+
+// The checksum of `data` alone.
+[[nodiscard]] constexpr std::uint16_t internet_checksum(ConstByteSpan data) {
+  InternetChecksum checksum;
+  checksum.add(data);
+  return checksum.checksum();
+}
+
+}  // namespace mote::net::wire

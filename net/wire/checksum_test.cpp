@@ -1,0 +1,94 @@
+#include "mote/net/wire/checksum.hpp"
+
+#include <cstdint>
+#include <gtest/gtest.h>
+#include <vector>
+
+#include "testdata/captures.hpp"
+#include "testdata/layers.hpp"
+
+namespace mote::net::wire {
+namespace {
+
+// RFC 1071 §3, "Numerical Examples": the sum of these bytes is ddf2.
+constexpr auto kRfc1071Example = make_bytes(0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7);
+static_assert(internet_checksum(kRfc1071Example) == static_cast<std::uint16_t>(~0xddf2u));
+
+// The sum the slow way, for comparison.
+std::uint16_t reference_checksum(ConstByteSpan data) {
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < data.size(); i += 2) {
+    std::uint64_t word = std::to_integer<std::uint64_t>(data[i]) << 8;
+    if (i + 1 < data.size()) word |= std::to_integer<std::uint64_t>(data[i + 1]);
+    sum += word;
+  }
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+
+TEST(InternetChecksum, Rfc1071Example) {
+  InternetChecksum checksum;
+  checksum.add(kRfc1071Example);
+  EXPECT_EQ(checksum.sum(), 0xddf2);
+  EXPECT_EQ(checksum.checksum(), 0x220d);
+}
+
+TEST(InternetChecksum, OddLengthPadsWithZero) {
+  constexpr auto kOdd = make_bytes(0x12, 0x34, 0x56);
+  EXPECT_EQ(internet_checksum(kOdd), static_cast<std::uint16_t>(~(0x1234u + 0x5600u)));
+  EXPECT_EQ(internet_checksum(kOdd), reference_checksum(kOdd));
+  EXPECT_EQ(internet_checksum({}), 0xffff);
+}
+
+TEST(InternetChecksum, PiecesAtOddBoundariesSumLikeTheWhole) {
+  const ConstByteSpan packet = testdata::ipv4_of(testdata::kPingRequest);
+  for (std::size_t split = 0; split <= packet.size(); ++split) {
+    InternetChecksum pieces;
+    pieces.add(packet.first(split));
+    pieces.add(packet.subspan(split));
+    EXPECT_EQ(pieces.checksum(), reference_checksum(packet)) << split;
+  }
+  InternetChecksum three;
+  three.add(packet.first(7));
+  three.add(packet.subspan(7, 13));
+  three.add(packet.subspan(20));
+  EXPECT_EQ(three.checksum(), reference_checksum(packet));
+}
+
+TEST(InternetChecksum, LargeInputDoesNotOverflow) {
+  const std::vector<std::byte> ones(200'001, std::byte{0xff});
+  EXPECT_EQ(internet_checksum(ones), reference_checksum(ones));
+  std::vector<std::byte> ramp(150'000);
+  for (std::size_t i = 0; i < ramp.size(); ++i) ramp[i] = static_cast<std::byte>(i * 7);
+  EXPECT_EQ(internet_checksum(ramp), reference_checksum(ramp));
+}
+
+TEST(InternetChecksum, CapturedIpv4HeaderVerifies) {
+  InternetChecksum header;
+  header.add(testdata::ipv4_of(testdata::kPingRequest).first(20));
+  EXPECT_TRUE(header.verifies());
+
+  auto corrupted = testdata::copy_of(testdata::ipv4_of(testdata::kPingRequest).first(20));
+  corrupted[8] ^= std::byte{0x01};  // TTL
+  InternetChecksum bad;
+  bad.add(corrupted);
+  EXPECT_FALSE(bad.verifies());
+}
+
+TEST(InternetChecksum, CapturedUdpVerifiesWithThePseudoHeader) {
+  const ConstByteSpan datagram = testdata::transport_of(testdata::kDnsQueryA);
+  InternetChecksum sum;
+  sum.add_ipv4_pseudo_header(Ipv4Address(192, 168, 69, 105), Ipv4Address(192, 168, 69, 1), 17,
+                             static_cast<std::uint16_t>(datagram.size()));
+  sum.add(datagram);
+  EXPECT_TRUE(sum.verifies());
+
+  InternetChecksum wrong_address;
+  wrong_address.add_ipv4_pseudo_header(Ipv4Address(192, 168, 69, 106), Ipv4Address(192, 168, 69, 1),
+                                       17, static_cast<std::uint16_t>(datagram.size()));
+  wrong_address.add(datagram);
+  EXPECT_FALSE(wrong_address.verifies());
+}
+
+}  // namespace
+}  // namespace mote::net::wire
