@@ -98,8 +98,8 @@ Result<std::size_t> Ipv4Address::format(std::span<char> out) const {
 
 Result<Ipv6Address> Ipv6Address::parse(std::string_view text) {
   std::array<std::uint16_t, 8> groups{};
-  int count = 0;         // groups written
-  int gap = -1;          // group index where "::" stands
+  int count = 0;  // groups written
+  int gap = -1;   // group index where "::" stands
   std::size_t position = 0;
   if (text.starts_with("::")) {
     gap = 0;
@@ -149,11 +149,10 @@ Result<Ipv6Address> Ipv6Address::parse(std::string_view text) {
   // "::" stands for at least one zero group (RFC 4291 §2.2, 2.).
   if (count > 7) return Status::invalid_argument();
   std::array<std::uint16_t, 8> expanded{};
-  const int tail = count - gap;
-  for (int i = 0; i < gap; ++i) expanded[static_cast<std::size_t>(i)] = groups[static_cast<std::size_t>(i)];
-  for (int i = 0; i < tail; ++i) {
-    expanded[static_cast<std::size_t>(8 - tail + i)] = groups[static_cast<std::size_t>(gap + i)];
-  }
+  const auto head = static_cast<std::size_t>(gap);
+  const auto tail = static_cast<std::size_t>(count) - head;
+  for (std::size_t i = 0; i < head; ++i) expanded[i] = groups[i];
+  for (std::size_t i = 0; i < tail; ++i) expanded[8 - tail + i] = groups[head + i];
   return from_groups(expanded);
 }
 

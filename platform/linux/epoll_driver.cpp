@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#include <utility>
 
 #define MOTE_LOG_MODULE "epoll"
 #include "mote/base/log.hpp"
@@ -158,6 +159,21 @@ Status FdWatch::open(EpollDriver& driver, int fd) {
   readable_ = false;
   writable_ = false;
   return ok_status();
+}
+
+void FdWatch::take(FdWatch& other) noexcept {
+  MOTE_ASSERT(!other.read_waker_ && !other.write_waker_ && "moved while a task waits on it");
+  driver_ = std::exchange(other.driver_, nullptr);
+  fd_ = std::exchange(other.fd_, -1);
+  readable_ = other.readable_;
+  writable_ = other.writable_;
+  if (fd_ < 0) return;
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
+  event.data.ptr = this;
+  // MOD cannot fail for an fd registered with this epoll; if it did, the
+  // readiness flags kept above still let the next operation try the fd.
+  ::epoll_ctl(driver_->epoll_fd_, EPOLL_CTL_MOD, fd_, &event);
 }
 
 void FdWatch::close() {

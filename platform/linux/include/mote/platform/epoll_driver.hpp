@@ -67,6 +67,15 @@ class FdWatch {
   FdWatch() = default;
   FdWatch(const FdWatch&) = delete;
   FdWatch& operator=(const FdWatch&) = delete;
+  // Moving re-registers the fd under the new object; nobody may be waiting.
+  FdWatch(FdWatch&& other) noexcept { take(other); }
+  FdWatch& operator=(FdWatch&& other) noexcept {
+    if (this != &other) {
+      close();
+      take(other);
+    }
+    return *this;
+  }
   ~FdWatch() { close(); }
 
   // Registers `fd` with the driver. Errors: the errno of epoll_ctl as a
@@ -76,6 +85,7 @@ class FdWatch {
   void close();
 
   [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] EpollDriver* driver() const { return driver_; }
   [[nodiscard]] bool is_open() const { return fd_ >= 0; }
   [[nodiscard]] bool is_readable() const { return readable_; }
   [[nodiscard]] bool is_writable() const { return writable_; }
@@ -116,6 +126,8 @@ class FdWatch {
 
  private:
   friend class EpollDriver;
+  void take(FdWatch& other) noexcept;
+
   EpollDriver* driver_ = nullptr;
   int fd_ = -1;
   bool readable_ = false;
