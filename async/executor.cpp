@@ -188,7 +188,7 @@ bool Executor::poll_interrupts() {
   bool woke = false;
   for (auto it = interrupt_events_.begin(); it != interrupt_events_.end();) {
     InterruptEvent& event = *it++;
-    if (event.take()) {
+    if (event.try_take()) {
       interrupt_events_.remove(event);
       event.waker_.wake();
       woke = true;

@@ -1,5 +1,8 @@
 // Cortex-M startup: the vector table and the reset handler. The linker script
 // (cortex_m.ld, included by each board's memory.ld) provides the symbols.
+// The board's irq_handlers.inc (firmware/boards/<board>/) names its external
+// interrupts' handlers: each is a weak alias of Default_Handler that a driver
+// overrides by defining a function of that name (extern "C").
 //
 // Reset: copy .data (and the TLS template .tdata) from flash to RAM, zero .bss
 // (and .tbss), point picolibc's TLS at the static TLS block, run static
@@ -36,6 +39,9 @@ void HardFault_Handler() __attribute__((weak, alias("Default_Handler")));
 void SVC_Handler() __attribute__((weak, alias("Default_Handler")));
 void PendSV_Handler() __attribute__((weak, alias("Default_Handler")));
 void SysTick_Handler() __attribute__((weak, alias("Default_Handler")));
+#define MOTE_IRQ(number, name) void name() __attribute__((weak, alias("Default_Handler")));
+#include "irq_handlers.inc"
+#undef MOTE_IRQ
 
 // Static objects' destructors never run on firmware (main's return ends the
 // program), so registering one is a no-op. This also keeps picolibc's atexit
@@ -55,37 +61,42 @@ struct VectorTable {
   Handler external[kExternalInterrupts];
 };
 
+constexpr VectorTable make_vector_table() {
+  VectorTable table = {
+      __stack,
+      {
+          Reset_Handler,
+          NMI_Handler,
+          HardFault_Handler,
+          nullptr,  // MemManage (M3), reserved (M0)
+          nullptr,  // BusFault (M3)
+          nullptr,  // UsageFault (M3)
+          nullptr,
+          nullptr,
+          nullptr,
+          nullptr,
+          SVC_Handler,
+          nullptr,  // DebugMonitor (M3)
+          nullptr,
+          PendSV_Handler,
+          SysTick_Handler,
+      },
+      {},
+  };
+  for (Handler& handler : table.external) handler = Default_Handler;
+#define MOTE_IRQ(number, name)                                           \
+  static_assert((number) >= 0 && (number) < kExternalInterrupts, #name); \
+  table.external[number] = name;
+#include "irq_handlers.inc"
+#undef MOTE_IRQ
+  return table;
+}
+
 }  // namespace
 
-extern "C" __attribute__((section(".vectors"), used)) const VectorTable mote_vector_table = {
-    __stack,
-    {
-        Reset_Handler,
-        NMI_Handler,
-        HardFault_Handler,
-        nullptr,  // MemManage (M3), reserved (M0)
-        nullptr,  // BusFault (M3)
-        nullptr,  // UsageFault (M3)
-        nullptr,
-        nullptr,
-        nullptr,
-        nullptr,
-        SVC_Handler,
-        nullptr,  // DebugMonitor (M3)
-        nullptr,
-        PendSV_Handler,
-        SysTick_Handler,
-    },
-    {
-        Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-        Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-        Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-        Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-        Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-        Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-        Default_Handler, Default_Handler,
-    },
-};
+extern "C"
+    __attribute__((section(".vectors"), used)) constinit const VectorTable mote_vector_table =
+        make_vector_table();
 
 extern "C" void Reset_Handler() {
   std::memcpy(__data_start, __data_source, static_cast<std::size_t>(__data_end - __data_start));

@@ -44,13 +44,24 @@ class InterruptEvent : private IntrusiveListNode {
   // True when raised since the last wait completed.
   [[nodiscard]] bool pending() const { return pending_.load(std::memory_order_acquire); }
 
+  // Consumes a pending raise without waiting; true if there was one. A
+  // backend whose operation completed without waiting (the bytes were
+  // already there) can clear a stale raise with it, so the next wait does
+  // not wake at once for nothing. A raise() between the load and the store
+  // is folded into this one, which is what "raises coalesce" means.
+  bool try_take() {
+    if (!pending_.load(std::memory_order_acquire)) return false;
+    pending_.store(false, std::memory_order_relaxed);
+    return true;
+  }
+
   class [[nodiscard]] WaitAwaiter {
    public:
     explicit WaitAwaiter(InterruptEvent& event) : event_(event) {}
     WaitAwaiter(const WaitAwaiter&) = delete;
     WaitAwaiter& operator=(const WaitAwaiter&) = delete;
     ~WaitAwaiter() { event_.unlink(); }
-    bool await_ready() { return event_.take(); }
+    bool await_ready() { return event_.try_take(); }
     void await_suspend(std::coroutine_handle<> suspended) {
       MOTE_ASSERT(!event_.linked() && "one waiter per InterruptEvent");
       event_.waker_ = Waker(park(suspended));
@@ -66,14 +77,6 @@ class InterruptEvent : private IntrusiveListNode {
  private:
   friend class Executor;
   friend class IntrusiveList<InterruptEvent>;
-
-  // Consumes a raise. A raise() between the load and the store is folded into
-  // this one, which is what "raises coalesce" means.
-  bool take() {
-    if (!pending_.load(std::memory_order_acquire)) return false;
-    pending_.store(false, std::memory_order_relaxed);
-    return true;
-  }
 
   Executor& executor_;
   std::atomic<bool> pending_{false};

@@ -1,11 +1,16 @@
 #pragma once
 // Serial ports.
 //
+// One read and one write may be in progress at a time (a reader task and a
+// writer task); flush() waits for what earlier writes handed over.
+//
 // read(buffer) completes as soon as at least one byte is available and
 // yields how many it copied into `buffer` (up to its size); an empty buffer
 // completes at once with 0. Bytes that arrive while nobody reads wait in the
 // backend's receive buffer; when that overflows the next read reports
-// data_loss once (and then goes on with what follows).
+// data_loss once (and then goes on with what follows). The report may come
+// before bytes received ahead of the loss are read: data_loss says "a gap is
+// somewhere here", not exactly where.
 //   Wakes: the receive interrupt (or fd readiness on Linux).
 //   Cancels: destroying the awaiter; no byte is lost, since bytes are copied
 //   into `buffer` only when the read completes.

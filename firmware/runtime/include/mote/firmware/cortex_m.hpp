@@ -50,4 +50,24 @@ inline constexpr std::uint32_t kSysTickEnable = 1U << 0;
 inline constexpr std::uint32_t kSysTickInterrupt = 1U << 1;
 inline constexpr std::uint32_t kSysTickProcessorClock = 1U << 2;
 
+// NVIC: external interrupts 0..31 (all the nRF51 and the AN385 have). The
+// set/clear registers take a bit mask and touch only the bits that are 1, so
+// an interrupt handler and a task may use them without a lock.
+namespace nvic {
+inline volatile std::uint32_t& word(std::uint32_t address) {
+  return *reinterpret_cast<volatile std::uint32_t*>(address);  // NOLINT(performance-no-int-to-ptr)
+}
+inline void enable(unsigned irq) { word(0xE000E100U) = 1U << irq; }
+inline void disable(unsigned irq) {
+  word(0xE000E180U) = 1U << irq;
+  // The disable takes effect before the next instruction (ARMv6-M/ARMv7-M
+  // recommend DSB + ISB after ICER).
+  asm volatile("dsb\n\tisb" ::: "memory");
+}
+// Makes the interrupt pending: its handler runs as soon as it is enabled and
+// unmasked. How a task hands work to an interrupt handler.
+inline void set_pending(unsigned irq) { word(0xE000E200U) = 1U << irq; }
+inline void clear_pending(unsigned irq) { word(0xE000E280U) = 1U << irq; }
+}  // namespace nvic
+
 }  // namespace mote::firmware::cortex_m
