@@ -1,7 +1,6 @@
 #include "mote/io/address.hpp"
 
 #include <gtest/gtest.h>
-
 #include <string>
 
 namespace mote::io {

@@ -18,5 +18,4 @@ Result<std::size_t> MacAddress::format(std::span<char> out) const {
   return position;
 }
 
-
 }  // namespace mote::net::wire

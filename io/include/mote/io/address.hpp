@@ -116,7 +116,6 @@ constexpr Result<Ipv4Address> Ipv4Address::parse(std::string_view text) {
   return from_u32(value);
 }
 
-
 class Ipv6Address {
  public:
   static constexpr std::size_t kSize = 16;
@@ -124,8 +123,7 @@ class Ipv6Address {
   static constexpr std::size_t kMaxTextLen = 45;
 
   constexpr Ipv6Address() = default;  // ::
-  explicit constexpr Ipv6Address(const std::array<std::uint8_t, kSize>& octets)
-      : octets_(octets) {}
+  explicit constexpr Ipv6Address(const std::array<std::uint8_t, kSize>& octets) : octets_(octets) {}
   // From eight 16-bit groups, most significant first.
   static constexpr Ipv6Address from_groups(const std::array<std::uint16_t, 8>& groups) {
     Ipv6Address address;
@@ -140,7 +138,8 @@ class Ipv6Address {
   }
   static constexpr Ipv6Address from_bytes(const std::byte* bytes) {
     Ipv6Address address;
-    for (std::size_t i = 0; i < kSize; ++i) address.octets_[i] = std::to_integer<std::uint8_t>(bytes[i]);
+    for (std::size_t i = 0; i < kSize; ++i)
+      address.octets_[i] = std::to_integer<std::uint8_t>(bytes[i]);
     return address;
   }
   constexpr void write_to(std::byte* bytes) const {
@@ -149,9 +148,7 @@ class Ipv6Address {
   [[nodiscard]] constexpr const std::array<std::uint8_t, kSize>& octets() const { return octets_; }
 
   static constexpr Ipv6Address unspecified() { return {}; }
-  static constexpr Ipv6Address loopback() {
-    return from_groups({0, 0, 0, 0, 0, 0, 0, 1});
-  }
+  static constexpr Ipv6Address loopback() { return from_groups({0, 0, 0, 0, 0, 0, 0, 1}); }
   // RFC 4291 §2.5.5.2: ::ffff:a.b.c.d
   static constexpr Ipv6Address v4_mapped(Ipv4Address v4) {
     const std::uint32_t value = v4.to_u32();
@@ -171,7 +168,7 @@ class Ipv6Address {
   [[nodiscard]] constexpr bool is_unspecified() const { return *this == Ipv6Address(); }
   [[nodiscard]] constexpr bool is_loopback() const { return *this == loopback(); }
   [[nodiscard]] constexpr bool is_multicast() const { return octets_[0] == 0xff; }  // ff00::/8
-  [[nodiscard]] constexpr bool is_link_local() const {                            // fe80::/10
+  [[nodiscard]] constexpr bool is_link_local() const {                              // fe80::/10
     return octets_[0] == 0xfe && (octets_[1] & 0xc0) == 0x80;
   }
   [[nodiscard]] constexpr bool is_v4_mapped() const {
@@ -195,7 +192,7 @@ class Ipv6Address {
 // An IPv4 or an IPv6 address.
 class IpAddress {
  public:
-  constexpr IpAddress() = default;  // 0.0.0.0
+  constexpr IpAddress() = default;                       // 0.0.0.0
   constexpr IpAddress(Ipv4Address v4) : address_(v4) {}  // NOLINT(google-explicit-constructor)
   constexpr IpAddress(Ipv6Address v6) : address_(v6) {}  // NOLINT(google-explicit-constructor)
 
