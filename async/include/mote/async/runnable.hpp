@@ -55,6 +55,7 @@ class Waker {
   explicit Waker(Runnable* target) : target_(target) {}
 
   // Schedules the target; a no-op when it is already scheduled or empty.
+  // Defined in executor.hpp (it needs the Executor): include that to wake.
   inline void wake() const;
   [[nodiscard]] explicit operator bool() const { return target_ != nullptr; }
   [[nodiscard]] Runnable* target() const { return target_; }
