@@ -17,10 +17,13 @@
 #include "mote/async/sleep.hpp"
 #include "mote/base/log.hpp"
 #include "mote/firmware/board.hpp"
+#include "mote/firmware/check.hpp"
 #include "mote/firmware/semihosting.hpp"
 #include "mote/firmware/systick_driver.hpp"
 
 namespace {
+
+using mote::firmware::check;
 
 using namespace std::chrono_literals;
 using mote::async::Channel;
@@ -67,11 +70,6 @@ mote::async::TaskStorage<256> consumer_storage;
 mote::async::TaskStorage<256> ticker_storage;
 Channel<int, 4> channel;
 Results results;
-
-bool check(bool ok, const char* what) {
-  if (!ok) MOTE_LOG_ERROR("check failed: %s", what);
-  return ok;
-}
 
 long to_us(Duration d) { return static_cast<long>(d.count()); }
 

@@ -40,6 +40,7 @@
 #include "mote/drivers/one_wire.hpp"
 #include "mote/firmware/board.hpp"
 #include "mote/firmware/board_uart.hpp"
+#include "mote/firmware/check.hpp"
 #include "mote/firmware/semihosting.hpp"
 #include "mote/firmware/systick_driver.hpp"
 #include "mote/hal/delay.hpp"
@@ -49,6 +50,8 @@
 #include "mote/hal/sim/one_wire_bus.hpp"
 
 namespace {
+
+using mote::firmware::check;
 
 using namespace std::chrono_literals;
 using mote::Result;
@@ -293,11 +296,6 @@ State state;
 // The models live in static RAM too (not on main's stack: the micro:bit's
 // is 2 KiB), constructed in main once the clock exists, never destroyed.
 alignas(Models) std::byte models_storage[sizeof(Models)];
-
-bool check(bool ok, const char* what) {
-  if (!ok) MOTE_LOG_ERROR("check failed: %s", what);
-  return ok;
-}
 
 bool check_readings(const Models& models) {
   bool ok = true;

@@ -28,11 +28,14 @@
 #include "mote/base/log.hpp"
 #include "mote/firmware/board.hpp"
 #include "mote/firmware/board_uart.hpp"
+#include "mote/firmware/check.hpp"
 #include "mote/firmware/semihosting.hpp"
 #include "mote/firmware/systick_driver.hpp"
 #include "mote/hal/uart.hpp"
 
 namespace {
+
+using mote::firmware::check;
 
 using namespace std::chrono_literals;
 using mote::Result;
@@ -149,11 +152,6 @@ Task<void> ticker(State& state, const mote::async::TaskStorageBase& echo_task) {
 mote::async::TaskStorage<1024> echo_storage;
 mote::async::TaskStorage<128> ticker_storage;
 State state;
-
-bool check(bool ok, const char* what) {
-  if (!ok) MOTE_LOG_ERROR("check failed: %s", what);
-  return ok;
-}
 
 }  // namespace
 

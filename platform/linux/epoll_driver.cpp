@@ -18,6 +18,9 @@ namespace {
 char g_timer_tag;
 char g_event_tag;
 
+// What an FdWatch registers for: both directions, hang-ups, edge-triggered.
+constexpr std::uint32_t kWatchedEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
+
 Status status_from_errno(int error) {
   switch (error) {
     case EBADF:
@@ -149,7 +152,7 @@ Status FdWatch::open(EpollDriver& driver, int fd) {
   MOTE_ASSERT(!is_open());
   if (!driver.status().ok()) return driver.status();
   epoll_event event{};
-  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
+  event.events = kWatchedEvents;
   event.data.ptr = this;
   if (::epoll_ctl(driver.epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
     return status_from_errno(errno);
@@ -169,7 +172,7 @@ void FdWatch::take(FdWatch& other) noexcept {
   writable_ = other.writable_;
   if (fd_ < 0) return;
   epoll_event event{};
-  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
+  event.events = kWatchedEvents;
   event.data.ptr = this;
   // MOD cannot fail for an fd registered with this epoll; if it did, the
   // readiness flags kept above still let the next operation try the fd.

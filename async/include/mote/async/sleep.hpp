@@ -17,15 +17,14 @@ class [[nodiscard]] SleepAwaiter : private TimerNode {
   SleepAwaiter(const SleepAwaiter&) = delete;
   SleepAwaiter& operator=(const SleepAwaiter&) = delete;
   ~SleepAwaiter() {
-    if (armed()) executor_->disarm_timer(*this);
+    if (armed()) waker_.target()->task()->executor()->disarm_timer(*this);
   }
 
   bool await_ready() const noexcept { return ready_; }
   void await_suspend(std::coroutine_handle<> suspended) noexcept {
     Runnable* self = park(suspended);
     waker_ = Waker(self);
-    executor_ = self->task()->executor();
-    executor_->arm_timer(*this, deadline_);
+    self->task()->executor()->arm_timer(*this, deadline_);
   }
   void await_resume() const noexcept {}
 
@@ -34,7 +33,6 @@ class [[nodiscard]] SleepAwaiter : private TimerNode {
 
   Instant deadline_;
   Waker waker_;
-  Executor* executor_ = nullptr;
   bool ready_;
 };
 
