@@ -1,21 +1,20 @@
 #include "mote/testing/process.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <netinet/in.h>
+#include <spawn.h>
 #include <sstream>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 namespace mote::testing {
 namespace {
@@ -31,7 +30,8 @@ std::string read_whole_file(const std::string& path) {
 
 bool is_executable(const std::string& path) {
   struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(path.c_str(), X_OK) == 0;
+  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+         ::access(path.c_str(), X_OK) == 0;
 }
 
 int exit_code_of(int status) {
@@ -86,7 +86,8 @@ bool wait_for_tcp_listener(std::uint16_t port, std::chrono::milliseconds timeout
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     address.sin_port = htons(port);
-    const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    const bool connected =
+        ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
     ::close(fd);
     if (connected) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -112,7 +113,8 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
   return path;
 }
 
-ChildProcess::ChildProcess(std::vector<std::string> argv, const ChildOptions& options) : argv_(std::move(argv)) {
+ChildProcess::ChildProcess(std::vector<std::string> argv, const ChildOptions& options)
+    : argv_(std::move(argv)) {
   if (argv_.empty()) return;
   const std::optional<std::string> program = find_program(argv_[0]);
   if (!program) return;
@@ -135,13 +137,16 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, const ChildOptions& op
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, options.stdin_path.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   if (!options.working_directory.empty()) {
     posix_spawn_file_actions_addchdir_np(&actions, options.working_directory.c_str());
   }
   pid_t pid = -1;
-  if (posix_spawn(&pid, program->c_str(), &actions, nullptr, args.data(), env.data()) == 0) pid_ = pid;
+  if (posix_spawn(&pid, program->c_str(), &actions, nullptr, args.data(), env.data()) == 0)
+    pid_ = pid;
   posix_spawn_file_actions_destroy(&actions);
 }
 

@@ -50,8 +50,8 @@ TEST(Ports, UnusedPortIsBindableAndListenerIsSeen) {
   EXPECT_FALSE(wait_for_tcp_listener(port, 0ms));
   ChildProcess server({"python3", "-c",
                        "import socket,time\n"
-                       "s=socket.socket(); s.bind(('127.0.0.1'," + std::to_string(port) +
-                           ")); s.listen(); time.sleep(60)"});
+                       "s=socket.socket(); s.bind(('127.0.0.1'," +
+                           std::to_string(port) + ")); s.listen(); time.sleep(60)"});
   ASSERT_TRUE(server.started());
   EXPECT_TRUE(wait_for_tcp_listener(port, 10s)) << server.describe();
 }

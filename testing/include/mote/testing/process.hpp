@@ -9,12 +9,11 @@
 // bounded; a child still running when its ChildProcess is destroyed gets
 // SIGKILL and is reaped, so a failed test leaves nothing behind.
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace mote::testing {
@@ -96,9 +95,9 @@ class ChildProcess {
 // Skips the current test, with a message naming what is missing, unless
 // `program` is on PATH. scripts/setup installs every peer, so a skip in CI
 // means the setup list and the test disagree.
-#define MOTE_SKIP_UNLESS_PROGRAM(program)                                                  \
-  do {                                                                                     \
-    if (!::mote::testing::find_program(program)) {                                         \
+#define MOTE_SKIP_UNLESS_PROGRAM(program)                                                        \
+  do {                                                                                           \
+    if (!::mote::testing::find_program(program)) {                                               \
       GTEST_SKIP() << "peer '" << (program) << "' is not installed (scripts/setup installs it)"; \
-    }                                                                                      \
+    }                                                                                            \
   } while (false)
