@@ -70,7 +70,8 @@ struct ClientLimits {
   std::size_t max_inflight = 8;
   // Incoming QoS 2 messages between PUBLISH and PUBREL; sent as the Receive
   // Maximum (MQTT 5). A 3.1.1 server sending more ends the connection.
-  std::size_t max_incoming_qos2 = 8;
+  // (mosquitto sends up to 20 at once to a 3.1.1 client by default.)
+  std::size_t max_incoming_qos2 = 32;
   // SUBSCRIBE / UNSUBSCRIBE requests awaiting their acknowledgement.
   std::size_t max_pending_requests = 4;
   // Topic aliases the server may use (MQTT 5 Topic Alias Maximum), and the
@@ -211,6 +212,8 @@ class Client {
   // refused or lost connections, timeouts, protocol errors — is logged and
   // retried after the backoff delay.
   async::Task<Status> run() {
+    stop_requested_ = false;
+    stop_.reset();
     async::Duration delay = options_.reconnect_delay_min;
     for (;;) {
       const Status status = co_await run_once();
@@ -322,8 +325,10 @@ class Client {
   }
 
   // Sends DISCONNECT (with `reason` in MQTT 5; Disconnect with Will Message
-  // makes the server publish the will) and ends run() with ok. Messages
-  // still in flight stay in their slots.
+  // makes the server publish the will), closes the connection and ends
+  // run() with ok. QoS 1/2 messages still in flight stay in their slots
+  // (their publishers keep waiting): a later run() resumes them if the
+  // session survives.
   async::Task<Status> disconnect(ReasonCode reason = kNormalDisconnection,
                                  Properties properties = {}) {
     stop_requested_ = true;
@@ -333,10 +338,10 @@ class Client {
     packet.reason = reason;
     packet.properties = properties;
     const Status sent = co_await send(packet);
-    // The server closes the connection on DISCONNECT; the reader sees it
-    // end. Shutting down our side makes sure.
+    // [MQTT-3.14.4-1]: the sender of DISCONNECT closes the connection. The
+    // stream object stays until the reader, woken by the close, is done.
     auto guard = co_await write_mutex_.lock();
-    if (stream_) static_cast<void>(stream_->shutdown_write());
+    if (stream_) stream_->close();
     co_return sent;
   }
 
@@ -479,7 +484,6 @@ class Client {
       if (!properties.ok()) co_return properties.status();
       connect.properties = *properties;
     }
-    first_connection_ = false;
     co_return co_await send(connect);
   }
 
@@ -518,6 +522,7 @@ class Client {
       }
     }
     server_settings_ = s;
+    first_connection_ = false;
     const bool resumed = connack.session_present && had_session_;
     if (!resumed) drop_session_state();
     had_session_ = session_resumable();
@@ -856,8 +861,15 @@ class Client {
         rel.packet_id = next->packet_id;
         MOTE_CO_TRY(co_await send_locked(rel));
       } else {
+        // Queued while disconnected: the server's limits were not known then.
         if (next->size > server_settings_.maximum_packet_size) {
           complete(*next, Status::resource_exhausted(), ReasonCode::packet_too_large);
+          continue;
+        }
+        const bool retain = (next->storage[0] & std::byte{0x01}) != std::byte{0};
+        if (next->qos > server_settings_.maximum_qos ||
+            (retain && !server_settings_.retain_available)) {
+          complete(*next, Status::failed_precondition(), ReasonCode::qos_not_supported);
           continue;
         }
         // [MQTT-3.3.1-1]: DUP on a retransmission.
