@@ -255,6 +255,45 @@ TEST_P(MqttInterop, WillIsPublishedWhenTheConnectionDies) {
   EXPECT_EQ(watcher.handler.messages[0].payload, "gone");
 }
 
+// MQTT 5's "Disconnect with Will Message" has the server publish the will on
+// a clean DISCONNECT; a 3.1.1 DISCONNECT discards it.
+Task<void> leaver(KernelClient& watcher, CollectingHandler& handler, KernelClient& leaving,
+                  ProtocolVersion version, std::vector<std::string>& notes) {
+  co_await watcher.wait_connected();
+  const std::array<Subscription, 1> subscriptions = {
+      Subscription{"mote/will/+", {QoS::at_least_once, false, false, {}}}};
+  std::array<ReasonCode, 1> granted{};
+  notes.push_back(std::string("subscribe ") +
+                  (co_await watcher.subscribe(subscriptions, granted)).str());
+  co_await leaving.wait_connected();
+  const ReasonCode reason = version == ProtocolVersion::v5
+                                ? ReasonCode::disconnect_with_will_message
+                                : kNormalDisconnection;
+  notes.push_back(std::string("disconnect ") + (co_await leaving.disconnect(reason)).str());
+  const Status received = co_await async::with_timeout(500ms, wait_for_messages(handler, 1));
+  notes.push_back(std::string("will ") + received.str());
+  static_cast<void>(co_await watcher.disconnect());
+}
+
+TEST_P(MqttInterop, WillFollowsTheDisconnectReason) {
+  ClientRig watcher(connector_, broker_->endpoint(), options_for("mote-watcher", GetParam()));
+  ClientOptions leaving_options = options_for("mote-leaving", GetParam());
+  leaving_options.will = Will{"mote/will/leaving", bytes_of("bye"), QoS::at_least_once, false, {}};
+  ClientRig leaving(connector_, broker_->endpoint(), leaving_options);
+  ASSERT_TRUE(executor_.spawn(tasks_[0], run_client, std::ref(watcher.client)).ok());
+  ASSERT_TRUE(executor_.spawn(tasks_[1], run_client, std::ref(leaving.client)).ok());
+  ASSERT_TRUE(executor_
+                  .spawn(tasks_[2], leaver, std::ref(watcher.client), std::ref(watcher.handler),
+                         std::ref(leaving.client), GetParam(), std::ref(notes_))
+                  .ok());
+  EXPECT_EQ(executor_.run_for(10s), ok_status());
+  const bool v5 = GetParam() == ProtocolVersion::v5;
+  EXPECT_EQ(notes_, (std::vector<std::string>{"subscribe ok", "disconnect ok",
+                                              v5 ? "will ok" : "will deadline_exceeded"}));
+  EXPECT_EQ(watcher.handler.messages.size(), v5 ? 1u : 0u);
+  EXPECT_EQ(tasks_[1].exit_status(), ok_status());
+}
+
 // --- Persistent session ------------------------------------------------------------
 
 Task<void> subscribe_and_leave(KernelClient& client, std::vector<std::string>& notes) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mote/async/executor.hpp"
+#include "mote/async/sleep.hpp"
 #include "mote/platform/sim_driver.hpp"
 #include "test_support/memory_stream.hpp"
 
@@ -747,6 +748,75 @@ TEST_F(MqttClientTest, UsesOutboundAliasesAndTheServersPacketLimit) {
   EXPECT_TRUE(results[1]->ok());
   EXPECT_EQ(results[2]->status(), Status::failed_precondition());
   EXPECT_EQ(results[3]->status(), Status::resource_exhausted());
+}
+
+}  // namespace
+}  // namespace mote::mqtt
+
+namespace mote::mqtt {
+namespace {
+
+// A publish made while the client cannot connect waits in its slot and goes
+// out (without DUP: never sent before) once a connection is accepted.
+Task<void> late_server_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  static_cast<void>(co_await broker.handshake(Connack{}));
+  const Result<Bytes> bytes = co_await broker.next();
+  const Packet p = decoded(bytes);
+  CO_ASSERT(as<Publish>(p) != nullptr);
+  EXPECT_FALSE(as<Publish>(p)->dup);
+  EXPECT_EQ(as<Publish>(p)->topic, "queued");
+  static_cast<void>(
+      co_await broker.send(Puback{as<Publish>(p)->packet_id, ReasonCode::success, {}}));
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+TEST_F(MqttClientTest, QueuesPublishesUntilConnected) {
+  connector.set_refuse(true);
+  start(late_server_script);
+  publish_later(0, message("queued", bytes_of("q"), QoS::at_least_once));
+  publish_later(1, message("now", bytes_of("q")));
+  EXPECT_EQ(executor.run_for(2500ms), Status::deadline_exceeded());
+  EXPECT_EQ(connector.attempts(), 2);  // at 0 s and 1 s; the next at 3 s
+  EXPECT_EQ(client->inflight(), 1u);
+  ASSERT_TRUE(results[1].has_value());
+  EXPECT_EQ(results[1]->status(), Status::unavailable());  // QoS 0 is not queued
+  connector.set_refuse(false);
+  EXPECT_EQ(executor.run_for(2s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  ASSERT_TRUE(results[0].has_value());
+  EXPECT_TRUE(results[0]->ok());
+  EXPECT_EQ(client->inflight(), 0u);
+}
+
+// A publisher cancelled while its message is in flight: the message still
+// completes and its slot is freed for others.
+Task<void> abandoned_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  static_cast<void>(co_await broker.handshake(Connack{}));
+  const Result<Bytes> bytes = co_await broker.next();
+  const Packet p = decoded(bytes);
+  CO_ASSERT(as<Publish>(p) != nullptr);
+  co_await async::sleep_for(1s);  // meanwhile the publisher is cancelled
+  static_cast<void>(
+      co_await broker.send(Puback{as<Publish>(p)->packet_id, ReasonCode::success, {}}));
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+TEST_F(MqttClientTest, FreesTheSlotOfACancelledPublisherOnCompletion) {
+  start(abandoned_script);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  publish_later(0, message("a", bytes_of("x"), QoS::at_least_once));
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  EXPECT_EQ(client->inflight(), 1u);
+  publisher_tasks[0].cancel();
+  EXPECT_EQ(client->inflight(), 1u);  // still in flight
+  EXPECT_EQ(executor.run_for(2s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  EXPECT_EQ(client->inflight(), 0u);
+  EXPECT_FALSE(results[0].has_value());
 }
 
 }  // namespace
