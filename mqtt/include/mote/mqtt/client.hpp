@@ -289,7 +289,9 @@ class Client {
     slot->outstanding = false;
     slot->sequence = next_sequence_++;
     slot->done.reset();
-    co_await pump();
+    // A failed write ends the connection (the reader sees it); the message
+    // stays in its slot and goes out on the next one.
+    static_cast<void>(co_await pump());
     co_await slot->done.wait();
     const Status status = slot->status;
     const ReasonCode reason = slot->reason;
