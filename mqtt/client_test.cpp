@@ -218,9 +218,10 @@ Task<void> connect_script(MqttClientTest& t) {
 }
 
 TEST_F(MqttClientTest, ConnectsAndTakesTheServersSettings) {
-  std::array<std::byte, 32> props{};
+  std::array<std::byte, 48> props{};
   PropertyBuilder builder(props);
   builder.add_user_property("site", "north");
+  builder.add_integer(PropertyId::receive_maximum, 1000);  // the client's own value stands
   options.connect_properties = builder.properties().value();
   options.session_expiry_interval = 600;
   start(connect_script);
@@ -817,6 +818,55 @@ TEST_F(MqttClientTest, FreesTheSlotOfACancelledPublisherOnCompletion) {
   EXPECT_TRUE(script_done);
   EXPECT_EQ(client->inflight(), 0u);
   EXPECT_FALSE(results[0].has_value());
+}
+
+}  // namespace
+}  // namespace mote::mqtt
+
+namespace mote::mqtt {
+namespace {
+
+Task<void> limited_server_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  std::array<std::byte, 64> storage{};
+  Connack connack;
+  connack.properties = build(storage, {{PropertyId::wildcard_subscription_available, 0},
+                                       {PropertyId::subscription_identifier_available, 0},
+                                       {PropertyId::shared_subscription_available, 0}});
+  static_cast<void>(co_await broker.handshake(connack));
+  const Result<Bytes> bytes = co_await broker.next();
+  const Packet p = decoded(bytes);
+  const Subscribe* subscribe = as<Subscribe>(p);
+  CO_ASSERT(subscribe != nullptr);
+  EXPECT_EQ(subscribe->subscriptions.begin()->filter, "plain/topic");
+  const std::array<ReasonCode, 1> codes = {ReasonCode::success};
+  static_cast<void>(co_await broker.send(Suback{subscribe->packet_id, {}, codes}));
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+Task<void> limited_subscriber(TestClient& client, std::vector<std::string>& notes) {
+  co_await client.wait_connected();
+  std::array<ReasonCode, 1> granted{};
+  for (std::string_view filter : {"wild/+", "$share/g/t", "plain/topic"}) {
+    const std::array<Subscription, 1> subscriptions = {Subscription{filter, {}}};
+    notes.push_back((co_await client.subscribe(subscriptions, granted)).str());
+  }
+  std::array<std::byte, 64> storage{};
+  const Properties id = build(storage, {{PropertyId::subscription_identifier, 1}});
+  const std::array<Subscription, 1> plain = {Subscription{"plain/topic", {}}};
+  notes.push_back((co_await client.subscribe(plain, granted, id)).str());
+}
+
+TEST_F(MqttClientTest, RefusesSubscriptionsTheServerDoesNotSupport) {
+  start(limited_server_script);
+  ASSERT_TRUE(
+      executor.spawn(publisher_tasks[0], limited_subscriber, std::ref(*client), std::ref(notes))
+          .ok());
+  EXPECT_EQ(executor.run_for(1s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  EXPECT_EQ(notes, (std::vector<std::string>{"failed_precondition", "failed_precondition", "ok",
+                                             "failed_precondition"}));
 }
 
 }  // namespace

@@ -119,7 +119,8 @@ struct ClientOptions {
   std::optional<Will> will;
   // More CONNECT properties (MQTT 5): user properties, Request Problem
   // Information... The client adds Session Expiry Interval, Receive Maximum,
-  // Maximum Packet Size and Topic Alias Maximum itself.
+  // Maximum Packet Size and Topic Alias Maximum itself (copies of those
+  // here are left out).
   Properties connect_properties;
 };
 
@@ -304,9 +305,12 @@ class Client {
   // per subscription (as many as fit). `properties` (MQTT 5): Subscription
   // Identifier, User Properties. Errors: unavailable (not connected),
   // aborted (the connection ended first), invalid_argument (a bad filter or
-  // option), resource_exhausted (too many requests pending: see ClientLimits).
+  // option), resource_exhausted (too many requests pending: see ClientLimits),
+  // failed_precondition (a wildcard, shared subscription or Subscription
+  // Identifier the server said it does not support).
   async::Task<Status> subscribe(std::span<const Subscription> subscriptions,
                                 std::span<ReasonCode> granted, Properties properties = {}) {
+    if (connected_) MOTE_CO_TRY(check_server_allows(subscriptions, properties));
     Subscribe packet;
     packet.properties = properties;
     packet.subscriptions = subscriptions;
@@ -481,7 +485,16 @@ class Client {
         builder.add_integer(PropertyId::topic_alias_maximum,
                             static_cast<std::uint32_t>(kLimits.inbound_topic_aliases));
       }
-      for (const Property& property : options_.connect_properties) builder.add(property);
+      for (const Property& property : options_.connect_properties) {
+        // The client's own values stand: they describe its buffers and tables.
+        if (property.id == PropertyId::session_expiry_interval ||
+            property.id == PropertyId::receive_maximum ||
+            property.id == PropertyId::maximum_packet_size ||
+            property.id == PropertyId::topic_alias_maximum) {
+          continue;
+        }
+        builder.add(property);
+      }
       Result<Properties> properties = builder.properties();
       if (!properties.ok()) co_return properties.status();
       connect.properties = *properties;
@@ -804,6 +817,29 @@ class Client {
     const Status status = co_await stream_->write(bytes);
     if (status.ok()) last_sent_ = async::now();
     co_return status;
+  }
+
+  // What CONNACK said the server does not offer (§3.2.2.3.11-13): the
+  // server would end the connection over it.
+  Status check_server_allows(std::span<const Subscription> subscriptions,
+                             const Properties& properties) const {
+    const ServerSettings& s = server_settings_;
+    if (!s.subscription_identifiers_available &&
+        properties.find(PropertyId::subscription_identifier)) {
+      return Status::failed_precondition();
+    }
+    for (const Subscription& subscription : subscriptions) {
+      const std::string_view filter = subscription.filter;
+      if (!s.wildcard_subscription_available &&
+          filter.find_first_of("+#") != std::string_view::npos) {
+        return Status::failed_precondition();
+      }
+      if (!s.shared_subscription_available && options_.version == ProtocolVersion::v5 &&
+          filter.starts_with("$share/")) {
+        return Status::failed_precondition();
+      }
+    }
+    return ok_status();
   }
 
   Status check_server_allows(const OutgoingMessage& message) const {
