@@ -267,6 +267,12 @@ Task<void> qos_script(MqttClientTest& t) {
   const Pubrel* rel = as<Pubrel>(p3);
   CO_ASSERT(rel != nullptr);
   EXPECT_EQ(rel->packet_id, publish2->packet_id);
+  // A repeated PUBREC is answered with the same PUBREL (success).
+  static_cast<void>(co_await broker.send(Pubrec{publish2->packet_id, ReasonCode::success, {}}));
+  const Result<Bytes> again = co_await broker.next();
+  const Packet p3b = decoded(again);
+  CO_ASSERT(as<Pubrel>(p3b) != nullptr);
+  EXPECT_EQ(as<Pubrel>(p3b)->reason, ReasonCode::success);
   static_cast<void>(co_await broker.send(Pubcomp{rel->packet_id, ReasonCode::success, {}}));
   // QoS 0.
   const Result<Bytes> fourth = co_await broker.next();

@@ -278,10 +278,7 @@ class Client {
     packet.payload = message.payload;
     packet.packet_id = next_packet_id();
     const Result<std::size_t> size = encode_packet(packet, options_.version, slot->storage);
-    if (!size.ok()) {
-      co_return size.status() == Status::resource_exhausted() ? Status::resource_exhausted()
-                                                              : size.status();
-    }
+    if (!size.ok()) co_return size.status();  // resource_exhausted: larger than a slot
     slot->size = *size;
     slot->packet_id = packet.packet_id;
     slot->qos = message.qos;
@@ -763,6 +760,10 @@ class Client {
     Slot* slot = find_slot(ack.packet_id, SlotState::publish, QoS::exactly_once);
     Pubrel rel;
     rel.packet_id = ack.packet_id;
+    if (slot == nullptr &&
+        find_slot(ack.packet_id, SlotState::pubrel, QoS::exactly_once) != nullptr) {
+      co_return co_await send(rel);  // a repeated PUBREC: release again
+    }
     if (slot == nullptr) {
       // A PUBREC for a message we no longer have (§4.3.3): release it anyway.
       if (options_.version == ProtocolVersion::v5) {
