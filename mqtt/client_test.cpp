@@ -877,3 +877,32 @@ TEST_F(MqttClientTest, RefusesSubscriptionsTheServerDoesNotSupport) {
 
 }  // namespace
 }  // namespace mote::mqtt
+
+namespace mote::mqtt {
+namespace {
+
+// A packet larger than the receive buffer (the Maximum Packet Size the
+// client announced): DISCONNECT with Packet too large, before the body.
+Task<void> oversized_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  static_cast<void>(co_await broker.handshake(Connack{}));
+  // A PUBLISH header announcing 1000 bytes, and only 4 of them.
+  Bytes header = {std::byte{0x30}, std::byte{0xe8}, std::byte{0x07}, std::byte{0},
+                  std::byte{1},    std::byte{'t'},  std::byte{0}};
+  static_cast<void>(co_await broker.send_raw(std::move(header)));
+  const Result<Bytes> bytes = co_await broker.next();
+  const Packet p = decoded(bytes);
+  CO_ASSERT(as<Disconnect>(p) != nullptr);
+  EXPECT_EQ(as<Disconnect>(p)->reason, ReasonCode::packet_too_large);
+  t.script_done = true;
+}
+
+TEST_F(MqttClientTest, RefusesPacketsLargerThanItsBuffer) {
+  start(oversized_script);
+  EXPECT_EQ(executor.run_for(500ms), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  EXPECT_TRUE(handler.messages.empty());
+}
+
+}  // namespace
+}  // namespace mote::mqtt
