@@ -117,7 +117,7 @@ OutgoingMessage message(std::string_view topic, std::string_view payload, QoS qo
 class MqttInterop : public ::testing::TestWithParam<ProtocolVersion> {
  protected:
   void SetUp() override {
-    if (!testing::find_program("mosquitto")) GTEST_SKIP() << "mosquitto is not installed";
+    MOTE_SKIP_UNLESS_PROGRAM("mosquitto");
     broker_.emplace();
     ASSERT_TRUE(broker_->ready()) << broker_->describe();
   }
