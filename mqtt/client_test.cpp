@@ -906,3 +906,43 @@ TEST_F(MqttClientTest, RefusesPacketsLargerThanItsBuffer) {
 
 }  // namespace
 }  // namespace mote::mqtt
+
+namespace mote::mqtt {
+namespace {
+
+// MQTT 5: an empty client id gets one from the server, used to resume.
+Task<void> assigned_id_script(MqttClientTest& t) {
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    std::array<std::byte, 64> storage{};
+    PropertyBuilder builder(storage);
+    builder.add_string(PropertyId::assigned_client_identifier, "auto-7f3a");
+    Connack connack;
+    connack.properties = builder.properties().value();
+    const Result<Bytes> first = co_await broker.handshake(connack);
+    const Packet p = decoded(first);
+    CO_ASSERT(as<Connect>(p) != nullptr);
+    EXPECT_EQ(as<Connect>(p)->client_id, "");
+    broker.stream().close();
+  }
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  const Result<Bytes> second = co_await broker.handshake(Connack{true, ReasonCode::success, {}});
+  const Packet p = decoded(second);
+  CO_ASSERT(as<Connect>(p) != nullptr);
+  EXPECT_EQ(as<Connect>(p)->client_id, "auto-7f3a");
+  EXPECT_FALSE(as<Connect>(p)->clean_start);
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+TEST_F(MqttClientTest, ResumesWithTheAssignedClientIdentifier) {
+  options.client_id = "";
+  options.session_expiry_interval = 60;
+  start(assigned_id_script);
+  EXPECT_EQ(executor.run_for(3s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  EXPECT_EQ(client->client_id(), "auto-7f3a");
+}
+
+}  // namespace
+}  // namespace mote::mqtt
