@@ -946,3 +946,39 @@ TEST_F(MqttClientTest, ResumesWithTheAssignedClientIdentifier) {
 
 }  // namespace
 }  // namespace mote::mqtt
+
+namespace mote::mqtt {
+namespace {
+
+// The server stops reading: a publish's write waits on a full pipe holding
+// the write mutex. The keep-alive's PINGREQ cannot get out either, gives up
+// after the ping timeout and ends the connection, which fails the stuck
+// write; then the client reconnects.
+Task<void> stalled_reader_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  static_cast<void>(co_await broker.handshake(Connack{}));
+  broker.stream().link()->to_server.capacity = 64;  // and nobody reads it any more
+  ScriptedBroker second(co_await t.connector.accept(), ProtocolVersion::v5);
+  t.notes.push_back(std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(async::now().time_since_epoch()).count()));
+  static_cast<void>(co_await second.handshake(Connack{}));
+  t.script_done = true;
+  static_cast<void>(co_await second.next());
+}
+
+TEST_F(MqttClientTest, KeepAliveEndsAConnectionWhosePeerStoppedReading) {
+  start(stalled_reader_script);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  static const std::array<std::byte, 200> kBig{};
+  publish_later(0, message("big", kBig));
+  EXPECT_EQ(executor.run_for(60s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  // PINGREQ due at 30 s, given up at 40 s, reconnected 1 s later.
+  EXPECT_EQ(notes, (std::vector<std::string>{"41"}));
+  ASSERT_TRUE(results[0].has_value());
+  EXPECT_FALSE(results[0]->ok());
+  EXPECT_EQ(handler.connections, 2);
+}
+
+}  // namespace
+}  // namespace mote::mqtt

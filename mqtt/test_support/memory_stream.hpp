@@ -8,7 +8,8 @@
 //   // test code:   co_await connector.accept()          -> the server's end
 //
 // Each end: read() waits for bytes or the peer's shutdown (0) / close
-// (aborted); write() never waits. close() on either end resets the link.
+// (aborted); write() waits only when the pipe has a capacity and is full.
+// close() on either end resets the link and wakes both.
 
 #include <algorithm>
 #include <cstddef>
@@ -28,7 +29,11 @@ namespace mote::mqtt::test_support {
 struct MemoryPipe {
   std::deque<std::byte> bytes;
   bool shut = false;  // the writer sent its FIN
+  // Bytes the pipe holds before a write waits for the reader (a full socket
+  // buffer); unlimited by default.
+  std::size_t capacity = static_cast<std::size_t>(-1);
   async::Event readable;
+  async::Event writable;
 };
 
 struct MemoryLink {
@@ -67,15 +72,23 @@ class MemoryStream {
     const std::size_t n = std::min(buffer.size(), in.bytes.size());
     std::copy_n(in.bytes.begin(), n, buffer.begin());
     in.bytes.erase(in.bytes.begin(), in.bytes.begin() + static_cast<std::ptrdiff_t>(n));
+    in.writable.set();
     co_return n;
   }
 
   async::Task<Status> write(ConstByteSpan data) {
     if (!link_) co_return Status::failed_precondition();
-    MemoryPipe& out = client_side_ ? link_->to_server : link_->to_client;
-    if (link_->reset || out.shut) co_return Status::aborted();
+    std::shared_ptr<MemoryLink> link = link_;  // the stream may be closed while we wait
+    MemoryPipe& out = client_side_ ? link->to_server : link->to_client;
+    for (;;) {
+      if (link->reset) co_return Status::aborted();
+      if (out.shut) co_return Status::failed_precondition();
+      if (out.bytes.size() + data.size() <= out.capacity) break;
+      out.writable.reset();
+      co_await out.writable.wait();
+    }
     out.bytes.insert(out.bytes.end(), data.begin(), data.end());
-    if (client_side_) link_->client_bytes_written += data.size();
+    if (client_side_) link->client_bytes_written += data.size();
     out.readable.set();
     co_return ok_status();
   }
@@ -91,10 +104,15 @@ class MemoryStream {
   void close() {
     if (!link_) return;
     link_->reset = true;
-    link_->to_server.readable.set();
-    link_->to_client.readable.set();
+    for (MemoryPipe* pipe : {&link_->to_server, &link_->to_client}) {
+      pipe->readable.set();
+      pipe->writable.set();
+    }
     link_.reset();
   }
+
+  // The link, for tests that shape it (MemoryPipe::capacity).
+  [[nodiscard]] MemoryLink* link() const { return link_.get(); }
 
   [[nodiscard]] Result<io::Endpoint> remote_endpoint() const {
     if (!link_) return Status::failed_precondition();

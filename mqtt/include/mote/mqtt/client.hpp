@@ -576,12 +576,12 @@ class Client {
   }
 
   async::Task<void> close_stream() {
-    // Under the write mutex: no writer is inside the stream as it goes.
+    // Closing first wakes a writer parked in the stream (a peer that stopped
+    // reading) with an error; the object itself goes only under the write
+    // mutex, when no writer is inside it.
+    if (stream_) stream_->close();
     auto guard = co_await write_mutex_.lock();
-    if (stream_) {
-      stream_->close();
-      stream_.reset();
-    }
+    stream_.reset();
   }
 
   // --- Reading -------------------------------------------------------------------
@@ -628,7 +628,9 @@ class Client {
         if (async::now() >= keep_alive_deadline()) {
           ping_outstanding_ = true;
           ping_sent_ = async::now();
-          MOTE_CO_TRY(co_await send(Pingreq{}));
+          // Bounded: a write stuck behind a peer that stopped reading must
+          // not stop the keep-alive from ending the connection.
+          MOTE_CO_TRY(co_await async::with_timeout(options_.ping_timeout, send(Pingreq{})));
         }
         continue;
       }
