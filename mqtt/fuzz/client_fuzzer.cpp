@@ -19,6 +19,7 @@
 #include "../test_support/memory_stream.hpp"
 #include "mote/async/executor.hpp"
 #include "mote/async/sleep.hpp"
+#include "mote/base/log.hpp"
 #include "mote/mqtt/client.hpp"
 #include "mote/platform/sim_driver.hpp"
 
@@ -108,6 +109,7 @@ Task<void> application_qos1(FuzzClient& client) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
+  log::set_runtime_level(log::Level::off);  // every input ends a connection: quiet
   const ProtocolVersion version = (data[0] & 1u) != 0 ? ProtocolVersion::v5 : ProtocolVersion::v311;
   const std::size_t chunk = 1 + (data[0] >> 1);
   const ConstByteSpan input = bytes_of(std::span(data + 1, size - 1));
