@@ -49,6 +49,7 @@ export class MetricChart {
       points.map((p) => (rollup ? p[2] : null)),
     ];
     this.plot.setData(this.data);
+    this.#publishState();
   }
 
   // Appends one raw sample (live mode) and drops what is older than windowMs.
@@ -66,6 +67,15 @@ export class MetricChart {
       maxs.shift();
     }
     this.plot.setData(this.data);
+    this.#publishState();
+  }
+
+  // What the chart shows, as attributes: for people inspecting the page and
+  // for the browser test, which watches a live chart grow.
+  #publishState() {
+    const xs = this.data[0];
+    this.element.dataset.points = String(xs.length);
+    this.element.dataset.lastTimeMs = xs.length ? String(Math.round(xs[xs.length - 1] * 1000)) : '';
   }
 
   pointCount() {
