@@ -334,6 +334,13 @@ Result<bool> GpioInput::take_events(const hal::Edge* want) {
 async::Task<Status> GpioInput::wait(hal::Edge edge, bool done_if_at_level) {
   if (fd_ < 0) co_return Status::unavailable();
   if (!detects(edge)) co_return Status::failed_precondition();
+  // A second waiter would drain the events the first has yet to read.
+  if (waiting_) co_return Status::failed_precondition();
+  waiting_ = true;
+  struct Done {
+    bool& waiting;
+    ~Done() { waiting = false; }  // also when the waiting task is cancelled
+  } done{waiting_};
   // What the kernel queued before this call happened before it.
   MOTE_CO_TRY(take_events(nullptr));
   if (done_if_at_level) {

@@ -428,6 +428,21 @@ TEST_F(GpioLineTest, ACancelledWaitLeavesTheLineUsable) {
   EXPECT_TRUE(second.exit_status().ok());
 }
 
+TEST_F(GpioLineTest, OneWaiterAtATime) {
+  GpioInput line = input();
+  TaskStorage<512> first, second, third;
+  start_wait(first, line, hal::Edge::rising);
+  start_wait(second, line, hal::Edge::any);
+  EXPECT_EQ(second.exit_status(), Status::failed_precondition());
+  EXPECT_EQ(first.state(), TaskState::running);
+  first.cancel();  // the line is free again
+  start_wait(third, line, hal::Edge::any);
+  EXPECT_EQ(third.state(), TaskState::running);
+  fake.send(event_bytes(GPIO_V2_LINE_EVENT_FALLING_EDGE, 3, 1));
+  EXPECT_TRUE(executor.run().ok());
+  EXPECT_TRUE(third.exit_status().ok());
+}
+
 TEST_F(GpioLineTest, MovedLinesKeepWorking) {
   GpioChip moved_chip = std::move(*chip);
   Result<GpioInput> requested = moved_chip.request_input(driver, 3);

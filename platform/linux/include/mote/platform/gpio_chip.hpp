@@ -22,7 +22,8 @@
 //   Cancels: destroying the waiting task deregisters it. The kernel keeps
 //   detecting edges while nobody waits (it buffers them, dropping the oldest
 //   when full); the next wait discards them.
-//   One task waits on an input at a time.
+//   One task waits on an input at a time (a second concurrent wait fails
+//   with failed_precondition: it would drain events the first has yet to read).
 //   Values are logical: with active_low the kernel inverts them, and edges
 //   too (a rising edge is the line becoming active).
 //
@@ -34,7 +35,8 @@
 //   invalid_argument   an offset beyond the chip, a configuration the chip refused
 //   unimplemented      the chip cannot do what the configuration asks (a bias,
 //                      open drain), or the kernel has no uAPI v2 (before 5.10)
-//   failed_precondition  waiting for an edge the line was not configured to detect
+//   failed_precondition  waiting for an edge the line was not configured to
+//                      detect, or while another task waits on the line
 //   data_loss          the kernel handed back an event that does not decode
 
 #include <chrono>
@@ -189,6 +191,7 @@ class GpioInput {
   GpioEdges edges_;
   FdWatch watch_;
   std::uint64_t events_read_ = 0;
+  bool waiting_ = false;
 };
 
 // A requested output line: a hal::DigitalOutput.
