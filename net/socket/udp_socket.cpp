@@ -104,12 +104,10 @@ async::Task<Result<io::Datagram>> UdpSocket::receive_from(ByteSpan buffer) {
 }
 
 bool UdpSocket::deliver(io::Ipv4Address from, std::uint16_t from_port, ConstByteSpan payload) {
-  Result<ByteSpan> room = rx_.enqueue(payload.size(), {from, from_port});
-  if (!room.ok()) {
+  if (!rx_.push(payload, {from, from_port}).ok()) {
     ++rx_dropped_;
     return false;
   }
-  if (!payload.empty()) std::memcpy(room->data(), payload.data(), payload.size());
   rx_waker_.wake();
   return true;
 }

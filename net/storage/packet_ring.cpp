@@ -1,5 +1,7 @@
 #include "mote/net/storage/packet_ring.hpp"
 
+#include <cstring>
+
 #include "mote/base/assert.hpp"
 
 namespace mote::net {
@@ -66,6 +68,23 @@ void PacketRing::dequeue() {
     wrapped_ = false;
   }
   if (count_ == 0) clear();
+}
+
+Status PacketRing::push(ConstByteSpan data, PacketMeta meta) {
+  MOTE_TRY_ASSIGN(ByteSpan room, enqueue(data.size(), meta));
+  if (!data.empty()) std::memcpy(room.data(), data.data(), data.size());
+  return ok_status();
+}
+
+Result<std::size_t> PacketRing::pop_into(ByteSpan buffer) {
+  const std::optional<Packet> packet = peek();
+  if (!packet) return Status::unavailable();
+  const std::size_t len = packet->payload.size();
+  const bool fits = len <= buffer.size();
+  if (fits && len != 0) std::memcpy(buffer.data(), packet->payload.data(), len);
+  dequeue();
+  if (!fits) return Status::resource_exhausted();
+  return len;
 }
 
 void PacketRing::clear() {

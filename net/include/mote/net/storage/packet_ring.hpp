@@ -42,6 +42,12 @@ class PacketRing {
   // resource_exhausted when it does not fit now (the ring is full enough),
   // out_of_range when it could never fit (larger than the storage allows).
   Result<ByteSpan> enqueue(std::size_t len, PacketMeta meta);
+  // enqueue() and a copy of `data`: the same errors.
+  Status push(ConstByteSpan data, PacketMeta meta = {});
+  // Copies the oldest packet into `buffer` and drops it from the ring;
+  // returns its length. unavailable when empty; resource_exhausted when it
+  // is longer than `buffer` (it is dropped all the same).
+  Result<std::size_t> pop_into(ByteSpan buffer);
   // Whether enqueue(len) would succeed now.
   [[nodiscard]] bool can_enqueue(std::size_t len) const;
   // Whether a packet of `len` bytes fits in the empty ring.
