@@ -18,9 +18,7 @@
 #include "mote/platform/kernel_sockets.hpp"
 
 using namespace std::chrono_literals;
-using mote::ByteSpan;
 using mote::ConstByteSpan;
-using mote::Result;
 using mote::Status;
 using mote::async::Task;
 using mote::io::Endpoint;
