@@ -289,7 +289,7 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
     ++stats_.rx_dropped;
     return 0;
   }
-  Result<Ipv4Repr> parsed = Ipv4Repr::parse(*view);
+  Result<Ipv4Repr> parsed = Ipv4Repr::parse(*view, config_.rx_checksums);
   if (!parsed.ok()) {
     ++(parsed.status().code() == StatusCode::data_loss ? stats_.rx_checksum_errors
                                                        : stats_.rx_dropped);
@@ -343,8 +343,9 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
 std::size_t Interface::process_udp(const Ipv4Repr& ip, ConstByteSpan datagram, bool to_broadcast,
                                    MacAddress link_source, ByteSpan tx) {
   Result<UdpDatagram<>> view = UdpDatagram<>::checked(datagram);
-  Result<UdpRepr> udp =
-      view.ok() ? UdpRepr::parse(*view, ip.source, ip.destination) : Result<UdpRepr>(view.status());
+  Result<UdpRepr> udp = view.ok()
+                            ? UdpRepr::parse(*view, ip.source, ip.destination, config_.rx_checksums)
+                            : Result<UdpRepr>(view.status());
   if (!udp.ok()) {
     ++(udp.status().code() == StatusCode::data_loss ? stats_.rx_checksum_errors
                                                     : stats_.rx_dropped);
@@ -372,8 +373,8 @@ std::size_t Interface::process_udp(const Ipv4Repr& ip, ConstByteSpan datagram, b
 std::size_t Interface::process_icmp(const Ipv4Repr& ip, ConstByteSpan message,
                                     MacAddress link_source, ByteSpan tx) {
   Result<Icmpv4Packet<>> view = Icmpv4Packet<>::checked(message);
-  Result<Icmpv4Repr> icmp =
-      view.ok() ? Icmpv4Repr::parse(*view) : Result<Icmpv4Repr>(view.status());
+  Result<Icmpv4Repr> icmp = view.ok() ? Icmpv4Repr::parse(*view, config_.rx_checksums)
+                                      : Result<Icmpv4Repr>(view.status());
   if (!icmp.ok()) {
     ++(icmp.status().code() == StatusCode::data_loss ? stats_.rx_checksum_errors
                                                      : stats_.rx_dropped);

@@ -381,6 +381,18 @@ TEST_F(InterfaceTest, DropsBadChecksumsAndOtherHostsTraffic) {
   EXPECT_EQ(iface_.stats().udp_delivered, 0u);
 }
 
+TEST_F(InterfaceTest, IgnoresReceivedChecksumsWhenTheLinkHasCheckedThem) {
+  InterfaceConfig offload = config();
+  offload.rx_checksums = wire::ChecksumMode::ignore;
+  StaticInterface<> iface({Medium::ethernet, 1500}, offload);
+  ASSERT_TRUE(iface.set_ipv4_address(kServerIp, 24).ok());
+  Bytes corrupt = bytes(frame_of(testdata::kPingRequest));
+  corrupt[24] ^= std::byte{0x01};  // IPv4 header checksum
+  corrupt[36] ^= std::byte{0x01};  // ICMP checksum
+  EXPECT_NE(iface.receive_frame(now_, corrupt, tx_), 0u);
+  EXPECT_EQ(iface.stats().echo_replies_sent, 1u);
+}
+
 // --- UDP --------------------------------------------------------------------
 
 TEST_F(InterfaceTest, DeliversUdpToTheBoundSocket) {

@@ -65,6 +65,10 @@ struct InterfaceConfig {
   Duration announce_interval = std::chrono::seconds(2);
   // Reassembly timeout (RFC 791's timer; Linux's ipfrag_time is 30 s).
   Duration reassembly_timeout = std::chrono::seconds(30);
+  // Received IPv4, ICMP and UDP checksums: `ignore` for a link whose
+  // hardware has checked them already, and for fuzzing. Sent ones are
+  // always computed.
+  wire::ChecksumMode rx_checksums = wire::ChecksumMode::verify;
 };
 
 // The memory an Interface works in; InterfaceStorage makes one.
