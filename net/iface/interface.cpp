@@ -325,23 +325,29 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
     ip = whole->header;
     payload = whole->payload;
   }
+  // RFC 1122 §3.2.2: "An ICMP error message MUST NOT be sent as the result
+  // of receiving ... a datagram destined to an IP broadcast or IP multicast
+  // address; a datagram sent as a link-layer broadcast; ... a datagram whose
+  // source address does not define a single host". (ICMP messages never
+  // draw errors here: only echo requests are answered.)
+  const bool may_answer_error =
+      !to_broadcast && link_unicast_to_us && has_ipv4_address() && ip.source.is_unicast();
   switch (ip.protocol) {
-    case IpProtocol::udp: return process_udp(ip, payload, to_broadcast, link_source, tx);
+    case IpProtocol::udp: return process_udp(ip, payload, may_answer_error, link_source, tx);
     case IpProtocol::icmp:
       if (to_broadcast) return 0;  // RFC 1122 §3.2.2.6: MAY ignore broadcast echo; Linux does
       return process_icmp(ip, payload, link_source, tx);
     default:
-      // RFC 1122 §3.2.2.1: protocol unreachable for a transport we lack,
-      // never for broadcasts (§3.2.2).
-      if (to_broadcast || !has_ipv4_address()) return 0;
+      // RFC 1122 §3.2.2.1: protocol unreachable for a transport we lack.
+      if (!may_answer_error) return 0;
       return icmp_error(static_cast<std::uint8_t>(Icmpv4Type::destination_unreachable),
                         static_cast<std::uint8_t>(wire::Icmpv4Unreachable::protocol), ip, payload,
                         link_source, tx);
   }
 }
 
-std::size_t Interface::process_udp(const Ipv4Repr& ip, ConstByteSpan datagram, bool to_broadcast,
-                                   MacAddress link_source, ByteSpan tx) {
+std::size_t Interface::process_udp(const Ipv4Repr& ip, ConstByteSpan datagram,
+                                   bool may_answer_error, MacAddress link_source, ByteSpan tx) {
   Result<UdpDatagram<>> view = UdpDatagram<>::checked(datagram);
   Result<UdpRepr> udp = view.ok()
                             ? UdpRepr::parse(*view, ip.source, ip.destination, config_.rx_checksums)
@@ -363,8 +369,8 @@ std::size_t Interface::process_udp(const Ipv4Repr& ip, ConstByteSpan datagram, b
   ++stats_.udp_no_socket;
   // RFC 1122 §4.1.3.1: "If a datagram arrives addressed to a UDP port for
   // which there is no pending LISTEN call, UDP SHOULD send an ICMP Port
-  // Unreachable message" — but §3.2.2: never in answer to a broadcast.
-  if (to_broadcast || !has_ipv4_address() || ip.source.is_unspecified()) return 0;
+  // Unreachable message" (within the limits of §3.2.2, above).
+  if (!may_answer_error) return 0;
   return icmp_error(static_cast<std::uint8_t>(Icmpv4Type::destination_unreachable),
                     static_cast<std::uint8_t>(wire::Icmpv4Unreachable::port), ip, datagram,
                     link_source, tx);

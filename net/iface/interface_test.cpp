@@ -350,7 +350,11 @@ TEST_F(InterfaceTest, NeverAnswersBroadcastsWithIcmp) {
   EXPECT_TRUE(receive(udp_frame(kClientMac, MacAddress::broadcast(), kClientIp,
                                 Ipv4Address(192, 168, 69, 255), 1234, 9, payload))
                   .empty());
-  EXPECT_EQ(iface_.stats().udp_no_socket, 2u);
+  // Our unicast address, but a link-layer broadcast (RFC 1122 §3.2.2).
+  EXPECT_TRUE(receive(udp_frame(kClientMac, MacAddress::broadcast(), kClientIp, kServerIp, 1234, 9,
+                                payload))
+                  .empty());
+  EXPECT_EQ(iface_.stats().udp_no_socket, 3u);
   EXPECT_EQ(iface_.stats().icmp_errors_sent, 0u);
 }
 

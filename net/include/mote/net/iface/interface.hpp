@@ -215,7 +215,7 @@ class Interface {
   std::size_t process_arp(Instant now, ConstByteSpan packet, ByteSpan tx);
   std::size_t process_ipv4(Instant now, ConstByteSpan packet, wire::MacAddress link_source,
                            bool link_unicast_to_us, ByteSpan tx);
-  std::size_t process_udp(const wire::Ipv4Repr& ip, ConstByteSpan datagram, bool to_broadcast,
+  std::size_t process_udp(const wire::Ipv4Repr& ip, ConstByteSpan datagram, bool may_answer_error,
                           wire::MacAddress link_source, ByteSpan tx);
   std::size_t process_icmp(const wire::Ipv4Repr& ip, ConstByteSpan message,
                            wire::MacAddress link_source, ByteSpan tx);
@@ -280,25 +280,25 @@ bool Interface::poll(Instant now, D& device) {
   more_work_ = true;
   for (std::size_t round = 0; round < kPollBudget; ++round) {
     bool busy = false;
-    // Receive only with room to answer (smoltcp takes an rx and a tx token
-    // together for the same reason).
-    if (device.can_transmit()) {
-      Result<std::size_t> received = device.receive(now, memory_.rx_frame);
-      if (received.ok()) {
-        busy = true;
-        const std::size_t reply =
-            receive_frame(now, ConstByteSpan(memory_.rx_frame).first(*received), memory_.tx_frame);
-        if (reply != 0) {
-          if (device.transmit(now, ConstByteSpan(memory_.tx_frame).first(reply)).ok()) {
-            ++stats_.tx_frames;
-          } else {
-            ++stats_.tx_dropped;
-          }
+    // A frame is taken even when the device could not send an answer right
+    // now (the answer is dropped then): receiving is what frees a loopback
+    // or a cable whose queue is full.
+    Result<std::size_t> received = device.receive(now, memory_.rx_frame);
+    if (received.ok()) {
+      busy = true;
+      const std::size_t reply =
+          receive_frame(now, ConstByteSpan(memory_.rx_frame).first(*received), memory_.tx_frame);
+      if (reply != 0) {
+        if (device.can_transmit() &&
+            device.transmit(now, ConstByteSpan(memory_.tx_frame).first(reply)).ok()) {
+          ++stats_.tx_frames;
+        } else {
+          ++stats_.tx_dropped;
         }
-      } else if (received.status().code() != StatusCode::unavailable) {
-        busy = true;
-        ++stats_.rx_dropped;
       }
+    } else if (received.status().code() != StatusCode::unavailable) {
+      busy = true;
+      ++stats_.rx_dropped;
     }
     if (device.can_transmit()) {
       const std::size_t len = next_frame(now, memory_.tx_frame);
