@@ -236,7 +236,8 @@ TEST_F(InterfaceTest, ResolvesTheNextHopThenSendsTheParkedDatagram) {
                                 kServerMac))
                   .empty());
   EXPECT_EQ(iface_.poll_at(now_), now_);
-  const ParsedUdp sent = parse_udp(next());
+  const Bytes frame = next();  // the parsed payload points into it
+  const ParsedUdp sent = parse_udp(frame);
   EXPECT_EQ(sent.ethernet.destination, kClientMac);
   EXPECT_EQ(sent.ethernet.source, kServerMac);
   EXPECT_EQ(sent.ip.source, kServerIp);
@@ -308,7 +309,8 @@ TEST_F(InterfaceTest, RoutesOffLinkTrafficThroughTheGateway) {
   ASSERT_TRUE(socket_.try_send_to(bytes_from_literal("q"), far).ok());
   EXPECT_EQ(parse_arp(next()).target_protocol_address, kRouterIp);
   receive(arp_frame(ArpOperation::reply, kRouterMac, kRouterIp, kServerMac, kServerIp, kServerMac));
-  const ParsedUdp sent = parse_udp(next());
+  const Bytes frame = next();
+  const ParsedUdp sent = parse_udp(frame);
   EXPECT_EQ(sent.ethernet.destination, kRouterMac);
   EXPECT_EQ(sent.ip.destination, far.address.v4());
 }
