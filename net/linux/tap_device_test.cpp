@@ -93,7 +93,7 @@ class TapNamespaceTest : public ::testing::Test {
       GTEST_SKIP() << "cannot create a network namespace here: " << output;
     }
     namespace_ = "mote-tap-" + suffix;
-    Result<TunTapDevice> tap = TunTapDevice::open(driver_, "");
+    Result<TunTapDevice> tap = TunTapDevice::open(driver_, "", medium_);
     if (!tap.ok()) GTEST_SKIP() << "cannot open /dev/net/tun: " << tap.status().str();
     tap_ = std::move(*tap);
     // Into the namespace first, then addresses: the kernel side only ever
@@ -132,6 +132,7 @@ class TapNamespaceTest : public ::testing::Test {
     }
   }
 
+  Medium medium_ = Medium::ethernet;  // TAP; Medium::ip makes it a TUN device
   std::string namespace_;
   platform::EpollDriver driver_;
   async::Executor executor_{driver_};
@@ -151,6 +152,22 @@ TEST_F(TapNamespaceTest, KernelPingGetsAnswers) {
   EXPECT_NE(ping.stdout_text().find("3 received"), std::string::npos) << ping.describe();
   EXPECT_GE(iface_->stats().echo_replies_sent, 3u);
   EXPECT_GE(iface_->stats().arp_replies_sent, 1u);
+}
+
+class TunNamespaceTest : public TapNamespaceTest {
+ protected:
+  TunNamespaceTest() { medium_ = Medium::ip; }
+};
+
+TEST_F(TunNamespaceTest, KernelPingGetsAnswersOverTun) {
+  // Bare IP packets, no ARP: the same interface on the IP medium.
+  testing::ChildProcess ping(
+      {"ip", "netns", "exec", namespace_, "ping", "-c", "2", "-i", "0.2", "-W", "2", "10.77.0.2"});
+  ASSERT_TRUE(ping.started());
+  run_until([&] { return !ping.running(); });
+  ASSERT_EQ(ping.wait_for_exit(1s), 0) << ping.describe();
+  EXPECT_NE(ping.stdout_text().find("2 received"), std::string::npos) << ping.describe();
+  EXPECT_EQ(iface_->stats().arp_replies_sent, 0u);
 }
 
 // The kernel sends, mote echoes.
