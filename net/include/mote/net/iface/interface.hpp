@@ -22,6 +22,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "mote/async/executor.hpp"
@@ -129,7 +130,7 @@ struct InterfaceStats {
   std::uint32_t arp_requests_sent = 0;
   std::uint32_t arp_replies_sent = 0;
   std::uint32_t echo_replies_sent = 0;
-  std::uint32_t icmp_errors_sent = 0;
+  std::uint32_t icmp_errors_sent = 0;  // unreachable and time exceeded
   std::uint32_t udp_delivered = 0;
   std::uint32_t udp_no_socket = 0;
   std::uint32_t udp_rx_full = 0;  // the socket's receive buffer was full
@@ -226,8 +227,11 @@ class Interface {
                          ConstByteSpan data, wire::MacAddress link_source, ByteSpan tx);
 
   // Frames out.
-  // An ICMP message from us to `destination` in an IPv4 packet; 0 when it
-  // does not fit the MTU.
+  // An ICMP message from us to `destination` in an IPv4 packet at
+  // tx[link_header_len()...]; returns the packet's length, 0 when it does
+  // not fit the MTU.
+  std::size_t build_icmp(const wire::Icmpv4Repr& icmp, io::Ipv4Address destination, ByteSpan tx);
+  // The same in a frame to `link_destination`; returns the frame's length.
   std::size_t emit_icmp(const wire::Icmpv4Repr& icmp, io::Ipv4Address destination,
                         wire::MacAddress link_destination, ByteSpan tx);
   [[nodiscard]] std::size_t link_header_len() const { return device_.link_header_len(); }
@@ -244,6 +248,7 @@ class Interface {
   std::size_t next_udp_frame(Instant now, ByteSpan tx);
   std::size_t next_arp_frame(Instant now, ByteSpan tx);
   std::size_t next_pending_frame(Instant now, ByteSpan tx);
+  std::size_t next_time_exceeded_frame(Instant now, ByteSpan tx);
   void expire(Instant now);
 
   DeviceCapabilities device_;
@@ -264,6 +269,8 @@ class Interface {
   std::size_t udp_cursor_ = 0;  // round-robin start for sockets' output
   bool more_work_ = false;      // the last poll() ran out of budget
   async::Waker egress_waker_;
+  // A reassembly that timed out, for an ICMP time exceeded (RFC 1122 §3.3.2).
+  std::optional<Reassembler::Expired> reassembly_expired_;
 };
 
 // An Interface with its storage inside.
