@@ -3,12 +3,14 @@
 
 #include "command.hpp"
 #include "demo_command.hpp"
+#include "sensor_command.hpp"
 
 namespace mote::cli {
 
 std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(make_demo_command());
+  commands.push_back(make_sensor_command());
   return commands;
 }
 

@@ -21,8 +21,6 @@
 #include <cstdio>
 #include <optional>
 #include <string>
-#include <sys/signalfd.h>
-#include <unistd.h>
 #include <variant>
 
 #include "duration.hpp"
@@ -30,6 +28,7 @@
 #include "mote/base/log.hpp"
 #include "mote/platform/epoll_driver.hpp"
 #include "mote/platform/sim_driver.hpp"
+#include "stop_signals.hpp"
 
 namespace mote::cli {
 namespace {
@@ -141,14 +140,6 @@ std::string stamp(const Demo& demo, Instant at) {
   return text;
 }
 
-const char* signal_name(int signo) {
-  switch (signo) {
-    case SIGINT: return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-    default: return "a signal";
-  }
-}
-
 // "21.43" from 2143 (0.01 °C).
 std::string celsius(std::int32_t centi) {
   char text[24];
@@ -166,22 +157,6 @@ Task<bool> next_kick(async::Signal<bool>& kick) { co_return co_await kick.wait()
 
 Task<std::optional<Reading>> receive_one(async::Channel<Reading, 4>& channel) {
   co_return co_await channel.receive();
-}
-
-// The next signal number from the signalfd; -errno if reading it failed.
-Task<int> next_signal(platform::FdWatch& watch) {
-  for (;;) {
-    signalfd_siginfo info{};
-    const ssize_t n = ::read(watch.fd(), &info, sizeof info);
-    if (n == static_cast<ssize_t>(sizeof info)) co_return static_cast<int>(info.ssi_signo);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      watch.clear_readable();
-      if ((co_await watch.readable()).ok()) continue;
-      co_return -EBADF;  // the watch was closed
-    }
-    co_return n < 0 ? -errno : -EIO;
-  }
 }
 
 // --- the tasks -------------------------------------------------------------------
@@ -421,47 +396,6 @@ int run_on(async::Driver& driver, platform::FdWatch* signals, const DemoConfig& 
   return as_expected ? kExitOk : kExitFailure;
 }
 
-// SIGINT and SIGTERM as readable events: blocked for the process, delivered
-// through a signalfd that an FdWatch puts into the executor's epoll set.
-class SignalWatch {
- public:
-  SignalWatch() = default;
-  SignalWatch(const SignalWatch&) = delete;
-  SignalWatch& operator=(const SignalWatch&) = delete;
-  ~SignalWatch() {
-    watch_.close();
-    if (fd_ >= 0) {
-      // A second Ctrl-C during the shutdown must not kill the process (with
-      // the report half printed) once the mask is restored: swallow it.
-      signalfd_siginfo info{};
-      while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-      }
-      ::close(fd_);
-    }
-    if (blocked_) ::sigprocmask(SIG_SETMASK, &previous_, nullptr);
-  }
-
-  Status open(platform::EpollDriver& driver) {
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    if (::sigprocmask(SIG_BLOCK, &mask, &previous_) != 0) return Status::internal();
-    blocked_ = true;
-    fd_ = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd_ < 0) return Status::resource_exhausted();
-    return watch_.open(driver, fd_);
-  }
-
-  platform::FdWatch& watch() { return watch_; }
-
- private:
-  sigset_t previous_{};
-  bool blocked_ = false;
-  int fd_ = -1;
-  platform::FdWatch watch_;
-};
-
 class DemoCommand final : public Command {
  public:
   [[nodiscard]] const char* name() const override { return "demo"; }
@@ -512,7 +446,7 @@ int run_demo(const DemoConfig& config) {
     MOTE_LOG_ERROR("cannot start the Linux driver: %s", driver.status().str());
     return kExitFailure;
   }
-  SignalWatch signals;
+  StopSignals signals;
   if (Status opened = signals.open(driver); !opened.ok()) {
     MOTE_LOG_ERROR("cannot watch SIGINT/SIGTERM: %s", opened.str());
     return kExitFailure;
