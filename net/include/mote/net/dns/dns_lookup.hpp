@@ -61,6 +61,9 @@ struct DnsLookupConfig {
   Duration timeout = std::chrono::seconds(2);  // per query sent
   std::uint8_t rounds = 2;                     // passes over the server list
   std::uint8_t max_cname_hops = 8;
+  // Where the servers listen: 53 (RFC 1035 §4.2.1) but for tests and
+  // servers on other ports.
+  std::uint16_t server_port = 53;
 };
 
 struct DnsAddress {
@@ -69,8 +72,8 @@ struct DnsAddress {
   friend bool operator==(const DnsAddress&, const DnsAddress&) = default;
 };
 
-// A query poll() wrote: its length in the buffer and where it goes (UDP
-// port 53).
+// A query poll() wrote: its length in the buffer and where it goes (UDP,
+// to the configured server_port).
 struct DnsQueryTransmit {
   std::size_t size = 0;
   io::Ipv4Address server;
@@ -78,7 +81,6 @@ struct DnsQueryTransmit {
 
 class DnsLookup {
  public:
-  static constexpr std::uint16_t kServerPort = 53;
   // RFC 1035 §4.2.1: "Messages carried by UDP are restricted to 512 bytes".
   // A receive buffer this size holds every answer the stub can use.
   static constexpr std::size_t kMaxMessageLen = 512;
@@ -99,7 +101,7 @@ class DnsLookup {
   // into `buffer` (at least kMaxQueryLen bytes).
   std::optional<DnsQueryTransmit> poll(Instant now, ByteSpan buffer);
 
-  // A datagram from `from` port 53. ok when it was the answer (the lookup
+  // A datagram from `from`, port server_port(). ok when it was the answer (the lookup
   // may then be done, or be asking again: a CNAME to chase, a failing
   // server to skip); not_found when it is not a response to this query
   // (wrong source, id, question, QR clear); failed_precondition when no
@@ -116,6 +118,7 @@ class DnsLookup {
   // The name being asked for now: the one started, or the end of a CNAME chain.
   [[nodiscard]] std::string_view query_name() const { return name_.view(); }
   [[nodiscard]] std::uint16_t query_id() const { return id_; }
+  [[nodiscard]] std::uint16_t server_port() const { return config_.server_port; }
 
  private:
   void finish(Result<DnsAddress> result);

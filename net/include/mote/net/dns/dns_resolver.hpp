@@ -20,7 +20,7 @@
 //   Buffers: `host` must stay valid until resolve() completes.
 //
 // The socket is the resolver's alone while it runs: datagrams from anything
-// but the servers' port 53 are read and dropped. Bind it to an ephemeral
+// but the servers' port (53) are read and dropped. Bind it to an ephemeral
 // port chosen by the stack (port 0): an unpredictable source port is half of
 // what keeps forged answers out (RFC 5452 §9.2).
 
@@ -77,7 +77,7 @@ class DnsResolver {
     MOTE_CO_TRY(lookup_.start(host, servers_, async::now()));
     while (!lookup_.done()) {
       if (std::optional<DnsQueryTransmit> query = lookup_.poll(async::now(), buffer_)) {
-        const io::Endpoint server{query->server, DnsLookup::kServerPort};
+        const io::Endpoint server{query->server, lookup_.server_port()};
         // A query the stack could not send is like one lost on the way: the
         // timeout moves the lookup on.
         Status sent = co_await socket_->send_to(ConstByteSpan(buffer_).first(query->size), server);
@@ -92,7 +92,7 @@ class DnsResolver {
         co_return received.status();
       }
       const io::Endpoint from = received->from;
-      if (received->truncated || !from.address.is_v4() || from.port != DnsLookup::kServerPort) {
+      if (received->truncated || !from.address.is_v4() || from.port != lookup_.server_port()) {
         continue;
       }
       lookup_.handle(ConstByteSpan(buffer_).first(received->size), from.address.v4(), async::now())
