@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <limits>
-#include <utility>
 
 #define MOTE_LOG_MODULE "dns"
 #include "mote/base/log.hpp"
@@ -46,7 +45,7 @@ Status DnsLookup::start(std::string_view name, std::span<const io::Ipv4Address> 
   server_failed_ = false;
   chain_ttl_ = std::numeric_limits<std::uint32_t>::max();
   done_ = false;
-  result_ = Status::failed_precondition();
+  status_ = Status::failed_precondition();
   ask(name, now);
   return ok_status();
 }
@@ -60,11 +59,12 @@ void DnsLookup::ask(std::string_view name, Instant now) {
   next_event_ = now;
 }
 
-void DnsLookup::finish(Result<DnsAddress> result) {
+void DnsLookup::finish(Status status, DnsAddress answer) {
   done_ = true;
   sent_ = false;
   next_event_ = async::kNever;
-  result_ = std::move(result);
+  status_ = status;
+  answer_ = answer;
 }
 
 void DnsLookup::next_server(Instant now) {
@@ -145,7 +145,7 @@ Status DnsLookup::use_answer(const DnsPacket<>& packet, Instant now) {
       if (record->section != DnsSection::answer) break;
       if (record->rclass != wire::kDnsClassIn || !(record->name == current)) continue;
       if (std::optional<io::Ipv4Address> address = record->address()) {
-        finish(DnsAddress{*address, std::min(chain_ttl_, ttl_of(*record))});
+        finish(ok_status(), DnsAddress{*address, std::min(chain_ttl_, ttl_of(*record))});
         return ok_status();
       }
       if (std::optional<DnsName> target = record->canonical_name(); target && !next) {

@@ -30,6 +30,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <utility>
 #include <variant>
 
 #include "mote/async/event.hpp"
@@ -128,8 +129,11 @@ class AsyncDhcpClient {
   async::Task<Result<io::Datagram>> next_datagram() {
     wake_.reset();
     auto first = co_await async::select(receive_datagram(*transport_, rx_buffer_), woken());
-    if (first.index() == 1) co_return Status::cancelled();
-    co_return std::get<0>(std::move(first));
+    // get_if, not get: std::get's bad_variant_access path would pull abort()
+    // into firmware.
+    Result<io::Datagram>* received = std::get_if<0>(&first);
+    if (received == nullptr) co_return Status::cancelled();
+    co_return std::move(*received);
   }
   async::Task<void> woken() { co_await wake_.wait(); }
 

@@ -114,14 +114,17 @@ class DnsLookup {
   [[nodiscard]] Instant poll_at() const;
   [[nodiscard]] bool done() const { return done_; }
   // The outcome once done(); failed_precondition before.
-  [[nodiscard]] const Result<DnsAddress>& result() const { return result_; }
+  [[nodiscard]] Result<DnsAddress> result() const {
+    if (!status_.ok()) return status_;
+    return answer_;
+  }
   // The name being asked for now: the one started, or the end of a CNAME chain.
   [[nodiscard]] std::string_view query_name() const { return name_.view(); }
   [[nodiscard]] std::uint16_t query_id() const { return id_; }
   [[nodiscard]] std::uint16_t server_port() const { return config_.server_port; }
 
  private:
-  void finish(Result<DnsAddress> result);
+  void finish(Status status, DnsAddress answer = {});
   void next_server(Instant now);
   void ask(std::string_view name, Instant now);
   Status use_answer(const wire::DnsPacket<>& packet, Instant now);
@@ -139,7 +142,8 @@ class DnsLookup {
   bool server_failed_ = false;          // some server answered with an error
   Instant next_event_ = async::kNever;  // send (not sent_) or give up on this server (sent_)
   std::uint32_t chain_ttl_ = 0;
-  Result<DnsAddress> result_ = Status::failed_precondition();
+  Status status_ = Status::failed_precondition();  // the result once done_
+  DnsAddress answer_;
 };
 
 }  // namespace mote::net
