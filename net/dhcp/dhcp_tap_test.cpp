@@ -11,7 +11,6 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <optional>
-#include <random>
 #include <sstream>
 #include <string>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include "mote/net/dhcp/async_dhcp_client.hpp"
 #include "mote/net/dns/dns_resolver.hpp"
 #include "mote/net/iface/interface.hpp"
+#include "mote/net/linux/system_random.hpp"
 #include "mote/net/linux/tap_device.hpp"
 #include "mote/net/socket/udp_socket.hpp"
 #include "mote/net/stack.hpp"
@@ -36,14 +36,6 @@ using io::Ipv4Address;
 constexpr Ipv4Address kServer(10, 78, 0, 1);
 constexpr Ipv4Address kBroker(10, 78, 0, 7);
 constexpr wire::MacAddress kMac{0x02, 0x6d, 0x6f, 0x74, 0x65, 0x44};
-
-class SeededRandom final : public RandomSource {
- public:
-  std::uint32_t next_u32() override { return generator_(); }
-
- private:
-  std::mt19937 generator_{std::random_device{}()};
-};
 
 // `ip ...` to completion (bounded); its output when it failed.
 std::optional<std::string> ip_command(std::vector<std::string> arguments) {
@@ -181,7 +173,7 @@ class DhcpTapTest : public ::testing::Test {
   // After the interface: they unbind from it when destroyed.
   StaticUdpSocket<2048, 2048> dhcp_socket_;
   StaticUdpSocket<2048, 2048> dns_socket_;
-  SeededRandom random_;
+  SystemRandom random_;
   std::optional<DhcpOverMote> dhcp_;
   std::optional<ResolverOverMote> resolver_;
   async::TaskStorage<2048> stack_task_;

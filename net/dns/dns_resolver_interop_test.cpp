@@ -6,12 +6,12 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <optional>
-#include <random>
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "mote/net/dns/dns_resolver.hpp"
+#include "mote/net/linux/system_random.hpp"
 #include "mote/platform/kernel_sockets.hpp"
 #include "mote/testing/process.hpp"
 
@@ -26,14 +26,6 @@ using platform::EpollDriver;
 using platform::KernelUdpSocket;
 
 constexpr io::Ipv4Address kLoopback(127, 0, 0, 1);
-
-class DeviceRandom final : public RandomSource {
- public:
-  std::uint32_t next_u32() override { return generator_(); }
-
- private:
-  std::mt19937 generator_{std::random_device{}()};
-};
 
 using Resolver = DnsResolver<KernelUdpSocket>;
 static_assert(io::Resolver<Resolver>);
@@ -114,7 +106,7 @@ class DnsResolverInteropTest : public ::testing::Test {
 
   EpollDriver driver;
   Executor executor{driver};
-  DeviceRandom random;
+  SystemRandom random;
   std::optional<Dnsmasq> dnsmasq;
   KernelUdpSocket kernel_socket;
 };
@@ -147,6 +139,24 @@ TEST_F(DnsResolverInteropTest, ServerThatNeverAnswersTimesOut) {
   config.rounds = 2;
   const Result<io::IpAddress> address = resolve("example.test", silent.port(), config);
   EXPECT_EQ(address.status().code(), StatusCode::deadline_exceeded);
+}
+
+TEST(SystemRandomTest, NumbersDifferAndUseEveryBit) {
+  SystemRandom random;
+  std::uint32_t seen_ones = 0;
+  std::uint32_t seen_zeros = 0;
+  std::uint32_t previous = random.next_u32();
+  int repeats = 0;
+  for (int i = 0; i < 1000; ++i) {  // crosses many 64-byte refills
+    const std::uint32_t value = random.next_u32();
+    seen_ones |= value;
+    seen_zeros |= ~value;
+    if (value == previous) ++repeats;
+    previous = value;
+  }
+  EXPECT_EQ(seen_ones, 0xffffffffu);
+  EXPECT_EQ(seen_zeros, 0xffffffffu);
+  EXPECT_LT(repeats, 2);
 }
 
 }  // namespace
