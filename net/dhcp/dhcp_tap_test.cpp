@@ -56,15 +56,19 @@ struct Outcome {
 
 Task<void> run_stack(Stack<TunTapDevice>& stack) { return stack.run(); }
 
-Task<Status> run_dhcp(DhcpOverMote& dhcp, Interface& iface, Outcome& outcome) {
-  co_return co_await dhcp.run([&iface, &outcome](const DhcpEvent& event) {
-    if (event.kind != DhcpEvent::Kind::acquired) return;
-    outcome.reconfigured = iface.set_ipv4_address(event.lease.address, event.lease.prefix_len).ok();
-    if (event.lease.router) {
-      outcome.reconfigured &= iface.set_default_gateway(*event.lease.router).ok();
-    }
-    outcome.lease = event.lease;
-  });
+Task<Status> run_dhcp(DhcpOverMote& dhcp, Interface& iface, Outcome& outcome,
+                      std::optional<Ipv4Address> remembered) {
+  co_return co_await dhcp.run(
+      [&iface, &outcome](const DhcpEvent& event) {
+        if (event.kind != DhcpEvent::Kind::acquired) return;
+        outcome.reconfigured =
+            iface.set_ipv4_address(event.lease.address, event.lease.prefix_len).ok();
+        if (event.lease.router) {
+          outcome.reconfigured &= iface.set_default_gateway(*event.lease.router).ok();
+        }
+        outcome.lease = event.lease;
+      },
+      remembered);
 }
 
 Task<void> resolve_broker(ResolverOverMote& resolver, Outcome& outcome) {
@@ -188,9 +192,10 @@ TEST_F(DhcpTapTest, LeaseFromDnsmasqThenDnsThenRelease) {
   config.host_name = "mote-tap";
   DhcpOverMote& dhcp = dhcp_.emplace(dhcp_socket_, kMac, random_, config);
   Outcome outcome;
-  ASSERT_TRUE(
-      executor_.spawn(dhcp_task_, run_dhcp, std::ref(dhcp), std::ref(*iface_), std::ref(outcome))
-          .ok());
+  ASSERT_TRUE(executor_
+                  .spawn(dhcp_task_, run_dhcp, std::ref(dhcp), std::ref(*iface_), std::ref(outcome),
+                         std::optional<Ipv4Address>())
+                  .ok());
   run_until([&] { return outcome.lease.has_value(); });
   ASSERT_TRUE(outcome.lease.has_value()) << dnsmasq_->describe();
   const DhcpLease& lease = *outcome.lease;
@@ -229,6 +234,28 @@ TEST_F(DhcpTapTest, LeaseFromDnsmasqThenDnsThenRelease) {
   });
   EXPECT_TRUE(release_task_.exit_status().ok());
   EXPECT_NE(dnsmasq_->stderr_text().find("DHCPRELEASE"), std::string::npos) << dnsmasq_->describe();
+}
+
+// A board that remembered an address from another network asks for it
+// (INIT-REBOOT); dnsmasq, authoritative, refuses; the client starts over and
+// gets one from the range.
+TEST_F(DhcpTapTest, RememberedAddressFromAnotherNetworkIsNakedThenLeased) {
+  ASSERT_TRUE(dhcp_socket_.bind(*iface_, DhcpOverMote::kClientPort).ok());
+  DhcpOverMote& dhcp = dhcp_.emplace(dhcp_socket_, kMac, random_);
+  Outcome outcome;
+  ASSERT_TRUE(executor_
+                  .spawn(dhcp_task_, run_dhcp, std::ref(dhcp), std::ref(*iface_), std::ref(outcome),
+                         std::optional<Ipv4Address>(Ipv4Address(192, 168, 99, 5)))
+                  .ok());
+  run_until([&] { return outcome.lease.has_value(); });
+  ASSERT_TRUE(outcome.lease.has_value()) << dnsmasq_->describe();
+  EXPECT_TRUE(Ipv4Address(10, 78, 0, 0).same_subnet(outcome.lease->address, 24));
+  const std::string log = dnsmasq_->stderr_text();
+  const std::size_t nak = log.find("DHCPNAK(");
+  ASSERT_NE(nak, std::string::npos) << log;
+  EXPECT_NE(log.find("192.168.99.5"), std::string::npos) << log;
+  EXPECT_NE(log.find("DHCPDISCOVER(", nak), std::string::npos) << log;
+  EXPECT_NE(log.find("DHCPACK(", nak), std::string::npos) << log;
 }
 
 }  // namespace
