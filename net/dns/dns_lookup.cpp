@@ -99,12 +99,22 @@ Status DnsLookup::handle(ConstByteSpan message, io::Ipv4Address from, Instant no
     return Status::not_found();
   }
   MOTE_TRY_ASSIGN(const auto packet, DnsPacket<>::checked(message));
-  // RFC 5452 §9.1: accept a response only if it matches the query's id and
-  // question (name, type, class).
-  if (!packet.is_response() || packet.id() != id_ || packet.opcode() != wire::DnsOpcode::query ||
-      packet.question_count() != 1) {
+  if (!packet.is_response() || packet.id() != id_ || packet.opcode() != wire::DnsOpcode::query) {
     return Status::not_found();
   }
+  const DnsRcode rcode = packet.rcode();
+  const bool server_error = rcode != DnsRcode::no_error && rcode != DnsRcode::name_error;
+  // A server that could not read or will not answer the query may send it
+  // back without the question (FORMERR, RFC 6891 §7). Such an error only
+  // moves the lookup to the next server; it carries nothing to use.
+  if (packet.question_count() == 0 && server_error) {
+    server_failed_ = true;
+    next_server(now);
+    return ok_status();
+  }
+  // RFC 5452 §9.1: accept a response only if it matches the query's id and
+  // question (name, type, class).
+  if (packet.question_count() != 1) return Status::not_found();
   DnsReader reader(packet);
   const std::optional<wire::DnsQuestion> question = reader.next_question();
   if (!question || question->type != DnsType::a || question->qclass != wire::kDnsClassIn ||
@@ -119,16 +129,18 @@ Status DnsLookup::handle(ConstByteSpan message, io::Ipv4Address from, Instant no
     finish(Status::unimplemented());
     return ok_status();
   }
-  switch (packet.rcode()) {
-    case DnsRcode::no_error: return use_answer(packet, now);
-    case DnsRcode::name_error: finish(Status::not_found()); return ok_status();
-    default:
-      // SERVFAIL, REFUSED, NOTIMP, FORMERR: this server cannot help; RFC 1035
-      // §7.2 suggests going on with the next one at once.
-      server_failed_ = true;
-      next_server(now);
-      return ok_status();
+  if (rcode == DnsRcode::name_error) {
+    finish(Status::not_found());
+    return ok_status();
   }
+  if (server_error) {
+    // SERVFAIL, REFUSED, NOTIMP, FORMERR: this server cannot help; RFC 1035
+    // §7.2 suggests going on with the next one at once.
+    server_failed_ = true;
+    next_server(now);
+    return ok_status();
+  }
+  return use_answer(packet, now);
 }
 
 Status DnsLookup::use_answer(const DnsPacket<>& packet, Instant now) {

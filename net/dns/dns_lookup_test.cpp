@@ -216,6 +216,24 @@ TEST_F(DnsLookupTest, FailingServerIsSkippedAtOnce) {
   EXPECT_EQ(lookup.result().status().code(), StatusCode::unavailable);
 }
 
+TEST_F(DnsLookupTest, ErrorWithoutTheQuestionMovesToTheNextServer) {
+  ASSERT_TRUE(lookup.start("example.com", servers, kT0).ok());
+  const std::uint16_t id = expect_query(kT0, kServerA).id;
+  // FORMERR with QDCOUNT 0, as servers send for a query they cannot parse.
+  std::vector<std::byte> formerr = {std::byte{0}, std::byte{0}, std::byte{0x81}, std::byte{0x81},
+                                    std::byte{0}, std::byte{0}, std::byte{0},    std::byte{0},
+                                    std::byte{0}, std::byte{0}, std::byte{0},    std::byte{0}};
+  store_be16(formerr.data(), id ^ 1);
+  EXPECT_EQ(answer(formerr, kT0).code(), StatusCode::not_found);  // not our id
+  store_be16(formerr.data(), id);
+  ASSERT_TRUE(answer(formerr, kT0 + 1ms).ok());
+  EXPECT_FALSE(lookup.done());
+  expect_query(kT0 + 1ms, kServerB);
+  // Without the question, a NOERROR answer is not accepted.
+  formerr[3] = std::byte{0x80};
+  EXPECT_EQ(answer(formerr, kT0 + 2ms, kServerB).code(), StatusCode::not_found);
+}
+
 TEST_F(DnsLookupTest, TimeoutsGoRoundTheServersThenGiveUp) {
   ASSERT_TRUE(lookup.start("example.com", servers, kT0).ok());
   const std::uint16_t id = expect_query(kT0, kServerA).id;

@@ -18,6 +18,10 @@
 // only when it comes from one of the servers, carries the query's id (drawn
 // from the RandomSource for every query), has QR set and echoes the
 // question (RFC 5452 §9.1); anything else is ignored and the wait goes on.
+// One exception: an error (SERVFAIL, REFUSED, NOTIMP, FORMERR) with the
+// query's id but no question, as servers send for a query they could not
+// read, moves on to the next server -- it can only skip a server, never
+// supply an answer.
 //
 // Results:
 //   ok                 the address of the first A record at the end of the
