@@ -325,23 +325,29 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
     ip = whole->header;
     payload = whole->payload;
   }
+  // RFC 1122 §3.2.2: "An ICMP error message MUST NOT be sent as the result
+  // of receiving ... a datagram destined to an IP broadcast or IP multicast
+  // address; a datagram sent as a link-layer broadcast; ... a datagram whose
+  // source address does not define a single host". (ICMP messages never
+  // draw errors here: only echo requests are answered.)
+  const bool may_answer_error =
+      !to_broadcast && link_unicast_to_us && has_ipv4_address() && ip.source.is_unicast();
   switch (ip.protocol) {
-    case IpProtocol::udp: return process_udp(ip, payload, to_broadcast, link_source, tx);
+    case IpProtocol::udp: return process_udp(ip, payload, may_answer_error, link_source, tx);
     case IpProtocol::icmp:
       if (to_broadcast) return 0;  // RFC 1122 §3.2.2.6: MAY ignore broadcast echo; Linux does
       return process_icmp(ip, payload, link_source, tx);
     default:
-      // RFC 1122 §3.2.2.1: protocol unreachable for a transport we lack,
-      // never for broadcasts (§3.2.2).
-      if (to_broadcast || !has_ipv4_address()) return 0;
+      // RFC 1122 §3.2.2.1: protocol unreachable for a transport we lack.
+      if (!may_answer_error) return 0;
       return icmp_error(static_cast<std::uint8_t>(Icmpv4Type::destination_unreachable),
                         static_cast<std::uint8_t>(wire::Icmpv4Unreachable::protocol), ip, payload,
                         link_source, tx);
   }
 }
 
-std::size_t Interface::process_udp(const Ipv4Repr& ip, ConstByteSpan datagram, bool to_broadcast,
-                                   MacAddress link_source, ByteSpan tx) {
+std::size_t Interface::process_udp(const Ipv4Repr& ip, ConstByteSpan datagram,
+                                   bool may_answer_error, MacAddress link_source, ByteSpan tx) {
   Result<UdpDatagram<>> view = UdpDatagram<>::checked(datagram);
   Result<UdpRepr> udp = view.ok()
                             ? UdpRepr::parse(*view, ip.source, ip.destination, config_.rx_checksums)
@@ -363,8 +369,8 @@ std::size_t Interface::process_udp(const Ipv4Repr& ip, ConstByteSpan datagram, b
   ++stats_.udp_no_socket;
   // RFC 1122 §4.1.3.1: "If a datagram arrives addressed to a UDP port for
   // which there is no pending LISTEN call, UDP SHOULD send an ICMP Port
-  // Unreachable message" — but §3.2.2: never in answer to a broadcast.
-  if (to_broadcast || !has_ipv4_address() || ip.source.is_unspecified()) return 0;
+  // Unreachable message" (within the limits of §3.2.2, above).
+  if (!may_answer_error) return 0;
   return icmp_error(static_cast<std::uint8_t>(Icmpv4Type::destination_unreachable),
                     static_cast<std::uint8_t>(wire::Icmpv4Unreachable::port), ip, datagram,
                     link_source, tx);
@@ -395,20 +401,25 @@ std::size_t Interface::process_icmp(const Ipv4Repr& ip, ConstByteSpan message,
   return len;
 }
 
-std::size_t Interface::emit_icmp(const Icmpv4Repr& icmp, Ipv4Address destination,
-                                 MacAddress link_destination, ByteSpan tx) {
+std::size_t Interface::build_icmp(const Icmpv4Repr& icmp, Ipv4Address destination, ByteSpan tx) {
   const std::size_t ip_len = Ipv4Repr::kHeaderLen + icmp.buffer_len();
   // Too big to send without fragmenting (a large echo request).
   if (ip_len > device_.mtu || link_header_len() + ip_len > tx.size()) return 0;
   const ByteSpan ip_bytes = tx.subspan(link_header_len());
-  // What the message quotes or echoes is in the receive buffer, apart from
-  // tx: emit copies it.
+  // What the message quotes or echoes is in the receive buffer or the
+  // reassembler, apart from tx: emit copies it.
   if (!icmp.emit(ip_bytes.subspan(Ipv4Repr::kHeaderLen)).ok()) return 0;
   Ipv4Repr header{address_, destination, IpProtocol::icmp, icmp.buffer_len()};
   header.ttl = config_.ttl;
   header.identification = next_identification_++;
   if (!header.emit(ip_bytes).ok()) return 0;
-  return finish_frame(tx, link_destination, ip_len);
+  return ip_len;
+}
+
+std::size_t Interface::emit_icmp(const Icmpv4Repr& icmp, Ipv4Address destination,
+                                 MacAddress link_destination, ByteSpan tx) {
+  const std::size_t ip_len = build_icmp(icmp, destination, tx);
+  return ip_len == 0 ? 0 : finish_frame(tx, link_destination, ip_len);
 }
 
 std::size_t Interface::icmp_error(std::uint8_t type, std::uint8_t code, const Ipv4Repr& ip,
@@ -477,7 +488,32 @@ std::size_t Interface::next_frame(Instant now, ByteSpan tx) {
   expire(now);
   if (std::size_t len = next_pending_frame(now, tx); len != 0) return len;
   if (std::size_t len = next_arp_frame(now, tx); len != 0) return len;
+  if (std::size_t len = next_time_exceeded_frame(now, tx); len != 0) return len;
   return next_udp_frame(now, tx);
+}
+
+std::size_t Interface::next_time_exceeded_frame(Instant now, ByteSpan tx) {
+  if (!reassembly_expired_) return 0;
+  const Reassembler::Expired expired = *reassembly_expired_;
+  reassembly_expired_.reset();
+  // RFC 1122 §3.3.2: "If the reassembly timeout expires, the partially-
+  // reassembled datagram MUST be discarded and an ICMP Time Exceeded
+  // message sent to the source host (if fragment zero has been received)"
+  // — within §3.2.2's limits: not about broadcasts or non-host sources.
+  if (!has_ipv4_address() || is_broadcast(expired.header.destination) ||
+      !expired.header.source.is_unicast()) {
+    return 0;
+  }
+  Icmpv4Repr error;
+  error.type = Icmpv4Type::time_exceeded;
+  error.code = static_cast<std::uint8_t>(wire::Icmpv4TimeExceeded::fragment_reassembly);
+  error.invoking_header = expired.header;
+  error.data = ConstByteSpan(expired.data).first(expired.data_len);
+  const std::size_t ip_len = build_icmp(error, expired.header.source, tx);
+  if (ip_len == 0) return 0;
+  ++stats_.icmp_errors_sent;
+  // Unlike the immediate answers, this one has no frame to answer: route it.
+  return route_packet(now, tx, expired.header.source, ip_len);
 }
 
 std::size_t Interface::next_pending_frame(Instant now, ByteSpan tx) {
@@ -564,7 +600,9 @@ std::size_t Interface::next_udp_frame(Instant now, ByteSpan tx) {
 }
 
 void Interface::expire(Instant now) {
-  reassembler_.expire(now);
+  if (std::optional<Reassembler::Expired> expired = reassembler_.expire(now)) {
+    reassembly_expired_ = expired;
+  }
   for (Neighbour& entry : neighbours_.entries()) {
     if (entry.state == Neighbour::State::incomplete && entry.attempts >= config_.arp_attempts &&
         entry.deadline <= now) {
@@ -575,7 +613,7 @@ void Interface::expire(Instant now) {
 }
 
 Instant Interface::poll_at(Instant now) const {
-  if (more_work_) return now;
+  if (more_work_ || reassembly_expired_) return now;
   for (UdpSocket* socket : memory_.udp_table) {
     if (socket != nullptr && !socket->tx_queue().empty()) return now;
   }

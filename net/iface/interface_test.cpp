@@ -236,7 +236,8 @@ TEST_F(InterfaceTest, ResolvesTheNextHopThenSendsTheParkedDatagram) {
                                 kServerMac))
                   .empty());
   EXPECT_EQ(iface_.poll_at(now_), now_);
-  const ParsedUdp sent = parse_udp(next());
+  const Bytes frame = next();  // the parsed payload points into it
+  const ParsedUdp sent = parse_udp(frame);
   EXPECT_EQ(sent.ethernet.destination, kClientMac);
   EXPECT_EQ(sent.ethernet.source, kServerMac);
   EXPECT_EQ(sent.ip.source, kServerIp);
@@ -308,7 +309,8 @@ TEST_F(InterfaceTest, RoutesOffLinkTrafficThroughTheGateway) {
   ASSERT_TRUE(socket_.try_send_to(bytes_from_literal("q"), far).ok());
   EXPECT_EQ(parse_arp(next()).target_protocol_address, kRouterIp);
   receive(arp_frame(ArpOperation::reply, kRouterMac, kRouterIp, kServerMac, kServerIp, kServerMac));
-  const ParsedUdp sent = parse_udp(next());
+  const Bytes frame = next();
+  const ParsedUdp sent = parse_udp(frame);
   EXPECT_EQ(sent.ethernet.destination, kRouterMac);
   EXPECT_EQ(sent.ip.destination, far.address.v4());
 }
@@ -350,7 +352,11 @@ TEST_F(InterfaceTest, NeverAnswersBroadcastsWithIcmp) {
   EXPECT_TRUE(receive(udp_frame(kClientMac, MacAddress::broadcast(), kClientIp,
                                 Ipv4Address(192, 168, 69, 255), 1234, 9, payload))
                   .empty());
-  EXPECT_EQ(iface_.stats().udp_no_socket, 2u);
+  // Our unicast address, but a link-layer broadcast (RFC 1122 §3.2.2).
+  EXPECT_TRUE(receive(udp_frame(kClientMac, MacAddress::broadcast(), kClientIp, kServerIp, 1234, 9,
+                                payload))
+                  .empty());
+  EXPECT_EQ(iface_.stats().udp_no_socket, 3u);
   EXPECT_EQ(iface_.stats().icmp_errors_sent, 0u);
 }
 
@@ -539,13 +545,34 @@ TEST_F(InterfaceReassemblyTest, IgnoresDuplicatesAndDropsOverlaps) {
 
 TEST_F(InterfaceReassemblyTest, TimesOutIncompleteDatagrams) {
   skip_announcements();
+  receive(piece(400, 400, true));  // no fragment zero: dropped silently
+  now_ += 30s;
+  EXPECT_TRUE(next().empty());
+  EXPECT_EQ(iface_.reassembly_stats().timed_out, 1u);
+
+  receive(testdata::kArpRequest);  // learn the client's hardware address
   receive(piece(0, 400, true));
   EXPECT_EQ(iface_.poll_at(now_), now_ + 30s);
   now_ += 30s;
   receive(piece(400, 400, true));  // starts a new datagram: the old one expired
   receive(piece(800, 408, false));
   EXPECT_FALSE(received_whole());
-  EXPECT_EQ(iface_.reassembly_stats().timed_out, 1u);
+  EXPECT_EQ(iface_.reassembly_stats().timed_out, 2u);
+  // RFC 1122 §3.3.2: fragment zero had come, so the source hears of it:
+  // time exceeded, code 1, quoting that fragment's header and 8 bytes.
+  EXPECT_EQ(iface_.poll_at(now_), now_);
+  const Bytes frame = next();
+  auto packet = Ipv4Packet<>::checked(EthernetFrame<>::checked(frame)->payload());
+  ASSERT_TRUE(packet.ok());
+  EXPECT_EQ(packet->destination(), kClientIp);
+  auto icmp = Icmpv4Repr::parse(*Icmpv4Packet<>::checked(packet->payload()));
+  ASSERT_TRUE(icmp.ok());
+  EXPECT_EQ(icmp->type, Icmpv4Type::time_exceeded);
+  EXPECT_EQ(icmp->code, 1);
+  EXPECT_EQ(icmp->invoking_header.identification, 42);
+  EXPECT_TRUE(icmp->invoking_header.more_fragments);
+  EXPECT_EQ(bytes(icmp->data), bytes(ConstByteSpan(datagram_).first(8)));
+  EXPECT_EQ(iface_.stats().icmp_errors_sent, 1u);
 }
 
 TEST_F(InterfaceReassemblyTest, BoundsSlotsAndBytes) {

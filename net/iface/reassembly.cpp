@@ -1,5 +1,6 @@
 #include "mote/net/iface/reassembly.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace mote::net {
@@ -56,7 +57,6 @@ ReassemblySlot* Reassembler::slot_for(const Ipv4Repr& header, async::Instant now
 std::optional<Reassembler::Datagram> Reassembler::add(async::Instant now, const Ipv4Repr& header,
                                                       ConstByteSpan payload,
                                                       async::Duration timeout) {
-  expire(now);
   ReassemblySlot* slot = slot_for(header, now, timeout);
   if (slot == nullptr) {
     ++stats_.dropped;
@@ -142,13 +142,22 @@ std::optional<Reassembler::Datagram> Reassembler::add(async::Instant now, const 
   return datagram;
 }
 
-void Reassembler::expire(async::Instant now) {
+std::optional<Reassembler::Expired> Reassembler::expire(async::Instant now) {
+  std::optional<Expired> expired;
   for (ReassemblySlot& slot : slots_) {
-    if (slot.in_use && slot.expires_at <= now) {
-      slot = ReassemblySlot{};
-      ++stats_.timed_out;
+    if (!slot.in_use || slot.expires_at > now) continue;
+    if (slot.have_first && !expired) {
+      expired.emplace();
+      expired->header = slot.header;
+      // Fragment zero's data starts the slot's bytes.
+      const std::size_t first_end = slot.ranges[0].begin == 0 ? slot.ranges[0].end : 0;
+      expired->data_len = std::min<std::size_t>(expired->data.size(), first_end);
+      std::memcpy(expired->data.data(), bytes_of(slot).data(), expired->data_len);
     }
+    slot = ReassemblySlot{};
+    ++stats_.timed_out;
   }
+  return expired;
 }
 
 async::Instant Reassembler::next_expiry() const {

@@ -74,8 +74,13 @@ TEST_F(ReassemblerTest, RejectsContradictingLengths) {
 TEST_F(ReassemblerTest, ExpiresAfterTheTimeout) {
   EXPECT_FALSE(add(0, 8, true).has_value());
   EXPECT_EQ(reassembler_.next_expiry(), now_ + 10s);
+  EXPECT_FALSE(reassembler_.expire(now_ + 9s).has_value());
   now_ += 10s;
-  reassembler_.expire(now_);
+  const std::optional<Reassembler::Expired> expired = reassembler_.expire(now_);
+  ASSERT_TRUE(expired.has_value());  // fragment zero had arrived: quote it
+  EXPECT_EQ(expired->header.identification, 9);
+  EXPECT_EQ(expired->data_len, 8u);
+  EXPECT_TRUE(std::equal(expired->data.begin(), expired->data.end(), data_.begin()));
   EXPECT_EQ(reassembler_.in_use(), 0u);
   EXPECT_EQ(reassembler_.stats().timed_out, 1u);
   EXPECT_EQ(reassembler_.next_expiry(), async::kNever);

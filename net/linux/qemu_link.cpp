@@ -101,11 +101,10 @@ Result<std::size_t> QemuDgramLink::receive(Instant /*now*/, ByteSpan buffer) {
     }
     // ECONNREFUSED: an ICMP error for an earlier send (QEMU not running yet).
     if (errno == EINTR || errno == ECONNREFUSED) continue;
-    if (errno == EAGAIN) {
-      watch_.clear_readable();
-      return Status::unavailable();
-    }
-    return socket_error();
+    const int error = errno;
+    watch_.clear_readable();  // a persistent error must not keep the stack polling
+    if (error == EAGAIN) return Status::unavailable();
+    return platform::status_from_socket_errno(error);
   }
 }
 
@@ -208,11 +207,10 @@ Result<std::size_t> QemuStreamLink::receive(Instant /*now*/, ByteSpan buffer) {
       return Status::unavailable();
     }
     if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      watch_.clear_readable();
-      return Status::unavailable();
-    }
-    return socket_error();
+    const int error = errno;
+    watch_.clear_readable();  // a persistent error must not keep the stack polling
+    if (error == EAGAIN) return Status::unavailable();
+    return platform::status_from_socket_errno(error);
   }
 }
 

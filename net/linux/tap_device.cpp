@@ -68,11 +68,12 @@ Result<std::size_t> TunTapDevice::receive(Instant /*now*/, ByteSpan buffer) {
       return static_cast<std::size_t>(n);
     }
     if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      watch_.clear_readable();
-      return Status::unavailable();
-    }
-    return platform::status_from_socket_errno(errno);
+    const int error = errno;
+    // Wait for the next edge either way: a persistent error must not keep
+    // the stack polling.
+    watch_.clear_readable();
+    if (error == EAGAIN) return Status::unavailable();
+    return platform::status_from_socket_errno(error);
   }
 }
 

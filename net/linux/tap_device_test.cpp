@@ -1,15 +1,23 @@
 // mote's stack against the Linux kernel's, over a TAP device inside a
 // network namespace the test creates (and deletes, even when a test fails):
-// the kernel's ping gets answers and UDP goes both ways with a kernel
-// socket. Nothing leaves the namespace: the TAP device is moved into it
+// the kernel's ping gets answers, UDP goes both ways with a kernel socket,
+// the kernel's fragments are reassembled and its connected socket hears
+// mote's port unreachable. Nothing leaves the namespace: the TAP device is moved into it
 // before it gets an address, and the kernel socket is made inside it.
 
 #include "mote/net/linux/tap_device.hpp"
 
+#include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
+#include <filesystem>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <string>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
 
@@ -60,11 +68,24 @@ auto inside(const std::string& name, Fn&& fn) {
 
 Task<void> run_stack(Stack<TunTapDevice>& stack) { return stack.run(); }
 
+// Deletes namespaces left by test processes that died before their
+// TearDown (a crash, a kill): mote-tap-<pid>-<n> whose <pid> is gone.
+void remove_stale_namespaces() {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/var/run/netns", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("mote-tap-", 0) != 0) continue;
+    const pid_t owner = static_cast<pid_t>(std::atol(name.c_str() + 9));
+    if (owner > 0 && ::kill(owner, 0) != 0 && errno == ESRCH) run({"ip", "netns", "del", name});
+  }
+}
+
 class TapNamespaceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     MOTE_SKIP_UNLESS_PROGRAM("ip");
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (CAP_NET_ADMIN) for netns and TAP";
+    remove_stale_namespaces();
     static int counter = 0;
     const std::string suffix = std::to_string(::getpid()) + "-" + std::to_string(counter++);
     std::string output;
@@ -72,7 +93,7 @@ class TapNamespaceTest : public ::testing::Test {
       GTEST_SKIP() << "cannot create a network namespace here: " << output;
     }
     namespace_ = "mote-tap-" + suffix;
-    Result<TunTapDevice> tap = TunTapDevice::open(driver_, "");
+    Result<TunTapDevice> tap = TunTapDevice::open(driver_, "", medium_);
     if (!tap.ok()) GTEST_SKIP() << "cannot open /dev/net/tun: " << tap.status().str();
     tap_ = std::move(*tap);
     // Into the namespace first, then addresses: the kernel side only ever
@@ -111,6 +132,7 @@ class TapNamespaceTest : public ::testing::Test {
     }
   }
 
+  Medium medium_ = Medium::ethernet;  // TAP; Medium::ip makes it a TUN device
   std::string namespace_;
   platform::EpollDriver driver_;
   async::Executor executor_{driver_};
@@ -130,6 +152,22 @@ TEST_F(TapNamespaceTest, KernelPingGetsAnswers) {
   EXPECT_NE(ping.stdout_text().find("3 received"), std::string::npos) << ping.describe();
   EXPECT_GE(iface_->stats().echo_replies_sent, 3u);
   EXPECT_GE(iface_->stats().arp_replies_sent, 1u);
+}
+
+class TunNamespaceTest : public TapNamespaceTest {
+ protected:
+  TunNamespaceTest() { medium_ = Medium::ip; }
+};
+
+TEST_F(TunNamespaceTest, KernelPingGetsAnswersOverTun) {
+  // Bare IP packets, no ARP: the same interface on the IP medium.
+  testing::ChildProcess ping(
+      {"ip", "netns", "exec", namespace_, "ping", "-c", "2", "-i", "0.2", "-W", "2", "10.77.0.2"});
+  ASSERT_TRUE(ping.started());
+  run_until([&] { return !ping.running(); });
+  ASSERT_EQ(ping.wait_for_exit(1s), 0) << ping.describe();
+  EXPECT_NE(ping.stdout_text().find("2 received"), std::string::npos) << ping.describe();
+  EXPECT_EQ(iface_->stats().arp_replies_sent, 0u);
 }
 
 // The kernel sends, mote echoes.
@@ -185,6 +223,61 @@ TEST_F(TapNamespaceTest, UdpBothWaysWithAKernelSocket) {
   ASSERT_EQ(app_task_.state(), async::TaskState::finished);
   EXPECT_TRUE(app_task_.exit_status().ok()) << app_task_.exit_status().str();
   EXPECT_EQ(echoed, "from mote");
+}
+
+Task<Status> receive_big(KernelUdpSocket& kernel, UdpSocket& mote, ConstByteSpan big,
+                         std::vector<std::byte>& got) {
+  MOTE_CO_TRY(co_await kernel.send_to(big, Endpoint{kMoteIp, 9000}));
+  std::array<std::byte, 2048> buffer{};
+  MOTE_CO_TRY_ASSIGN(io::Datagram datagram, co_await mote.receive_from(buffer));
+  got.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(datagram.size));
+  co_return ok_status();
+}
+
+TEST_F(TapNamespaceTest, FragmentedDatagramsFromTheKernelAreReassembled) {
+  // 1800 bytes of UDP payload do not fit a 1500-byte MTU: Linux sends two
+  // fragments (1480 + 328 bytes of IP payload), mote puts them together.
+  Result<KernelUdpSocket> kernel = inside(namespace_, [&] {
+    return KernelUdpSocket::bind(driver_, Endpoint{kKernelIp, 0});
+  });
+  ASSERT_TRUE(kernel.ok()) << kernel.status().str();
+  StaticUdpSocket<4096, 512> mote;
+  ASSERT_TRUE(mote.bind(*iface_, 9000).ok());
+  std::vector<std::byte> big(1800);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = std::byte(i * 13);
+  std::vector<std::byte> got;
+  ASSERT_TRUE(executor_
+                  .spawn(app_task_, receive_big, std::ref(*kernel), std::ref(mote),
+                         ConstByteSpan(big), std::ref(got))
+                  .ok());
+  run_until([&] { return app_task_.state() == async::TaskState::finished; });
+  ASSERT_EQ(app_task_.state(), async::TaskState::finished);
+  EXPECT_TRUE(app_task_.exit_status().ok()) << app_task_.exit_status().str();
+  EXPECT_EQ(got, big);
+  EXPECT_EQ(iface_->reassembly_stats().reassembled, 1u);
+}
+
+TEST_F(TapNamespaceTest, KernelSeesPortUnreachableForAClosedPort) {
+  // A connected kernel UDP socket learns of mote's ICMP port unreachable
+  // as ECONNREFUSED on its next receive (Linux's IP_RECVERR-less behaviour).
+  const int fd = inside(
+      namespace_, [] { return ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); });
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(9999);
+  to.sin_addr.s_addr = htonl(kMoteIp.to_u32());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  ASSERT_EQ(::send(fd, "x", 1, 0), 1);
+  int error = 0;
+  run_until([&] {
+    char byte = 0;
+    if (::recv(fd, &byte, 1, 0) < 0 && errno != EAGAIN) error = errno;
+    return error != 0;
+  });
+  ::close(fd);
+  EXPECT_EQ(error, ECONNREFUSED);
+  EXPECT_EQ(iface_->stats().icmp_errors_sent, 1u);
 }
 
 }  // namespace

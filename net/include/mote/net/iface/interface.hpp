@@ -22,6 +22,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "mote/async/executor.hpp"
@@ -129,7 +130,7 @@ struct InterfaceStats {
   std::uint32_t arp_requests_sent = 0;
   std::uint32_t arp_replies_sent = 0;
   std::uint32_t echo_replies_sent = 0;
-  std::uint32_t icmp_errors_sent = 0;
+  std::uint32_t icmp_errors_sent = 0;  // unreachable and time exceeded
   std::uint32_t udp_delivered = 0;
   std::uint32_t udp_no_socket = 0;
   std::uint32_t udp_rx_full = 0;  // the socket's receive buffer was full
@@ -215,7 +216,7 @@ class Interface {
   std::size_t process_arp(Instant now, ConstByteSpan packet, ByteSpan tx);
   std::size_t process_ipv4(Instant now, ConstByteSpan packet, wire::MacAddress link_source,
                            bool link_unicast_to_us, ByteSpan tx);
-  std::size_t process_udp(const wire::Ipv4Repr& ip, ConstByteSpan datagram, bool to_broadcast,
+  std::size_t process_udp(const wire::Ipv4Repr& ip, ConstByteSpan datagram, bool may_answer_error,
                           wire::MacAddress link_source, ByteSpan tx);
   std::size_t process_icmp(const wire::Ipv4Repr& ip, ConstByteSpan message,
                            wire::MacAddress link_source, ByteSpan tx);
@@ -226,8 +227,11 @@ class Interface {
                          ConstByteSpan data, wire::MacAddress link_source, ByteSpan tx);
 
   // Frames out.
-  // An ICMP message from us to `destination` in an IPv4 packet; 0 when it
-  // does not fit the MTU.
+  // An ICMP message from us to `destination` in an IPv4 packet at
+  // tx[link_header_len()...]; returns the packet's length, 0 when it does
+  // not fit the MTU.
+  std::size_t build_icmp(const wire::Icmpv4Repr& icmp, io::Ipv4Address destination, ByteSpan tx);
+  // The same in a frame to `link_destination`; returns the frame's length.
   std::size_t emit_icmp(const wire::Icmpv4Repr& icmp, io::Ipv4Address destination,
                         wire::MacAddress link_destination, ByteSpan tx);
   [[nodiscard]] std::size_t link_header_len() const { return device_.link_header_len(); }
@@ -244,6 +248,7 @@ class Interface {
   std::size_t next_udp_frame(Instant now, ByteSpan tx);
   std::size_t next_arp_frame(Instant now, ByteSpan tx);
   std::size_t next_pending_frame(Instant now, ByteSpan tx);
+  std::size_t next_time_exceeded_frame(Instant now, ByteSpan tx);
   void expire(Instant now);
 
   DeviceCapabilities device_;
@@ -264,6 +269,8 @@ class Interface {
   std::size_t udp_cursor_ = 0;  // round-robin start for sockets' output
   bool more_work_ = false;      // the last poll() ran out of budget
   async::Waker egress_waker_;
+  // A reassembly that timed out, for an ICMP time exceeded (RFC 1122 §3.3.2).
+  std::optional<Reassembler::Expired> reassembly_expired_;
 };
 
 // An Interface with its storage inside.
@@ -280,25 +287,25 @@ bool Interface::poll(Instant now, D& device) {
   more_work_ = true;
   for (std::size_t round = 0; round < kPollBudget; ++round) {
     bool busy = false;
-    // Receive only with room to answer (smoltcp takes an rx and a tx token
-    // together for the same reason).
-    if (device.can_transmit()) {
-      Result<std::size_t> received = device.receive(now, memory_.rx_frame);
-      if (received.ok()) {
-        busy = true;
-        const std::size_t reply =
-            receive_frame(now, ConstByteSpan(memory_.rx_frame).first(*received), memory_.tx_frame);
-        if (reply != 0) {
-          if (device.transmit(now, ConstByteSpan(memory_.tx_frame).first(reply)).ok()) {
-            ++stats_.tx_frames;
-          } else {
-            ++stats_.tx_dropped;
-          }
+    // A frame is taken even when the device could not send an answer right
+    // now (the answer is dropped then): receiving is what frees a loopback
+    // or a cable whose queue is full.
+    Result<std::size_t> received = device.receive(now, memory_.rx_frame);
+    if (received.ok()) {
+      busy = true;
+      const std::size_t reply =
+          receive_frame(now, ConstByteSpan(memory_.rx_frame).first(*received), memory_.tx_frame);
+      if (reply != 0) {
+        if (device.can_transmit() &&
+            device.transmit(now, ConstByteSpan(memory_.tx_frame).first(reply)).ok()) {
+          ++stats_.tx_frames;
+        } else {
+          ++stats_.tx_dropped;
         }
-      } else if (received.status().code() != StatusCode::unavailable) {
-        busy = true;
-        ++stats_.rx_dropped;
       }
+    } else if (received.status().code() != StatusCode::unavailable) {
+      busy = true;
+      ++stats_.rx_dropped;
     }
     if (device.can_transmit()) {
       const std::size_t len = next_frame(now, memory_.tx_frame);

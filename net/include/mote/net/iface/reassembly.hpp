@@ -61,15 +61,26 @@ class Reassembler {
     wire::Ipv4Repr header;  // fragment fields cleared, payload_len the whole
     ConstByteSpan payload;  // valid until the next add()
   };
-  // Takes one fragment (`header.is_fragment()`, `payload` its data). Returns
+  // Takes one fragment (`header.is_fragment()`, `payload` its data); call
+  // expire(now) first so timed-out datagrams free their slots. Returns
   // the datagram when this fragment completes it. A datagram not complete
   // `timeout` after its first fragment arrived is dropped (RFC 791's
   // reassembly timer; RFC 1122 §3.3.2 suggests 60 to 120 s, Linux uses 30 s).
   std::optional<Datagram> add(async::Instant now, const wire::Ipv4Repr& header,
                               ConstByteSpan payload, async::Duration timeout);
 
-  // Drops datagrams whose time is up, silently (no ICMP time exceeded).
-  void expire(async::Instant now);
+  // What RFC 1122 §3.3.2 wants an ICMP time exceeded to quote for a
+  // datagram whose reassembly timed out after fragment zero arrived: that
+  // fragment's header and the first 64 bits of its data (RFC 792).
+  struct Expired {
+    wire::Ipv4Repr header;
+    std::array<std::byte, 8> data{};
+    std::size_t data_len = 0;
+  };
+  // Drops datagrams whose time is up. When one of them had fragment zero,
+  // returns what to quote (one per call: the others are dropped silently,
+  // a crude rate limit on ICMP errors).
+  std::optional<Expired> expire(async::Instant now);
   // The earliest expiry of a datagram under way (kNever when none).
   [[nodiscard]] async::Instant next_expiry() const;
 
