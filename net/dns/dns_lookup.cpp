@@ -76,6 +76,14 @@ void DnsLookup::next_server(Instant now) {
   finish(server_failed_ ? Status::unavailable() : Status::deadline_exceeded());
 }
 
+void DnsLookup::skip_failed_server(io::Ipv4Address from, Instant now) {
+  // SERVFAIL, REFUSED, NOTIMP, FORMERR: this server cannot help; RFC 1035
+  // §7.2 suggests going on with the next one at once. A late error from a
+  // server asked before does not cut short the wait for the current one.
+  server_failed_ = true;
+  if (from == servers_[server_index_]) next_server(now);
+}
+
 std::optional<DnsQueryTransmit> DnsLookup::poll(Instant now, ByteSpan buffer) {
   if (done_ || now < next_event_) return std::nullopt;
   if (sent_) {
@@ -108,8 +116,7 @@ Status DnsLookup::handle(ConstByteSpan message, io::Ipv4Address from, Instant no
   // back without the question (FORMERR, RFC 6891 §7). Such an error only
   // moves the lookup to the next server; it carries nothing to use.
   if (packet.question_count() == 0 && server_error) {
-    server_failed_ = true;
-    next_server(now);
+    skip_failed_server(from, now);
     return ok_status();
   }
   // RFC 5452 §9.1: accept a response only if it matches the query's id and
@@ -134,10 +141,7 @@ Status DnsLookup::handle(ConstByteSpan message, io::Ipv4Address from, Instant no
     return ok_status();
   }
   if (server_error) {
-    // SERVFAIL, REFUSED, NOTIMP, FORMERR: this server cannot help; RFC 1035
-    // §7.2 suggests going on with the next one at once.
-    server_failed_ = true;
-    next_server(now);
+    skip_failed_server(from, now);
     return ok_status();
   }
   return use_answer(packet, now);

@@ -216,6 +216,20 @@ TEST_F(DnsLookupTest, FailingServerIsSkippedAtOnce) {
   EXPECT_EQ(lookup.result().status().code(), StatusCode::unavailable);
 }
 
+TEST_F(DnsLookupTest, LateErrorFromAnEarlierServerDoesNotSkipTheCurrentOne) {
+  ASSERT_TRUE(lookup.start("example.com", servers, kT0).ok());
+  const std::uint16_t id = expect_query(kT0, kServerA).id;
+  expect_query(kT0 + 2s, kServerB);
+  ASSERT_TRUE(
+      answer(response(id, "example.com", {}, DnsRcode::server_failure), kT0 + 2100ms, kServerA)
+          .ok());
+  EXPECT_EQ(lookup.poll_at(), kT0 + 4s);  // still waiting for B
+  ASSERT_TRUE(answer(response(id, "example.com", {a_record("example.com", kExampleCom, 30)}),
+                     kT0 + 2200ms, kServerB)
+                  .ok());
+  EXPECT_EQ(lookup.result()->address, kExampleCom);
+}
+
 TEST_F(DnsLookupTest, ErrorWithoutTheQuestionMovesToTheNextServer) {
   ASSERT_TRUE(lookup.start("example.com", servers, kT0).ok());
   const std::uint16_t id = expect_query(kT0, kServerA).id;

@@ -130,6 +130,7 @@ class DnsLookup {
  private:
   void finish(Status status, DnsAddress answer = {});
   void next_server(Instant now);
+  void skip_failed_server(io::Ipv4Address from, Instant now);
   void ask(std::string_view name, Instant now);
   Status use_answer(const wire::DnsPacket<>& packet, Instant now);
 
