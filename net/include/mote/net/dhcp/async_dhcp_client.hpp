@@ -12,10 +12,11 @@
 //     unicast, whatever the interface's address (none, at first);
 //   - send to 255.255.255.255:67 from 0.0.0.0:68 before the interface has an
 //     address (RFC 2131 §4.1), and to a server's address once it has one.
-// mote's interface provides this as its DHCP port; on Linux a raw or
-// SO_BINDTODEVICE socket would (the kernel's UDP socket cannot send from
-// 0.0.0.0 to broadcast without the interface being up). Tests use an
-// in-memory transport on the SimDriver.
+// On mote's stack that is a UdpSocket bound to port 68 on an Interface with
+// no address yet (net_dhcp_tap_test); on_event then gives the interface the
+// leased address. The kernel's UDP sockets cannot send from 0.0.0.0 without
+// raw sockets or an interface already up. Unit tests use an in-memory
+// transport on the SimDriver.
 //
 // run():
 //   Wakes: a datagram, the client's next timer (retransmission, T1, T2,

@@ -26,8 +26,8 @@
 //
 // Deviations, on purpose: the first acceptable OFFER is taken (RFC 2131
 // §4.4.1 lets a client wait for several); options in sname/file (overload,
-// option 52) are not read; there is no ARP probe here -- the interface owns
-// ARP and calls decline() when it finds the address in use.
+// option 52) are not read; there is no ARP probe here -- ARP is the
+// interface's, and whoever probes the address calls decline() on a conflict.
 
 #include <cstdint>
 #include <optional>
