@@ -54,9 +54,11 @@ class ServerTest : public ::testing::Test {
             .ok());
     ASSERT_TRUE(router
                     .add("GET", "/whoami",
-                         [this](Request& request, ResponseWriter& response) {
+                         // A coroutine itself: the text must outlive the send.
+                         [this](Request& request, ResponseWriter& response) -> async::Task<Status> {
                            remote_ports.push_back(request.remote.port);
-                           return response.send(200, std::to_string(request.remote.port) + "\n");
+                           co_return co_await response.send(
+                               200, std::to_string(request.remote.port) + "\n");
                          })
                     .ok());
     ASSERT_TRUE(router.add("GET", "/api/devices/{id}", &ServerTest::device).ok());
