@@ -185,15 +185,21 @@ Result<bool> PathPattern::match(std::string_view path,
   if (path.empty() || path.front() != '/') return false;
   std::string_view rest = path.substr(1);
   const std::size_t params_before = params.size();
+  // Either way, no parameters of a failed match stay behind.
   auto no_match = [&]() {
     params.resize(params_before);
     return false;
   };
+  auto broken = [&]() -> Result<bool> {
+    params.resize(params_before);
+    return Status::invalid_argument();
+  };
   for (std::size_t i = 0; i < segments_.size(); ++i) {
     const Segment& segment = segments_[i];
     if (segment.rest) {
-      MOTE_TRY_ASSIGN(std::string value, percent_decode(rest));
-      params.emplace_back(segment.text, std::move(value));
+      Result<std::string> value = percent_decode(rest);
+      if (!value.ok()) return broken();
+      params.emplace_back(segment.text, std::move(*value));
       return true;
     }
     const std::size_t slash = rest.find('/');
@@ -201,8 +207,9 @@ Result<bool> PathPattern::match(std::string_view path,
     const bool last_in_path = slash == std::string_view::npos;
     if (segment.parameter) {
       if (text.empty()) return no_match();
-      MOTE_TRY_ASSIGN(std::string value, percent_decode(text));
-      params.emplace_back(segment.text, std::move(value));
+      Result<std::string> value = percent_decode(text);
+      if (!value.ok()) return broken();
+      params.emplace_back(segment.text, std::move(*value));
     } else if (text != segment.text) {
       return no_match();
     }

@@ -120,3 +120,39 @@ TEST(ContentTypeTest, ByExtension) {
 
 }  // namespace
 }  // namespace mote::http
+
+namespace mote::http {
+namespace {
+
+ByteRange range_of(std::string_view value, std::uint64_t size, RangeOutcome expected) {
+  ByteRange range;
+  EXPECT_EQ(parse_byte_range(value, size, range), expected) << value;
+  return range;
+}
+
+TEST(ByteRangeTest, FormsClippingAndWhatIsIgnored) {
+  ByteRange r = range_of("bytes=0-99", 1000, RangeOutcome::partial);
+  EXPECT_EQ(r.first, 0u);
+  EXPECT_EQ(r.length, 100u);
+  r = range_of("bytes=900-", 1000, RangeOutcome::partial);
+  EXPECT_EQ(r.length, 100u);
+  r = range_of("bytes=990-2000", 1000, RangeOutcome::partial);  // clipped
+  EXPECT_EQ(r.length, 10u);
+  r = range_of("bytes=-10", 1000, RangeOutcome::partial);
+  EXPECT_EQ(r.first, 990u);
+  r = range_of("Bytes=-5000", 1000, RangeOutcome::partial);  // all of it
+  EXPECT_EQ(r.first, 0u);
+  EXPECT_EQ(r.length, 1000u);
+  range_of("bytes=1000-", 1000, RangeOutcome::unsatisfiable);
+  range_of("bytes=-0", 1000, RangeOutcome::unsatisfiable);
+  range_of("bytes=0-0", 0, RangeOutcome::unsatisfiable);
+  range_of("bytes=5-4", 1000, RangeOutcome::whole);      // invalid
+  range_of("bytes=0-1,5-6", 1000, RangeOutcome::whole);  // several ranges
+  range_of("items=0-1", 1000, RangeOutcome::whole);
+  range_of("bytes=a-b", 1000, RangeOutcome::whole);
+  range_of("bytes=99999999999999999999-", 1000, RangeOutcome::whole);
+  range_of("bytes=", 1000, RangeOutcome::whole);
+}
+
+}  // namespace
+}  // namespace mote::http

@@ -87,13 +87,6 @@ bool none_match_fails(const HeaderList& headers, std::string_view tag) {
   return matched;
 }
 
-struct ByteRange {
-  std::uint64_t first = 0;
-  std::uint64_t length = 0;
-};
-
-enum class RangeOutcome : std::uint8_t { whole, partial, unsatisfiable };
-
 bool parse_number(std::string_view text, std::uint64_t& value) {
   if (text.empty() || text.size() > 19) return false;
   value = 0;
@@ -104,10 +97,9 @@ bool parse_number(std::string_view text, std::uint64_t& value) {
   return true;
 }
 
-// Range: bytes=first-last | bytes=first- | bytes=-suffix (RFC 9110 §14.1.2).
-// One range only: a list, another unit or bad syntax is ignored (the whole
-// file is sent), which §14.2 allows.
-RangeOutcome parse_range(std::string_view value, std::uint64_t size, ByteRange& range) {
+}  // namespace
+
+RangeOutcome parse_byte_range(std::string_view value, std::uint64_t size, ByteRange& range) {
   constexpr std::string_view kPrefix = "bytes=";
   if (value.size() <= kPrefix.size() || !equals_ignore_case(value.substr(0, 6), kPrefix)) {
     return RangeOutcome::whole;
@@ -142,8 +134,6 @@ RangeOutcome parse_range(std::string_view value, std::uint64_t size, ByteRange& 
   range.length = last - first + 1;
   return RangeOutcome::partial;
 }
-
-}  // namespace
 
 std::string_view content_type_for(std::string_view path) {
   const std::size_t slash = path.rfind('/');
@@ -229,7 +219,7 @@ async::Task<Status> StaticFiles::serve(Request& request, ResponseWriter& respons
   const bool range_applies = range_field && request.method() == Method::get &&
                              (!if_range || *if_range == tag || *if_range == last_modified);
   if (range_applies) {
-    switch (parse_range(*range_field, size, range)) {
+    switch (parse_byte_range(*range_field, size, range)) {
       case RangeOutcome::whole: range = ByteRange{0, size}; break;
       case RangeOutcome::partial: {
         status = 206;

@@ -13,6 +13,7 @@
 // Files are read with blocking pread() in 16 KiB pieces, between writes:
 // fine for local disks, not for network file systems.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,19 @@ namespace mote::http {
 // "text/html; charset=utf-8" for "index.html"; application/octet-stream for
 // extensions it does not know.
 std::string_view content_type_for(std::string_view path);
+
+struct ByteRange {
+  std::uint64_t first = 0;
+  std::uint64_t length = 0;
+};
+enum class RangeOutcome : std::uint8_t { whole, partial, unsatisfiable };
+
+// A Range field for a representation of `size` bytes (RFC 9110 §14.1.2):
+// "bytes=first-last", "bytes=first-" or "bytes=-suffix", clipped to the
+// size (partial, `range` set), or beyond it (unsatisfiable: 416). One range
+// only: a list, another unit or bad syntax gives whole (the field is
+// ignored and everything sent, as §14.2 allows).
+RangeOutcome parse_byte_range(std::string_view value, std::uint64_t size, ByteRange& range);
 
 class StaticFiles {
  public:
