@@ -5,6 +5,7 @@
 #include "mote/http/server.hpp"
 
 #include <array>
+#include <cstdio>
 #include <gtest/gtest.h>
 #include <optional>
 #include <string>
@@ -237,6 +238,10 @@ TEST_F(ServerTest, KeepAliveServesSeveralUrlsOnOneConnection) {
   EXPECT_EQ(exchange.output.find("connects=1"), exchange.output.rfind("connects=1"));
   ASSERT_EQ(remote_ports.size(), 2u);
   EXPECT_EQ(remote_ports[0], remote_ports[1]);
+  // Static files and handlers ran within the connection's frame storage.
+  EXPECT_GT(server->connection_frame_high_water(), 0u);
+  EXPECT_LT(server->connection_frame_high_water(), kConnectionFrameBytes);
+  std::printf("connection frame high water: %zu bytes\n", server->connection_frame_high_water());
 }
 
 TEST_F(ServerTest, ChunkedUploadOfAFile) {
@@ -385,6 +390,54 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(parsed.messages[3].body, "1 122\n");
   EXPECT_EQ(parsed.messages[4].body, "hello\n");
   EXPECT_FALSE(parsed.messages[4].keep_alive);
+}
+
+TEST_F(ServerTest, ManyConcurrentKeepAliveClients) {
+  // 20 connections open at once, each with 10 requests answered in turn.
+  const Exchange exchange = python(R"(
+import http.client, sys, threading
+results = []
+def client(i):
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+    for j in range(10):
+        c.request("GET", "/api/devices/%d-%d" % (i, j))
+        r = c.getresponse()
+        results.append(r.read() == b'{"id":"%d-%d"}' % (i, j))
+    c.close()
+threads = [threading.Thread(target=client, args=(i,)) for i in range(20)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(sum(results), len(results))
+)");
+  ASSERT_EQ(exchange.exit_code, 0) << exchange.errors;
+  EXPECT_EQ(exchange.output, "200 200\n");
+}
+
+TEST_F(ServerTest, ConnectionsBeyondTheLimitAreClosed) {
+  options.max_connections = 2;
+  const Exchange exchange = python(R"(
+import socket, sys, time
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
+time.sleep(0.2)
+extra = socket.create_connection(("127.0.0.1", port), timeout=5)
+try:
+    refused = extra.recv(100) == b""
+except ConnectionResetError:
+    refused = True
+answers = []
+for s in held:
+    s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        piece = s.recv(65536)
+        if not piece: break
+        data += piece
+    answers.append(data.endswith(b"hello\n"))
+print(refused, answers)
+)");
+  ASSERT_EQ(exchange.exit_code, 0) << exchange.errors;
+  EXPECT_EQ(exchange.output, "True [True, True]\n");
 }
 
 TEST_F(ServerTest, SlowAndIdleClientsAreTimedOut) {
