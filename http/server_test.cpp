@@ -137,9 +137,24 @@ class ServerTest : public ::testing::Test {
   }
 
   // Python's raw sockets: `script` gets the port as sys.argv[1], then `args`.
+  // read_all(s) is defined for it: everything until the server closes.
   Exchange python(const std::string& script, std::vector<std::string> args = {}) {
     if (!server) start_server();
-    std::vector<std::string> argv = {"/usr/bin/python3", "-c", script, std::to_string(port)};
+    static const std::string kPrelude = R"(
+import socket, sys, time
+def read_all(s):
+    data = b""
+    while True:
+        try:
+            piece = s.recv(65536)
+        except OSError:
+            return data
+        if not piece:
+            return data
+        data += piece
+)";
+    std::vector<std::string> argv = {"/usr/bin/python3", "-c", kPrelude + script,
+                                     std::to_string(port)};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(std::move(argv));
   }
@@ -148,7 +163,6 @@ class ServerTest : public ::testing::Test {
   // if not 0) and returns everything received until the server closes.
   Exchange send_raw(const std::string& request, double delay_seconds = 0) {
     return python(R"(
-import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
 payload, delay = sys.argv[2].encode("latin-1"), float(sys.argv[3])
 try:
@@ -160,16 +174,7 @@ try:
             time.sleep(delay)
 except OSError:
     pass
-data = b""
-while True:
-    try:
-        piece = s.recv(65536)
-    except OSError:
-        break
-    if not piece:
-        break
-    data += piece
-sys.stdout.buffer.write(data)
+sys.stdout.buffer.write(read_all(s))
 )",
                   {request, std::to_string(delay_seconds)});
   }
@@ -395,7 +400,7 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
 TEST_F(ServerTest, ManyConcurrentKeepAliveClients) {
   // 20 connections open at once, each with 10 requests answered in turn.
   const Exchange exchange = python(R"(
-import http.client, sys, threading
+import http.client, threading
 results = []
 def client(i):
     c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
@@ -416,7 +421,6 @@ print(sum(results), len(results))
 TEST_F(ServerTest, ConnectionsBeyondTheLimitAreClosed) {
   options.max_connections = 2;
   const Exchange exchange = python(R"(
-import socket, sys, time
 port = int(sys.argv[1])
 held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
 time.sleep(0.2)
@@ -428,16 +432,37 @@ except ConnectionResetError:
 answers = []
 for s in held:
     s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    data = b""
-    while True:
-        piece = s.recv(65536)
-        if not piece: break
-        data += piece
-    answers.append(data.endswith(b"hello\n"))
+    answers.append(read_all(s).endswith(b"hello\n"))
 print(refused, answers)
 )");
   ASSERT_EQ(exchange.exit_code, 0) << exchange.errors;
   EXPECT_EQ(exchange.output, "True [True, True]\n");
+}
+
+TEST_F(ServerTest, ExpectContinueAndHttp10KeepAlive) {
+  // The client waits for "100 Continue" before it sends the body.
+  const Exchange expect = python(R"(
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n"
+          b"Connection: close\r\n\r\n")
+interim = s.recv(65536)
+s.sendall(b"abc")
+sys.stdout.buffer.write(interim + read_all(s).split(b"\r\n\r\n")[1])
+)");
+  ASSERT_EQ(expect.exit_code, 0) << expect.errors;
+  EXPECT_EQ(expect.output,
+            "HTTP/1.1 100 Continue\r\n\r\n3 " + std::to_string((97 * 31 + 98) * 31 + 99) + "\n");
+
+  // HTTP/1.0 keeps the connection only when asked to, and says so.
+  const Exchange old = send_raw(
+      "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+      "GET /hello HTTP/1.0\r\n\r\n");
+  ASSERT_EQ(old.exit_code, 0) << old.errors;
+  fuzz::StreamOutcome parsed = responses_in(old.output);
+  ASSERT_EQ(parsed.messages.size(), 2u) << old.output;
+  EXPECT_EQ(field_of(parsed.messages[0], "Connection"), "keep-alive");
+  EXPECT_EQ(field_of(parsed.messages[1], "Connection"), "close");
+  EXPECT_EQ(parsed.messages[1].body, "hello\n");
 }
 
 TEST_F(ServerTest, SlowAndIdleClientsAreTimedOut) {
@@ -514,7 +539,6 @@ TEST_F(ServerTest, UpgradeHandsTheConnectionOver) {
   start_server();
   ASSERT_TRUE(server->on_upgrade("/ws/{channel}", echo_protocol).ok());
   const Exchange exchange = python(R"(
-import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
 s.sendall(b"GET /ws/telemetry HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly;")
 data = b""
