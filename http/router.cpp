@@ -77,26 +77,49 @@ async::Task<Status> ResponseWriter::start(std::uint16_t status,
   head_.append("\r\n");
   // A HEAD response is the head alone (RFC 9110 §9.3.2).
   if (request_.method == Method::head) mode_ = BodyMode::none;
-  co_return co_await sink_.write(bytes_of(head_));
+  // The head waits for the first body bytes or finish(): see emit().
+  pending_ = std::move(head_);
+  head_.clear();
+  co_return ok_status();
+}
+
+// A small response leaves in one write: a head and a body written apart
+// would be two small segments, and the second would wait (Nagle's
+// algorithm) for the ACK the client delays (delayed ACK), up to 40 ms.
+void ResponseWriter::emit(std::string_view bytes) { pending_.append(bytes); }
+
+async::Task<Status> ResponseWriter::flush(ConstByteSpan data) {
+  if (pending_.size() + data.size() <= kCoalesceBytes) {
+    pending_.append(as_string_view(data));
+    data = {};
+  }
+  if (!pending_.empty()) {
+    const Status written = co_await sink_.write(bytes_of(pending_));
+    pending_.clear();
+    MOTE_CO_TRY(written);
+  }
+  if (!data.empty()) MOTE_CO_TRY(co_await sink_.write(data));
+  co_return ok_status();
 }
 
 async::Task<Status> ResponseWriter::write(ConstByteSpan data) {
   if (!started_ || finished_) co_return Status::failed_precondition();
   if (data.empty()) co_return ok_status();
   switch (mode_) {
-    case BodyMode::none: co_return ok_status();  // HEAD, 204, 304: nothing to send
+    case BodyMode::none: co_return co_await flush({});  // HEAD, 204, 304: no body
     case BodyMode::fixed:
       if (data.size() > remaining_) co_return Status::out_of_range();
       remaining_ -= data.size();
-      co_return co_await sink_.write(data);
+      co_return co_await flush(data);
     case BodyMode::chunked: {
       std::array<std::byte, 18> size_line;
       MOTE_CO_TRY_ASSIGN(ConstByteSpan line, write_chunk_size_line(size_line, data.size()));
-      MOTE_CO_TRY(co_await sink_.write(line));
-      MOTE_CO_TRY(co_await sink_.write(data));
-      co_return co_await sink_.write(bytes_of(kChunkEnd));
+      emit(as_string_view(line));
+      emit(as_string_view(data));
+      emit(kChunkEnd);
+      co_return co_await flush({});
     }
-    case BodyMode::until_close: co_return co_await sink_.write(data);
+    case BodyMode::until_close: co_return co_await flush(data);
   }
   co_return Status::internal();
 }
@@ -105,7 +128,8 @@ async::Task<Status> ResponseWriter::finish() {
   if (!started_) co_return Status::failed_precondition();
   if (finished_) co_return ok_status();
   finished_ = true;
-  if (mode_ == BodyMode::chunked) co_return co_await sink_.write(bytes_of(kLastChunk));
+  if (mode_ == BodyMode::chunked) emit(kLastChunk);
+  MOTE_CO_TRY(co_await flush({}));
   // A short fixed body leaves the client waiting for bytes that never come:
   // the connection cannot be reused.
   if (mode_ == BodyMode::fixed && remaining_ != 0 && request_.method != Method::head) {

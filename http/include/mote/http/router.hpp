@@ -77,7 +77,9 @@ class ResponseWriter {
                            std::string_view content_type = "text/plain; charset=utf-8");
   // Starts a response whose body follows through write(): with a known
   // length, or chunked when `content_length` is nullopt (to an HTTP/1.0
-  // client: unframed, and the connection closes after it).
+  // client: unframed, and the connection closes after it). The head goes
+  // out with the first write() or with finish(); each write() sends what it
+  // was given before it completes.
   async::Task<Status> start(std::uint16_t status, std::optional<std::uint64_t> content_length);
   // Body bytes; for a known length, exactly content_length in total.
   async::Task<Status> write(ConstByteSpan data);
@@ -92,11 +94,18 @@ class ResponseWriter {
 
  private:
   enum class BodyMode : std::uint8_t { none, fixed, chunked, until_close };
+  // Responses up to this size go out in one write.
+  static constexpr std::size_t kCoalesceBytes = std::size_t{32} * 1024;
+
+  void emit(std::string_view bytes);
+  // Sends what is pending and then `data`, in one write when they fit.
+  async::Task<Status> flush(ConstByteSpan data);
 
   ByteSink& sink_;
   const RequestHead& request_;
   std::vector<std::pair<std::string, std::string>> fields_;
   std::string head_;
+  std::string pending_;  // the head and body bytes not yet written
   std::uint64_t remaining_ = 0;
   std::uint16_t status_ = 0;
   BodyMode mode_ = BodyMode::none;
