@@ -63,8 +63,16 @@ class Client {
   async::Task<Result<const ResponseHead*>> send(ClientRequest request) {
     if (in_response_) co_return Status::failed_precondition();
     MOTE_CO_TRY_ASSIGN(ConstByteSpan head, write_request_head(buffer_, request));
-    MOTE_CO_TRY(co_await stream_.write(head));
-    if (!request.body.empty()) MOTE_CO_TRY(co_await stream_.write(request.body));
+    if (head.size() + request.body.size() <= buffer_.size()) {
+      // One write: a head and a body sent apart would make the second wait
+      // for the server's delayed ACK (Nagle's algorithm).
+      for (std::size_t i = 0; i < request.body.size(); ++i)
+        buffer_[head.size() + i] = request.body[i];
+      MOTE_CO_TRY(co_await stream_.write(buffer_.first(head.size() + request.body.size())));
+    } else {
+      MOTE_CO_TRY(co_await stream_.write(head));
+      MOTE_CO_TRY(co_await stream_.write(request.body));
+    }
     in_response_ = true;
     const Method method = method_from(request.method);
     filled_ = 0;
