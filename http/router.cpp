@@ -150,6 +150,21 @@ async::Task<Status> ResponseWriter::send(std::uint16_t status, std::string_view 
 
 // --- Paths --------------------------------------------------------------------
 
+std::string_view path_of_target(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path.empty() || path.front() == '/' || path == "*") return path;
+  // absolute-form: scheme "://" authority path-abempty
+  const std::size_t scheme_end = path.find("://");
+  if (scheme_end == std::string_view::npos) return path;  // authority-form (CONNECT)
+  const std::size_t slash = path.find('/', scheme_end + 3);
+  return slash == std::string_view::npos ? std::string_view("/") : path.substr(slash);
+}
+
+std::string_view query_of_target(std::string_view target) {
+  const std::size_t question = target.find('?');
+  return question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+}
+
 Result<std::string> percent_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());

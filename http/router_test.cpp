@@ -94,6 +94,16 @@ TEST(RouterTest, MethodsPathsAndStatuses) {
   EXPECT_EQ(route("GET", "/api/devices/%g1", broken).status, 400);
 }
 
+TEST(TargetTest, PathAndQueryOfEveryForm) {
+  EXPECT_EQ(path_of_target("/a/b?x=1"), "/a/b");
+  EXPECT_EQ(query_of_target("/a/b?x=1"), "x=1");
+  EXPECT_EQ(query_of_target("/a/b"), "");
+  EXPECT_EQ(path_of_target("http://gateway.local:8080/api/x?y"), "/api/x");
+  EXPECT_EQ(path_of_target("http://gateway.local"), "/");
+  EXPECT_EQ(path_of_target("*"), "*");
+  EXPECT_EQ(path_of_target("gateway.local:443"), "gateway.local:443");
+}
+
 TEST(HttpDateTest, FormatsAndParsesTheThreeForms) {
   EXPECT_EQ(format_http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
   EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);

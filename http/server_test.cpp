@@ -226,6 +226,12 @@ TEST_F(ServerTest, GetAndHead) {
   EXPECT_NE(head.output.find("Content-Length: 6"), std::string::npos) << head.output;
   EXPECT_EQ(head.output.find("hello"), std::string::npos);
 
+  // A request in absolute-form, as sent to a proxy (RFC 9112 §3.2.2).
+  Exchange absolute = send_raw(
+      "GET http://127.0.0.1/hello HTTP/1.1\r\nHost: x\r\n"
+      "Connection: close\r\n\r\n");
+  EXPECT_EQ(responses_in(absolute.output).messages.at(0).body, "hello\n") << absolute.output;
+
   Exchange device = curl({"-i", url("/api/devices/sensor%2D7")});
   parsed = curl_responses(device);
   ASSERT_EQ(parsed.messages.size(), 1u) << device.output;

@@ -36,6 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
 
+  const std::string_view path = path_of_target(input);
+  MOTE_ASSERT(path.size() + query_of_target(input).size() <= input.size());
+
   const std::uint64_t length = size * 37;
   ByteRange range;
   if (parse_byte_range(input, length, range) == RangeOutcome::partial) {

@@ -43,7 +43,7 @@ class ByteSink {
 
 struct Request {
   const RequestHead* head = nullptr;  // method, target, version, headers
-  std::string_view path;              // the target's path, still percent-encoded
+  std::string_view path;              // the target's path (path_of_target), still percent-encoded
   std::string_view query;             // after '?', without it; empty if none
   std::string_view body;              // the whole body, de-chunked
   io::Endpoint remote;
@@ -137,6 +137,14 @@ class PathPattern {
   };
   std::vector<Segment> segments_;
 };
+
+// The path of a request-target (RFC 9112 §3.2), without the query: itself
+// for origin-form ("/a/b?x" -> "/a/b"), the path after the authority for
+// absolute-form ("http://host/a?x" -> "/a", "http://host" -> "/"), the
+// target itself for asterisk and authority forms.
+std::string_view path_of_target(std::string_view target);
+// The query of a request-target (after '?'), "" if none.
+std::string_view query_of_target(std::string_view target);
 
 // Decodes %XX escapes (RFC 3986 §2.1); invalid_argument for a broken
 // escape or a NUL.

@@ -262,9 +262,8 @@ class Server {
 
       Request request;
       request.head = &head;
-      const std::size_t question = head.target.find('?');
-      request.path = head.target.substr(0, question);
-      if (question != std::string_view::npos) request.query = head.target.substr(question + 1);
+      request.path = path_of_target(head.target);
+      request.query = query_of_target(head.target);
       request.body = body;
       request.remote = remote;
 
