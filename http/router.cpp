@@ -268,10 +268,11 @@ Result<bool> PathPattern::match(std::string_view path,
 
 // --- Router -------------------------------------------------------------------
 
-Status Router::add(std::string_view method, std::string_view pattern, Handler handler) {
+Status Router::add(std::string_view method, std::string_view pattern, Handler handler,
+                   BodyHandling body) {
   if (!is_token(method) || !handler) return Status::invalid_argument();
   MOTE_TRY_ASSIGN(PathPattern parsed, PathPattern::parse(pattern));
-  routes_.push_back(Route{std::string(method), std::move(parsed), std::move(handler)});
+  routes_.push_back(Route{std::string(method), std::move(parsed), std::move(handler), body});
   return ok_status();
 }
 
@@ -291,6 +292,7 @@ Router::Match Router::match(Request& request) const {
     if (route.method == method) {
       request.params = std::move(params);
       result.handler = &route.handler;
+      result.body = route.body;
       return result;
     }
     if (method == "HEAD" && route.method == "GET" && fallback == nullptr) {
@@ -308,6 +310,7 @@ Router::Match Router::match(Request& request) const {
   if (fallback != nullptr) {
     request.params = std::move(fallback_params);
     result.handler = &fallback->handler;
+    result.body = fallback->body;
     result.allow.clear();
     return result;
   }

@@ -64,6 +64,7 @@ class ServerTest : public ::testing::Test {
                     .ok());
     ASSERT_TRUE(router.add("GET", "/api/devices/{id}", &ServerTest::device).ok());
     ASSERT_TRUE(router.add("POST", "/echo", &ServerTest::echo).ok());
+    ASSERT_TRUE(router.add("PUT", "/firmware", &ServerTest::digest, BodyHandling::stream).ok());
     ASSERT_TRUE(router.add("GET", "/stream", &ServerTest::stream).ok());
     ASSERT_TRUE(router
                     .add("GET", "/static/{path...}",
@@ -88,6 +89,23 @@ class ServerTest : public ::testing::Test {
     for (char c : request.body) sum = sum * 31 + static_cast<unsigned char>(c);
     co_return co_await response.send(
         200, std::to_string(request.body.size()) + " " + std::to_string(sum) + "\n");
+  }
+
+  // Reads the body piece by piece (a streaming route): its size, checksum
+  // and how many pieces it came in.
+  static async::Task<Status> digest(Request& request, ResponseWriter& response) {
+    std::uint64_t size = 0;
+    std::uint64_t sum = 0;
+    std::size_t pieces = 0;
+    for (;;) {
+      MOTE_CO_TRY_ASSIGN(ConstByteSpan piece, co_await request.body_reader->read());
+      if (piece.empty()) break;
+      ++pieces;
+      size += piece.size();
+      for (std::byte b : piece) sum = sum * 31 + std::to_integer<unsigned char>(b);
+    }
+    co_return co_await response.send(200, std::to_string(size) + " " + std::to_string(sum) +
+                                              (pieces > 1 ? " pieces\n" : " piece\n"));
   }
 
   // A chunked response in three writes.
@@ -382,6 +400,36 @@ TEST_F(ServerTest, NotFoundMethodNotAllowedAndTooLarge) {
       curl({"-i", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + big, url("/echo")});
   EXPECT_EQ(curl_responses(chunked).messages.at(0).start, "413 Content Too Large 1.1")
       << chunked.output;
+}
+
+TEST_F(ServerTest, StreamingRoutesTakeBodiesLargerThanTheBufferedLimit) {
+  options.max_body_size = 1000;
+  options.max_streamed_body_size = 4 << 20;
+  std::string data;
+  for (int i = 0; i < (3 << 20); ++i) data += static_cast<char>(i * 13 % 253);
+  const std::string path = dir.write("firmware.bin", data);
+  std::uint64_t sum = 0;
+  for (char c : data) sum = sum * 31 + static_cast<unsigned char>(c);
+  const std::string expected =
+      std::to_string(data.size()) + " " + std::to_string(sum) + " pieces\n";
+
+  Exchange length = curl({"-T", path, url("/firmware")});  // PUT with Content-Length
+  ASSERT_EQ(length.exit_code, 0) << length.errors;
+  EXPECT_EQ(length.output, expected);
+  Exchange chunked = curl({"-T", path, "-H", "Transfer-Encoding: chunked", url("/firmware")});
+  ASSERT_EQ(chunked.exit_code, 0) << chunked.errors;
+  EXPECT_EQ(chunked.output, expected);
+
+  // The buffered route keeps its own limit; the streaming one its own.
+  Exchange buffered =
+      curl({"-o", "/dev/null", "-w", "%{http_code}", "--data-binary", "@" + path, url("/echo")});
+  EXPECT_EQ(buffered.output, "413");
+  const std::string huge = dir.write("huge.bin", std::string((4 << 20) + 1, 'h'));
+  Exchange too_big = curl({"-o", "/dev/null", "-w", "%{http_code}", "-T", huge, url("/firmware")});
+  EXPECT_EQ(too_big.output, "413");
+  Exchange too_big_chunked = curl({"-o", "/dev/null", "-w", "%{http_code}", "-T", huge, "-H",
+                                   "Transfer-Encoding: chunked", url("/firmware")});
+  EXPECT_EQ(too_big_chunked.output, "413");
 }
 
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {

@@ -41,11 +41,36 @@ class ByteSink {
   ~ByteSink() = default;
 };
 
+// Pulls a request's body piece by piece, for routes added with
+// BodyHandling::stream (uploads larger than memory should hold).
+class BodyReader {
+ public:
+  // The next piece of the body, de-chunked: a view valid until the next
+  // call; empty at the end. Errors: deadline_exceeded (the client stalled),
+  // resource_exhausted (over the route's limit), invalid_argument (broken
+  // framing), data_loss (the client went away). After an error the server
+  // answers with the matching status if the handler has not, and closes.
+  virtual async::Task<Result<ConstByteSpan>> read() = 0;
+
+ protected:
+  BodyReader() = default;
+  BodyReader(const BodyReader&) = default;
+  BodyReader& operator=(const BodyReader&) = default;
+  ~BodyReader() = default;
+};
+
+// Whether the server reads a request's body before the handler runs.
+enum class BodyHandling : std::uint8_t {
+  buffer,  // whole, into Request::body (ServerOptions::max_body_size)
+  stream,  // through Request::body_reader (ServerOptions::max_streamed_body_size)
+};
+
 struct Request {
   const RequestHead* head = nullptr;  // method, target, version, headers
   std::string_view path;              // the target's path (path_of_target), still percent-encoded
   std::string_view query;             // after '?', without it; empty if none
-  std::string_view body;              // the whole body, de-chunked
+  std::string_view body;              // the whole body, de-chunked (buffered routes)
+  BodyReader* body_reader = nullptr;  // streaming routes: the body, piece by piece
   io::Endpoint remote;
   // Route parameters, percent-decoded: {"id", "7"} for /api/devices/{id}.
   std::vector<std::pair<std::string, std::string>> params;
@@ -153,12 +178,14 @@ Result<std::string> percent_decode(std::string_view text);
 class Router {
  public:
   // `method` as sent ("GET", "POST", ...).
-  Status add(std::string_view method, std::string_view pattern, Handler handler);
+  Status add(std::string_view method, std::string_view pattern, Handler handler,
+             BodyHandling body = BodyHandling::buffer);
 
   struct Match {
     const Handler* handler = nullptr;  // set when status is 0
     std::uint16_t status = 0;          // or 400, 404, 405
     std::string allow;                 // for 405: the methods the path has
+    BodyHandling body = BodyHandling::buffer;
   };
   // Finds the route for a request and fills request.params. A HEAD request
   // falls back to the GET route.
@@ -169,6 +196,7 @@ class Router {
     std::string method;
     PathPattern pattern;
     Handler handler;
+    BodyHandling body;
   };
   std::vector<Route> routes_;
 };

@@ -48,7 +48,9 @@ struct ServerOptions {
   std::size_t max_connections = 256;
   std::size_t max_head_size = 8192;       // 431 (or 414 for the request line) beyond
   std::size_t max_headers = 64;           // 431 beyond
-  std::uint64_t max_body_size = 1 << 20;  // 413 beyond
+  std::uint64_t max_body_size = 1 << 20;  // 413 beyond, for buffered routes
+  // For routes added with BodyHandling::stream.
+  std::uint64_t max_streamed_body_size = std::uint64_t{1} << 30;
   // From a request's first byte to the end of its head: 408 and close.
   async::Duration head_timeout = std::chrono::seconds(10);
   // Waiting for the next request on an open connection: close quietly.
@@ -185,6 +187,93 @@ class Server {
     co_return co_await response.send(status, body);
   }
 
+  // The body of the current request, read from the connection's buffer
+  // and stream as the handler (or the server, for buffered routes) asks.
+  class ConnectionBody final : public BodyReader {
+   public:
+    ConnectionBody(Server& server, StreamType& stream, RequestParser& parser,
+                   std::vector<std::byte>& buffer, std::size_t& filled, std::size_t& position,
+                   std::size_t head_size, std::uint64_t limit)
+        : server_(server),
+          stream_(stream),
+          parser_(parser),
+          buffer_(buffer),
+          filled_(filled),
+          position_(position),
+          head_size_(head_size),
+          limit_(limit) {}
+
+    async::Task<Result<ConstByteSpan>> read() override {
+      if (!failure_.ok()) co_return failure_;
+      for (;;) {
+        if (parser_.message_complete()) co_return ConstByteSpan{};
+        if (position_ < filled_) {
+          Result<BodyChunk> chunk =
+              parser_.parse_body(ConstByteSpan(buffer_.data() + position_, filled_ - position_));
+          if (!chunk.ok()) {
+            MOTE_LOG_DEBUG("bad request body: %s", to_string(parser_.error()));
+            co_return fail(chunk.status(), status_code_for(parser_.error()));
+          }
+          position_ += chunk->consumed;
+          if (chunk->data.empty()) continue;
+          received_ += chunk->data.size();
+          if (received_ > limit_) co_return fail(Status::resource_exhausted(), 413);
+          co_return chunk->data;
+        }
+        // "100 Continue" only when the body has to be waited for (RFC 9110
+        // §10.1.1): a client that sent it already needs no invitation.
+        if (parser_.head().expects_continue && !continue_sent_) {
+          continue_sent_ = true;
+          MOTE_CO_TRY(co_await stream_.write(bytes_of("HTTP/1.1 100 Continue\r\n\r\n")));
+        }
+        // What was handed out is consumed: read over it, keeping the head.
+        position_ = filled_ = head_size_;
+        Result<std::size_t> n =
+            co_await async::with_deadline(async::now() + server_.options_.body_timeout,
+                                          read_some(stream_, ByteSpan(buffer_).subspan(filled_)));
+        if (!n.ok()) {
+          co_return fail(n.status(), n.status() == Status::deadline_exceeded() ? 408 : 0);
+        }
+        if (*n == 0) co_return fail(Status::data_loss(), 0);
+        filled_ += *n;
+      }
+    }
+
+    // The status to answer a failed body with (0: none, just close).
+    [[nodiscard]] std::uint16_t failure_response() const { return failure_response_; }
+    [[nodiscard]] bool failed() const { return !failure_.ok(); }
+
+   private:
+    Status fail(Status status, std::uint16_t response) {
+      failure_ = status;
+      failure_response_ = response;
+      return status;
+    }
+
+    Server& server_;
+    StreamType& stream_;
+    RequestParser& parser_;
+    std::vector<std::byte>& buffer_;
+    std::size_t& filled_;
+    std::size_t& position_;
+    std::size_t head_size_;
+    std::uint64_t limit_;
+    std::uint64_t received_ = 0;
+    Status failure_;
+    std::uint16_t failure_response_ = 0;
+    bool continue_sent_ = false;
+  };
+
+  // After a failed body: its status if there is one to send, then close.
+  static async::Task<void> end_after_body_error(StreamType& stream, ByteSink& sink,
+                                                const RequestHead& head,
+                                                const ConnectionBody& reader) {
+    if (reader.failure_response() == 0) co_return close(stream);
+    static_cast<void>(co_await send_status(sink, head, reader.failure_response(), false));
+    if (reader.failure_response() == 408) co_return close(stream);
+    co_return co_await linger_close(stream);
+  }
+
   async::Task<void> connection(StreamType stream) {
     // The head and any pipelined requests after it, then body reads.
     std::vector<std::byte> buffer(options_.max_head_size + kBodyReadBytes);
@@ -192,7 +281,8 @@ class Server {
     std::string body;
     ParserLimits limits;
     limits.max_head_size = options_.max_head_size;
-    limits.max_body_size = options_.max_body_size;
+    // Each route's own limit is checked by ConnectionBody.
+    limits.max_body_size = std::max(options_.max_body_size, options_.max_streamed_body_size);
     RequestParser parser(fields, limits);
     StreamSink sink(stream);
     std::size_t filled = 0;
@@ -228,43 +318,10 @@ class Server {
         filled += *n;
       }
       const RequestHead& head = parser.head();
-      // The body, read whole; its bytes go after the head in the buffer.
-      body.clear();
-      if (head.expects_continue && !parser.message_complete()) {
-        static_cast<void>(co_await stream.write(bytes_of("HTTP/1.1 100 Continue\r\n\r\n")));
-      }
-      std::size_t position = head_size;
-      while (!parser.message_complete()) {
-        if (position == filled) {
-          position = filled = head_size;  // what was read of the body is in `body` now
-          Result<std::size_t> n =
-              co_await async::with_deadline(async::now() + options_.body_timeout,
-                                            read_some(stream, ByteSpan(buffer).subspan(filled)));
-          if (!n.ok() || *n == 0) {
-            if (n.status() == Status::deadline_exceeded()) {
-              static_cast<void>(co_await send_status(sink, head, 408, false));
-            }
-            co_return close(stream);
-          }
-          filled += *n;
-        }
-        Result<BodyChunk> chunk =
-            parser.parse_body(ConstByteSpan(buffer.data() + position, filled - position));
-        if (!chunk.ok()) {
-          MOTE_LOG_DEBUG("bad request body: %s", to_string(parser.error()));
-          static_cast<void>(
-              co_await send_status(sink, head, status_code_for(parser.error()), false));
-          co_return co_await linger_close(stream);
-        }
-        body.append(as_string_view(chunk->data));
-        position += chunk->consumed;
-      }
-
       Request request;
       request.head = &head;
       request.path = path_of_target(head.target);
       request.query = query_of_target(head.target);
-      request.body = body;
       request.remote = remote;
 
       if (head.upgrade) {
@@ -272,13 +329,37 @@ class Server {
           Result<bool> matched = route.pattern.match(request.path, request.params);
           if (matched.ok() && *matched) {
             co_await route.handler(request, stream,
-                                   ConstByteSpan(buffer.data() + position, filled - position));
+                                   ConstByteSpan(buffer.data() + head_size, filled - head_size));
             co_return close(stream);
           }
         }
       }
 
       Router::Match match = router_.match(request);
+      const bool streams = match.handler != nullptr && match.body == BodyHandling::stream;
+      const std::uint64_t limit =
+          streams ? options_.max_streamed_body_size : options_.max_body_size;
+      // The body's bytes go after the head in the buffer; `position` is the
+      // first byte not yet parsed, and the next request starts there.
+      std::size_t position = head_size;
+      ConnectionBody reader(*this, stream, parser, buffer, filled, position, head_size, limit);
+      if (head.framing == BodyFraming::content_length && head.content_length > limit) {
+        static_cast<void>(co_await send_status(sink, head, 413, false));
+        co_return co_await linger_close(stream);
+      }
+      body.clear();
+      if (streams) {
+        request.body_reader = &reader;
+      } else {
+        for (;;) {
+          Result<ConstByteSpan> piece = co_await reader.read();
+          if (!piece.ok()) co_return co_await end_after_body_error(stream, sink, head, reader);
+          if (piece->empty()) break;
+          body.append(as_string_view(*piece));
+        }
+      }
+      request.body = body;
+
       ResponseWriter response(sink, head, true);
       Status handled;
       if (match.handler == nullptr) {
@@ -286,6 +367,12 @@ class Server {
         if (match.status == 400) response.close_connection();
       } else {
         handled = co_await (*match.handler)(request, response);
+        if (reader.failed() && !response.started()) {
+          co_return co_await end_after_body_error(stream, sink, head, reader);
+        }
+        // A streaming handler that answered without reading the whole
+        // body: the rest is not worth reading, so the connection ends.
+        if (!parser.message_complete()) response.close_connection();
         if (!response.started()) {
           MOTE_LOG_WARN("%.*s %.*s: no response (%s)", static_cast<int>(head.method_text.size()),
                         head.method_text.data(), static_cast<int>(request.path.size()),
