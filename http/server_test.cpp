@@ -385,6 +385,13 @@ TEST_F(ServerTest, NotFoundMethodNotAllowedAndTooLarge) {
   Exchange missing = curl({"-i", url("/nothing/here")});
   EXPECT_EQ(curl_responses(missing).messages.at(0).start, "404 Not Found 1.1");
 
+  // A body for a path nobody handles is not read (nor invited with 100 Continue).
+  const std::string upload = dir.write("upload.txt", std::string(3000, 'u'));
+  Exchange unrouted = curl(
+      {"-i", "-H", "Expect: 100-continue", "--data-binary", "@" + upload, url("/nothing/here")});
+  EXPECT_EQ(curl_responses(unrouted).messages.at(0).start, "404 Not Found 1.1") << unrouted.output;
+  EXPECT_EQ(unrouted.output.find("100 Continue"), std::string::npos);
+
   Exchange wrong = curl({"-i", "-X", "DELETE", url("/hello")});
   fuzz::StreamOutcome parsed = curl_responses(wrong);
   ASSERT_EQ(parsed.messages.size(), 1u) << wrong.output;

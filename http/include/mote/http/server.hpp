@@ -343,6 +343,12 @@ class Server {
       // first byte not yet parsed, and the next request starts there.
       std::size_t position = head_size;
       ConnectionBody reader(*this, stream, parser, buffer, filled, position, head_size, limit);
+      // No handler: answer at once rather than read a body nobody wants
+      // (RFC 9110 §15.5 lets a server refuse before the content), then close.
+      if (match.handler == nullptr && !parser.message_complete()) {
+        static_cast<void>(co_await send_status(sink, head, match.status, false, match.allow));
+        co_return co_await linger_close(stream);
+      }
       if (head.framing == BodyFraming::content_length && head.content_length > limit) {
         static_cast<void>(co_await send_status(sink, head, 413, false));
         co_return co_await linger_close(stream);
