@@ -26,6 +26,18 @@ void ResponseWriter::set_header(std::string_view name, std::string_view value) {
 
 namespace {
 
+// The Date field of this second: formatted once a second, not per response.
+const std::string& current_http_date() {
+  thread_local std::time_t cached_second = -1;
+  thread_local std::string cached;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    cached_second = now;
+    cached = format_http_date(now);
+  }
+  return cached;
+}
+
 bool has_no_body(std::uint16_t status) {
   return (status >= 100 && status < 200) || status == 204 || status == 304;
 }
@@ -58,7 +70,7 @@ async::Task<Status> ResponseWriter::start(std::uint16_t status,
   MOTE_CO_TRY(status_line.status_line(status));
   head_.assign(as_string_view(*status_line.finish()));
   head_.resize(head_.size() - 2);  // finish() ended the head; more fields follow
-  append_field(head_, "Date", format_http_date(std::time(nullptr)));
+  append_field(head_, "Date", current_http_date());
   for (const auto& [name, value] : fields_) {
     if (!is_token(name) || !is_field_value(value)) co_return Status::invalid_argument();
     append_field(head_, name, value);
