@@ -576,17 +576,16 @@ TEST_F(ServerTest, MalformedRequestsGetTheirStatusAndAClose) {
 // An upgrade handler that echoes bytes after a 101, the way a WebSocket
 // handler takes over its connection.
 async::Task<void> echo_protocol(Request& request, KernelTcpStream& stream, ConstByteSpan received) {
+  StreamSink sink(stream);
+  ResponseWriter response(sink, *request.head, true);
   if (!request.headers().has_token("Upgrade", "echo")) {
-    static_cast<void>(
-        co_await stream.write(bytes_of("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")));
+    static_cast<void>(co_await response.send(400, "echo only\n"));
     co_return;
   }
   MOTE_LOG_INFO("upgrade to echo with %zu early bytes", received.size());
-  if (!(co_await stream.write(bytes_of("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\n"
-                                       "Connection: Upgrade\r\n\r\n")))
-           .ok()) {
-    co_return;
-  }
+  response.set_header("Upgrade", "echo");
+  response.set_header("Connection", "Upgrade");
+  if (!(co_await response.send(101)).ok()) co_return;
   if (!(co_await stream.write(received)).ok()) co_return;
   std::array<std::byte, 256> buffer;
   for (;;) {
@@ -612,9 +611,12 @@ s.shutdown(socket.SHUT_WR)
 sys.stdout.buffer.write(data)
 )");
   ASSERT_EQ(exchange.exit_code, 0) << exchange.errors;
-  EXPECT_EQ(exchange.output,
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n"
-            "early;later");
+  fuzz::StreamOutcome parsed = responses_in(exchange.output);
+  ASSERT_EQ(parsed.messages.size(), 1u) << exchange.output;
+  EXPECT_EQ(parsed.messages[0].start, "101 Switching Protocols 1.1");
+  EXPECT_TRUE(parsed.messages[0].flag);  // switches protocol
+  EXPECT_EQ(field_of(parsed.messages[0], "Upgrade"), "echo");
+  EXPECT_EQ(exchange.output.substr(parsed.consumed), "early;later");
   // Without "Connection: upgrade" the same path goes to the router (404).
   Exchange plain = curl({"-o", "/dev/null", "-w", "%{http_code}", url("/ws/telemetry")});
   EXPECT_EQ(plain.output, "404");

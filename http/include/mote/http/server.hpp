@@ -66,6 +66,23 @@ struct ServerOptions {
 // connection_frame_high_water().
 inline constexpr std::size_t kConnectionFrameBytes = std::size_t{16} * 1024;
 
+// A ResponseWriter's way onto a stream. An upgrade handler uses it to send
+// its 101 (or a refusal) with the same checks as any response:
+//   StreamSink sink(stream);
+//   ResponseWriter response(sink, *request.head, true);
+//   response.set_header("Upgrade", "websocket");
+//   response.set_header("Connection", "Upgrade");
+//   co_await response.send(101);
+template <io::Stream S>
+class StreamSink final : public ByteSink {
+ public:
+  explicit StreamSink(S& stream) : stream_(stream) {}
+  async::Task<Status> write(ConstByteSpan data) override { co_return co_await stream_.write(data); }
+
+ private:
+  S& stream_;
+};
+
 template <io::Listener L, std::size_t kFrameBytes = kConnectionFrameBytes>
 class Server {
  public:
@@ -127,17 +144,6 @@ class Server {
   struct UpgradeRoute {
     PathPattern pattern;
     UpgradeHandler handler;
-  };
-
-  class StreamSink final : public ByteSink {
-   public:
-    explicit StreamSink(StreamType& stream) : stream_(stream) {}
-    async::Task<Status> write(ConstByteSpan data) override {
-      co_return co_await stream_.write(data);
-    }
-
-   private:
-    StreamType& stream_;
   };
 
   async::Task<Status> accept_loop() {
@@ -284,7 +290,7 @@ class Server {
     // Each route's own limit is checked by ConnectionBody.
     limits.max_body_size = std::max(options_.max_body_size, options_.max_streamed_body_size);
     RequestParser parser(fields, limits);
-    StreamSink sink(stream);
+    StreamSink<StreamType> sink(stream);
     std::size_t filled = 0;
     const io::Endpoint remote = stream.remote_endpoint().value_or(io::Endpoint{});
     for (;;) {
