@@ -179,7 +179,8 @@ class MessageParser {
   // again with the rest of the input. Precondition: the head is complete.
   Result<BodyChunk> parse_body(ConstByteSpan input);
 
-  // The peer closed the stream. ok when that ends the message (a response
+  // The peer closed the stream (call it once the parser has been given
+  // every byte received). ok when that ends the message (a response
   // read until close) or nothing of a message had arrived; truncated_message
   // (data_loss) when it cut a message short.
   Status end_of_stream();
