@@ -1,0 +1,419 @@
+#include "mote/websocket/handshake.hpp"
+
+#include "mote/base/base64.hpp"
+#include "mote/base/sha1.hpp"
+
+namespace mote::websocket {
+namespace {
+
+constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// RFC 9110 §5.6.2: tchar.
+constexpr bool is_tchar(char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+constexpr bool is_ows(char c) { return c == ' ' || c == '\t'; }
+
+constexpr std::string_view trim(std::string_view text) {
+  while (!text.empty() && is_ows(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_ows(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+constexpr bool is_token(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!is_tchar(c)) return false;
+  }
+  return true;
+}
+
+// Calls visit(element) for each trimmed, non-empty element of a
+// comma-separated list (RFC 9110 §5.6.1 allows empty elements).
+template <typename Visit>
+bool for_each_list_element(std::string_view list, Visit&& visit) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    const std::string_view element = trim(list.substr(0, comma));
+    if (!element.empty() && visit(element)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+// Appends text to a ByteWriter; the chain stops at the first failure.
+class HeadWriter {
+ public:
+  explicit HeadWriter(ByteSpan out) : writer_(out) {}
+  HeadWriter& operator<<(std::string_view text) {
+    if (status_.ok()) status_ = writer_.write_bytes(bytes_of(text));
+    return *this;
+  }
+  HeadWriter& header(std::string_view name, std::string_view value) {
+    return *this << name << ": " << value << "\r\n";
+  }
+  Result<std::size_t> finish() {
+    *this << "\r\n";
+    if (!status_.ok()) return status_;
+    return writer_.size();
+  }
+
+ private:
+  ByteWriter writer_;
+  Status status_;
+};
+
+// Header values must not smuggle in a line break.
+bool is_safe_value(std::string_view value) {
+  for (char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ClientKey client_key_from_nonce(const std::array<std::byte, 16>& nonce) {
+  std::array<char, 24> text{};
+  base64_encode(nonce, text).status().ignore_error();  // 24 characters always fit
+  ClientKey key;
+  key.assign(std::string_view(text.data(), text.size())).ignore_error();
+  return key;
+}
+
+bool is_valid_client_key(std::string_view key) {
+  if (key.size() != 24) return false;
+  std::array<std::byte, 18> nonce{};
+  Result<std::size_t> size = base64_decode(key, nonce);
+  return size.ok() && *size == 16;
+}
+
+AcceptKey compute_accept_key(std::string_view client_key) {
+  Sha1 sha1;
+  sha1.update(bytes_of(client_key));
+  sha1.update(bytes_of(kHandshakeGuid));
+  const Sha1::Digest digest = sha1.finish();
+  std::array<char, 28> text{};
+  base64_encode(digest, text).status().ignore_error();  // 28 characters always fit
+  AcceptKey accept;
+  accept.assign(std::string_view(text.data(), text.size())).ignore_error();
+  return accept;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+Result<std::string_view> find_single_header(std::span<const HeaderField> headers,
+                                            std::string_view name) {
+  const HeaderField* found = nullptr;
+  for (const HeaderField& field : headers) {
+    if (!equals_ignoring_case(field.name, name)) continue;
+    if (found != nullptr) return Status::invalid_argument();
+    found = &field;
+  }
+  if (found == nullptr) return Status::not_found();
+  return trim(found->value);
+}
+
+bool header_has_token(std::span<const HeaderField> headers, std::string_view name,
+                      std::string_view token) {
+  for (const HeaderField& field : headers) {
+    if (!equals_ignoring_case(field.name, name)) continue;
+    if (for_each_list_element(field.value, [token](std::string_view element) {
+          return equals_ignoring_case(element, token);
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// --- Extensions ------------------------------------------------------------------
+
+namespace {
+
+// Reads a token or quoted-string parameter value at the start of `text`.
+// Returns the value's length on the wire (quotes included) or 0 when bad.
+std::size_t scan_param_value(std::string_view text, std::string_view& value) {
+  if (!text.empty() && text.front() == '"') {
+    const std::size_t close = text.find('"', 1);
+    if (close == std::string_view::npos) return 0;
+    value = text.substr(1, close - 1);
+    // §9.1: a quoted value must itself be a token once unquoted.
+    if (!is_token(value)) return 0;
+    return close + 1;
+  }
+  std::size_t size = 0;
+  while (size < text.size() && is_tchar(text[size])) ++size;
+  value = text.substr(0, size);
+  return size;
+}
+
+// Checks the parameters part of one extension: *( OWS ";" OWS param ).
+bool is_valid_params(std::string_view text) {
+  ExtensionParam param;
+  text = trim(text);
+  while (!text.empty()) {
+    if (text.front() != ';') return false;
+    text = trim(text.substr(1));
+    std::size_t size = 0;
+    while (size < text.size() && is_tchar(text[size])) ++size;
+    if (size == 0) return false;
+    text = trim(text.substr(size));
+    if (!text.empty() && text.front() == '=') {
+      text = trim(text.substr(1));
+      const std::size_t value_size = scan_param_value(text, param.value);
+      if (value_size == 0) return false;
+      text = trim(text.substr(value_size));
+    }
+  }
+  return true;
+}
+
+// The end of the extension starting at text[0]: the first comma outside a
+// quoted string.
+std::size_t extension_end(std::string_view text) {
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '"') quoted = !quoted;
+    if (text[i] == ',' && !quoted) return i;
+  }
+  return text.size();
+}
+
+}  // namespace
+
+bool ExtensionParams::next(ExtensionParam& param) {
+  text_ = trim(text_);
+  if (text_.empty() || text_.front() != ';') return false;
+  text_ = trim(text_.substr(1));
+  std::size_t size = 0;
+  while (size < text_.size() && is_tchar(text_[size])) ++size;
+  param = ExtensionParam{text_.substr(0, size), {}, false};
+  text_ = trim(text_.substr(size));
+  if (!text_.empty() && text_.front() == '=') {
+    text_ = trim(text_.substr(1));
+    const std::size_t value_size = scan_param_value(text_, param.value);
+    param.has_value = true;
+    text_ = text_.substr(value_size);
+  }
+  return !param.name.empty();
+}
+
+Result<bool> ExtensionList::next(ExtensionOffer& offer) {
+  for (;;) {
+    if (text_.empty()) return false;
+    const std::size_t end = extension_end(text_);
+    const std::string_view extension = trim(text_.substr(0, end));
+    text_ = end == text_.size() ? std::string_view() : text_.substr(end + 1);
+    if (extension.empty()) continue;  // empty list elements are allowed
+    std::size_t size = 0;
+    while (size < extension.size() && is_tchar(extension[size])) ++size;
+    const std::string_view params = extension.substr(size);
+    if (size == 0 || !is_valid_params(params)) {
+      text_ = {};
+      return Status::invalid_argument();
+    }
+    offer = ExtensionOffer{extension.substr(0, size), ExtensionParams(params)};
+    return true;
+  }
+}
+
+bool is_valid_extension_list(std::string_view value) {
+  ExtensionList list(value);
+  ExtensionOffer offer;
+  for (;;) {
+    Result<bool> more = list.next(offer);
+    if (!more.ok()) return false;
+    if (!*more) return true;
+  }
+}
+
+// --- Server ----------------------------------------------------------------------
+
+const char* to_string(RequestError error) {
+  switch (error) {
+    case RequestError::none: return "none";
+    case RequestError::not_get: return "method is not GET";
+    case RequestError::old_http: return "HTTP version below 1.1";
+    case RequestError::no_host: return "no Host header";
+    case RequestError::not_upgrade: return "not a WebSocket upgrade";
+    case RequestError::bad_key: return "missing or malformed Sec-WebSocket-Key";
+    case RequestError::bad_version: return "Sec-WebSocket-Version is not 13";
+    case RequestError::bad_extensions: return "malformed Sec-WebSocket-Extensions";
+  }
+  return "unknown";
+}
+
+unsigned http_status_for(RequestError error) {
+  switch (error) {
+    case RequestError::none: return 101;
+    case RequestError::not_get: return 405;
+    case RequestError::not_upgrade:
+    case RequestError::bad_version: return 426;
+    default: return 400;
+  }
+}
+
+RequestCheck check_upgrade_request(const UpgradeRequest& request) {
+  RequestCheck check;
+  auto fail = [&check](RequestError error) {
+    check.error = error;
+    return check;
+  };
+  if (request.method != "GET") return fail(RequestError::not_get);
+  if (request.version_major < 1 || (request.version_major == 1 && request.version_minor < 1)) {
+    return fail(RequestError::old_http);
+  }
+  if (!find_single_header(request.headers, "Host").ok()) return fail(RequestError::no_host);
+  if (!header_has_token(request.headers, "Upgrade", "websocket") ||
+      !header_has_token(request.headers, "Connection", "Upgrade")) {
+    return fail(RequestError::not_upgrade);
+  }
+  Result<std::string_view> version = find_single_header(request.headers, "Sec-WebSocket-Version");
+  if (!version.ok() || *version != kVersion) return fail(RequestError::bad_version);
+  Result<std::string_view> key = find_single_header(request.headers, "Sec-WebSocket-Key");
+  if (!key.ok() || !is_valid_client_key(*key)) return fail(RequestError::bad_key);
+  for (const HeaderField& field : request.headers) {
+    if (equals_ignoring_case(field.name, "Sec-WebSocket-Extensions") &&
+        !is_valid_extension_list(field.value)) {
+      return fail(RequestError::bad_extensions);
+    }
+  }
+  check.key = *key;
+  return check;
+}
+
+std::string_view select_subprotocol(std::span<const HeaderField> headers,
+                                    std::span<const std::string_view> supported) {
+  std::string_view chosen;
+  for (const HeaderField& field : headers) {
+    if (!equals_ignoring_case(field.name, "Sec-WebSocket-Protocol")) continue;
+    if (for_each_list_element(field.value, [&](std::string_view offered) {
+          for (std::string_view mine : supported) {
+            if (offered == mine) {
+              chosen = mine;
+              return true;
+            }
+          }
+          return false;
+        })) {
+      return chosen;
+    }
+  }
+  return {};
+}
+
+Result<std::size_t> write_upgrade_response(const UpgradeAnswer& answer, ByteSpan out) {
+  if (!is_valid_client_key(answer.client_key) || !is_safe_value(answer.subprotocol) ||
+      !is_safe_value(answer.extensions)) {
+    return Status::invalid_argument();
+  }
+  const AcceptKey accept = compute_accept_key(answer.client_key);
+  HeadWriter head(out);
+  head << "HTTP/1.1 101 Switching Protocols\r\n";
+  head.header("Upgrade", "websocket").header("Connection", "Upgrade");
+  head.header("Sec-WebSocket-Accept", accept.view());
+  if (!answer.subprotocol.empty()) head.header("Sec-WebSocket-Protocol", answer.subprotocol);
+  if (!answer.extensions.empty()) head.header("Sec-WebSocket-Extensions", answer.extensions);
+  return head.finish();
+}
+
+Result<std::size_t> write_refusal(RequestError error, ByteSpan out) {
+  HeadWriter head(out);
+  switch (http_status_for(error)) {
+    case 405:
+      head << "HTTP/1.1 405 Method Not Allowed\r\n";
+      head.header("Allow", "GET");
+      break;
+    case 426:
+      head << "HTTP/1.1 426 Upgrade Required\r\n";
+      head.header("Upgrade", "websocket").header("Sec-WebSocket-Version", kVersion);
+      break;
+    default: head << "HTTP/1.1 400 Bad Request\r\n"; break;
+  }
+  head.header("Content-Length", "0").header("Connection", "close");
+  return head.finish();
+}
+
+// --- Client ----------------------------------------------------------------------
+
+Result<std::size_t> write_upgrade_request(const UpgradeOffer& offer, ByteSpan out) {
+  if (offer.host.empty() || offer.target.empty() || offer.target.front() != '/' ||
+      !is_valid_client_key(offer.key)) {
+    return Status::invalid_argument();
+  }
+  for (std::string_view value :
+       {offer.host, offer.target, offer.subprotocols, offer.extensions, offer.origin}) {
+    if (!is_safe_value(value)) return Status::invalid_argument();
+  }
+  for (char c : offer.target) {
+    if (c == ' ') return Status::invalid_argument();
+  }
+  HeadWriter head(out);
+  head << "GET " << offer.target << " HTTP/1.1\r\n";
+  head.header("Host", offer.host).header("Upgrade", "websocket").header("Connection", "Upgrade");
+  head.header("Sec-WebSocket-Key", offer.key).header("Sec-WebSocket-Version", kVersion);
+  if (!offer.subprotocols.empty()) head.header("Sec-WebSocket-Protocol", offer.subprotocols);
+  if (!offer.extensions.empty()) head.header("Sec-WebSocket-Extensions", offer.extensions);
+  if (!offer.origin.empty()) head.header("Origin", offer.origin);
+  return head.finish();
+}
+
+const char* to_string(ResponseError error) {
+  switch (error) {
+    case ResponseError::none: return "none";
+    case ResponseError::not_switching: return "status is not 101";
+    case ResponseError::not_upgrade: return "missing Upgrade: websocket or Connection: Upgrade";
+    case ResponseError::bad_accept: return "wrong Sec-WebSocket-Accept";
+    case ResponseError::unexpected_protocol: return "subprotocol the client did not offer";
+    case ResponseError::bad_extensions: return "malformed Sec-WebSocket-Extensions";
+  }
+  return "unknown";
+}
+
+ResponseCheck check_upgrade_response(const UpgradeResponse& response, std::string_view key,
+                                     std::string_view offered_subprotocols) {
+  ResponseCheck check;
+  auto fail = [&check](ResponseError error) {
+    check.error = error;
+    return check;
+  };
+  if (response.status != 101) return fail(ResponseError::not_switching);
+  if (!header_has_token(response.headers, "Upgrade", "websocket") ||
+      !header_has_token(response.headers, "Connection", "Upgrade")) {
+    return fail(ResponseError::not_upgrade);
+  }
+  Result<std::string_view> accept = find_single_header(response.headers, "Sec-WebSocket-Accept");
+  if (!accept.ok() || *accept != compute_accept_key(key).view()) {
+    return fail(ResponseError::bad_accept);
+  }
+  Result<std::string_view> protocol =
+      find_single_header(response.headers, "Sec-WebSocket-Protocol");
+  if (protocol.status() == Status::invalid_argument()) {
+    return fail(ResponseError::unexpected_protocol);
+  }
+  if (protocol.ok()) {
+    const bool offered = for_each_list_element(
+        offered_subprotocols, [&](std::string_view element) { return element == *protocol; });
+    if (!offered) return fail(ResponseError::unexpected_protocol);
+    check.subprotocol = *protocol;
+  }
+  for (const HeaderField& field : response.headers) {
+    if (equals_ignoring_case(field.name, "Sec-WebSocket-Extensions") &&
+        !is_valid_extension_list(field.value)) {
+      return fail(ResponseError::bad_extensions);
+    }
+  }
+  return check;
+}
+
+}  // namespace mote::websocket
