@@ -1,0 +1,292 @@
+#include "mote/websocket/connection.hpp"
+
+#include <gtest/gtest.h>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mote/async/executor.hpp"
+#include "mote/platform/sim_driver.hpp"
+#include "testing/scripted_stream.hpp"
+
+namespace mote::websocket {
+namespace {
+
+using testing::DecodedFrame;
+using testing::make_frame;
+using testing::ScriptedStream;
+using testing::ScriptedStreamState;
+using testing::split_frames;
+
+const HeaderField kRequestHeaders[] = {{"Host", "server.example.com"},
+                                       {"Upgrade", "websocket"},
+                                       {"Connection", "Upgrade"},
+                                       {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                                       {"Sec-WebSocket-Protocol", "chat, superchat"},
+                                       {"Sec-WebSocket-Version", "13"}};
+
+std::string text(ConstByteSpan data) { return std::string(as_string_view(data)); }
+
+void append(std::vector<std::byte>& to, const std::vector<std::byte>& more) {
+  to.insert(to.end(), more.begin(), more.end());
+}
+
+// A server connection over a scripted stream, accepted with the RFC's request.
+struct ServerHarness {
+  using Ws = Connection<ScriptedStream>;
+
+  // Runs `body(this)` as a task to its end; returns the task's status.
+  template <typename Body>
+  Status run(Body body) {
+    platform::SimDriver driver;
+    async::Executor executor(driver);
+    auto storage = std::make_unique<async::TaskStorage<32 * 1024>>();
+    EXPECT_TRUE(executor.spawn(*storage, body, std::ref(*this)).ok());
+    EXPECT_TRUE(executor.run().ok());
+    return storage->exit_status();
+  }
+
+  static async::Task<Status> accept_and_receive(ServerHarness& t) {
+    const std::string_view protocols[] = {"chat"};
+    MOTE_CO_TRY(co_await t.ws.accept({"GET", "/chat", 1, 1, kRequestHeaders}, protocols));
+    t.response_size = t.state->output.size();
+    for (;;) {
+      Result<Message> message = co_await t.ws.receive(t.message_buffer);
+      if (!message.ok()) co_return message.status();
+      t.messages.push_back(*message);
+      t.payloads.emplace_back(
+          t.message_buffer.begin(),
+          t.message_buffer.begin() + static_cast<std::ptrdiff_t>(message->size));
+      if (message->type == MessageType::close) co_return ok_status();
+    }
+  }
+
+  // Frames the server wrote after its handshake response.
+  std::vector<DecodedFrame> written_frames() const {
+    return split_frames(ConstByteSpan(state->output).subspan(response_size), Role::client);
+  }
+
+  std::shared_ptr<ScriptedStreamState> state = std::make_shared<ScriptedStreamState>();
+  std::array<std::byte, kMinReadBuffer> read_buffer{};
+  std::array<std::byte, kMinWriteBuffer> write_buffer{};
+  std::vector<std::byte> message_buffer = std::vector<std::byte>(1000);
+  Ws ws{ScriptedStream(state), Role::server, {read_buffer, write_buffer}};
+  std::size_t response_size = 0;
+  std::vector<Message> messages;
+  std::vector<std::vector<std::byte>> payloads;
+};
+
+class ServerConnectionTest : public ::testing::Test, public ServerHarness {};
+
+TEST_F(ServerConnectionTest, AnswersTheHandshakeAndReceivesMaskedText) {
+  // RFC 6455 §5.7, a single-frame masked text message, then a close.
+  state->input = {std::byte{0x81}, std::byte{0x85}, std::byte{0x37}, std::byte{0xfa},
+                  std::byte{0x21}, std::byte{0x3d}, std::byte{0x7f}, std::byte{0x9f},
+                  std::byte{0x4d}, std::byte{0x51}, std::byte{0x58}};
+  append(state->input, make_frame(Opcode::close, make_bytes(0x03, 0xe8, 'b', 'y', 'e')));
+  EXPECT_EQ(run(accept_and_receive), ok_status());
+  EXPECT_EQ(text(ConstByteSpan(state->output).first(response_size)),
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+            "Sec-WebSocket-Protocol: chat\r\n\r\n");
+  EXPECT_EQ(ws.subprotocol(), "chat");
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].type, MessageType::text);
+  EXPECT_EQ(text(payloads[0]), "Hello");
+  EXPECT_EQ(messages[1].type, MessageType::close);
+  EXPECT_EQ(ws.peer_close_code(), 1000);
+  EXPECT_EQ(ws.peer_close_reason(), "bye");
+  // The close is echoed (§5.5.1), unmasked, and the server closes the stream.
+  const std::vector<DecodedFrame> frames = written_frames();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].header.opcode, Opcode::close);
+  EXPECT_FALSE(frames[0].header.masked);
+  constexpr auto kEcho = make_bytes(0x03, 0xe8);
+  EXPECT_EQ(frames[0].payload, std::vector<std::byte>(kEcho.begin(), kEcho.end()));
+  EXPECT_TRUE(state->closed);
+  EXPECT_EQ(ws.state(), ConnectionState::closed);
+}
+
+TEST_F(ServerConnectionTest, ReassemblesFragmentsAroundControlFramesAtAnyReadSize) {
+  for (std::size_t read_size : {1u, 2u, 3u, 7u, 1000u}) {
+    SCOPED_TRACE(read_size);
+    auto fresh = std::make_unique<ServerHarness>();
+    fresh->state->read_size = read_size;
+    std::vector<std::byte>& in = fresh->state->input;
+    append(in, make_frame(Opcode::text, bytes_of("Hel"), false));
+    append(in, make_frame(Opcode::ping, bytes_of("are you there")));
+    append(in, make_frame(Opcode::continuation, bytes_of("lo, w\xc3"), false));
+    append(in, make_frame(Opcode::pong, {}));
+    append(in, make_frame(Opcode::continuation, bytes_of("\xb6rld"), true));
+    append(in, make_frame(Opcode::binary, std::vector<std::byte>(300, std::byte{7})));
+    append(in, make_frame(Opcode::close, {}));
+    EXPECT_EQ(fresh->run(accept_and_receive), ok_status());
+    ASSERT_EQ(fresh->messages.size(), 3u);
+    EXPECT_EQ(text(fresh->payloads[0]), "Hello, w\xc3\xb6rld");
+    EXPECT_EQ(fresh->payloads[1], std::vector<std::byte>(300, std::byte{7}));
+    EXPECT_EQ(fresh->ws.pongs_received(), 1u);
+    EXPECT_EQ(fresh->ws.peer_close_code(), close_code::no_status);
+    const std::vector<DecodedFrame> frames = fresh->written_frames();
+    ASSERT_EQ(frames.size(), 2u);
+    EXPECT_EQ(frames[0].header.opcode, Opcode::pong);
+    EXPECT_EQ(text(frames[0].payload), "are you there");
+    EXPECT_EQ(frames[1].header.opcode, Opcode::close);
+    EXPECT_TRUE(frames[1].payload.empty());  // echoing an empty close
+  }
+}
+
+// The close code the server failed with, and the status receive() gave.
+struct Failure {
+  Status status;
+  std::uint16_t code = 0;
+};
+
+Failure fail_with(std::vector<std::byte> input, std::size_t max_message = 1000) {
+  ServerHarness t;
+  t.state->input = std::move(input);
+  t.ws.set_max_message_size(max_message);
+  Failure failure{t.run(ServerHarness::accept_and_receive), 0};
+  const std::vector<DecodedFrame> frames = t.written_frames();
+  if (!frames.empty() && frames.back().header.opcode == Opcode::close &&
+      frames.back().payload.size() >= 2) {
+    failure.code = load_be16(frames.back().payload.data());
+  }
+  EXPECT_TRUE(t.state->closed);
+  EXPECT_NE(t.ws.failure(), nullptr);
+  EXPECT_EQ(t.ws.state(), ConnectionState::closed);
+  return failure;
+}
+
+TEST_F(ServerConnectionTest, ProtocolErrorsCloseWith1002) {
+  const Failure unmasked = fail_with(make_frame(Opcode::text, bytes_of("hi"), true, false));
+  EXPECT_EQ(unmasked.status, Status::data_loss());
+  EXPECT_EQ(unmasked.code, close_code::protocol_error);
+  EXPECT_EQ(fail_with(make_frame(Opcode::continuation, bytes_of("x"))).code, 1002);
+  std::vector<std::byte> nested = make_frame(Opcode::text, bytes_of("a"), false);
+  append(nested, make_frame(Opcode::text, bytes_of("b")));
+  EXPECT_EQ(fail_with(nested).code, 1002);
+  EXPECT_EQ(fail_with(make_frame(Opcode::binary, bytes_of("x"), true, true, kRsv1)).code, 1002);
+  EXPECT_EQ(fail_with(make_frame(static_cast<Opcode>(0xB), {})).code, 1002);
+  EXPECT_EQ(fail_with(make_frame(Opcode::close, make_bytes(0x03))).code, 1002);
+  EXPECT_EQ(fail_with(make_frame(Opcode::close, make_bytes(0x03, 0xed))).code, 1002);  // 1005
+  std::vector<std::byte> fragmented_ping = make_frame(Opcode::ping, {});
+  fragmented_ping[0] = std::byte{0x09};
+  EXPECT_EQ(fail_with(fragmented_ping).code, 1002);
+}
+
+TEST_F(ServerConnectionTest, BadUtf8ClosesWith1007) {
+  const Failure bad = fail_with(make_frame(Opcode::text, bytes_of("\xed\xa0\x80")));
+  EXPECT_EQ(bad.status, Status::data_loss());
+  EXPECT_EQ(bad.code, close_code::invalid_payload);
+  // Fails on the first fragment already, before the message ends.
+  EXPECT_EQ(fail_with(make_frame(Opcode::text, bytes_of("ok\xf5"), false)).code, 1007);
+  // A truncated character at the end of the message.
+  EXPECT_EQ(fail_with(make_frame(Opcode::text, bytes_of("ok\xc3"))).code, 1007);
+  EXPECT_EQ(fail_with(make_frame(Opcode::close, make_bytes(0x03, 0xe8, 0xff))).code, 1007);
+}
+
+TEST_F(ServerConnectionTest, OversizedMessagesCloseWith1009) {
+  const Failure big = fail_with(make_frame(Opcode::binary, std::vector<std::byte>(101)), 100);
+  EXPECT_EQ(big.status, Status::resource_exhausted());
+  EXPECT_EQ(big.code, close_code::message_too_big);
+  std::vector<std::byte> fragments = make_frame(Opcode::binary, std::vector<std::byte>(60), false);
+  append(fragments, make_frame(Opcode::continuation, std::vector<std::byte>(60)));
+  EXPECT_EQ(fail_with(fragments, 100).code, 1009);
+  // Exactly the limit is fine (then the script ends without a close: 1006).
+  ServerHarness t;
+  t.state->input = make_frame(Opcode::binary, std::vector<std::byte>(100));
+  t.ws.set_max_message_size(100);
+  EXPECT_EQ(t.run(accept_and_receive), Status::aborted());
+  EXPECT_EQ(t.messages.size(), 1u);
+  EXPECT_EQ(t.ws.peer_close_code(), close_code::abnormal);
+}
+
+TEST_F(ServerConnectionTest, RefusesABadUpgradeWith426) {
+  const HeaderField headers[] = {{"Host", "h"},
+                                 {"Upgrade", "websocket"},
+                                 {"Connection", "Upgrade"},
+                                 {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                                 {"Sec-WebSocket-Version", "8"}};
+  auto body = [](ServerHarness& t, std::span<const HeaderField> h) -> async::Task<Status> {
+    co_return co_await t.ws.accept({"GET", "/", 1, 1, h});
+  };
+  platform::SimDriver driver;
+  async::Executor executor(driver);
+  auto storage = std::make_unique<async::TaskStorage<8192>>();
+  ASSERT_TRUE(executor
+                  .spawn(*storage, body, std::ref(static_cast<ServerHarness&>(*this)),
+                         std::span<const HeaderField>(headers))
+                  .ok());
+  ASSERT_TRUE(executor.run().ok());
+  EXPECT_EQ(storage->exit_status(), Status::invalid_argument());
+  EXPECT_TRUE(text(state->output).starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
+  EXPECT_NE(text(state->output).find("Sec-WebSocket-Version: 13\r\n"), std::string::npos);
+  EXPECT_TRUE(state->closed);
+}
+
+TEST_F(ServerConnectionTest, SendsUnmaskedFramesWithEveryLengthForm) {
+  auto body = [](ServerHarness& t) -> async::Task<Status> {
+    MOTE_CO_TRY(co_await t.ws.accept({"GET", "/", 1, 1, kRequestHeaders}));
+    t.response_size = t.state->output.size();
+    MOTE_CO_TRY(co_await t.ws.send_text("Hello"));
+    MOTE_CO_TRY(co_await t.ws.send_binary(std::vector<std::byte>(256, std::byte{1})));
+    MOTE_CO_TRY(co_await t.ws.send_binary(std::vector<std::byte>(70000, std::byte{2})));
+    MOTE_CO_TRY(co_await t.ws.send_text("fragmented!", 4));
+    MOTE_CO_TRY(co_await t.ws.ping(bytes_of("p")));
+    if (co_await t.ws.send_text("\xff") != Status::invalid_argument()) co_return Status::internal();
+    MOTE_CO_TRY(co_await t.ws.close(close_code::going_away, "bye"));
+    if (co_await t.ws.send_text("late") != Status::failed_precondition()) {
+      co_return Status::internal();
+    }
+    co_return ok_status();
+  };
+  EXPECT_EQ(run(body), ok_status());
+  const std::vector<DecodedFrame> frames = written_frames();
+  ASSERT_EQ(frames.size(), 8u);
+  // §5.7: "Hello" unmasked is 0x81 0x05 ...
+  EXPECT_EQ(state->output[response_size], std::byte{0x81});
+  EXPECT_EQ(state->output[response_size + 1], std::byte{0x05});
+  EXPECT_EQ(text(frames[0].payload), "Hello");
+  EXPECT_EQ(frames[1].payload.size(), 256u);
+  EXPECT_EQ(frames[2].payload, std::vector<std::byte>(70000, std::byte{2}));
+  std::string reassembled;
+  for (int i = 3; i < 6; ++i) {
+    EXPECT_EQ(frames[i].header.opcode, i == 3 ? Opcode::text : Opcode::continuation);
+    EXPECT_EQ(frames[i].header.fin, i == 5);
+    reassembled += text(frames[i].payload);
+  }
+  EXPECT_EQ(reassembled, "fragmented!");
+  EXPECT_EQ(frames[6].header.opcode, Opcode::ping);
+  EXPECT_EQ(frames[7].header.opcode, Opcode::close);
+  EXPECT_EQ(text(frames[7].payload), std::string("\x03\xe9") + "bye");
+  for (const DecodedFrame& frame : frames) EXPECT_FALSE(frame.header.masked);
+  EXPECT_EQ(ws.state(), ConnectionState::closing);
+  EXPECT_EQ(ws.close_code_sent(), close_code::going_away);
+}
+
+TEST_F(ServerConnectionTest, ClosingHandshakeStartedHere) {
+  // Data already on its way still arrives; the peer's close ends it.
+  append(state->input, make_frame(Opcode::text, bytes_of("late news")));
+  append(state->input, make_frame(Opcode::close, make_bytes(0x03, 0xe8)));
+  auto body = [](ServerHarness& t) -> async::Task<Status> {
+    MOTE_CO_TRY(co_await t.ws.accept({"GET", "/", 1, 1, kRequestHeaders}));
+    t.response_size = t.state->output.size();
+    MOTE_CO_TRY(co_await t.ws.close(close_code::normal, "done"));
+    for (;;) {
+      MOTE_CO_TRY_ASSIGN(Message m, co_await t.ws.receive(t.message_buffer));
+      t.messages.push_back(m);
+      if (m.type == MessageType::close) co_return ok_status();
+    }
+  };
+  EXPECT_EQ(run(body), ok_status());
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].type, MessageType::text);
+  const std::vector<DecodedFrame> frames = written_frames();
+  ASSERT_EQ(frames.size(), 1u);  // our close only: the peer's is not answered again
+  EXPECT_EQ(text(frames[0].payload), std::string("\x03\xe8") + "done");
+  EXPECT_EQ(ws.peer_close_code(), 1000);
+  EXPECT_TRUE(state->closed);
+}
+
+}  // namespace
+}  // namespace mote::websocket
