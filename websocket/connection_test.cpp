@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mote/async/executor.hpp"
+#include "mote/http/parser.hpp"
 #include "mote/platform/sim_driver.hpp"
 #include "testing/scripted_stream.hpp"
 
@@ -18,12 +19,27 @@ using testing::ScriptedStream;
 using testing::ScriptedStreamState;
 using testing::split_frames;
 
-const HeaderField kRequestHeaders[] = {{"Host", "server.example.com"},
-                                       {"Upgrade", "websocket"},
-                                       {"Connection", "Upgrade"},
-                                       {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
-                                       {"Sec-WebSocket-Protocol", "chat, superchat"},
-                                       {"Sec-WebSocket-Version", "13"}};
+// RFC 6455 §1.2's opening handshake, parsed by the http module.
+constexpr std::string_view kRfcRequest =
+    "GET /chat HTTP/1.1\r\n"
+    "Host: server.example.com\r\n"
+    "Upgrade: websocket\r\n"
+    "Connection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Origin: http://example.com\r\n"
+    "Sec-WebSocket-Protocol: chat, superchat\r\n"
+    "Sec-WebSocket-Version: 13\r\n"
+    "\r\n";
+
+// A parsed request head; its views point into `text`, which must stay.
+struct ParsedRequest {
+  explicit ParsedRequest(std::string_view text) : parser(fields) {
+    EXPECT_EQ(parser.parse_head(bytes_of(text)).value_or(0), text.size());
+  }
+  const http::RequestHead& head() const { return parser.head(); }
+  std::array<http::Header, 16> fields{};
+  http::RequestParser parser;
+};
 
 std::string text(ConstByteSpan data) { return std::string(as_string_view(data)); }
 
@@ -48,7 +64,7 @@ struct ServerHarness {
 
   static async::Task<Status> accept_and_receive(ServerHarness& t) {
     const std::string_view protocols[] = {"chat"};
-    MOTE_CO_TRY(co_await t.ws.accept({"GET", "/chat", 1, 1, kRequestHeaders}, protocols));
+    MOTE_CO_TRY(co_await t.ws.accept(t.request.head(), protocols));
     t.response_size = t.state->output.size();
     for (;;) {
       Result<Message> message = co_await t.ws.receive(t.message_buffer);
@@ -66,6 +82,7 @@ struct ServerHarness {
     return split_frames(ConstByteSpan(state->output).subspan(response_size), Role::client);
   }
 
+  ParsedRequest request{kRfcRequest};
   std::shared_ptr<ScriptedStreamState> state = std::make_shared<ScriptedStreamState>();
   std::array<std::byte, kMinReadBuffer> read_buffer{};
   std::array<std::byte, kMinWriteBuffer> write_buffer{};
@@ -202,20 +219,18 @@ TEST_F(ServerConnectionTest, OversizedMessagesCloseWith1009) {
 }
 
 TEST_F(ServerConnectionTest, RefusesABadUpgradeWith426) {
-  const HeaderField headers[] = {{"Host", "h"},
-                                 {"Upgrade", "websocket"},
-                                 {"Connection", "Upgrade"},
-                                 {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
-                                 {"Sec-WebSocket-Version", "8"}};
-  auto body = [](ServerHarness& t, std::span<const HeaderField> h) -> async::Task<Status> {
-    co_return co_await t.ws.accept({"GET", "/", 1, 1, h});
+  const ParsedRequest old_version(
+      "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
+  auto body = [](ServerHarness& t, const http::RequestHead& head) -> async::Task<Status> {
+    co_return co_await t.ws.accept(head);
   };
   platform::SimDriver driver;
   async::Executor executor(driver);
   auto storage = std::make_unique<async::TaskStorage<8192>>();
   ASSERT_TRUE(executor
                   .spawn(*storage, body, std::ref(static_cast<ServerHarness&>(*this)),
-                         std::span<const HeaderField>(headers))
+                         std::cref(old_version.head()))
                   .ok());
   ASSERT_TRUE(executor.run().ok());
   EXPECT_EQ(storage->exit_status(), Status::invalid_argument());
@@ -226,7 +241,7 @@ TEST_F(ServerConnectionTest, RefusesABadUpgradeWith426) {
 
 TEST_F(ServerConnectionTest, SendsUnmaskedFramesWithEveryLengthForm) {
   auto body = [](ServerHarness& t) -> async::Task<Status> {
-    MOTE_CO_TRY(co_await t.ws.accept({"GET", "/", 1, 1, kRequestHeaders}));
+    MOTE_CO_TRY(co_await t.ws.accept(t.request.head()));
     t.response_size = t.state->output.size();
     MOTE_CO_TRY(co_await t.ws.send_text("Hello"));
     MOTE_CO_TRY(co_await t.ws.send_binary(std::vector<std::byte>(256, std::byte{1})));
@@ -269,7 +284,7 @@ TEST_F(ServerConnectionTest, ClosingHandshakeStartedHere) {
   append(state->input, make_frame(Opcode::text, bytes_of("late news")));
   append(state->input, make_frame(Opcode::close, make_bytes(0x03, 0xe8)));
   auto body = [](ServerHarness& t) -> async::Task<Status> {
-    MOTE_CO_TRY(co_await t.ws.accept({"GET", "/", 1, 1, kRequestHeaders}));
+    MOTE_CO_TRY(co_await t.ws.accept(t.request.head()));
     t.response_size = t.state->output.size();
     MOTE_CO_TRY(co_await t.ws.close(close_code::normal, "done"));
     for (;;) {
@@ -286,6 +301,153 @@ TEST_F(ServerConnectionTest, ClosingHandshakeStartedHere) {
   EXPECT_EQ(text(frames[0].payload), std::string("\x03\xe8") + "done");
   EXPECT_EQ(ws.peer_close_code(), 1000);
   EXPECT_TRUE(state->closed);
+}
+
+}  // namespace
+}  // namespace mote::websocket
+
+namespace mote::websocket {
+namespace {
+
+// Random bytes for the client: the RFC's sample nonce first (so the key is
+// dGhlIHNhbXBsZSBub25jZQ==), then mask keys 0x37fa213d.
+void scripted_random(void* /*context*/, ByteSpan out) {
+  static constexpr std::string_view kNonce = "the sample nonce";
+  static constexpr auto kMask = make_bytes(0x37, 0xfa, 0x21, 0x3d);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] = out.size() == 16 ? static_cast<std::byte>(kNonce[i]) : kMask[i % 4];
+  }
+}
+
+struct ClientHarness {
+  using Ws = Connection<ScriptedStream>;
+
+  Status run(async::Task<Status> (*body)(ClientHarness&)) {
+    platform::SimDriver driver;
+    async::Executor executor(driver);
+    auto storage = std::make_unique<async::TaskStorage<32 * 1024>>();
+    EXPECT_TRUE(executor.spawn(*storage, body, std::ref(*this)).ok());
+    EXPECT_TRUE(executor.run().ok());
+    return storage->exit_status();
+  }
+
+  static async::Task<Status> connect(ClientHarness& t) {
+    co_return co_await t.ws.connect(
+        {.host = "server.example.com", .target = "/chat", .subprotocols = "chat, superchat"});
+  }
+
+  std::shared_ptr<ScriptedStreamState> state = std::make_shared<ScriptedStreamState>();
+  std::array<std::byte, 512> read_buffer{};
+  std::array<std::byte, kMinWriteBuffer> write_buffer{};
+  std::vector<std::byte> message_buffer = std::vector<std::byte>(1000);
+  std::size_t request_size = 0;
+  Ws ws{ScriptedStream(state),
+        Role::client,
+        {read_buffer, write_buffer},
+        RandomSource{nullptr, scripted_random}};
+};
+
+constexpr std::string_view kRfcResponse =
+    "HTTP/1.1 101 Switching Protocols\r\n"
+    "Upgrade: websocket\r\n"
+    "Connection: Upgrade\r\n"
+    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+    "Sec-WebSocket-Protocol: chat\r\n"
+    "\r\n";
+
+void set_input(ScriptedStreamState& state, std::string_view head,
+               const std::vector<std::byte>& frames = {}) {
+  const ConstByteSpan bytes = bytes_of(head);
+  state.input.assign(bytes.begin(), bytes.end());
+  append(state.input, frames);
+}
+
+TEST(ClientConnectionTest, HandshakesThenSendsMaskedAndReceivesUnmasked) {
+  for (std::size_t read_size : {1u, 5u, 4096u}) {
+    SCOPED_TRACE(read_size);
+    ClientHarness h;
+    h.state->read_size = read_size;
+    // The server's first frame arrives in the same read as its head.
+    std::vector<std::byte> frames = make_frame(Opcode::text, bytes_of("Hello"), true, false);
+    append(frames, make_frame(Opcode::close, make_bytes(0x03, 0xe8), true, false));
+    set_input(*h.state, kRfcResponse, frames);
+    auto body = [](ClientHarness& t) -> async::Task<Status> {
+      MOTE_CO_TRY(co_await ClientHarness::connect(t));
+      t.request_size = t.state->output.size();
+      MOTE_CO_TRY(co_await t.ws.send_text("Hello"));
+      MOTE_CO_TRY(co_await t.ws.send_binary(std::vector<std::byte>(300, std::byte{9}), 128));
+      MOTE_CO_TRY_ASSIGN(Message m, co_await t.ws.receive(t.message_buffer));
+      if (m.type != MessageType::text || m.size != 5) co_return Status::internal();
+      MOTE_CO_TRY_ASSIGN(m, co_await t.ws.receive(t.message_buffer));
+      if (m.type != MessageType::close) co_return Status::internal();
+      co_return ok_status();
+    };
+    ASSERT_EQ(h.run(body), ok_status()) << (h.ws.failure() ? h.ws.failure() : "");
+    EXPECT_EQ(text(ConstByteSpan(h.state->output).first(h.request_size)),
+              "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
+              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat, superchat\r\n\r\n");
+    EXPECT_EQ(h.ws.subprotocol(), "chat");
+    // §5.7's masked "Hello", byte for byte (same key).
+    const ConstByteSpan sent = ConstByteSpan(h.state->output).subspan(h.request_size);
+    constexpr auto kMaskedHello =
+        make_bytes(0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58);
+    ASSERT_GE(sent.size(), kMaskedHello.size());
+    EXPECT_TRUE(std::equal(kMaskedHello.begin(), kMaskedHello.end(), sent.begin()));
+    const std::vector<DecodedFrame> frames_sent = split_frames(sent, Role::server);
+    ASSERT_EQ(frames_sent.size(), 5u);  // text, 3 binary fragments, the close echo
+    EXPECT_EQ(frames_sent[1].payload.size(), 128u);
+    EXPECT_EQ(frames_sent[3].payload.size(), 44u);
+    EXPECT_TRUE(frames_sent[3].header.fin);
+    EXPECT_EQ(frames_sent[3].payload, std::vector<std::byte>(44, std::byte{9}));
+    EXPECT_EQ(frames_sent[4].header.opcode, Opcode::close);
+    EXPECT_EQ(h.ws.peer_close_code(), 1000);
+  }
+}
+
+Status connect_with(std::string_view head, const std::vector<std::byte>& frames = {},
+                    const char** failure = nullptr) {
+  ClientHarness h;
+  set_input(*h.state, head, frames);
+  auto body = [](ClientHarness& t) -> async::Task<Status> {
+    MOTE_CO_TRY(co_await ClientHarness::connect(t));
+    MOTE_CO_TRY_ASSIGN(Message m, co_await t.ws.receive(t.message_buffer));
+    (void)m;
+    co_return ok_status();
+  };
+  const Status status = h.run(body);
+  if (failure != nullptr) *failure = h.ws.failure();
+  return status;
+}
+
+TEST(ClientConnectionTest, RefusesBadAnswers) {
+  EXPECT_EQ(connect_with("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"),
+            Status::unavailable());
+  EXPECT_EQ(connect_with("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         "Connection: Upgrade\r\nSec-WebSocket-Accept: AAAA\r\n\r\n"),
+            Status::data_loss());
+  EXPECT_EQ(connect_with("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         "Connection: Upgrade\r\n"
+                         "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                         "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"),
+            Status::data_loss());
+  EXPECT_EQ(connect_with("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         "Connection: Upgrade\r\n"
+                         "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                         "Sec-WebSocket-Protocol: mqtt\r\n\r\n"),
+            Status::data_loss());
+  EXPECT_EQ(connect_with("HTTP/1.1 101 Switching"), Status::aborted());
+  EXPECT_EQ(connect_with("HTTP/1.1 101 Switching Protocols\r\nBad Header\r\n\r\n"),
+            Status::data_loss());
+  EXPECT_EQ(connect_with(std::string(600, 'x')), Status::resource_exhausted());
+  const char* failure = nullptr;
+  EXPECT_EQ(connect_with("HTTP/1.1 101 OK\r\nX: " + std::string(600, 'x'), {}, &failure),
+            Status::resource_exhausted());
+  // A masked frame from the server is a protocol error (§5.1).
+  EXPECT_EQ(
+      connect_with(kRfcResponse, make_frame(Opcode::text, bytes_of("x"), true, true), &failure),
+      Status::data_loss());
+  EXPECT_STREQ(failure, "masked frame from a server");
 }
 
 }  // namespace

@@ -6,13 +6,9 @@
 namespace mote::websocket {
 namespace {
 
-constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-// RFC 9110 §5.6.2: tchar.
-constexpr bool is_tchar(char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+using http::equals_ignore_case;
+using http::is_token;
+using http::is_token_char;
 
 constexpr bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
@@ -22,26 +18,11 @@ constexpr std::string_view trim(std::string_view text) {
   return text;
 }
 
-constexpr bool is_token(std::string_view text) {
-  if (text.empty()) return false;
-  for (char c : text) {
-    if (!is_tchar(c)) return false;
-  }
-  return true;
-}
-
-// Calls visit(element) for each trimmed, non-empty element of a
-// comma-separated list (RFC 9110 §5.6.1 allows empty elements).
-template <typename Visit>
-bool for_each_list_element(std::string_view list, Visit&& visit) {
-  while (!list.empty()) {
-    const std::size_t comma = list.find(',');
-    const std::string_view element = trim(list.substr(0, comma));
-    if (!element.empty() && visit(element)) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
+// The length of the token at the start of `text`.
+constexpr std::size_t token_length(std::string_view text) {
+  std::size_t size = 0;
+  while (size < text.size() && is_token_char(text[size])) ++size;
+  return size;
 }
 
 // Appends text to a ByteWriter; the chain stops at the first failure.
@@ -103,37 +84,12 @@ AcceptKey compute_accept_key(std::string_view client_key) {
   return accept;
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-Result<std::string_view> find_single_header(std::span<const HeaderField> headers,
+Result<std::string_view> find_single_header(const http::HeaderList& headers,
                                             std::string_view name) {
-  const HeaderField* found = nullptr;
-  for (const HeaderField& field : headers) {
-    if (!equals_ignoring_case(field.name, name)) continue;
-    if (found != nullptr) return Status::invalid_argument();
-    found = &field;
-  }
-  if (found == nullptr) return Status::not_found();
-  return trim(found->value);
-}
-
-bool header_has_token(std::span<const HeaderField> headers, std::string_view name,
-                      std::string_view token) {
-  for (const HeaderField& field : headers) {
-    if (!equals_ignoring_case(field.name, name)) continue;
-    if (for_each_list_element(field.value, [token](std::string_view element) {
-          return equals_ignoring_case(element, token);
-        })) {
-      return true;
-    }
-  }
-  return false;
+  const std::size_t count = headers.count(name);
+  if (count == 0) return Status::not_found();
+  if (count > 1) return Status::invalid_argument();
+  return *headers.get(name);
 }
 
 // --- Extensions ------------------------------------------------------------------
@@ -151,8 +107,7 @@ std::size_t scan_param_value(std::string_view text, std::string_view& value) {
     if (!is_token(value)) return 0;
     return close + 1;
   }
-  std::size_t size = 0;
-  while (size < text.size() && is_tchar(text[size])) ++size;
+  const std::size_t size = token_length(text);
   value = text.substr(0, size);
   return size;
 }
@@ -164,8 +119,7 @@ bool is_valid_params(std::string_view text) {
   while (!text.empty()) {
     if (text.front() != ';') return false;
     text = trim(text.substr(1));
-    std::size_t size = 0;
-    while (size < text.size() && is_tchar(text[size])) ++size;
+    const std::size_t size = token_length(text);
     if (size == 0) return false;
     text = trim(text.substr(size));
     if (!text.empty() && text.front() == '=') {
@@ -178,25 +132,13 @@ bool is_valid_params(std::string_view text) {
   return true;
 }
 
-// The end of the extension starting at text[0]: the first comma outside a
-// quoted string.
-std::size_t extension_end(std::string_view text) {
-  bool quoted = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '"') quoted = !quoted;
-    if (text[i] == ',' && !quoted) return i;
-  }
-  return text.size();
-}
-
 }  // namespace
 
 bool ExtensionParams::next(ExtensionParam& param) {
   text_ = trim(text_);
   if (text_.empty() || text_.front() != ';') return false;
   text_ = trim(text_.substr(1));
-  std::size_t size = 0;
-  while (size < text_.size() && is_tchar(text_[size])) ++size;
+  const std::size_t size = token_length(text_);
   param = ExtensionParam{text_.substr(0, size), {}, false};
   text_ = trim(text_.substr(size));
   if (!text_.empty() && text_.front() == '=') {
@@ -209,22 +151,17 @@ bool ExtensionParams::next(ExtensionParam& param) {
 }
 
 Result<bool> ExtensionList::next(ExtensionOffer& offer) {
-  for (;;) {
-    if (text_.empty()) return false;
-    const std::size_t end = extension_end(text_);
-    const std::string_view extension = trim(text_.substr(0, end));
-    text_ = end == text_.size() ? std::string_view() : text_.substr(end + 1);
-    if (extension.empty()) continue;  // empty list elements are allowed
-    std::size_t size = 0;
-    while (size < extension.size() && is_tchar(extension[size])) ++size;
-    const std::string_view params = extension.substr(size);
-    if (size == 0 || !is_valid_params(params)) {
-      text_ = {};
-      return Status::invalid_argument();
-    }
-    offer = ExtensionOffer{extension.substr(0, size), ExtensionParams(params)};
-    return true;
+  if (position_ == http::TokenList::iterator()) return false;
+  const std::string_view extension = *position_;
+  ++position_;
+  const std::size_t size = token_length(extension);
+  const std::string_view params = extension.substr(size);
+  if (size == 0 || !is_valid_params(params)) {
+    position_ = {};
+    return Status::invalid_argument();
   }
+  offer = ExtensionOffer{extension.substr(0, size), ExtensionParams(params)};
+  return true;
 }
 
 bool is_valid_extension_list(std::string_view value) {
@@ -263,50 +200,39 @@ unsigned http_status_for(RequestError error) {
   }
 }
 
-RequestCheck check_upgrade_request(const UpgradeRequest& request) {
+RequestCheck check_upgrade_request(const http::RequestHead& request) {
   RequestCheck check;
   auto fail = [&check](RequestError error) {
     check.error = error;
     return check;
   };
-  if (request.method != "GET") return fail(RequestError::not_get);
-  if (request.version_major < 1 || (request.version_major == 1 && request.version_minor < 1)) {
+  if (request.method != http::Method::get) return fail(RequestError::not_get);
+  if (request.version.major < 1 || (request.version.major == 1 && request.version.minor < 1)) {
     return fail(RequestError::old_http);
   }
   if (!find_single_header(request.headers, "Host").ok()) return fail(RequestError::no_host);
-  if (!header_has_token(request.headers, "Upgrade", "websocket") ||
-      !header_has_token(request.headers, "Connection", "Upgrade")) {
+  if (!request.headers.has_token("Upgrade", "websocket") ||
+      !request.headers.has_token("Connection", "Upgrade")) {
     return fail(RequestError::not_upgrade);
   }
   Result<std::string_view> version = find_single_header(request.headers, "Sec-WebSocket-Version");
   if (!version.ok() || *version != kVersion) return fail(RequestError::bad_version);
   Result<std::string_view> key = find_single_header(request.headers, "Sec-WebSocket-Key");
   if (!key.ok() || !is_valid_client_key(*key)) return fail(RequestError::bad_key);
-  for (const HeaderField& field : request.headers) {
-    if (equals_ignoring_case(field.name, "Sec-WebSocket-Extensions") &&
-        !is_valid_extension_list(field.value)) {
-      return fail(RequestError::bad_extensions);
-    }
+  for (std::string_view value : request.headers.values("Sec-WebSocket-Extensions")) {
+    if (!is_valid_extension_list(value)) return fail(RequestError::bad_extensions);
   }
   check.key = *key;
   return check;
 }
 
-std::string_view select_subprotocol(std::span<const HeaderField> headers,
+std::string_view select_subprotocol(const http::HeaderList& headers,
                                     std::span<const std::string_view> supported) {
-  std::string_view chosen;
-  for (const HeaderField& field : headers) {
-    if (!equals_ignoring_case(field.name, "Sec-WebSocket-Protocol")) continue;
-    if (for_each_list_element(field.value, [&](std::string_view offered) {
-          for (std::string_view mine : supported) {
-            if (offered == mine) {
-              chosen = mine;
-              return true;
-            }
-          }
-          return false;
-        })) {
-      return chosen;
+  for (std::string_view value : headers.values("Sec-WebSocket-Protocol")) {
+    for (std::string_view offered : http::TokenList(value)) {
+      for (std::string_view mine : supported) {
+        if (offered == mine) return mine;
+      }
     }
   }
   return {};
@@ -380,7 +306,7 @@ const char* to_string(ResponseError error) {
   return "unknown";
 }
 
-ResponseCheck check_upgrade_response(const UpgradeResponse& response, std::string_view key,
+ResponseCheck check_upgrade_response(const http::ResponseHead& response, std::string_view key,
                                      std::string_view offered_subprotocols) {
   ResponseCheck check;
   auto fail = [&check](ResponseError error) {
@@ -388,8 +314,8 @@ ResponseCheck check_upgrade_response(const UpgradeResponse& response, std::strin
     return check;
   };
   if (response.status != 101) return fail(ResponseError::not_switching);
-  if (!header_has_token(response.headers, "Upgrade", "websocket") ||
-      !header_has_token(response.headers, "Connection", "Upgrade")) {
+  if (!response.headers.has_token("Upgrade", "websocket") ||
+      !response.headers.has_token("Connection", "Upgrade")) {
     return fail(ResponseError::not_upgrade);
   }
   Result<std::string_view> accept = find_single_header(response.headers, "Sec-WebSocket-Accept");
@@ -402,16 +328,15 @@ ResponseCheck check_upgrade_response(const UpgradeResponse& response, std::strin
     return fail(ResponseError::unexpected_protocol);
   }
   if (protocol.ok()) {
-    const bool offered = for_each_list_element(
-        offered_subprotocols, [&](std::string_view element) { return element == *protocol; });
+    bool offered = false;
+    for (std::string_view element : http::TokenList(offered_subprotocols)) {
+      offered = offered || element == *protocol;
+    }
     if (!offered) return fail(ResponseError::unexpected_protocol);
     check.subprotocol = *protocol;
   }
-  for (const HeaderField& field : response.headers) {
-    if (equals_ignoring_case(field.name, "Sec-WebSocket-Extensions") &&
-        !is_valid_extension_list(field.value)) {
-      return fail(ResponseError::bad_extensions);
-    }
+  for (std::string_view value : response.headers.values("Sec-WebSocket-Extensions")) {
+    if (!is_valid_extension_list(value)) return fail(ResponseError::bad_extensions);
   }
   return check;
 }

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "mote/http/parser.hpp"
+
 namespace mote::websocket {
 namespace {
 
@@ -29,7 +31,25 @@ TEST(HandshakeTest, ClientKeysComeFromTheRandomSource) {
   EXPECT_TRUE(is_valid_client_key(key.view()));
 }
 
-std::vector<HeaderField> rfc_request_headers() {
+http::RequestHead request_of(std::string_view method, unsigned minor,
+                             const std::vector<http::Header>& headers) {
+  http::RequestHead head;
+  head.method = http::method_from(method);
+  head.method_text = method;
+  head.target = "/chat";
+  head.version = {1, static_cast<std::uint8_t>(minor)};
+  head.headers = http::HeaderList(headers);
+  return head;
+}
+
+http::ResponseHead response_of(unsigned status, const std::vector<http::Header>& headers) {
+  http::ResponseHead head;
+  head.status = static_cast<std::uint16_t>(status);
+  head.headers = http::HeaderList(headers);
+  return head;
+}
+
+std::vector<http::Header> rfc_request_headers() {
   return {{"Host", "server.example.com"},   {"Upgrade", "websocket"},
           {"Connection", "Upgrade"},        {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
           {"Origin", "http://example.com"}, {"Sec-WebSocket-Protocol", "chat, superchat"},
@@ -37,27 +57,28 @@ std::vector<HeaderField> rfc_request_headers() {
 }
 
 TEST(HandshakeTest, AcceptsTheRfcRequest) {
-  const std::vector<HeaderField> headers = rfc_request_headers();
-  const RequestCheck check = check_upgrade_request({"GET", "/chat", 1, 1, headers});
+  const std::vector<http::Header> headers = rfc_request_headers();
+  const RequestCheck check = check_upgrade_request(request_of("GET", 1, headers));
   EXPECT_EQ(check.error, RequestError::none);
   EXPECT_EQ(check.key, "dGhlIHNhbXBsZSBub25jZQ==");
   const std::string_view supported[] = {"superchat", "chat"};
-  EXPECT_EQ(select_subprotocol(headers, supported), "chat");  // the client's order
+  EXPECT_EQ(select_subprotocol(http::HeaderList(headers), supported),
+            "chat");  // the client's order
   const std::string_view none[] = {"mqtt"};
-  EXPECT_EQ(select_subprotocol(headers, none), "");
+  EXPECT_EQ(select_subprotocol(http::HeaderList(headers), none), "");
 }
 
 TEST(HandshakeTest, RefusesBadRequests) {
   auto check_with = [](std::string_view method, unsigned minor, std::string_view name,
                        std::string_view value) {
-    std::vector<HeaderField> headers = rfc_request_headers();
-    for (HeaderField& field : headers) {
+    std::vector<http::Header> headers = rfc_request_headers();
+    for (http::Header& field : headers) {
       if (field.name == name) field.value = value;
     }
     if (value == "<drop>") {
-      std::erase_if(headers, [&](const HeaderField& field) { return field.name == name; });
+      std::erase_if(headers, [&](const http::Header& field) { return field.name == name; });
     }
-    return check_upgrade_request({method, "/", 1, minor, headers}).error;
+    return check_upgrade_request(request_of(method, minor, headers)).error;
   };
   EXPECT_EQ(check_with("POST", 1, "", ""), RequestError::not_get);
   EXPECT_EQ(check_with("GET", 0, "", ""), RequestError::old_http);
@@ -69,12 +90,13 @@ TEST(HandshakeTest, RefusesBadRequests) {
   EXPECT_EQ(check_with("GET", 1, "Sec-WebSocket-Version", "8"), RequestError::bad_version);
   EXPECT_EQ(check_with("GET", 1, "Sec-WebSocket-Key", "short"), RequestError::bad_key);
   EXPECT_EQ(check_with("GET", 1, "Sec-WebSocket-Key", "<drop>"), RequestError::bad_key);
-  std::vector<HeaderField> two_keys = rfc_request_headers();
+  std::vector<http::Header> two_keys = rfc_request_headers();
   two_keys.push_back({"sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="});
-  EXPECT_EQ(check_upgrade_request({"GET", "/", 1, 1, two_keys}).error, RequestError::bad_key);
-  std::vector<HeaderField> bad_ext = rfc_request_headers();
+  EXPECT_EQ(check_upgrade_request(request_of("GET", 1, two_keys)).error, RequestError::bad_key);
+  std::vector<http::Header> bad_ext = rfc_request_headers();
   bad_ext.push_back({"Sec-WebSocket-Extensions", "permessage-deflate; =1"});
-  EXPECT_EQ(check_upgrade_request({"GET", "/", 1, 1, bad_ext}).error, RequestError::bad_extensions);
+  EXPECT_EQ(check_upgrade_request(request_of("GET", 1, bad_ext)).error,
+            RequestError::bad_extensions);
   EXPECT_EQ(http_status_for(RequestError::bad_version), 426u);
   EXPECT_EQ(http_status_for(RequestError::not_get), 405u);
   EXPECT_EQ(http_status_for(RequestError::bad_key), 400u);
@@ -132,23 +154,24 @@ TEST(HandshakeTest, WritesARequestAndChecksItsResponse) {
   offer.target = "chat";
   EXPECT_EQ(write_upgrade_request(offer, out).status(), Status::invalid_argument());
 
-  std::vector<HeaderField> headers = {{"Upgrade", "websocket"},
-                                      {"Connection", "Upgrade"},
-                                      {"Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="},
-                                      {"Sec-WebSocket-Protocol", "chat"}};
-  ResponseCheck check = check_upgrade_response({101, headers}, offer.key, offer.subprotocols);
+  std::vector<http::Header> headers = {{"Upgrade", "websocket"},
+                                       {"Connection", "Upgrade"},
+                                       {"Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="},
+                                       {"Sec-WebSocket-Protocol", "chat"}};
+  ResponseCheck check =
+      check_upgrade_response(response_of(101, headers), offer.key, offer.subprotocols);
   EXPECT_EQ(check.error, ResponseError::none);
   EXPECT_EQ(check.subprotocol, "chat");
-  EXPECT_EQ(check_upgrade_response({200, headers}, offer.key, offer.subprotocols).error,
+  EXPECT_EQ(check_upgrade_response(response_of(200, headers), offer.key, offer.subprotocols).error,
             ResponseError::not_switching);
-  EXPECT_EQ(check_upgrade_response({101, headers}, offer.key, "mqtt").error,
+  EXPECT_EQ(check_upgrade_response(response_of(101, headers), offer.key, "mqtt").error,
             ResponseError::unexpected_protocol);
   headers[2].value = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo";
-  EXPECT_EQ(check_upgrade_response({101, headers}, offer.key, offer.subprotocols).error,
+  EXPECT_EQ(check_upgrade_response(response_of(101, headers), offer.key, offer.subprotocols).error,
             ResponseError::bad_accept);
   headers[2].value = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
   headers[1].value = "close";
-  EXPECT_EQ(check_upgrade_response({101, headers}, offer.key, offer.subprotocols).error,
+  EXPECT_EQ(check_upgrade_response(response_of(101, headers), offer.key, offer.subprotocols).error,
             ResponseError::not_upgrade);
 }
 

@@ -46,8 +46,8 @@
 #include "mote/base/assert.hpp"
 #include "mote/base/bytes.hpp"
 #include "mote/base/inline_string.hpp"
-#include "mote/base/inline_vector.hpp"
 #include "mote/base/result.hpp"
+#include "mote/http/parser.hpp"
 #include "mote/io/concepts.hpp"
 #include "mote/websocket/close.hpp"
 #include "mote/websocket/frame.hpp"
@@ -90,7 +90,7 @@ inline constexpr std::size_t kMinWriteBuffer = 256;
 // host only: websocket/deflate.hpp. NoExtension is the default.
 template <typename T>
 concept MessageExtension = requires(T& extension, const T& const_extension, ConstByteSpan in,
-                                    ByteSpan out, std::span<const HeaderField> headers) {
+                                    ByteSpan out, const http::HeaderList& headers) {
   // Negotiated (compress data messages, accept RSV1).
   { const_extension.active() } -> std::same_as<bool>;
   // Client: the Sec-WebSocket-Extensions offer ("" for none).
@@ -116,15 +116,11 @@ concept MessageExtension = requires(T& extension, const T& const_extension, Cons
 struct NoExtension {
   [[nodiscard]] bool active() const { return false; }
   std::string_view client_offer() { return {}; }
-  Status accept_response(std::span<const HeaderField> headers) {
-    for (const HeaderField& field : headers) {
-      if (equals_ignoring_case(field.name, "Sec-WebSocket-Extensions")) {
-        return Status::failed_precondition();
-      }
-    }
-    return ok_status();
+  Status accept_response(const http::HeaderList& headers) {
+    return headers.contains("Sec-WebSocket-Extensions") ? Status::failed_precondition()
+                                                        : ok_status();
   }
-  Result<std::string_view> negotiate(std::span<const HeaderField> /*headers*/) {
+  Result<std::string_view> negotiate(const http::HeaderList& /*headers*/) {
     return std::string_view();
   }
   Result<ConstByteSpan> compress(ConstByteSpan /*in*/) { return Status::unimplemented(); }
@@ -172,12 +168,69 @@ class Connection {
 
   // --- Opening handshake ----------------------------------------------------------
 
+  // Client (§4.1): sends the upgrade request, reads and checks the answer.
+  // Errors: unavailable (the server refused: not 101), data_loss (a bad
+  // answer), resource_exhausted (the head does not fit the read buffer),
+  // aborted (the stream failed or ended).
+  async::Task<Status> connect(const ClientOptions& options) {
+    if (role_ != Role::client || state_ != ConnectionState::handshake) {
+      co_return Status::failed_precondition();
+    }
+    const ClientKey key = generate_client_key(random_);
+    UpgradeOffer offer{
+        options.host,  options.target, key.view(), options.subprotocols, extension_.client_offer(),
+        options.origin};
+    Result<std::size_t> request = write_upgrade_request(offer, out_);
+    if (!request.ok()) co_return request.status();
+    if (Status written = co_await stream_.write(out_.first(*request)); !written.ok()) {
+      co_return lose(written, "could not send the upgrade request");
+    }
+    // The response head, parsed where it lies in the read buffer (which
+    // does not move before the head is complete); what follows are frames.
+    std::array<http::Header, kMaxHandshakeHeaders> fields{};
+    http::ResponseParser parser(fields, http::Method::get, {.max_head_size = in_.size()});
+    std::size_t head_size = 0;
+    for (;;) {
+      Result<std::size_t> parsed = parser.parse_head(buffered());
+      if (!parsed.ok()) {
+        co_return give_up(
+            parsed.status() == Status::resource_exhausted() ? parsed.status() : Status::data_loss(),
+            http::to_string(parser.error()));
+      }
+      if ((head_size = *parsed) != 0) break;
+      if (in_end_ == in_.size()) {
+        co_return give_up(Status::resource_exhausted(),
+                          "response head larger than the read buffer");
+      }
+      if (Status more = co_await read_some(); !more.ok()) {
+        co_return lose(more, "stream ended during the handshake");
+      }
+    }
+    const http::ResponseHead& head = parser.head();
+    const ResponseCheck check = check_upgrade_response(head, key.view(), options.subprotocols);
+    if (check.error == ResponseError::not_switching) {
+      co_return give_up(Status::unavailable(), "the server refused the upgrade");
+    }
+    if (check.error != ResponseError::none) {
+      co_return give_up(Status::data_loss(), to_string(check.error));
+    }
+    if (!extension_.accept_response(head.headers).ok()) {
+      co_return give_up(Status::data_loss(), "unacceptable Sec-WebSocket-Extensions");
+    }
+    if (!subprotocol_.assign(check.subprotocol).ok()) {
+      co_return give_up(Status::data_loss(), "subprotocol name too long");
+    }
+    consume(head_size);
+    open();
+    co_return ok_status();
+  }
+
   // Server (§4.2.2): answers an upgrade request that an HTTP server read off
   // this stream, choosing the first of the client's subprotocols found in
   // `subprotocols`. `already_read` is whatever the HTTP server read past
   // the request head (frames the client sent early). A bad request gets
   // its 4xx answer and invalid_argument.
-  async::Task<Status> accept(const UpgradeRequest& request,
+  async::Task<Status> accept(const http::RequestHead& request,
                              std::span<const std::string_view> subprotocols = {},
                              ConstByteSpan already_read = {}) {
     if (role_ != Role::server || state_ != ConnectionState::handshake) {
@@ -400,6 +453,8 @@ class Connection {
   S& stream() { return stream_; }
 
  private:
+  static constexpr std::size_t kMaxHandshakeHeaders = 24;
+
   void open() {
     state_ = ConnectionState::open;
     rules_.allowed_rsv = extension_.active() ? kRsv1 : 0;

@@ -1,8 +1,8 @@
 #pragma once
 // The opening handshake (RFC 6455 §4): keys, Sec-WebSocket-Accept, the
 // checks on an upgrade request and its response, and writing both heads.
-// Freestanding: heads are written into caller buffers, and the parsed HTTP
-// head is read through `HeaderField`s (any HTTP parser can supply them).
+// Freestanding: heads are written into caller buffers; received heads come
+// from the http module's parsers (http::RequestHead, http::ResponseHead).
 
 #include <array>
 #include <concepts>
@@ -14,6 +14,8 @@
 #include "mote/base/bytes.hpp"
 #include "mote/base/inline_string.hpp"
 #include "mote/base/result.hpp"
+#include "mote/http/headers.hpp"
+#include "mote/http/parser.hpp"
 
 namespace mote::websocket {
 
@@ -47,26 +49,10 @@ requires std::invocable<Fill&, ByteSpan>
 // §4.2.2 item 5.4: base64(SHA-1(key + GUID)).
 [[nodiscard]] AcceptKey compute_accept_key(std::string_view client_key);
 
-// --- Header lists ---------------------------------------------------------------
-
-// One header line of a parsed HTTP head.
-struct HeaderField {
-  std::string_view name;
-  std::string_view value;
-};
-
-// ASCII case-insensitive equality (header names and tokens, RFC 9110 §5.1).
-[[nodiscard]] bool equals_ignoring_case(std::string_view a, std::string_view b);
-
-// The value of the only header called `name` (case-insensitive); not_found
-// when there is none, invalid_argument when there are several.
-Result<std::string_view> find_single_header(std::span<const HeaderField> headers,
-                                            std::string_view name);
-
-// Some header `name` holds `token` in its comma-separated list
-// (case-insensitive), e.g. "Connection: keep-alive, Upgrade".
-[[nodiscard]] bool header_has_token(std::span<const HeaderField> headers, std::string_view name,
-                                    std::string_view token);
+// The value of the only field line called `name`; not_found when there is
+// none, invalid_argument when there are several (§4.2.1: one key, one
+// version; §4.1: one accept).
+Result<std::string_view> find_single_header(const http::HeaderList& headers, std::string_view name);
 
 // --- Sec-WebSocket-Extensions (§9.1) -------------------------------------------
 //   extension-list = 1#extension
@@ -102,28 +88,19 @@ struct ExtensionOffer {
 // Walks one Sec-WebSocket-Extensions value, extension by extension.
 class ExtensionList {
  public:
-  explicit constexpr ExtensionList(std::string_view value) : text_(value) {}
+  explicit ExtensionList(std::string_view value) : position_(http::TokenList(value).begin()) {}
   // The next extension: true and `offer` set, false at the end, or
   // invalid_argument when the value breaks the grammar (the walk ends).
   Result<bool> next(ExtensionOffer& offer);
 
  private:
-  std::string_view text_;
+  http::TokenList::iterator position_;
 };
 
 // The whole value follows the grammar.
 [[nodiscard]] bool is_valid_extension_list(std::string_view value);
 
 // --- The server's side ----------------------------------------------------------
-
-// The parts of a parsed HTTP request head the handshake reads.
-struct UpgradeRequest {
-  std::string_view method;
-  std::string_view target;
-  unsigned version_major = 1;
-  unsigned version_minor = 1;
-  std::span<const HeaderField> headers;
-};
 
 // Why an upgrade request was refused, and the status to answer with.
 enum class RequestError : std::uint8_t {
@@ -145,12 +122,12 @@ struct RequestCheck {
   RequestError error = RequestError::none;
   std::string_view key;
 };
-[[nodiscard]] RequestCheck check_upgrade_request(const UpgradeRequest& request);
+[[nodiscard]] RequestCheck check_upgrade_request(const http::RequestHead& request);
 
 // The first subprotocol of the client's Sec-WebSocket-Protocol lists that
 // `supported` (tried in the client's order, §4.2.2 item 5.3) also names;
 // empty when none.
-[[nodiscard]] std::string_view select_subprotocol(std::span<const HeaderField> headers,
+[[nodiscard]] std::string_view select_subprotocol(const http::HeaderList& headers,
                                                   std::span<const std::string_view> supported);
 
 struct UpgradeAnswer {
@@ -180,12 +157,6 @@ struct UpgradeOffer {
 // Writes the GET request with its upgrade headers (§4.1).
 Result<std::size_t> write_upgrade_request(const UpgradeOffer& offer, ByteSpan out);
 
-// The parts of a parsed HTTP response head the handshake reads.
-struct UpgradeResponse {
-  unsigned status = 0;
-  std::span<const HeaderField> headers;
-};
-
 enum class ResponseError : std::uint8_t {
   none,
   not_switching,        // status other than 101
@@ -205,7 +176,7 @@ struct ResponseCheck {
 // Connection, the accept key, a subprotocol from the offer. Extensions are
 // only checked for grammar: the negotiating extension judges their content
 // (a client without extensions must fail on any, §4.1 item 5).
-[[nodiscard]] ResponseCheck check_upgrade_response(const UpgradeResponse& response,
+[[nodiscard]] ResponseCheck check_upgrade_response(const http::ResponseHead& response,
                                                    std::string_view key,
                                                    std::string_view offered_subprotocols);
 
