@@ -19,6 +19,18 @@ using testing::ScriptedStream;
 using testing::ScriptedStreamState;
 using testing::split_frames;
 
+// Runs `body(harness)` as a task on a simulated clock to its end; returns
+// the task's status.
+template <typename Harness, typename Body>
+Status run_task(Harness& harness, Body body) {
+  platform::SimDriver driver;
+  async::Executor executor(driver);
+  auto storage = std::make_unique<async::TaskStorage<32 * 1024>>();
+  EXPECT_TRUE(executor.spawn(*storage, body, std::ref(harness)).ok());
+  EXPECT_TRUE(executor.run().ok());
+  return storage->exit_status();
+}
+
 // RFC 6455 §1.2's opening handshake, parsed by the http module.
 constexpr std::string_view kRfcRequest =
     "GET /chat HTTP/1.1\r\n"
@@ -51,15 +63,9 @@ void append(std::vector<std::byte>& to, const std::vector<std::byte>& more) {
 struct ServerHarness {
   using Ws = Connection<ScriptedStream>;
 
-  // Runs `body(this)` as a task to its end; returns the task's status.
   template <typename Body>
   Status run(Body body) {
-    platform::SimDriver driver;
-    async::Executor executor(driver);
-    auto storage = std::make_unique<async::TaskStorage<32 * 1024>>();
-    EXPECT_TRUE(executor.spawn(*storage, body, std::ref(*this)).ok());
-    EXPECT_TRUE(executor.run().ok());
-    return storage->exit_status();
+    return run_task(*this, body);
   }
 
   static async::Task<Status> accept_and_receive(ServerHarness& t) {
@@ -322,18 +328,16 @@ void scripted_random(void* /*context*/, ByteSpan out) {
 struct ClientHarness {
   using Ws = Connection<ScriptedStream>;
 
-  Status run(async::Task<Status> (*body)(ClientHarness&)) {
-    platform::SimDriver driver;
-    async::Executor executor(driver);
-    auto storage = std::make_unique<async::TaskStorage<32 * 1024>>();
-    EXPECT_TRUE(executor.spawn(*storage, body, std::ref(*this)).ok());
-    EXPECT_TRUE(executor.run().ok());
-    return storage->exit_status();
+  template <typename Body>
+  Status run(Body body) {
+    return run_task(*this, body);
   }
 
   static async::Task<Status> connect(ClientHarness& t) {
-    co_return co_await t.ws.connect(
-        {.host = "server.example.com", .target = "/chat", .subprotocols = "chat, superchat"});
+    co_return co_await t.ws.connect({.host = "server.example.com",
+                                     .target = "/chat",
+                                     .subprotocols = "chat, superchat",
+                                     .origin = {}});
   }
 
   std::shared_ptr<ScriptedStreamState> state = std::make_shared<ScriptedStreamState>();

@@ -146,6 +146,35 @@ enum class ConnectionState : std::uint8_t {
   closed,
 };
 
+// How much of the buffer read_request_head() filled.
+struct RequestHeadRead {
+  std::size_t head_size = 0;  // the head: parser.head() points into buffer[0, head_size)
+  std::size_t received = 0;   // bytes read; buffer[head_size, received) came after the head
+};
+
+// Reads one HTTP request head off `stream` into `buffer`, for a server that
+// upgrades without the http module's server. Errors: the parser's
+// (invalid_argument, resource_exhausted when the head outgrows `buffer`,
+// ...), the stream's, or aborted when the stream ends first.
+template <io::Stream S>
+async::Task<Result<RequestHeadRead>> read_request_head(S& stream, ByteSpan buffer,
+                                                       http::RequestParser& parser) {
+  RequestHeadRead read;
+  for (;;) {
+    if (read.received == buffer.size()) co_return Status::resource_exhausted();
+    Result<std::size_t> got = co_await stream.read(buffer.subspan(read.received));
+    if (!got.ok()) co_return got.status();
+    if (*got == 0) co_return Status::aborted();
+    read.received += *got;
+    Result<std::size_t> head = parser.parse_head(ConstByteSpan(buffer).first(read.received));
+    if (!head.ok()) co_return head.status();
+    if (*head != 0) {
+      read.head_size = *head;
+      co_return read;
+    }
+  }
+}
+
 template <io::Stream S, MessageExtension Extension = NoExtension>
 class Connection {
  public:

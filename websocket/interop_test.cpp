@@ -1,0 +1,289 @@
+// Interop with real peers on loopback: python3-websockets 10.4 (client and
+// server) and Node's `ws` (client), with permessage-deflate on and off.
+#include <chrono>
+#include <gtest/gtest.h>
+#include <memory>
+#include <string>
+#include <sys/socket.h>
+#include <vector>
+
+#include "mote/async/executor.hpp"
+#include "mote/async/timeout.hpp"
+#include "mote/platform/epoll_driver.hpp"
+#include "mote/platform/kernel_sockets.hpp"
+#include "mote/testing/process.hpp"
+#include "mote/websocket/connection.hpp"
+#include "mote/websocket/deflate.hpp"
+#include "mote/websocket/system_random.hpp"
+
+namespace mote::websocket {
+namespace {
+
+using namespace std::chrono_literals;
+using async::Task;
+using platform::KernelTcpListener;
+using platform::KernelTcpStream;
+
+constexpr const char* kPython = "/usr/bin/python3";
+const std::string kTestdata = MOTE_WEBSOCKET_TESTDATA;
+
+io::Endpoint loopback(std::uint16_t port = 0) {
+  return io::Endpoint{io::Ipv4Address(127, 0, 0, 1), port};
+}
+
+// What mote's echo server saw of its one connection.
+struct ServerLog {
+  std::size_t messages = 0;
+  std::uint16_t peer_close_code = 0;
+  std::string peer_close_reason;
+  std::string extensions;  // the negotiated permessage-deflate parameters, if any
+  const char* failure = nullptr;
+};
+
+// Buffers of one connection (heap here; firmware would make them static).
+struct Buffers {
+  std::vector<std::byte> head = std::vector<std::byte>(4096);
+  std::vector<std::byte> read = std::vector<std::byte>(16 * 1024);
+  std::vector<std::byte> write = std::vector<std::byte>(16 * 1024);
+  std::vector<std::byte> message = std::vector<std::byte>(4 << 20);
+};
+
+// Accepts one connection, upgrades it and echoes every message (text over
+// 1000 bytes in 1000-byte fragments) until the close handshake. "please
+// close" makes the server close with 4002 "as asked".
+template <typename Extension>
+Task<Status> serve_echo(KernelTcpListener& listener, ServerLog& log, Extension extension) {
+  MOTE_CO_TRY_ASSIGN(KernelTcpStream stream, co_await listener.accept());
+  auto buffers = std::make_unique<Buffers>();
+  std::array<http::Header, 32> fields{};
+  http::RequestParser parser(fields);
+  MOTE_CO_TRY_ASSIGN(RequestHeadRead head,
+                     co_await read_request_head(stream, buffers->head, parser));
+  Connection<KernelTcpStream, Extension> ws(
+      std::move(stream), Role::server, {buffers->read, buffers->write}, {}, std::move(extension));
+  const std::string_view protocols[] = {"mote"};
+  MOTE_CO_TRY(co_await ws.accept(
+      parser.head(), protocols,
+      ConstByteSpan(buffers->head).subspan(head.head_size, head.received - head.head_size)));
+  if constexpr (std::is_same_v<Extension, PerMessageDeflate>) {
+    if (ws.extension().active()) {
+      const DeflateParameters& p = ws.extension().parameters();
+      log.extensions = "server_bits=" + std::to_string(p.server_max_window_bits) +
+                       " client_bits=" + std::to_string(p.client_max_window_bits);
+    }
+  }
+  for (;;) {
+    Result<Message> message = co_await ws.receive(buffers->message);
+    log.failure = ws.failure();
+    if (!message.ok()) co_return message.status();
+    if (message->type == MessageType::close) break;
+    ++log.messages;
+    const ConstByteSpan data = ConstByteSpan(buffers->message).first(message->size);
+    if (message->type == MessageType::text && as_string_view(data) == "please close") {
+      MOTE_CO_TRY(co_await ws.close(4002, "as asked"));
+      continue;
+    }
+    const std::size_t fragment = message->type == MessageType::text ? 1000 : 0;
+    MOTE_CO_TRY(co_await ws.send(message->type, data, fragment));
+  }
+  log.peer_close_code = ws.peer_close_code();
+  log.peer_close_reason = std::string(ws.peer_close_reason());
+  co_return ok_status();
+}
+
+// Runs mote's echo server for one connection from `client_argv` (with the
+// URL appended at "{url}").
+template <typename Extension>
+void run_server_against(std::vector<std::string> client_argv, Extension extension, ServerLog& log,
+                        testing::ChildProcess*& child_out,
+                        std::unique_ptr<testing::ChildProcess>& child) {
+  platform::EpollDriver driver;
+  async::Executor executor(driver);
+  Result<KernelTcpListener> listener = KernelTcpListener::listen(driver, loopback());
+  ASSERT_TRUE(listener.ok());
+  const std::string url =
+      "ws://127.0.0.1:" + std::to_string(listener->local_endpoint()->port) + "/";
+  for (std::string& arg : client_argv) {
+    if (arg == "{url}") arg = url;
+  }
+  child = std::make_unique<testing::ChildProcess>(client_argv);
+  child_out = child.get();
+  ASSERT_TRUE(child->started());
+  auto task = std::make_unique<async::TaskStorage<64 * 1024>>();
+  auto bounded = [](KernelTcpListener& l, ServerLog& s, Extension e) -> Task<Status> {
+    co_return co_await async::with_timeout(10s, serve_echo(l, s, std::move(e)));
+  };
+  ASSERT_TRUE(
+      executor.spawn(*task, bounded, std::ref(*listener), std::ref(log), std::move(extension))
+          .ok());
+  EXPECT_TRUE(executor.run().ok());
+  EXPECT_EQ(task->exit_status(), ok_status())
+      << task->exit_status().str() << " " << (log.failure ? log.failure : "") << "\n"
+      << child->describe();
+  EXPECT_EQ(child->wait_for_exit(10s), 0) << child->describe();
+}
+
+class PythonClientTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(PythonClientTest, EchoesEverythingAndSeesTheClientsCloseCode) {
+  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
+  const bool deflate = GetParam();
+  ServerLog log;
+  testing::ChildProcess* child = nullptr;
+  std::unique_ptr<testing::ChildProcess> owner;
+  const std::vector<std::string> argv = {kPython, kTestdata + "/python_peer.py", "client", "{url}",
+                                         deflate ? "deflate" : "none"};
+  if (deflate) {
+    run_server_against(argv, PerMessageDeflate(DeflateOptions{}), log, child, owner);
+    EXPECT_EQ(log.extensions, "server_bits=15 client_bits=15");
+  } else {
+    run_server_against(argv, NoExtension{}, log, child, owner);
+    EXPECT_EQ(log.extensions, "");
+  }
+  ASSERT_NE(child, nullptr);
+  EXPECT_NE(child->stdout_text().find("ok\n"), std::string::npos) << child->describe();
+  EXPECT_NE(child->stdout_text().find("subprotocol: mote"), std::string::npos);
+  EXPECT_EQ(child->stdout_text().find("extensions: None") == std::string::npos, deflate)
+      << child->describe();
+  EXPECT_EQ(log.messages, 7u);
+  EXPECT_EQ(log.peer_close_code, 4001);
+  EXPECT_EQ(log.peer_close_reason, "done");
+}
+
+TEST_P(PythonClientTest, ServerClosesWithItsCode) {
+  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
+  ServerLog log;
+  testing::ChildProcess* child = nullptr;
+  std::unique_ptr<testing::ChildProcess> owner;
+  const std::vector<std::string> argv = {kPython, kTestdata + "/python_peer.py", "client-closed",
+                                         "{url}", GetParam() ? "deflate" : "none"};
+  run_server_against(argv, PerMessageDeflate(DeflateOptions{}), log, child, owner);
+  ASSERT_NE(child, nullptr);
+  EXPECT_NE(child->stdout_text().find("closed 4002 as asked"), std::string::npos)
+      << child->describe();
+  EXPECT_EQ(log.peer_close_code, 4002);  // python echoes the code (§5.5.1)
+}
+
+INSTANTIATE_TEST_SUITE_P(Compression, PythonClientTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Deflate" : "Plain"; });
+
+class NodeClientTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(NodeClientTest, EchoesAndPings) {
+  MOTE_SKIP_UNLESS_PROGRAM("node");
+  ServerLog log;
+  testing::ChildProcess* child = nullptr;
+  std::unique_ptr<testing::ChildProcess> owner;
+  const std::vector<std::string> argv = {"node", kTestdata + "/ws_peer.mjs", "{url}",
+                                         GetParam() ? "deflate" : "none"};
+  run_server_against(argv, PerMessageDeflate(DeflateOptions{}), log, child, owner);
+  ASSERT_NE(child, nullptr);
+  EXPECT_NE(child->stdout_text().find("ok\n"), std::string::npos) << child->describe();
+  EXPECT_EQ(log.messages, 3u);
+  EXPECT_EQ(log.peer_close_code, 4001);
+  EXPECT_EQ(log.extensions.empty(), !GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Compression, NodeClientTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Deflate" : "Plain"; });
+
+// --- mote's client against python's server ---------------------------------------
+
+struct ClientLog {
+  std::uint32_t pongs = 0;
+  std::uint16_t peer_close_code = 0;
+  bool compressed = false;
+  const char* failure = nullptr;
+};
+
+std::vector<std::byte> pattern(std::size_t size) {
+  std::vector<std::byte> data(size);
+  for (std::size_t i = 0; i < size; ++i) data[i] = static_cast<std::byte>((i * 31) ^ (i >> 8));
+  return data;
+}
+
+template <typename Extension>
+Task<Status> client_session(platform::KernelTcpConnector& connector, std::uint16_t port,
+                            ClientLog& log, Extension extension) {
+  MOTE_CO_TRY_ASSIGN(KernelTcpStream stream, co_await connector.connect(loopback(port)));
+  auto buffers = std::make_unique<Buffers>();
+  Connection<KernelTcpStream, Extension> ws(std::move(stream), Role::client,
+                                            {buffers->read, buffers->write}, system_random(),
+                                            std::move(extension));
+  const std::string host = "127.0.0.1:" + std::to_string(port);
+  Status connected =
+      co_await ws.connect({.host = host, .target = "/echo", .subprotocols = {}, .origin = {}});
+  log.failure = ws.failure();
+  MOTE_CO_TRY(connected);
+  log.compressed = ws.extension().active();
+  auto expect_echo = [&](MessageType type, ConstByteSpan data,
+                         std::size_t fragment) -> Task<Status> {
+    MOTE_CO_TRY(co_await ws.send(type, data, fragment));
+    Result<Message> echo = co_await ws.receive(buffers->message);
+    log.failure = ws.failure();
+    MOTE_CO_TRY(echo.status());
+    const ConstByteSpan got = ConstByteSpan(buffers->message).first(echo->size);
+    if (echo->type != type || !std::equal(got.begin(), got.end(), data.begin(), data.end())) {
+      co_return Status::data_loss();
+    }
+    co_return ok_status();
+  };
+  MOTE_CO_TRY(co_await expect_echo(MessageType::text, bytes_of("Hello, python"), 0));
+  const std::vector<std::byte> big = pattern(300 * 1000);
+  MOTE_CO_TRY(co_await expect_echo(MessageType::binary, big, 16 * 1024));
+  MOTE_CO_TRY(co_await expect_echo(MessageType::text, bytes_of("fragmented \xe2\x9c\x93"), 3));
+  MOTE_CO_TRY(co_await expect_echo(MessageType::binary, {}, 0));
+  // python pings us; receive() answers, python then says "ponged".
+  MOTE_CO_TRY(co_await ws.send_text("ping-me"));
+  MOTE_CO_TRY_ASSIGN(Message ponged, co_await ws.receive(buffers->message));
+  if (as_string_view(ConstByteSpan(buffers->message).first(ponged.size)) != "ponged") {
+    co_return Status::data_loss();
+  }
+  // Our ping: python's pong comes before the echo of what we send next.
+  MOTE_CO_TRY(co_await ws.ping(bytes_of("from-mote")));
+  MOTE_CO_TRY(co_await expect_echo(MessageType::text, bytes_of("after ping"), 0));
+  log.pongs = ws.pongs_received();
+  MOTE_CO_TRY(co_await ws.close(4003, "bye"));
+  for (;;) {
+    MOTE_CO_TRY_ASSIGN(Message m, co_await ws.receive(buffers->message));
+    if (m.type == MessageType::close) break;
+  }
+  log.peer_close_code = ws.peer_close_code();
+  co_return ok_status();
+}
+
+class PythonServerTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(PythonServerTest, MoteClientEchoesPingsAndCloses) {
+  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
+  const bool deflate = GetParam();
+  const std::uint16_t port = testing::unused_port(SOCK_STREAM);
+  testing::ChildProcess server({kPython, kTestdata + "/python_peer.py", "server",
+                                std::to_string(port), deflate ? "deflate" : "none"});
+  ASSERT_TRUE(server.wait_for_output("listening", 10s)) << server.describe();
+  platform::EpollDriver driver;
+  async::Executor executor(driver);
+  platform::KernelTcpConnector connector(driver);
+  ClientLog log;
+  auto task = std::make_unique<async::TaskStorage<64 * 1024>>();
+  auto bounded = [](platform::KernelTcpConnector& c, std::uint16_t p,
+                    ClientLog& l) -> Task<Status> {
+    co_return co_await async::with_timeout(
+        10s, client_session(c, p, l, PerMessageDeflate(DeflateOptions{})));
+  };
+  ASSERT_TRUE(executor.spawn(*task, bounded, std::ref(connector), port, std::ref(log)).ok());
+  EXPECT_TRUE(executor.run().ok());
+  EXPECT_EQ(task->exit_status(), ok_status())
+      << task->exit_status().str() << " " << (log.failure ? log.failure : "") << "\n"
+      << server.describe();
+  EXPECT_EQ(log.compressed, deflate);
+  EXPECT_EQ(log.pongs, 1u);
+  EXPECT_EQ(log.peer_close_code, 4003);
+  EXPECT_TRUE(server.wait_for_output("closed 4003 bye", 5s)) << server.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(Compression, PythonServerTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Deflate" : "Plain"; });
+
+}  // namespace
+}  // namespace mote::websocket
