@@ -24,13 +24,12 @@ CloseParse parse_close_payload(ConstByteSpan payload) {
 }
 
 std::uint16_t close_code_for(CloseError error) {
-  return error == CloseError::invalid_reason ? close_code::invalid_payload
-                                             : close_code::protocol_error;
+  return error == CloseError::invalid_reason ? kCloseInvalidPayload : kCloseProtocolError;
 }
 
 Result<std::size_t> encode_close_payload(std::uint16_t code, std::string_view reason,
                                          ByteSpan out) {
-  if (code == close_code::no_status) {
+  if (code == kCloseNoStatus) {
     if (!reason.empty()) return Status::invalid_argument();
     return std::size_t{0};
   }

@@ -20,7 +20,7 @@ TEST(CloseTest, WireCodes) {
 TEST(CloseTest, ParsesPayloads) {
   CloseParse parse = parse_close_payload({});
   EXPECT_EQ(parse.error, CloseError::none);
-  EXPECT_EQ(parse.info.code, close_code::no_status);
+  EXPECT_EQ(parse.info.code, kCloseNoStatus);
   constexpr auto kNormal = make_bytes(0x03, 0xe8, 'b', 'y', 'e');
   parse = parse_close_payload(kNormal);
   EXPECT_EQ(parse.error, CloseError::none);
@@ -30,8 +30,8 @@ TEST(CloseTest, ParsesPayloads) {
   EXPECT_EQ(parse_close_payload(make_bytes(0x03, 0xed)).error, CloseError::invalid_code);  // 1005
   EXPECT_EQ(parse_close_payload(make_bytes(0x03, 0xe8, 0xc0, 0x80)).error,
             CloseError::invalid_reason);
-  EXPECT_EQ(close_code_for(CloseError::invalid_reason), close_code::invalid_payload);
-  EXPECT_EQ(close_code_for(CloseError::invalid_code), close_code::protocol_error);
+  EXPECT_EQ(close_code_for(CloseError::invalid_reason), kCloseInvalidPayload);
+  EXPECT_EQ(close_code_for(CloseError::invalid_code), kCloseProtocolError);
   std::vector<std::byte> long_payload(126, std::byte{'a'});
   EXPECT_EQ(parse_close_payload(long_payload).error, CloseError::too_long);
 }
@@ -44,13 +44,10 @@ TEST(CloseTest, EncodesPayloads) {
   EXPECT_EQ(out[0], std::byte{0x03});
   EXPECT_EQ(out[1], std::byte{0xe9});
   EXPECT_EQ(as_string_view(ConstByteSpan(out).subspan(2, 4)), "away");
-  EXPECT_EQ(encode_close_payload(close_code::no_status, "", out).value_or(99), 0u);
-  EXPECT_EQ(encode_close_payload(close_code::no_status, "x", out).status(),
-            Status::invalid_argument());
-  EXPECT_EQ(encode_close_payload(close_code::abnormal, "", out).status(),
-            Status::invalid_argument());
-  EXPECT_EQ(encode_close_payload(close_code::tls_handshake, "", out).status(),
-            Status::invalid_argument());
+  EXPECT_EQ(encode_close_payload(kCloseNoStatus, "", out).value_or(99), 0u);
+  EXPECT_EQ(encode_close_payload(kCloseNoStatus, "x", out).status(), Status::invalid_argument());
+  EXPECT_EQ(encode_close_payload(kCloseAbnormal, "", out).status(), Status::invalid_argument());
+  EXPECT_EQ(encode_close_payload(kCloseTlsHandshake, "", out).status(), Status::invalid_argument());
   EXPECT_EQ(encode_close_payload(1000, std::string(124, 'a'), out).status(),
             Status::invalid_argument());
   EXPECT_TRUE(encode_close_payload(1000, std::string(123, 'a'), out).ok());

@@ -148,7 +148,7 @@ TEST_F(ServerConnectionTest, ReassemblesFragmentsAroundControlFramesAtAnyReadSiz
     EXPECT_EQ(text(fresh->payloads[0]), "Hello, w\xc3\xb6rld");
     EXPECT_EQ(fresh->payloads[1], std::vector<std::byte>(300, std::byte{7}));
     EXPECT_EQ(fresh->ws.pongs_received(), 1u);
-    EXPECT_EQ(fresh->ws.peer_close_code(), close_code::no_status);
+    EXPECT_EQ(fresh->ws.peer_close_code(), kCloseNoStatus);
     const std::vector<DecodedFrame> frames = fresh->written_frames();
     ASSERT_EQ(frames.size(), 2u);
     EXPECT_EQ(frames[0].header.opcode, Opcode::pong);
@@ -183,7 +183,7 @@ Failure fail_with(std::vector<std::byte> input, std::size_t max_message = 1000) 
 TEST_F(ServerConnectionTest, ProtocolErrorsCloseWith1002) {
   const Failure unmasked = fail_with(make_frame(Opcode::text, bytes_of("hi"), true, false));
   EXPECT_EQ(unmasked.status, Status::data_loss());
-  EXPECT_EQ(unmasked.code, close_code::protocol_error);
+  EXPECT_EQ(unmasked.code, kCloseProtocolError);
   EXPECT_EQ(fail_with(make_frame(Opcode::continuation, bytes_of("x"))).code, 1002);
   std::vector<std::byte> nested = make_frame(Opcode::text, bytes_of("a"), false);
   append(nested, make_frame(Opcode::text, bytes_of("b")));
@@ -200,7 +200,7 @@ TEST_F(ServerConnectionTest, ProtocolErrorsCloseWith1002) {
 TEST_F(ServerConnectionTest, BadUtf8ClosesWith1007) {
   const Failure bad = fail_with(make_frame(Opcode::text, bytes_of("\xed\xa0\x80")));
   EXPECT_EQ(bad.status, Status::data_loss());
-  EXPECT_EQ(bad.code, close_code::invalid_payload);
+  EXPECT_EQ(bad.code, kCloseInvalidPayload);
   // Fails on the first fragment already, before the message ends.
   EXPECT_EQ(fail_with(make_frame(Opcode::text, bytes_of("ok\xf5"), false)).code, 1007);
   // A truncated character at the end of the message.
@@ -211,7 +211,7 @@ TEST_F(ServerConnectionTest, BadUtf8ClosesWith1007) {
 TEST_F(ServerConnectionTest, OversizedMessagesCloseWith1009) {
   const Failure big = fail_with(make_frame(Opcode::binary, std::vector<std::byte>(101)), 100);
   EXPECT_EQ(big.status, Status::resource_exhausted());
-  EXPECT_EQ(big.code, close_code::message_too_big);
+  EXPECT_EQ(big.code, kCloseMessageTooBig);
   std::vector<std::byte> fragments = make_frame(Opcode::binary, std::vector<std::byte>(60), false);
   append(fragments, make_frame(Opcode::continuation, std::vector<std::byte>(60)));
   EXPECT_EQ(fail_with(fragments, 100).code, 1009);
@@ -221,7 +221,7 @@ TEST_F(ServerConnectionTest, OversizedMessagesCloseWith1009) {
   t.ws.set_max_message_size(100);
   EXPECT_EQ(t.run(accept_and_receive), Status::aborted());
   EXPECT_EQ(t.messages.size(), 1u);
-  EXPECT_EQ(t.ws.peer_close_code(), close_code::abnormal);
+  EXPECT_EQ(t.ws.peer_close_code(), kCloseAbnormal);
 }
 
 TEST_F(ServerConnectionTest, RefusesABadUpgradeWith426) {
@@ -255,7 +255,7 @@ TEST_F(ServerConnectionTest, SendsUnmaskedFramesWithEveryLengthForm) {
     MOTE_CO_TRY(co_await t.ws.send_text("fragmented!", 4));
     MOTE_CO_TRY(co_await t.ws.ping(bytes_of("p")));
     if (co_await t.ws.send_text("\xff") != Status::invalid_argument()) co_return Status::internal();
-    MOTE_CO_TRY(co_await t.ws.close(close_code::going_away, "bye"));
+    MOTE_CO_TRY(co_await t.ws.close(kCloseGoingAway, "bye"));
     if (co_await t.ws.send_text("late") != Status::failed_precondition()) {
       co_return Status::internal();
     }
@@ -282,7 +282,7 @@ TEST_F(ServerConnectionTest, SendsUnmaskedFramesWithEveryLengthForm) {
   EXPECT_EQ(text(frames[7].payload), std::string("\x03\xe9") + "bye");
   for (const DecodedFrame& frame : frames) EXPECT_FALSE(frame.header.masked);
   EXPECT_EQ(ws.state(), ConnectionState::closing);
-  EXPECT_EQ(ws.close_code_sent(), close_code::going_away);
+  EXPECT_EQ(ws.close_code_sent(), kCloseGoingAway);
 }
 
 TEST_F(ServerConnectionTest, ClosingHandshakeStartedHere) {
@@ -292,7 +292,7 @@ TEST_F(ServerConnectionTest, ClosingHandshakeStartedHere) {
   auto body = [](ServerHarness& t) -> async::Task<Status> {
     MOTE_CO_TRY(co_await t.ws.accept(t.request.head()));
     t.response_size = t.state->output.size();
-    MOTE_CO_TRY(co_await t.ws.close(close_code::normal, "done"));
+    MOTE_CO_TRY(co_await t.ws.close(kCloseNormal, "done"));
     for (;;) {
       MOTE_CO_TRY_ASSIGN(Message m, co_await t.ws.receive(t.message_buffer));
       t.messages.push_back(m);

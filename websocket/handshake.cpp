@@ -6,7 +6,6 @@
 namespace mote::websocket {
 namespace {
 
-using http::equals_ignore_case;
 using http::is_token;
 using http::is_token_char;
 
@@ -16,6 +15,15 @@ constexpr std::string_view trim(std::string_view text) {
   while (!text.empty() && is_ows(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_ows(text.back())) text.remove_suffix(1);
   return text;
+}
+
+// string_view::substr without its out-of-range exception path (firmware
+// links no exception support): `from` past the end gives an empty view.
+constexpr std::string_view slice(std::string_view text, std::size_t from,
+                                 std::size_t count = std::string_view::npos) {
+  from = from < text.size() ? from : text.size();
+  const std::size_t left = text.size() - from;
+  return {text.data() + from, count < left ? count : left};
 }
 
 // The length of the token at the start of `text`.
@@ -102,13 +110,13 @@ std::size_t scan_param_value(std::string_view text, std::string_view& value) {
   if (!text.empty() && text.front() == '"') {
     const std::size_t close = text.find('"', 1);
     if (close == std::string_view::npos) return 0;
-    value = text.substr(1, close - 1);
+    value = slice(text, 1, close - 1);
     // §9.1: a quoted value must itself be a token once unquoted.
     if (!is_token(value)) return 0;
     return close + 1;
   }
   const std::size_t size = token_length(text);
-  value = text.substr(0, size);
+  value = slice(text, 0, size);
   return size;
 }
 
@@ -118,15 +126,15 @@ bool is_valid_params(std::string_view text) {
   text = trim(text);
   while (!text.empty()) {
     if (text.front() != ';') return false;
-    text = trim(text.substr(1));
+    text = trim(slice(text, 1));
     const std::size_t size = token_length(text);
     if (size == 0) return false;
-    text = trim(text.substr(size));
+    text = trim(slice(text, size));
     if (!text.empty() && text.front() == '=') {
-      text = trim(text.substr(1));
+      text = trim(slice(text, 1));
       const std::size_t value_size = scan_param_value(text, param.value);
       if (value_size == 0) return false;
-      text = trim(text.substr(value_size));
+      text = trim(slice(text, value_size));
     }
   }
   return true;
@@ -137,15 +145,15 @@ bool is_valid_params(std::string_view text) {
 bool ExtensionParams::next(ExtensionParam& param) {
   text_ = trim(text_);
   if (text_.empty() || text_.front() != ';') return false;
-  text_ = trim(text_.substr(1));
+  text_ = trim(slice(text_, 1));
   const std::size_t size = token_length(text_);
-  param = ExtensionParam{text_.substr(0, size), {}, false};
-  text_ = trim(text_.substr(size));
+  param = ExtensionParam{slice(text_, 0, size), {}, false};
+  text_ = trim(slice(text_, size));
   if (!text_.empty() && text_.front() == '=') {
-    text_ = trim(text_.substr(1));
+    text_ = trim(slice(text_, 1));
     const std::size_t value_size = scan_param_value(text_, param.value);
     param.has_value = true;
-    text_ = text_.substr(value_size);
+    text_ = slice(text_, value_size);
   }
   return !param.name.empty();
 }
@@ -155,12 +163,12 @@ Result<bool> ExtensionList::next(ExtensionOffer& offer) {
   const std::string_view extension = *position_;
   ++position_;
   const std::size_t size = token_length(extension);
-  const std::string_view params = extension.substr(size);
+  const std::string_view params = slice(extension, size);
   if (size == 0 || !is_valid_params(params)) {
     position_ = {};
     return Status::invalid_argument();
   }
-  offer = ExtensionOffer{extension.substr(0, size), ExtensionParams(params)};
+  offer = ExtensionOffer{slice(extension, 0, size), ExtensionParams(params)};
   return true;
 }
 

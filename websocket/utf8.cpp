@@ -4,8 +4,8 @@ namespace mote::websocket {
 
 bool Utf8Validator::feed(ConstByteSpan bytes) {
   if (failed_) return false;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const auto byte = std::to_integer<std::uint8_t>(bytes[i]);
+  for (const std::byte raw : bytes) {
+    const auto byte = std::to_integer<std::uint8_t>(raw);
     if (pending_ != 0) {
       if (byte < lower_ || byte > upper_) {
         failed_ = true;

@@ -11,26 +11,24 @@
 namespace mote::websocket {
 
 // §7.4.1 and the IANA "WebSocket Close Code Number Registry".
-namespace close_code {
-inline constexpr std::uint16_t normal = 1000;
-inline constexpr std::uint16_t going_away = 1001;
-inline constexpr std::uint16_t protocol_error = 1002;
-inline constexpr std::uint16_t unsupported_data = 1003;
+inline constexpr std::uint16_t kCloseNormal = 1000;
+inline constexpr std::uint16_t kCloseGoingAway = 1001;
+inline constexpr std::uint16_t kCloseProtocolError = 1002;
+inline constexpr std::uint16_t kCloseUnsupportedData = 1003;
 // Never on the wire: "no status code was present".
-inline constexpr std::uint16_t no_status = 1005;
+inline constexpr std::uint16_t kCloseNoStatus = 1005;
 // Never on the wire: the connection closed without a close frame.
-inline constexpr std::uint16_t abnormal = 1006;
-inline constexpr std::uint16_t invalid_payload = 1007;  // e.g. bad UTF-8 in a text message
-inline constexpr std::uint16_t policy_violation = 1008;
-inline constexpr std::uint16_t message_too_big = 1009;
-inline constexpr std::uint16_t mandatory_extension = 1010;
-inline constexpr std::uint16_t internal_error = 1011;
-inline constexpr std::uint16_t service_restart = 1012;
-inline constexpr std::uint16_t try_again_later = 1013;
-inline constexpr std::uint16_t bad_gateway = 1014;
+inline constexpr std::uint16_t kCloseAbnormal = 1006;
+inline constexpr std::uint16_t kCloseInvalidPayload = 1007;  // e.g. bad UTF-8 in a text message
+inline constexpr std::uint16_t kClosePolicyViolation = 1008;
+inline constexpr std::uint16_t kCloseMessageTooBig = 1009;
+inline constexpr std::uint16_t kCloseMandatoryExtension = 1010;
+inline constexpr std::uint16_t kCloseInternalError = 1011;
+inline constexpr std::uint16_t kCloseServiceRestart = 1012;
+inline constexpr std::uint16_t kCloseTryAgainLater = 1013;
+inline constexpr std::uint16_t kCloseBadGateway = 1014;
 // Never on the wire: the TLS handshake failed.
-inline constexpr std::uint16_t tls_handshake = 1015;
-}  // namespace close_code
+inline constexpr std::uint16_t kCloseTlsHandshake = 1015;
 
 // A code that may appear in a close frame: the registered 1000-1003 and
 // 1007-1014, and 3000-4999 (libraries, frameworks and applications).
@@ -45,8 +43,8 @@ inline constexpr std::uint16_t tls_handshake = 1015;
 inline constexpr std::size_t kMaxCloseReason = 123;
 
 struct CloseInfo {
-  // close_code::no_status when the frame had an empty payload.
-  std::uint16_t code = close_code::no_status;
+  // kCloseNoStatus when the frame had an empty payload.
+  std::uint16_t code = kCloseNoStatus;
   std::string_view reason;  // a view into the payload; valid UTF-8
 };
 
@@ -71,7 +69,7 @@ struct CloseParse {
 [[nodiscard]] std::uint16_t close_code_for(CloseError error);
 
 // Writes a close payload: the code and reason, or nothing at all when
-// `code` is close_code::no_status (an empty close frame). invalid_argument:
+// `code` is kCloseNoStatus (an empty close frame). invalid_argument:
 // a code that may not be sent, a reason longer than 123 bytes or not UTF-8,
 // a reason without a code. resource_exhausted: `out` is too small.
 Result<std::size_t> encode_close_payload(std::uint16_t code, std::string_view reason, ByteSpan out);

@@ -346,16 +346,17 @@ class Connection {
       }
 
       if (header.opcode == Opcode::continuation) {
-        if (!in_message)
-          co_return co_await fail(close_code::protocol_error,
-                                  "continuation frame outside a message");
+        if (!in_message) {
+          co_return co_await fail(kCloseProtocolError, "continuation frame outside a message");
+        }
         // RFC 7692 §6.1: RSV1 marks only a message's first frame.
-        if ((header.rsv & kRsv1) != 0)
-          co_return co_await fail(close_code::protocol_error, "RSV1 on a continuation frame");
+        if ((header.rsv & kRsv1) != 0) {
+          co_return co_await fail(kCloseProtocolError, "RSV1 on a continuation frame");
+        }
       } else {
-        if (in_message)
-          co_return co_await fail(close_code::protocol_error,
-                                  "new message inside a fragmented one");
+        if (in_message) {
+          co_return co_await fail(kCloseProtocolError, "new message inside a fragmented one");
+        }
         in_message = true;
         type = header.opcode == Opcode::text ? MessageType::text : MessageType::binary;
         compressed = (header.rsv & kRsv1) != 0;
@@ -368,13 +369,13 @@ class Connection {
         if (!inflated.ok()) co_return inflated;
       } else {
         if (header.payload_length > limit - size) {
-          co_return co_await fail(close_code::message_too_big, "message larger than the limit");
+          co_return co_await fail(kCloseMessageTooBig, "message larger than the limit");
         }
         const ByteSpan body = buffer.subspan(size, static_cast<std::size_t>(header.payload_length));
         if (Status read = co_await read_payload(body, header); !read.ok()) co_return read;
         size += body.size();
         if (type == MessageType::text && !utf8_.feed(body)) {
-          co_return co_await fail(close_code::invalid_payload, "text message is not UTF-8");
+          co_return co_await fail(kCloseInvalidPayload, "text message is not UTF-8");
         }
       }
       if (!header.fin) continue;
@@ -383,12 +384,12 @@ class Connection {
         Result<std::size_t> tail = extension_.end_message(buffer.first(limit).subspan(size));
         if (!tail.ok()) co_return co_await fail_decompression(tail.status());
         if (type == MessageType::text && !utf8_.feed(buffer.subspan(size, *tail))) {
-          co_return co_await fail(close_code::invalid_payload, "text message is not UTF-8");
+          co_return co_await fail(kCloseInvalidPayload, "text message is not UTF-8");
         }
         size += *tail;
       }
       if (type == MessageType::text && !utf8_.complete()) {
-        co_return co_await fail(close_code::invalid_payload, "text message is not UTF-8");
+        co_return co_await fail(kCloseInvalidPayload, "text message is not UTF-8");
       }
       receive_dirty_ = false;
       co_return Message{type, size};
@@ -447,10 +448,10 @@ class Connection {
   }
 
   // Starts the closing handshake (§7.1.2): sends a close frame with `code`
-  // (close_code::no_status: an empty one) and `reason` (at most 123 bytes
+  // (kCloseNoStatus: an empty one) and `reason` (at most 123 bytes
   // of UTF-8). Keep calling receive() until it returns the close: data
   // messages that were already on their way still arrive.
-  async::Task<Status> close(std::uint16_t code = close_code::normal, std::string_view reason = {}) {
+  async::Task<Status> close(std::uint16_t code = kCloseNormal, std::string_view reason = {}) {
     std::array<std::byte, kMaxControlPayload> payload{};
     Result<std::size_t> size = encode_close_payload(code, reason, payload);
     if (!size.ok()) co_return size.status();
@@ -518,8 +519,7 @@ class Connection {
   async::Task<Result<FrameHeader>> read_header() {
     for (;;) {
       const FrameParse parse = parse_frame_header(buffered(), rules_);
-      if (parse.failed())
-        co_return co_await fail(close_code::protocol_error, to_string(parse.error));
+      if (parse.failed()) co_return co_await fail(kCloseProtocolError, to_string(parse.error));
       if (parse.complete()) {
         consume(parse.header_size);
         co_return parse.header;
@@ -566,7 +566,7 @@ class Connection {
       consume(chunk);
       if (!out.ok()) co_return co_await fail_decompression(out.status());
       if (utf8_check_ && !utf8_.feed(message.subspan(size, *out))) {
-        co_return co_await fail(close_code::invalid_payload, "text message is not UTF-8");
+        co_return co_await fail(kCloseInvalidPayload, "text message is not UTF-8");
       }
       size += *out;
       offset += chunk;
@@ -585,7 +585,7 @@ class Connection {
       // §5.5.1: answer with a close frame, echoing the code.
       std::array<std::byte, 2> echo{};
       std::size_t echo_size = 0;
-      if (parse.info.code != close_code::no_status) {
+      if (parse.info.code != kCloseNoStatus) {
         store_be16(echo.data(), parse.info.code);
         echo_size = 2;
       }
@@ -664,24 +664,23 @@ class Connection {
       const Status sent = co_await send_control(Opcode::close, payload);
       sent.ignore_error();  // failing anyway: the close frame is best effort
     }
-    peer_close_code_ = close_code::abnormal;
+    peer_close_code_ = kCloseAbnormal;
     co_await finish();
     receive_dirty_ = false;
-    co_return code == close_code::message_too_big ? Status::resource_exhausted()
-                                                  : Status::data_loss();
+    co_return code == kCloseMessageTooBig ? Status::resource_exhausted() : Status::data_loss();
   }
 
   async::Task<Status> fail_decompression(Status status) {
     if (status == Status::resource_exhausted()) {
-      return fail(close_code::message_too_big, "message larger than the limit");
+      return fail(kCloseMessageTooBig, "message larger than the limit");
     }
-    return fail(close_code::invalid_payload, "compressed message does not decompress");
+    return fail(kCloseInvalidPayload, "compressed message does not decompress");
   }
 
   // The stream failed or ended: nothing more can be sent (1006).
   Status lose(Status status, const char* why) {
     if (failure_ == nullptr) failure_ = why;
-    peer_close_code_ = close_code::abnormal;
+    peer_close_code_ = kCloseAbnormal;
     state_ = ConnectionState::closed;
     receive_dirty_ = false;
     return status.code() == StatusCode::aborted || status.code() == StatusCode::unavailable
@@ -721,7 +720,7 @@ class Connection {
   ConnectionState state_ = ConnectionState::handshake;
   bool receive_dirty_ = false;
   bool write_broken_ = false;
-  std::uint16_t peer_close_code_ = close_code::abnormal;
+  std::uint16_t peer_close_code_ = kCloseAbnormal;
   std::uint16_t close_code_sent_ = 0;
   std::uint32_t pongs_received_ = 0;
   const char* failure_ = nullptr;
