@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mote/async/executor.hpp"
+#include "mote/async/timeout.hpp"
 #include "mote/http/parser.hpp"
 #include "mote/platform/sim_driver.hpp"
 #include "testing/scripted_stream.hpp"
@@ -452,6 +453,60 @@ TEST(ClientConnectionTest, RefusesBadAnswers) {
       connect_with(kRfcResponse, make_frame(Opcode::text, bytes_of("x"), true, true), &failure),
       Status::data_loss());
   EXPECT_STREQ(failure, "masked frame from a server");
+}
+
+}  // namespace
+}  // namespace mote::websocket
+
+namespace mote::websocket {
+namespace {
+
+struct GatedHarness {
+  ParsedRequest request{kRfcRequest};
+  std::shared_ptr<ScriptedStreamState> state = std::make_shared<ScriptedStreamState>();
+  std::array<std::byte, kMinReadBuffer> read_buffer{};
+  std::array<std::byte, kMinWriteBuffer> write_buffer{};
+  std::vector<std::byte> message_buffer = std::vector<std::byte>(100);
+  Connection<ScriptedStream> ws{ScriptedStream(state), Role::server, {read_buffer, write_buffer}};
+  std::vector<Status> results;
+};
+
+TEST(CancellationTest, TimeoutBeforeAFrameStartsLeavesTheConnectionUsable) {
+  GatedHarness h;
+  h.state->wait_when_empty = true;
+  auto body = [](GatedHarness& t) -> async::Task<Status> {
+    using namespace std::chrono_literals;
+    MOTE_CO_TRY(co_await t.ws.accept(t.request.head()));
+    const std::vector<std::byte> frame = make_frame(Opcode::text, bytes_of("Hello"));
+    // Nothing arrives: the timeout cancels the receive.
+    t.results.push_back(
+        (co_await async::with_timeout(1s, t.ws.receive(t.message_buffer))).status());
+    // Half a header arrives: still nothing of a frame was taken.
+    t.state->input.assign(frame.begin(), frame.begin() + 3);
+    t.results.push_back(
+        (co_await async::with_timeout(1s, t.ws.receive(t.message_buffer))).status());
+    // The rest: the message arrives whole.
+    t.state->input.insert(t.state->input.end(), frame.begin() + 3, frame.end());
+    Result<Message> hello = co_await async::with_timeout(1s, t.ws.receive(t.message_buffer));
+    t.results.push_back(hello.status());
+    if (!hello.ok() ||
+        as_string_view(ConstByteSpan(t.message_buffer).first(hello->size)) != "Hello") {
+      co_return Status::internal();
+    }
+    // A header and part of its payload, then the timeout: unusable now.
+    const std::vector<std::byte> second = make_frame(Opcode::text, bytes_of("World"));
+    t.state->input.insert(t.state->input.end(), second.begin(), second.end() - 2);
+    t.results.push_back(
+        (co_await async::with_timeout(1s, t.ws.receive(t.message_buffer))).status());
+    t.results.push_back((co_await t.ws.receive(t.message_buffer)).status());
+    co_return ok_status();
+  };
+  EXPECT_EQ(run_task(h, body), ok_status());
+  const std::vector<Status> expected = {Status::deadline_exceeded(), Status::deadline_exceeded(),
+                                        ok_status(), Status::deadline_exceeded(),
+                                        Status::failed_precondition()};
+  EXPECT_EQ(h.results, expected);
+  EXPECT_STREQ(h.ws.failure(), "a cancelled receive left a frame half read");
 }
 
 }  // namespace

@@ -158,9 +158,11 @@ int main() {
   bool ok = check(executor.spawn(server_storage, serve, std::ref(results)).ok(), "spawn server");
   if (!ok) return 1;
   const Status run = executor.run();
-  MOTE_LOG_INFO("%d message(s), peer close %u, %u bytes written, frame bytes used %u",
-                results.messages, results.peer_close_code, static_cast<unsigned>(results.written),
-                static_cast<unsigned>(server_storage.high_water_mark()));
+  MOTE_LOG_INFO(
+      "%d message(s), peer close %u, %u bytes written, frame bytes used %u, connection %u bytes",
+      results.messages, results.peer_close_code, static_cast<unsigned>(results.written),
+      static_cast<unsigned>(server_storage.high_water_mark()),
+      static_cast<unsigned>(sizeof(ws::Connection<MemoryStream>)));
 
   ok &= check(run.ok(), "executor.run() returned ok");
   ok &= check(server_storage.exit_status().ok(), "server finished ok");

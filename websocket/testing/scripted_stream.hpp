@@ -1,13 +1,15 @@
 #pragma once
 // A Stream for connection tests: reads come from a script of bytes (in
-// pieces of at most `read_size`, then end of stream), writes are recorded.
-// Every operation completes at once. Host only (tests).
+// pieces of at most `read_size`), then end of stream — or, with
+// `wait_when_empty`, a read that waits until cancelled (more input may be
+// added meanwhile by the task itself). Writes are recorded. Host only (tests).
 
 #include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <vector>
 
+#include "mote/async/event.hpp"
 #include "mote/async/task.hpp"
 #include "mote/base/bytes.hpp"
 #include "mote/io/concepts.hpp"
@@ -19,6 +21,7 @@ struct ScriptedStreamState {
   std::vector<std::byte> input;
   std::size_t position = 0;
   std::size_t read_size = 1 << 20;
+  bool wait_when_empty = false;
   std::vector<std::byte> output;
   bool closed = false;
 };
@@ -29,6 +32,9 @@ class ScriptedStream {
 
   async::Task<Result<std::size_t>> read(ByteSpan buffer) {
     if (state_->closed) co_return Status::failed_precondition();
+    while (state_->wait_when_empty && state_->position == state_->input.size()) {
+      co_await never_->wait();
+    }
     const std::size_t n =
         std::min({buffer.size(), state_->read_size, state_->input.size() - state_->position});
     std::copy_n(state_->input.begin() + static_cast<std::ptrdiff_t>(state_->position), n,
@@ -47,6 +53,7 @@ class ScriptedStream {
 
  private:
   std::shared_ptr<ScriptedStreamState> state_;
+  std::unique_ptr<async::Event> never_ = std::make_unique<async::Event>();  // never set
 };
 static_assert(io::Stream<ScriptedStream>);
 
