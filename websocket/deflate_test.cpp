@@ -4,6 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "mote/async/executor.hpp"
+#include "mote/platform/sim_driver.hpp"
+#include "mote/websocket/connection.hpp"
+#include "testing/scripted_stream.hpp"
+
 namespace mote::websocket {
 namespace {
 
@@ -198,6 +203,99 @@ TEST(DeflateTest, ClientNegotiation) {
   none.client_offer();
   EXPECT_TRUE(none.accept_response(http::HeaderList()).ok());
   EXPECT_FALSE(none.active());
+}
+
+// --- On a connection -----------------------------------------------------------------
+
+constexpr std::string_view kDeflateRequest =
+    "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
+
+struct DeflateServer {
+  std::shared_ptr<testing::ScriptedStreamState> state =
+      std::make_shared<testing::ScriptedStreamState>();
+  std::array<std::byte, kMinReadBuffer> read{};
+  std::array<std::byte, kMinWriteBuffer> write{};
+  std::vector<std::byte> message = std::vector<std::byte>(100);
+  Connection<testing::ScriptedStream, PerMessageDeflate> ws{
+      testing::ScriptedStream(state), Role::server, {read, write}, {}, PerMessageDeflate()};
+  std::size_t response_size = 0;
+  std::vector<Status> results;
+};
+
+async::Task<Status> echo_until_error(DeflateServer& s) {
+  std::array<http::Header, 8> fields{};
+  http::RequestParser parser(fields);
+  if (parser.parse_head(bytes_of(kDeflateRequest)).value_or(0) == 0) co_return Status::internal();
+  MOTE_CO_TRY(co_await s.ws.accept(parser.head()));
+  s.response_size = s.state->output.size();
+  for (;;) {
+    Result<Message> m = co_await s.ws.receive(s.message);
+    s.results.push_back(m.status());
+    if (!m.ok() || m->type == MessageType::close) co_return ok_status();
+    MOTE_CO_TRY(co_await s.ws.send(m->type, ConstByteSpan(s.message).first(m->size)));
+  }
+}
+
+Status run_server(DeflateServer& s) {
+  platform::SimDriver driver;
+  async::Executor executor(driver);
+  auto storage = std::make_unique<async::TaskStorage<32 * 1024>>();
+  EXPECT_TRUE(executor.spawn(*storage, echo_until_error, std::ref(s)).ok());
+  EXPECT_TRUE(executor.run().ok());
+  return storage->exit_status();
+}
+
+TEST(DeflateConnectionTest, EchoesRfc7692HelloCompressed) {
+  DeflateServer s;
+  // §7.2.3.1's "Hello", masked, with RSV1; then a close.
+  s.state->input = testing::make_frame(
+      Opcode::text, bytes({0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}), true, true, kRsv1);
+  const std::vector<std::byte> close = testing::make_frame(Opcode::close, {});
+  s.state->input.insert(s.state->input.end(), close.begin(), close.end());
+  EXPECT_EQ(run_server(s), ok_status());
+  EXPECT_NE(std::string(as_string_view(ConstByteSpan(s.state->output).first(s.response_size)))
+                .find("Sec-WebSocket-Extensions: permessage-deflate\r\n"),
+            std::string::npos);
+  const std::vector<testing::DecodedFrame> frames = testing::split_frames(
+      ConstByteSpan(s.state->output).subspan(s.response_size), Role::client, kRsv1);
+  ASSERT_EQ(frames.size(), 2u);
+  // The echo: the same bytes the RFC shows, RSV1 set.
+  EXPECT_EQ(frames[0].header.rsv, kRsv1);
+  EXPECT_EQ(frames[0].payload, bytes({0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}));
+  EXPECT_EQ(frames[1].header.opcode, Opcode::close);
+}
+
+TEST(DeflateConnectionTest, BoundsDecompressedAndCompressedSizes) {
+  // 1 MiB of zeros deflates to about a kilobyte; the 100-byte buffer stops it: 1009.
+  DeflateServer bomb;
+  PerMessageDeflate sender = server_with("permessage-deflate");
+  Result<ConstByteSpan> packed = sender.compress(std::vector<std::byte>(1 << 20));
+  ASSERT_TRUE(packed.ok());
+  bomb.state->input = testing::make_frame(Opcode::binary, *packed, true, true, kRsv1);
+  EXPECT_EQ(run_server(bomb), ok_status());
+  EXPECT_EQ(bomb.results, std::vector<Status>{Status::resource_exhausted()});
+  // Empty stored blocks inflate to nothing; 3000 bytes of them are still too many.
+  DeflateServer empty_blocks;
+  std::vector<std::byte> blocks;
+  for (int i = 0; i < 600; ++i) {
+    for (int b : {0x00, 0x00, 0x00, 0xff, 0xff}) blocks.push_back(static_cast<std::byte>(b));
+  }
+  empty_blocks.state->input = testing::make_frame(Opcode::binary, blocks, true, true, kRsv1);
+  EXPECT_EQ(run_server(empty_blocks), ok_status());
+  EXPECT_EQ(empty_blocks.results, std::vector<Status>{Status::resource_exhausted()});
+  EXPECT_STREQ(empty_blocks.ws.failure(), "compressed message larger than the limit");
+  // Garbage with RSV1: 1007.
+  DeflateServer garbage;
+  garbage.state->input =
+      testing::make_frame(Opcode::binary, bytes({0xff, 0xff, 0xff, 0xff}), true, true, kRsv1);
+  EXPECT_EQ(run_server(garbage), ok_status());
+  EXPECT_EQ(garbage.results, std::vector<Status>{Status::data_loss()});
+  const std::vector<testing::DecodedFrame> frames = testing::split_frames(
+      ConstByteSpan(garbage.state->output).subspan(garbage.response_size), Role::client);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(load_be16(frames[0].payload.data()), kCloseInvalidPayload);
 }
 
 }  // namespace

@@ -265,6 +265,10 @@ class Connection {
     if (role_ != Role::server || state_ != ConnectionState::handshake) {
       co_return Status::failed_precondition();
     }
+    if (already_read.size() > in_.size()) {
+      co_return give_up(Status::resource_exhausted(),
+                        "bytes after the head exceed the read buffer");
+    }
     RequestError error = check_upgrade_request(request).error;
     Result<std::string_view> extensions = std::string_view();
     if (error == RequestError::none) {
@@ -274,9 +278,6 @@ class Connection {
     if (error == RequestError::none &&
         !subprotocol_.assign(select_subprotocol(request.headers, subprotocols)).ok()) {
       error = RequestError::bad_extensions;
-    }
-    if (error == RequestError::none && already_read.size() > in_.size()) {
-      error = RequestError::bad_key;  // cannot happen with a sane HTTP server; refuse anyway
     }
     if (error != RequestError::none) {
       Result<std::size_t> refusal = write_refusal(error, out_);
@@ -322,6 +323,7 @@ class Connection {
     bool compressed = false;
     MessageType type = MessageType::binary;
     std::size_t size = 0;
+    std::uint64_t compressed_size = 0;
     for (;;) {
       Result<FrameHeader> next = co_await read_header();
       if (!next.ok()) co_return next.status();
@@ -365,6 +367,12 @@ class Connection {
       }
 
       if (compressed) {
+        // The compressed bytes are bounded too (deflate adds at most a few
+        // bytes per 16 KiB): empty blocks would otherwise be read forever.
+        compressed_size += header.payload_length;
+        if (compressed_size > std::uint64_t{limit} + limit / 8 + 1024) {
+          co_return co_await fail(kCloseMessageTooBig, "compressed message larger than the limit");
+        }
         Status inflated = co_await read_compressed(header, buffer.first(limit), size);
         if (!inflated.ok()) co_return inflated;
       } else {
