@@ -1,6 +1,7 @@
-// Real bytes from python3-websockets 10.4 (testdata/capture.py) replayed
-// into mote's connections: its client's masked frames into a server, its
-// server's frames into a client, with and without permessage-deflate.
+// Real bytes from python3-websockets 10.4 (testdata/capture.py) and Node's
+// ws 8 (testdata/capture_ws.mjs) replayed into mote's connections: their
+// clients' masked frames into a server, their servers' frames into a client,
+// with and without permessage-deflate.
 #include <gtest/gtest.h>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include "mote/websocket/connection.hpp"
 #include "mote/websocket/deflate.hpp"
 #include "testdata/captures.hpp"
+#include "testdata/captures_ws.hpp"
 #include "testing/scripted_stream.hpp"
 
 namespace mote::websocket {
@@ -128,6 +130,26 @@ TEST(CaptureTest, PythonClientDeflatedFramesIntoMoteServer) {
 
 TEST(CaptureTest, PythonServerDeflatedFramesIntoMoteClient) {
   const Replay r = replay(captures::kPythonServerDeflate, Role::client, PerMessageDeflate());
+  EXPECT_TRUE(r.compressed);
+  expect_script(r, 1001, "going away");
+}
+
+TEST(CaptureTest, WsClientFramesIntoMoteServer) {
+  expect_script(replay(captures::kWsClient, Role::server, NoExtension{}), 1000, "bye");
+}
+
+TEST(CaptureTest, WsServerFramesIntoMoteClient) {
+  expect_script(replay(captures::kWsServer, Role::client, NoExtension{}), 1001, "going away");
+}
+
+TEST(CaptureTest, WsClientDeflatedFramesIntoMoteServer) {
+  const Replay r = replay(captures::kWsClientDeflate, Role::server, PerMessageDeflate());
+  EXPECT_TRUE(r.compressed);
+  expect_script(r, 1000, "bye");  // fragments of one compressed message, each flushed
+}
+
+TEST(CaptureTest, WsServerDeflatedFramesIntoMoteClient) {
+  const Replay r = replay(captures::kWsServerDeflate, Role::client, PerMessageDeflate());
   EXPECT_TRUE(r.compressed);
   expect_script(r, 1001, "going away");
 }
