@@ -3,7 +3,7 @@
 
     /usr/bin/python3 http/testdata/capture.py
 
-Requests: curl and Python's http.client / urllib talk to a recording
+Requests: curl, Python's http.client / urllib and python3-websockets talk to a recording
 listener on 127.0.0.1, which keeps every byte they send and answers with a
 fixed response. Responses: a recording client sends requests to real servers
 on 127.0.0.1 (Python's http.server, Node.js's http module) and keeps every
@@ -13,6 +13,7 @@ http/corpus/http_{request,response}_parser_fuzzer/. Needs curl and node;
 everything stays on loopback.
 """
 
+import asyncio
 import http.client
 import http.server
 import os
@@ -24,6 +25,8 @@ import tempfile
 import threading
 import time
 import urllib.request
+
+import websockets  # Debian's python3-websockets: run with /usr/bin/python3
 
 HERE = pathlib.Path(__file__).resolve().parent
 HTTP = HERE.parent
@@ -120,6 +123,18 @@ def capture_requests(workdir):
     except Exception:
         pass
     requests["kPythonUrllibGet"] = ("Python urllib GET", rec.take())
+
+    async def websocket_handshake():
+        try:
+            async with websockets.connect(f"ws://127.0.0.1:{rec.port}/ws/telemetry",
+                                          open_timeout=5, subprotocols=["mqtt"]):
+                pass
+        except Exception:
+            pass  # the recorder answers 200, which the client refuses
+
+    asyncio.run(websocket_handshake())
+    requests["kPythonWebSocketUpgrade"] = (
+        "Python websockets 10.4 opening handshake (RFC 6455 §4.1)", rec.take())
     return requests
 
 
@@ -224,7 +239,8 @@ def cpp_literal(data):
 def seed_config(name):
     """The fuzzers' first byte (see http/fuzz/*_parser_fuzzer.cpp): 1 KiB
     heads, no other limits; responses answer GET, or HEAD for the HEAD one."""
-    if name.startswith("kCurl") or name in ("kPythonPut", "kPythonChunkedPost", "kPythonUrllibGet"):
+    if name.startswith("kCurl") or name in ("kPythonPut", "kPythonChunkedPost", "kPythonUrllibGet",
+                                            "kPythonWebSocketUpgrade"):
         return 0x0F
     return 0x3D if name == "kPythonHeadResponse" else 0x3C
 
@@ -240,8 +256,9 @@ def main():
     out = [
         "#pragma once",
         "// Real HTTP/1.1 messages captured on loopback by capture.py: do not edit",
-        "// by hand. Requests from curl 7.88 and Python 3.11's http.client/urllib;",
-        "// responses from Python's http.server and Node.js 20's http module.",
+        "// by hand. Requests from curl 7.88, Python 3.11's http.client/urllib and",
+        "// python3-websockets 10.4; responses from Python's http.server and Node.js",
+        "// 20's http module.",
         "",
         "#include <string_view>",
         "",

@@ -1,7 +1,8 @@
 #pragma once
 // Real HTTP/1.1 messages captured on loopback by capture.py: do not edit
-// by hand. Requests from curl 7.88 and Python 3.11's http.client/urllib;
-// responses from Python's http.server and Node.js 20's http module.
+// by hand. Requests from curl 7.88, Python 3.11's http.client/urllib and
+// python3-websockets 10.4; responses from Python's http.server and Node.js
+// 20's http module.
 
 #include <string_view>
 
@@ -12,7 +13,7 @@ using namespace std::string_view_literals;
 // curl 7.88 GET
 inline constexpr std::string_view kCurlGet =
     "GET /index.html HTTP/1.1\r\n"
-    "Host: 127.0.0.1:44359\r\n"
+    "Host: 127.0.0.1:33183\r\n"
     "User-Agent: curl/7.88.1\r\n"
     "Accept: */*\r\n"
     "\r\n"sv;
@@ -20,7 +21,7 @@ inline constexpr std::string_view kCurlGet =
 // curl -I (HEAD)
 inline constexpr std::string_view kCurlHead =
     "HEAD /index.html HTTP/1.1\r\n"
-    "Host: 127.0.0.1:44359\r\n"
+    "Host: 127.0.0.1:33183\r\n"
     "User-Agent: curl/7.88.1\r\n"
     "Accept: */*\r\n"
     "\r\n"sv;
@@ -28,7 +29,7 @@ inline constexpr std::string_view kCurlHead =
 // curl -d (urlencoded POST with Content-Length)
 inline constexpr std::string_view kCurlPostForm =
     "POST /api/devices HTTP/1.1\r\n"
-    "Host: 127.0.0.1:44359\r\n"
+    "Host: 127.0.0.1:33183\r\n"
     "User-Agent: curl/7.88.1\r\n"
     "Accept: */*\r\n"
     "Content-Length: 24\r\n"
@@ -39,7 +40,7 @@ inline constexpr std::string_view kCurlPostForm =
 // curl chunked upload of a file
 inline constexpr std::string_view kCurlChunkedUpload =
     "POST /upload HTTP/1.1\r\n"
-    "Host: 127.0.0.1:44359\r\n"
+    "Host: 127.0.0.1:33183\r\n"
     "User-Agent: curl/7.88.1\r\n"
     "Accept: */*\r\n"
     "Transfer-Encoding: chunked\r\n"
@@ -59,7 +60,7 @@ inline constexpr std::string_view kCurlChunkedUpload =
 // curl -r 0-99 with If-None-Match
 inline constexpr std::string_view kCurlRangeConditional =
     "GET /file.bin HTTP/1.1\r\n"
-    "Host: 127.0.0.1:44359\r\n"
+    "Host: 127.0.0.1:33183\r\n"
     "Range: bytes=0-99\r\n"
     "User-Agent: curl/7.88.1\r\n"
     "Accept: */*\r\n"
@@ -69,7 +70,7 @@ inline constexpr std::string_view kCurlRangeConditional =
 // Python http.client PUT with JSON
 inline constexpr std::string_view kPythonPut =
     "PUT /api/devices/7?force=1 HTTP/1.1\r\n"
-    "Host: 127.0.0.1:44359\r\n"
+    "Host: 127.0.0.1:33183\r\n"
     "Accept-Encoding: identity\r\n"
     "Content-Length: 16\r\n"
     "Content-Type: application/json\r\n"
@@ -79,7 +80,7 @@ inline constexpr std::string_view kPythonPut =
 // Python http.client chunked POST
 inline constexpr std::string_view kPythonChunkedPost =
     "POST /ingest HTTP/1.1\r\n"
-    "Host: 127.0.0.1:44359\r\n"
+    "Host: 127.0.0.1:33183\r\n"
     "Accept-Encoding: identity\r\n"
     "Transfer-Encoding: chunked\r\n"
     "\r\n"
@@ -94,19 +95,32 @@ inline constexpr std::string_view kPythonChunkedPost =
 inline constexpr std::string_view kPythonUrllibGet =
     "GET /status?verbose HTTP/1.1\r\n"
     "Accept-Encoding: identity\r\n"
-    "Host: 127.0.0.1:44359\r\n"
+    "Host: 127.0.0.1:33183\r\n"
     "User-Agent: Python-urllib/3.11\r\n"
     "Connection: close\r\n"
+    "\r\n"sv;
+
+// Python websockets 10.4 opening handshake (RFC 6455 §4.1)
+inline constexpr std::string_view kPythonWebSocketUpgrade =
+    "GET /ws/telemetry HTTP/1.1\r\n"
+    "Host: 127.0.0.1:33183\r\n"
+    "Upgrade: websocket\r\n"
+    "Connection: Upgrade\r\n"
+    "Sec-WebSocket-Key: 28+QPddnDG9Yr1NL3djt7g==\r\n"
+    "Sec-WebSocket-Version: 13\r\n"
+    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+    "Sec-WebSocket-Protocol: mqtt\r\n"
+    "User-Agent: Python/3.11 websockets/10.4\r\n"
     "\r\n"sv;
 
 // Python http.server 200 for a file (Content-Length, Last-Modified)
 inline constexpr std::string_view kPythonFileResponse =
     "HTTP/1.1 200 OK\r\n"
     "Server: SimpleHTTP/0.6 Python/3.11.2\r\n"
-    "Date: Sat, 21 Nov 2026 08:23:31 GMT\r\n"
+    "Date: Sat, 21 Nov 2026 08:59:25 GMT\r\n"
     "Content-type: text/plain\r\n"
     "Content-Length: 34\r\n"
-    "Last-Modified: Sat, 21 Nov 2026 08:23:31 GMT\r\n"
+    "Last-Modified: Sat, 21 Nov 2026 08:59:25 GMT\r\n"
     "\r\n"
     "Hello from mote's capture script.\n"sv;
 
@@ -114,7 +128,7 @@ inline constexpr std::string_view kPythonFileResponse =
 inline constexpr std::string_view kPythonNotFound =
     "HTTP/1.1 404 File not found\r\n"
     "Server: SimpleHTTP/0.6 Python/3.11.2\r\n"
-    "Date: Sat, 21 Nov 2026 08:23:31 GMT\r\n"
+    "Date: Sat, 21 Nov 2026 08:59:25 GMT\r\n"
     "Connection: close\r\n"
     "Content-Type: text/html;charset=utf-8\r\n"
     "Content-Length: 335\r\n"
@@ -137,16 +151,16 @@ inline constexpr std::string_view kPythonNotFound =
 inline constexpr std::string_view kPythonHeadResponse =
     "HTTP/1.1 200 OK\r\n"
     "Server: SimpleHTTP/0.6 Python/3.11.2\r\n"
-    "Date: Sat, 21 Nov 2026 08:23:31 GMT\r\n"
+    "Date: Sat, 21 Nov 2026 08:59:25 GMT\r\n"
     "Content-type: text/plain\r\n"
     "Content-Length: 34\r\n"
-    "Last-Modified: Sat, 21 Nov 2026 08:23:31 GMT\r\n"
+    "Last-Modified: Sat, 21 Nov 2026 08:59:25 GMT\r\n"
     "\r\n"sv;
 
 // Node.js 20 http: res.write + res.end (chunked)
 inline constexpr std::string_view kNodeChunkedResponse =
     "HTTP/1.1 200 OK\r\n"
-    "Date: Sat, 21 Nov 2026 08:23:31 GMT\r\n"
+    "Date: Sat, 21 Nov 2026 08:59:26 GMT\r\n"
     "Connection: close\r\n"
     "Transfer-Encoding: chunked\r\n"
     "\r\n"
@@ -161,13 +175,13 @@ inline constexpr std::string_view kNodeChunkedResponse =
 inline constexpr std::string_view kNodeKeepAlivePair =
     "HTTP/1.1 200 OK\r\n"
     "Content-Type: text/plain\r\n"
-    "Date: Sat, 21 Nov 2026 08:23:31 GMT\r\n"
+    "Date: Sat, 21 Nov 2026 08:59:26 GMT\r\n"
     "Connection: keep-alive\r\n"
     "Keep-Alive: timeout=0\r\n"
     "Content-Length: 10\r\n"
     "\r\n"
     "fixed bodyHTTP/1.1 200 OK\r\n"
-    "Date: Sat, 21 Nov 2026 08:23:31 GMT\r\n"
+    "Date: Sat, 21 Nov 2026 08:59:26 GMT\r\n"
     "Connection: close\r\n"
     "Transfer-Encoding: chunked\r\n"
     "\r\n"
@@ -181,7 +195,7 @@ inline constexpr std::string_view kNodeKeepAlivePair =
 // Node.js 20 http: 204
 inline constexpr std::string_view kNodeNoContent =
     "HTTP/1.1 204 No Content\r\n"
-    "Date: Sat, 21 Nov 2026 08:23:31 GMT\r\n"
+    "Date: Sat, 21 Nov 2026 08:59:26 GMT\r\n"
     "Connection: close\r\n"
     "\r\n"sv;
 
@@ -189,7 +203,7 @@ inline constexpr std::string_view kNodeNoContent =
 inline constexpr std::string_view kNodeNotModified =
     "HTTP/1.1 304 Not Modified\r\n"
     "ETag: \"v1\"\r\n"
-    "Date: Sat, 21 Nov 2026 08:23:31 GMT\r\n"
+    "Date: Sat, 21 Nov 2026 08:59:26 GMT\r\n"
     "Connection: close\r\n"
     "\r\n"sv;
 

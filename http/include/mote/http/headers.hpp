@@ -28,22 +28,34 @@ namespace mote::http {
   return true;
 }
 
+namespace internal {
+
+inline constexpr unsigned char kTokenChar = 1;
+inline constexpr unsigned char kFieldValueChar = 2;
+
+// One byte of flags per character: parsers look each byte up once instead
+// of comparing it against a list.
+struct CharClasses {
+  unsigned char flags[256] = {};
+  constexpr CharClasses() {
+    for (int c = 0; c < 256; ++c) {
+      const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      bool token = alnum;
+      for (char extra : std::string_view("!#$%&'*+-.^_`|~")) {
+        if (c == static_cast<unsigned char>(extra)) token = true;
+      }
+      if (token) flags[c] |= kTokenChar;
+      if (c == '\t' || (c >= 0x20 && c != 0x7f)) flags[c] |= kFieldValueChar;
+    }
+  }
+};
+inline constexpr CharClasses kCharClasses{};
+
+}  // namespace internal
+
 // tchar (RFC 9110 §5.6.2): the characters of tokens, field names and methods.
 [[nodiscard]] constexpr bool is_token_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':  // clang-format off
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;  // clang-format on
-    default: return false;
-  }
+  return (internal::kCharClasses.flags[static_cast<unsigned char>(c)] & internal::kTokenChar) != 0;
 }
 [[nodiscard]] constexpr bool is_token(std::string_view text) {
   if (text.empty()) return false;
@@ -56,8 +68,8 @@ namespace mote::http {
 // field-vchar, SP or HTAB (RFC 9110 §5.5): what a field value may hold. No
 // CR, LF, NUL or other controls, so a value can never end a line early.
 [[nodiscard]] constexpr bool is_field_value_char(char c) {
-  const auto byte = static_cast<unsigned char>(c);
-  return byte == '\t' || (byte >= 0x20 && byte != 0x7f);
+  return (internal::kCharClasses.flags[static_cast<unsigned char>(c)] &
+          internal::kFieldValueChar) != 0;
 }
 [[nodiscard]] constexpr bool is_field_value(std::string_view text) {
   for (char c : text) {

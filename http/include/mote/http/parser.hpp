@@ -230,7 +230,8 @@ class MessageParser {
   // start_line() and field lines are handed to the kind's parser. Returns
   // the head size once the empty line is seen, 0 while more is needed.
   Result<std::size_t> scan_head(ConstByteSpan buffer);
-  Status parse_field_line(std::string_view line);
+  // `has_control`: the scan saw a control character in the line.
+  Status parse_field_line(std::string_view line, bool has_control);
   [[nodiscard]] HeaderList parsed_fields() const { return HeaderList(fields_.first(field_count_)); }
   // Checks Content-Length and Transfer-Encoding (RFC 9112 §6.1-6.3) and
   // sets framing and length; `version` is the message's.
@@ -257,6 +258,7 @@ class MessageParser {
   std::size_t line_start_ = 0;  // offset of the line being scanned
   std::size_t scan_ = 0;        // offset to go on scanning from
   bool start_line_seen_ = false;
+  bool line_has_control_ = false;
   Kind kind_;
   State state_ = State::head;
   ParseError error_ = ParseError::none;
