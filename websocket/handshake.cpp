@@ -2,6 +2,7 @@
 
 #include "mote/base/base64.hpp"
 #include "mote/base/sha1.hpp"
+#include "mote/http/message_writer.hpp"
 
 namespace mote::websocket {
 namespace {
@@ -33,34 +34,10 @@ constexpr std::size_t token_length(std::string_view text) {
   return size;
 }
 
-// Appends text to a ByteWriter; the chain stops at the first failure.
-class HeadWriter {
- public:
-  explicit HeadWriter(ByteSpan out) : writer_(out) {}
-  HeadWriter& operator<<(std::string_view text) {
-    if (status_.ok()) status_ = writer_.write_bytes(bytes_of(text));
-    return *this;
-  }
-  HeadWriter& header(std::string_view name, std::string_view value) {
-    return *this << name << ": " << value << "\r\n";
-  }
-  Result<std::size_t> finish() {
-    *this << "\r\n";
-    if (!status_.ok()) return status_;
-    return writer_.size();
-  }
-
- private:
-  ByteWriter writer_;
-  Status status_;
-};
-
-// Header values must not smuggle in a line break.
-bool is_safe_value(std::string_view value) {
-  for (char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
+// The head `head` wrote, as a size.
+Result<std::size_t> finish(http::HeadWriter& head) {
+  MOTE_TRY_ASSIGN(ConstByteSpan bytes, head.finish());
+  return bytes.size();
 }
 
 }  // namespace
@@ -247,35 +224,33 @@ std::string_view select_subprotocol(const http::HeaderList& headers,
 }
 
 Result<std::size_t> write_upgrade_response(const UpgradeAnswer& answer, ByteSpan out) {
-  if (!is_valid_client_key(answer.client_key) || !is_safe_value(answer.subprotocol) ||
-      !is_safe_value(answer.extensions)) {
-    return Status::invalid_argument();
-  }
+  if (!is_valid_client_key(answer.client_key)) return Status::invalid_argument();
   const AcceptKey accept = compute_accept_key(answer.client_key);
-  HeadWriter head(out);
-  head << "HTTP/1.1 101 Switching Protocols\r\n";
-  head.header("Upgrade", "websocket").header("Connection", "Upgrade");
-  head.header("Sec-WebSocket-Accept", accept.view());
-  if (!answer.subprotocol.empty()) head.header("Sec-WebSocket-Protocol", answer.subprotocol);
-  if (!answer.extensions.empty()) head.header("Sec-WebSocket-Extensions", answer.extensions);
-  return head.finish();
+  // http::HeadWriter refuses values with CR, LF or controls (no header injection).
+  http::HeadWriter head(out);
+  MOTE_TRY(head.status_line(101));
+  MOTE_TRY(head.field("Upgrade", "websocket"));
+  MOTE_TRY(head.field("Connection", "Upgrade"));
+  MOTE_TRY(head.field("Sec-WebSocket-Accept", accept.view()));
+  if (!answer.subprotocol.empty())
+    MOTE_TRY(head.field("Sec-WebSocket-Protocol", answer.subprotocol));
+  if (!answer.extensions.empty())
+    MOTE_TRY(head.field("Sec-WebSocket-Extensions", answer.extensions));
+  return finish(head);
 }
 
 Result<std::size_t> write_refusal(RequestError error, ByteSpan out) {
-  HeadWriter head(out);
-  switch (http_status_for(error)) {
-    case 405:
-      head << "HTTP/1.1 405 Method Not Allowed\r\n";
-      head.header("Allow", "GET");
-      break;
-    case 426:
-      head << "HTTP/1.1 426 Upgrade Required\r\n";
-      head.header("Upgrade", "websocket").header("Sec-WebSocket-Version", kVersion);
-      break;
-    default: head << "HTTP/1.1 400 Bad Request\r\n"; break;
+  const auto status = static_cast<std::uint16_t>(http_status_for(error));
+  http::HeadWriter head(out);
+  MOTE_TRY(head.status_line(status));
+  if (status == 405) MOTE_TRY(head.field("Allow", "GET"));
+  if (status == 426) {
+    MOTE_TRY(head.field("Upgrade", "websocket"));
+    MOTE_TRY(head.field("Sec-WebSocket-Version", kVersion));
   }
-  head.header("Content-Length", "0").header("Connection", "close");
-  return head.finish();
+  MOTE_TRY(head.field("Content-Length", "0"));
+  MOTE_TRY(head.field("Connection", "close"));
+  return finish(head);
 }
 
 // --- Client ----------------------------------------------------------------------
@@ -285,21 +260,18 @@ Result<std::size_t> write_upgrade_request(const UpgradeOffer& offer, ByteSpan ou
       !is_valid_client_key(offer.key)) {
     return Status::invalid_argument();
   }
-  for (std::string_view value :
-       {offer.host, offer.target, offer.subprotocols, offer.extensions, offer.origin}) {
-    if (!is_safe_value(value)) return Status::invalid_argument();
-  }
-  for (char c : offer.target) {
-    if (c == ' ') return Status::invalid_argument();
-  }
-  HeadWriter head(out);
-  head << "GET " << offer.target << " HTTP/1.1\r\n";
-  head.header("Host", offer.host).header("Upgrade", "websocket").header("Connection", "Upgrade");
-  head.header("Sec-WebSocket-Key", offer.key).header("Sec-WebSocket-Version", kVersion);
-  if (!offer.subprotocols.empty()) head.header("Sec-WebSocket-Protocol", offer.subprotocols);
-  if (!offer.extensions.empty()) head.header("Sec-WebSocket-Extensions", offer.extensions);
-  if (!offer.origin.empty()) head.header("Origin", offer.origin);
-  return head.finish();
+  http::HeadWriter head(out);
+  MOTE_TRY(head.request_line("GET", offer.target));
+  MOTE_TRY(head.field("Host", offer.host));
+  MOTE_TRY(head.field("Upgrade", "websocket"));
+  MOTE_TRY(head.field("Connection", "Upgrade"));
+  MOTE_TRY(head.field("Sec-WebSocket-Key", offer.key));
+  MOTE_TRY(head.field("Sec-WebSocket-Version", kVersion));
+  if (!offer.subprotocols.empty())
+    MOTE_TRY(head.field("Sec-WebSocket-Protocol", offer.subprotocols));
+  if (!offer.extensions.empty()) MOTE_TRY(head.field("Sec-WebSocket-Extensions", offer.extensions));
+  if (!offer.origin.empty()) MOTE_TRY(head.field("Origin", offer.origin));
+  return finish(head);
 }
 
 const char* to_string(ResponseError error) {

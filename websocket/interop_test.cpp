@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <vector>
 
+#include "mote/async/event.hpp"
 #include "mote/async/executor.hpp"
 #include "mote/async/timeout.hpp"
+#include "mote/http/server.hpp"
 #include "mote/platform/epoll_driver.hpp"
 #include "mote/platform/kernel_sockets.hpp"
 #include "mote/testing/process.hpp"
@@ -38,6 +40,7 @@ struct ServerLog {
   std::string peer_close_reason;
   std::string extensions;  // the negotiated permessage-deflate parameters, if any
   const char* failure = nullptr;
+  Status status = Status::unknown();  // of the upgrade handler (http::Server test)
 };
 
 // Buffers of one connection (heap here; firmware would make them static).
@@ -48,9 +51,38 @@ struct Buffers {
   std::vector<std::byte> message = std::vector<std::byte>(4 << 20);
 };
 
-// Accepts one connection, upgrades it and echoes every message (text over
-// 1000 bytes in 1000-byte fragments) until the close handshake. "please
-// close" makes the server close with 4002 "as asked".
+// Echoes every message of an accepted connection (text over 1000 bytes in
+// 1000-byte fragments) until the close handshake. "please close" makes the
+// server close with 4002 "as asked".
+template <typename Ws>
+Task<Status> echo_messages(Ws& ws, ByteSpan buffer, ServerLog& log) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<decltype(ws.extension())>, PerMessageDeflate>) {
+    if (ws.extension().active()) {
+      const DeflateParameters& p = ws.extension().parameters();
+      log.extensions = "server_bits=" + std::to_string(p.server_max_window_bits) +
+                       " client_bits=" + std::to_string(p.client_max_window_bits);
+    }
+  }
+  for (;;) {
+    Result<Message> message = co_await ws.receive(buffer);
+    log.failure = ws.failure();
+    if (!message.ok()) co_return message.status();
+    if (message->type == MessageType::close) break;
+    ++log.messages;
+    const ConstByteSpan data = ConstByteSpan(buffer).first(message->size);
+    if (message->type == MessageType::text && as_string_view(data) == "please close") {
+      MOTE_CO_TRY(co_await ws.close(4002, "as asked"));
+      continue;
+    }
+    const std::size_t fragment = message->type == MessageType::text ? 1000 : 0;
+    MOTE_CO_TRY(co_await ws.send(message->type, data, fragment));
+  }
+  log.peer_close_code = ws.peer_close_code();
+  log.peer_close_reason = std::string(ws.peer_close_reason());
+  co_return ok_status();
+}
+
+// Accepts one connection, reads its upgrade request, upgrades and echoes.
 template <typename Extension>
 Task<Status> serve_echo(KernelTcpListener& listener, ServerLog& log, Extension extension) {
   MOTE_CO_TRY_ASSIGN(KernelTcpStream stream, co_await listener.accept());
@@ -65,30 +97,7 @@ Task<Status> serve_echo(KernelTcpListener& listener, ServerLog& log, Extension e
   MOTE_CO_TRY(co_await ws.accept(
       parser.head(), protocols,
       ConstByteSpan(buffers->head).subspan(head.head_size, head.received - head.head_size)));
-  if constexpr (std::is_same_v<Extension, PerMessageDeflate>) {
-    if (ws.extension().active()) {
-      const DeflateParameters& p = ws.extension().parameters();
-      log.extensions = "server_bits=" + std::to_string(p.server_max_window_bits) +
-                       " client_bits=" + std::to_string(p.client_max_window_bits);
-    }
-  }
-  for (;;) {
-    Result<Message> message = co_await ws.receive(buffers->message);
-    log.failure = ws.failure();
-    if (!message.ok()) co_return message.status();
-    if (message->type == MessageType::close) break;
-    ++log.messages;
-    const ConstByteSpan data = ConstByteSpan(buffers->message).first(message->size);
-    if (message->type == MessageType::text && as_string_view(data) == "please close") {
-      MOTE_CO_TRY(co_await ws.close(4002, "as asked"));
-      continue;
-    }
-    const std::size_t fragment = message->type == MessageType::text ? 1000 : 0;
-    MOTE_CO_TRY(co_await ws.send(message->type, data, fragment));
-  }
-  log.peer_close_code = ws.peer_close_code();
-  log.peer_close_reason = std::string(ws.peer_close_reason());
-  co_return ok_status();
+  co_return co_await echo_messages(ws, buffers->message, log);
 }
 
 // Runs mote's echo server for one connection from `client_argv` (with the
@@ -186,6 +195,59 @@ TEST_P(NodeClientTest, EchoesAndPings) {
 
 INSTANTIATE_TEST_SUITE_P(Compression, NodeClientTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Deflate" : "Plain"; });
+
+// --- Behind mote's HTTP server ----------------------------------------------------
+
+// http::Server's upgrade handler: the connection borrows the server's stream.
+Task<void> upgrade_and_echo(http::Request& request, KernelTcpStream& stream, ConstByteSpan received,
+                            ServerLog& log, async::Event& done) {
+  auto buffers = std::make_unique<Buffers>();
+  Connection<BorrowedStream<KernelTcpStream>, PerMessageDeflate> ws(
+      BorrowedStream<KernelTcpStream>(stream), Role::server, {buffers->read, buffers->write}, {},
+      PerMessageDeflate());
+  const std::string_view protocols[] = {"mote"};
+  log.status = co_await ws.accept(*request.head, protocols, received);
+  if (log.status.ok()) log.status = co_await echo_messages(ws, buffers->message, log);
+  done.set();
+}
+
+Task<void> stop_when_done(http::Server<KernelTcpListener>& server, async::Event& done) {
+  co_await done.wait();
+  server.stop();
+}
+
+TEST(HttpServerUpgradeTest, PythonClientThroughMoteHttpServer) {
+  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
+  platform::EpollDriver driver;
+  async::Executor executor(driver);
+  Result<KernelTcpListener> listener = KernelTcpListener::listen(driver, loopback());
+  ASSERT_TRUE(listener.ok());
+  http::Router router;
+  http::Server<KernelTcpListener> server(*listener, router);
+  ServerLog log;
+  async::Event done;
+  ASSERT_TRUE(server
+                  .on_upgrade("/ws",
+                              [&log, &done](http::Request& request, KernelTcpStream& stream,
+                                            ConstByteSpan received) {
+                                return upgrade_and_echo(request, stream, received, log, done);
+                              })
+                  .ok());
+  ASSERT_TRUE(server.start(executor).ok());
+  async::TaskStorage<1024> stopper;
+  ASSERT_TRUE(executor.spawn(stopper, stop_when_done, std::ref(server), std::ref(done)).ok());
+  const std::string url =
+      "ws://127.0.0.1:" + std::to_string(listener->local_endpoint()->port) + "/ws";
+  testing::ChildProcess client({kPython, kTestdata + "/python_peer.py", "client", url, "deflate"});
+  ASSERT_TRUE(client.started());
+  EXPECT_EQ(executor.run_for(std::chrono::seconds(20)), ok_status()) << client.describe();
+  EXPECT_EQ(client.wait_for_exit(10s), 0) << client.describe();
+  EXPECT_EQ(log.status, ok_status()) << (log.failure ? log.failure : "");
+  EXPECT_NE(client.stdout_text().find("ok\n"), std::string::npos) << client.describe();
+  EXPECT_EQ(log.extensions, "server_bits=15 client_bits=15");
+  EXPECT_EQ(log.messages, 7u);
+  EXPECT_EQ(log.peer_close_code, 4001);
+}
 
 // --- mote's client against python's server ---------------------------------------
 

@@ -146,6 +146,23 @@ enum class ConnectionState : std::uint8_t {
   closed,
 };
 
+// An io::Stream that forwards to a stream owned elsewhere, for a Connection
+// on a stream it does not own: http::Server lends its stream to an upgrade
+// handler for the handler's duration. close() closes the lent stream.
+template <io::Stream S>
+class BorrowedStream {
+ public:
+  explicit BorrowedStream(S& stream) : stream_(&stream) {}
+  auto read(ByteSpan buffer) { return stream_->read(buffer); }
+  auto write(ConstByteSpan data) { return stream_->write(data); }
+  Status shutdown_write() { return stream_->shutdown_write(); }
+  void close() { stream_->close(); }
+  Result<io::Endpoint> remote_endpoint() { return stream_->remote_endpoint(); }
+
+ private:
+  S* stream_;
+};
+
 // How much of the buffer read_request_head() filled.
 struct RequestHeadRead {
   std::size_t head_size = 0;  // the head: parser.head() points into buffer[0, head_size)
