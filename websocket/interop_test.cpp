@@ -159,6 +159,26 @@ TEST_P(PythonClientTest, EchoesEverythingAndSeesTheClientsCloseCode) {
   EXPECT_EQ(log.peer_close_reason, "done");
 }
 
+TEST(PythonClientDeflateTest, EveryNegotiationParameterOverTheWire) {
+  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
+  // The client asks for both no_context_takeover flags and 10-bit windows.
+  ServerLog log;
+  testing::ChildProcess* child = nullptr;
+  std::unique_ptr<testing::ChildProcess> owner;
+  const std::vector<std::string> argv = {kPython, kTestdata + "/python_peer.py", "client", "{url}",
+                                         "deflate-limited"};
+  run_server_against(argv, PerMessageDeflate(DeflateOptions{}), log, child, owner);
+  ASSERT_NE(child, nullptr);
+  EXPECT_NE(child->stdout_text().find(
+                "extensions: permessage-deflate; server_no_context_takeover; "
+                "client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=10"),
+            std::string::npos)
+      << child->describe();
+  EXPECT_NE(child->stdout_text().find("ok\n"), std::string::npos) << child->describe();
+  EXPECT_EQ(log.extensions, "server_bits=10 client_bits=10");
+  EXPECT_EQ(log.messages, 7u);
+}
+
 TEST_P(PythonClientTest, ServerClosesWithItsCode) {
   if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
   ServerLog log;
@@ -255,6 +275,7 @@ struct ClientLog {
   std::uint32_t pongs = 0;
   std::uint16_t peer_close_code = 0;
   bool compressed = false;
+  std::string parameters;  // the agreed permessage-deflate parameters
   const char* failure = nullptr;
 };
 
@@ -278,6 +299,13 @@ Task<Status> client_session(platform::KernelTcpConnector& connector, std::uint16
   log.failure = ws.failure();
   MOTE_CO_TRY(connected);
   log.compressed = ws.extension().active();
+  if (log.compressed) {
+    const DeflateParameters& p = ws.extension().parameters();
+    log.parameters = std::to_string(p.server_no_context_takeover) +
+                     std::to_string(p.client_no_context_takeover) +
+                     " server_bits=" + std::to_string(p.server_max_window_bits) +
+                     " client_bits=" + std::to_string(p.client_max_window_bits);
+  }
   auto expect_echo = [&](MessageType type, ConstByteSpan data,
                          std::size_t fragment) -> Task<Status> {
     MOTE_CO_TRY(co_await ws.send(type, data, fragment));
@@ -314,11 +342,8 @@ Task<Status> client_session(platform::KernelTcpConnector& connector, std::uint16
   co_return ok_status();
 }
 
-class PythonServerTest : public ::testing::TestWithParam<bool> {};
-
-TEST_P(PythonServerTest, MoteClientEchoesPingsAndCloses) {
-  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
-  const bool deflate = GetParam();
+// Runs client_session against python's echo server and checks the session's end.
+void run_client_against_python(bool deflate, DeflateOptions options, ClientLog& log) {
   const std::uint16_t port = testing::unused_port(SOCK_STREAM);
   testing::ChildProcess server({kPython, kTestdata + "/python_peer.py", "server",
                                 std::to_string(port), deflate ? "deflate" : "none"});
@@ -326,22 +351,43 @@ TEST_P(PythonServerTest, MoteClientEchoesPingsAndCloses) {
   platform::EpollDriver driver;
   async::Executor executor(driver);
   platform::KernelTcpConnector connector(driver);
-  ClientLog log;
   auto task = std::make_unique<async::TaskStorage<64 * 1024>>();
-  auto bounded = [](platform::KernelTcpConnector& c, std::uint16_t p,
-                    ClientLog& l) -> Task<Status> {
-    co_return co_await async::with_timeout(
-        10s, client_session(c, p, l, PerMessageDeflate(DeflateOptions{})));
+  auto bounded = [](platform::KernelTcpConnector& c, std::uint16_t p, ClientLog& l,
+                    DeflateOptions o) -> Task<Status> {
+    co_return co_await async::with_timeout(10s, client_session(c, p, l, PerMessageDeflate(o)));
   };
-  ASSERT_TRUE(executor.spawn(*task, bounded, std::ref(connector), port, std::ref(log)).ok());
+  ASSERT_TRUE(
+      executor.spawn(*task, bounded, std::ref(connector), port, std::ref(log), options).ok());
   EXPECT_TRUE(executor.run().ok());
   EXPECT_EQ(task->exit_status(), ok_status())
       << task->exit_status().str() << " " << (log.failure ? log.failure : "") << "\n"
       << server.describe();
-  EXPECT_EQ(log.compressed, deflate);
   EXPECT_EQ(log.pongs, 1u);
   EXPECT_EQ(log.peer_close_code, 4003);
   EXPECT_TRUE(server.wait_for_output("closed 4003 bye", 5s)) << server.describe();
+}
+
+class PythonServerTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(PythonServerTest, MoteClientEchoesPingsAndCloses) {
+  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
+  ClientLog log;
+  run_client_against_python(GetParam(), DeflateOptions{}, log);
+  EXPECT_EQ(log.compressed, GetParam());
+}
+
+TEST(PythonServerDeflateTest, MoteClientAsksForEveryParameter) {
+  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
+  ClientLog log;
+  run_client_against_python(true,
+                            {.server_no_context_takeover = true,
+                             .client_no_context_takeover = true,
+                             .server_max_window_bits = 10,
+                             .client_max_window_bits = 11},
+                            log);
+  EXPECT_TRUE(log.compressed);
+  EXPECT_EQ(log.parameters.substr(0, 2), "11");  // both no_context_takeover
+  EXPECT_NE(log.parameters.find("server_bits=10"), std::string::npos) << log.parameters;
 }
 
 INSTANTIATE_TEST_SUITE_P(Compression, PythonServerTest, ::testing::Bool(),

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """python3-websockets (10.4) as mote's interop peer, on loopback only.
 
-  python_peer.py client ws://127.0.0.1:PORT/ {deflate|none}
+  python_peer.py client ws://127.0.0.1:PORT/ {deflate|deflate-limited|none}
       Runs a scripted session against an echo server (mote's), checks every
       echo, closes with 4001 "done"; prints "ok" and the negotiated extensions.
   python_peer.py client-closed ws://127.0.0.1:PORT/ {deflate|none}
@@ -18,7 +18,18 @@ import websockets
 
 
 def compression(name):
-    return "deflate" if name == "deflate" else None
+    return "deflate" if name.startswith("deflate") else None
+
+
+def extensions(name):
+    """deflate-limited: every parameter of RFC 7692 §7.1 in the offer."""
+    if name != "deflate-limited":
+        return None
+    from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+    return [ClientPerMessageDeflateFactory(server_no_context_takeover=True,
+                                           client_no_context_takeover=True,
+                                           server_max_window_bits=10,
+                                           client_max_window_bits=10)]
 
 
 async def expect_echo(ws, message):
@@ -33,8 +44,9 @@ async def expect_echo(ws, message):
 
 
 async def client(uri, mode):
-    async with websockets.connect(uri, compression=compression(mode), ping_interval=None,
-                                  max_size=4 << 20, subprotocols=["chat", "mote"]) as ws:
+    async with websockets.connect(uri, compression=compression(mode), extensions=extensions(mode),
+                                  ping_interval=None, max_size=4 << 20,
+                                  subprotocols=["chat", "mote"]) as ws:
         print("extensions:", ws.response_headers.get("Sec-WebSocket-Extensions"), flush=True)
         print("subprotocol:", ws.subprotocol, flush=True)
         await expect_echo(ws, "Hello, mote")
