@@ -18,9 +18,9 @@
 namespace mote::websocket {
 namespace {
 
-using testing::DecodedFrame;
-using testing::ScriptedStream;
-using testing::ScriptedStreamState;
+using scripted::DecodedFrame;
+using scripted::ScriptedStream;
+using scripted::ScriptedStreamState;
 
 // The RFC's sample nonce for the handshake key, then a fixed mask key.
 void sample_random(void* /*context*/, ByteSpan out) {
@@ -65,8 +65,8 @@ async::Task<Status> replay_session(Connection<ScriptedStream, Extension>& ws,
   }
   replay.close_code = ws.peer_close_code();
   replay.close_reason = std::string(ws.peer_close_reason());
-  replay.written = testing::split_frames(ConstByteSpan(state.output).subspan(handshake),
-                                         ws.role() == Role::server ? Role::client : Role::server);
+  replay.written = scripted::split_frames(ConstByteSpan(state.output).subspan(handshake),
+                                          ws.role() == Role::server ? Role::client : Role::server);
   co_return ok_status();
 }
 

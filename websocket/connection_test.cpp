@@ -14,11 +14,11 @@
 namespace mote::websocket {
 namespace {
 
-using testing::DecodedFrame;
-using testing::make_frame;
-using testing::ScriptedStream;
-using testing::ScriptedStreamState;
-using testing::split_frames;
+using scripted::DecodedFrame;
+using scripted::make_frame;
+using scripted::ScriptedStream;
+using scripted::ScriptedStreamState;
+using scripted::split_frames;
 
 // Runs `body(harness)` as a task on a simulated clock to its end; returns
 // the task's status.

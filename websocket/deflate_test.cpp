@@ -213,13 +213,13 @@ constexpr std::string_view kDeflateRequest =
     "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
 
 struct DeflateServer {
-  std::shared_ptr<testing::ScriptedStreamState> state =
-      std::make_shared<testing::ScriptedStreamState>();
+  std::shared_ptr<scripted::ScriptedStreamState> state =
+      std::make_shared<scripted::ScriptedStreamState>();
   std::array<std::byte, kMinReadBuffer> read{};
   std::array<std::byte, kMinWriteBuffer> write{};
   std::vector<std::byte> message = std::vector<std::byte>(100);
-  Connection<testing::ScriptedStream, PerMessageDeflate> ws{
-      testing::ScriptedStream(state), Role::server, {read, write}, {}, PerMessageDeflate()};
+  Connection<scripted::ScriptedStream, PerMessageDeflate> ws{
+      scripted::ScriptedStream(state), Role::server, {read, write}, {}, PerMessageDeflate()};
   std::size_t response_size = 0;
   std::vector<Status> results;
 };
@@ -250,15 +250,15 @@ Status run_server(DeflateServer& s) {
 TEST(DeflateConnectionTest, EchoesRfc7692HelloCompressed) {
   DeflateServer s;
   // §7.2.3.1's "Hello", masked, with RSV1; then a close.
-  s.state->input = testing::make_frame(
+  s.state->input = scripted::make_frame(
       Opcode::text, bytes({0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}), true, true, kRsv1);
-  const std::vector<std::byte> close = testing::make_frame(Opcode::close, {});
+  const std::vector<std::byte> close = scripted::make_frame(Opcode::close, {});
   s.state->input.insert(s.state->input.end(), close.begin(), close.end());
   EXPECT_EQ(run_server(s), ok_status());
   EXPECT_NE(std::string(as_string_view(ConstByteSpan(s.state->output).first(s.response_size)))
                 .find("Sec-WebSocket-Extensions: permessage-deflate\r\n"),
             std::string::npos);
-  const std::vector<testing::DecodedFrame> frames = testing::split_frames(
+  const std::vector<scripted::DecodedFrame> frames = scripted::split_frames(
       ConstByteSpan(s.state->output).subspan(s.response_size), Role::client, kRsv1);
   ASSERT_EQ(frames.size(), 2u);
   // The echo: the same bytes the RFC shows, RSV1 set.
@@ -273,7 +273,7 @@ TEST(DeflateConnectionTest, BoundsDecompressedAndCompressedSizes) {
   PerMessageDeflate sender = server_with("permessage-deflate");
   Result<ConstByteSpan> packed = sender.compress(std::vector<std::byte>(1 << 20));
   ASSERT_TRUE(packed.ok());
-  bomb.state->input = testing::make_frame(Opcode::binary, *packed, true, true, kRsv1);
+  bomb.state->input = scripted::make_frame(Opcode::binary, *packed, true, true, kRsv1);
   EXPECT_EQ(run_server(bomb), ok_status());
   EXPECT_EQ(bomb.results, std::vector<Status>{Status::resource_exhausted()});
   // Empty stored blocks inflate to nothing; 3000 bytes of them are still too many.
@@ -282,17 +282,17 @@ TEST(DeflateConnectionTest, BoundsDecompressedAndCompressedSizes) {
   for (int i = 0; i < 600; ++i) {
     for (int b : {0x00, 0x00, 0x00, 0xff, 0xff}) blocks.push_back(static_cast<std::byte>(b));
   }
-  empty_blocks.state->input = testing::make_frame(Opcode::binary, blocks, true, true, kRsv1);
+  empty_blocks.state->input = scripted::make_frame(Opcode::binary, blocks, true, true, kRsv1);
   EXPECT_EQ(run_server(empty_blocks), ok_status());
   EXPECT_EQ(empty_blocks.results, std::vector<Status>{Status::resource_exhausted()});
   EXPECT_STREQ(empty_blocks.ws.failure(), "compressed message larger than the limit");
   // Garbage with RSV1: 1007.
   DeflateServer garbage;
   garbage.state->input =
-      testing::make_frame(Opcode::binary, bytes({0xff, 0xff, 0xff, 0xff}), true, true, kRsv1);
+      scripted::make_frame(Opcode::binary, bytes({0xff, 0xff, 0xff, 0xff}), true, true, kRsv1);
   EXPECT_EQ(run_server(garbage), ok_status());
   EXPECT_EQ(garbage.results, std::vector<Status>{Status::data_loss()});
-  const std::vector<testing::DecodedFrame> frames = testing::split_frames(
+  const std::vector<scripted::DecodedFrame> frames = scripted::split_frames(
       ConstByteSpan(garbage.state->output).subspan(garbage.response_size), Role::client);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(load_be16(frames[0].payload.data()), kCloseInvalidPayload);

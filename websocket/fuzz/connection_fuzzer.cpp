@@ -22,8 +22,8 @@ namespace {
 
 using namespace mote;
 using namespace mote::websocket;
-using testing::ScriptedStream;
-using testing::ScriptedStreamState;
+using scripted::ScriptedStream;
+using scripted::ScriptedStreamState;
 
 void check(bool condition, int line = __builtin_LINE()) {
   if (!condition) {

@@ -15,7 +15,7 @@
 #include "mote/io/concepts.hpp"
 #include "mote/websocket/frame.hpp"
 
-namespace mote::websocket::testing {
+namespace mote::websocket::scripted {
 
 struct ScriptedStreamState {
   std::vector<std::byte> input;
@@ -104,4 +104,4 @@ inline std::vector<DecodedFrame> split_frames(ConstByteSpan bytes, Role receiver
   return frames;
 }
 
-}  // namespace mote::websocket::testing
+}  // namespace mote::websocket::scripted
