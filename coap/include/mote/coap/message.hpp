@@ -18,6 +18,7 @@
 // returns resource_exhausted when the buffer is too small and
 // invalid_argument for options out of order or longer than 65804 bytes.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -160,6 +161,29 @@ enum class ContentFormat : std::uint16_t {
   cbor = 60,
   senml_json = 110,
   senml_cbor = 112,
+};
+
+// A token kept beyond the message it came in (§5.3.1: 0 to 8 bytes).
+struct Token {
+  std::array<std::byte, kMaxTokenSize> data{};
+  std::uint8_t size = 0;
+
+  static Token from(ConstByteSpan bytes) {
+    Token token;
+    token.size =
+        static_cast<std::uint8_t>(bytes.size() < kMaxTokenSize ? bytes.size() : kMaxTokenSize);
+    for (std::size_t i = 0; i < token.size; ++i) token.data[i] = bytes[i];
+    return token;
+  }
+  [[nodiscard]] ConstByteSpan bytes() const { return ConstByteSpan(data.data(), size); }
+  [[nodiscard]] bool matches(ConstByteSpan other) const {
+    if (other.size() != size) return false;
+    for (std::size_t i = 0; i < size; ++i) {
+      if (other[i] != data[i]) return false;
+    }
+    return true;
+  }
+  friend bool operator==(const Token&, const Token&) = default;
 };
 
 // One option as it appears in a message; `value` points into the message.
