@@ -406,26 +406,13 @@ class Client {
     observation.arrived_.signal();
   }
 
-  async::Task<void> send_empty(Type type, std::uint16_t message_id, io::Endpoint to) {
-    std::array<std::byte, kHeaderSize> reply;
-    static_cast<void>(encode_empty(type, message_id, reply));
-    static_cast<void>(co_await transport_.send(reply, to));
-    if (type == Type::acknowledgement) transport_.messenger().remember_reply(to, message_id, reply);
-  }
-
   async::Task<void> on_datagram(const io::Datagram& datagram) {
-    const Incoming incoming = transport_.messenger().receive(
-        transport_.receive_buffer().first(datagram.size), datagram.from, async::now());
+    const Incoming incoming = co_await transport_.take(datagram);
     const Message& message = incoming.message;
     switch (incoming.kind) {
       case Incoming::ignored: co_return;
       case Incoming::reject:
-        co_await send_empty(Type::reset, incoming.message_id, datagram.from);
-        co_return;
-      case Incoming::duplicate:
-        if (!incoming.reply.empty())
-          static_cast<void>(co_await transport_.send(incoming.reply, datagram.from));
-        co_return;
+      case Incoming::duplicate: co_return;  // answered by the transport
       case Incoming::reset:
         for (Pending& pending : pending_) {
           if (pending.exchange == incoming.exchange) finish(pending, Status::aborted());
@@ -477,9 +464,9 @@ class Client {
       }
     }
     if (taken && message.type() == Type::confirmable) {
-      co_await send_empty(Type::acknowledgement, message.message_id(), datagram.from);
+      co_await transport_.send_empty(Type::acknowledgement, message.message_id(), datagram.from);
     } else if (!taken) {
-      co_await send_empty(Type::reset, message.message_id(), datagram.from);
+      co_await transport_.send_empty(Type::reset, message.message_id(), datagram.from);
     }
   }
 

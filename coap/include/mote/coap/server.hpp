@@ -196,13 +196,6 @@ class Server {
     std::size_t size = 0;
   };
 
-  // §5.4.1 and the messenger's reject; RST for NON requests we cannot take.
-  async::Task<void> send_empty(Type type, std::uint16_t message_id, io::Endpoint to) {
-    std::array<std::byte, kHeaderSize> reply;
-    static_cast<void>(encode_empty(type, message_id, reply));
-    static_cast<void>(co_await transport_.send(reply, to));
-  }
-
   Resource* find(const Message& request) {
     for (Resource& resource : resources_) {
       if (request.uri_path_is(resource.path())) return &resource;
@@ -302,7 +295,7 @@ class Server {
   async::Task<void> respond(const Message& request, io::Endpoint from, const Reply& reply) {
     if (suppressed(request, reply.code)) {
       if (request.type() == Type::confirmable) {
-        co_await send_empty(Type::acknowledgement, request.message_id(), from);
+        co_await transport_.send_empty(Type::acknowledgement, request.message_id(), from);
       }
       co_return;
     }
@@ -372,7 +365,7 @@ class Server {
     // §5.4.1: unrecognised critical options: 4.02 for CON, rejected for NON.
     if (request.first_unrecognised_critical()) {
       if (request.type() == Type::non_confirmable) {
-        co_await send_empty(Type::reset, request.message_id(), from);
+        co_await transport_.send_empty(Type::reset, request.message_id(), from);
       } else {
         co_await respond(request, from, Reply{codes::bad_option});
       }
@@ -510,18 +503,12 @@ class Server {
   }
 
   async::Task<void> on_datagram(const io::Datagram& datagram) {
-    const Incoming incoming = transport_.messenger().receive(
-        transport_.receive_buffer().first(datagram.size), datagram.from, async::now());
+    const Incoming incoming = co_await transport_.take(datagram);
     switch (incoming.kind) {
       case Incoming::ignored:
       case Incoming::acknowledged: co_return;
       case Incoming::reject:
-        co_await send_empty(Type::reset, incoming.message_id, datagram.from);
-        co_return;
-      case Incoming::duplicate:
-        if (!incoming.reply.empty())
-          static_cast<void>(co_await transport_.send(incoming.reply, datagram.from));
-        co_return;
+      case Incoming::duplicate: co_return;  // answered by the transport
       case Incoming::reset:
         // §3.6: an RST to a notification cancels the observation.
         for (Observer& observer : observers_) {
@@ -538,7 +525,7 @@ class Server {
     if (!message.code().is_request()) {
       // A response to a server: nothing asked for it (§4.2, §4.3).
       if (message.type() == Type::confirmable) {
-        co_await send_empty(Type::reset, message.message_id(), datagram.from);
+        co_await transport_.send_empty(Type::reset, message.message_id(), datagram.from);
       }
       co_return;
     }

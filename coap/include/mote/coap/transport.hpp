@@ -62,6 +62,34 @@ class Transport {
     co_return co_await socket_.send_to(bytes, to);
   }
 
+  // Hands a received datagram (in receive_buffer()) to the messenger and
+  // does what the message layer does alone: RST for a rejected message, the
+  // cached reply for a duplicate (§4.5). What is left for the client or
+  // server comes back; handled datagrams come back as `ignored`.
+  async::Task<Incoming> take(const io::Datagram& datagram) {
+    Incoming incoming = messenger_.receive(ConstByteSpan(receive_buffer_.data(), datagram.size),
+                                           datagram.from, async::now());
+    if (incoming.kind == Incoming::reject) {
+      co_await send_empty(Type::reset, incoming.message_id, datagram.from);
+      incoming.kind = Incoming::ignored;
+    } else if (incoming.kind == Incoming::duplicate) {
+      if (!incoming.reply.empty()) {
+        static_cast<void>(co_await socket_.send_to(incoming.reply, datagram.from));
+      }
+      incoming.kind = Incoming::ignored;
+    }
+    co_return incoming;
+  }
+
+  // Sends an empty ACK or RST (§4.1). An ACK is remembered as the reply to
+  // `message_id`, for duplicates.
+  async::Task<void> send_empty(Type type, std::uint16_t message_id, io::Endpoint to) {
+    std::array<std::byte, kHeaderSize> reply;
+    static_cast<void>(encode_empty(type, message_id, reply));
+    static_cast<void>(co_await socket_.send_to(reply, to));
+    if (type == Type::acknowledgement) messenger_.remember_reply(to, message_id, reply);
+  }
+
   // Transmits everything due, hands give-ups to `on_give_up`, then waits.
   // Yields the received datagram (its bytes in receive_buffer()), or an
   // empty optional when woken or a deadline passed, or the socket's error.
