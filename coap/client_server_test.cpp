@@ -33,14 +33,14 @@ struct TextResource final : Resource {
       : Resource(path, attributes), body(std::move(body)) {}
   void handle(const ServerRequest& request, ResponseBuilder& response) override {
     ++calls;
-    if (request.message.code() == codes::get) {
+    if (request.message.code() == codes::kGet) {
       response.set_content_format(ContentFormat::text_plain);
       response.write(body);
-    } else if (request.message.code() == codes::put || request.message.code() == codes::post) {
+    } else if (request.message.code() == codes::kPut || request.message.code() == codes::kPost) {
       body = text(request.payload);
-      response.set_code(codes::changed);
+      response.set_code(codes::kChanged);
     } else {
-      response.set_code(codes::method_not_allowed);
+      response.set_code(codes::kMethodNotAllowed);
     }
   }
   std::string body;
@@ -101,7 +101,7 @@ TEST(CoapClientServer, GetIsAnsweredInThePiggybackedAck) {
   });
   EXPECT_TRUE(status.ok()) << status.str();
   EXPECT_EQ(got, "hello world");
-  EXPECT_EQ(code, codes::content);
+  EXPECT_EQ(code, codes::kContent);
   EXPECT_EQ(h.network.delivered, 2u);  // one CON, one ACK
 }
 
@@ -114,7 +114,7 @@ TEST(CoapClientServer, UnknownPathsAndMethods) {
     Buffers b;
     Result<Response> r1 = co_await h.client.get(h.server_endpoint(), "a", b.message);
     Request del;
-    del.method = codes::delete_;
+    del.method = codes::kDelete;
     del.path = "a/b";
     Result<Response> r2 = co_await h.client.request(h.server_endpoint(), del, b.message);
     h.stop();
@@ -125,8 +125,8 @@ TEST(CoapClientServer, UnknownPathsAndMethods) {
     co_return ok_status();
   });
   EXPECT_TRUE(status.ok()) << status.str();
-  EXPECT_EQ(missing, codes::not_found);
-  EXPECT_EQ(deleted, codes::method_not_allowed);
+  EXPECT_EQ(missing, codes::kNotFound);
+  EXPECT_EQ(deleted, codes::kMethodNotAllowed);
 }
 
 TEST(CoapClientServer, NonRequestGetsANonResponse) {
@@ -163,14 +163,14 @@ TEST(CoapClientServer, LostRequestsAreRetransmittedAndALostAckIsAnsweredFromTheC
     Buffers b;
     const async::Instant start = async::now();
     Request put;
-    put.method = codes::put;
+    put.method = codes::kPut;
     put.path = "c";
     put.payload = bytes_of(std::string_view("new"));
     Result<Response> r = co_await h.client.request(h.server_endpoint(), put, b.message);
     elapsed = async::now() - start;
     h.stop();
     MOTE_CO_TRY(r.status());
-    co_return r->code == codes::changed ? ok_status() : Status::internal();
+    co_return r->code == codes::kChanged ? ok_status() : Status::internal();
   });
   EXPECT_TRUE(status.ok()) << status.str();
   // Sent at 0, ~2-3 s, ~6-9 s (reaches the server; reply lost), ~14-21 s
@@ -284,7 +284,7 @@ TEST(CoapClientServer, LargeRequestBodiesGoOutInBlock1Blocks) {
     Buffers b;
     body = pattern(2500);
     Request put;
-    put.method = codes::put;
+    put.method = codes::kPut;
     put.path = "sink";
     put.payload = bytes_of(std::string_view(body));
     put.block_size = 256;
@@ -295,7 +295,7 @@ TEST(CoapClientServer, LargeRequestBodiesGoOutInBlock1Blocks) {
     co_return ok_status();
   });
   EXPECT_TRUE(status.ok()) << status.str();
-  EXPECT_EQ(code, codes::changed);
+  EXPECT_EQ(code, codes::kChanged);
   EXPECT_EQ(sink.body, pattern(2500));
   EXPECT_EQ(sink.calls, 1);
 }
@@ -310,7 +310,7 @@ TEST(CoapClientServer, Block1BeyondTheServersBufferIs413WithSize1) {
     Buffers b;
     static const std::string body = pattern(9000);
     Request put;
-    put.method = codes::put;
+    put.method = codes::kPut;
     put.path = "sink";
     put.payload = bytes_of(std::string_view(body));
     Result<Response> r = co_await h.client.request(h.server_endpoint(), put, b.message);
@@ -321,7 +321,7 @@ TEST(CoapClientServer, Block1BeyondTheServersBufferIs413WithSize1) {
     co_return ok_status();
   });
   EXPECT_TRUE(status.ok()) << status.str();
-  EXPECT_EQ(code, codes::request_entity_too_large);
+  EXPECT_EQ(code, codes::kRequestEntityTooLarge);
   EXPECT_EQ(size1, 8192u);
   EXPECT_EQ(sink.calls, 0);
 }

@@ -45,12 +45,12 @@ struct TextResource final : Resource {
   TextResource(std::string_view path, std::string body, LinkAttributes attributes = {})
       : Resource(path, attributes), body(std::move(body)) {}
   void handle(const ServerRequest& request, ResponseBuilder& response) override {
-    if (request.message.code() == codes::get) {
+    if (request.message.code() == codes::kGet) {
       response.set_content_format(ContentFormat::text_plain);
       response.write(body);
     } else {
       body = text(request.payload);
-      response.set_code(codes::changed);
+      response.set_code(codes::kChanged);
     }
   }
   std::string body;
@@ -268,7 +268,7 @@ TEST(CoapInterop, MoteClientGetsFromLibcoapServerPlainAndBlockwise) {
     co_return ok_status();
   });
   EXPECT_TRUE(status.ok()) << status.str() << server.describe();
-  EXPECT_EQ(code, codes::content);
+  EXPECT_EQ(code, codes::kContent);
   EXPECT_NE(plain.find("This is a test server made with libcoap"), std::string::npos) << plain;
   EXPECT_EQ(blockwise, plain);
 }
@@ -313,7 +313,7 @@ TEST(CoapInterop, MoteClientGetsFromNodeCoapServer) {
     Result<Response> r = co_await f.client.get(loopback(f.port), "hello", message);
     MOTE_CO_TRY(r.status());
     got = text(r->payload);
-    co_return r->code == codes::content ? ok_status() : Status::internal();
+    co_return r->code == codes::kContent ? ok_status() : Status::internal();
   });
   EXPECT_TRUE(status.ok()) << status.str() << server.describe();
   EXPECT_EQ(got, "hello from node-coap");

@@ -33,14 +33,14 @@ std::vector<Option> options_of(const Message& message) {
 TEST(CoapMessage, ParsesACapturedLibcoapGetAndItsPiggybackedResponse) {
   const Message request = Message::parse(span_of(testdata::kClientGet1)).value();
   EXPECT_EQ(request.type(), Type::confirmable);
-  EXPECT_EQ(request.code(), codes::get);
+  EXPECT_EQ(request.code(), codes::kGet);
   EXPECT_EQ(request.token().size(), 4u);
   EXPECT_TRUE(request.payload().empty());
   EXPECT_TRUE(request.uri_path_is("/"));  // no Uri-Path: the root
 
   const Message response = Message::parse(span_of(testdata::kServerGet1)).value();
   EXPECT_EQ(response.type(), Type::acknowledgement);
-  EXPECT_EQ(response.code(), codes::content);
+  EXPECT_EQ(response.code(), codes::kContent);
   EXPECT_EQ(response.message_id(), request.message_id());
   EXPECT_TRUE(std::equal(response.token().begin(), response.token().end(), request.token().begin(),
                          request.token().end()));
@@ -52,7 +52,7 @@ TEST(CoapMessage, ParsesACapturedLibcoapGetAndItsPiggybackedResponse) {
 
 TEST(CoapMessage, ReadsUriPathQueryAndExtendedLengthsFromACapturedPut) {
   const Message request = Message::parse(span_of(testdata::kClientPutQuery1)).value();
-  EXPECT_EQ(request.code(), codes::put);
+  EXPECT_EQ(request.code(), codes::kPut);
   EXPECT_TRUE(request.uri_path_is("example_data"));
   EXPECT_FALSE(request.uri_path_is("example"));
   EXPECT_FALSE(request.uri_path_is("example_data/more"));
@@ -194,7 +194,7 @@ TEST(CoapMessage, WritesDeltaAndLengthInTheirShortestForms) {
   for (const Case& c : cases) {
     Bytes buffer(2000);
     const Bytes value(c.length, std::byte{'v'});
-    MessageWriter writer(buffer, Type::non_confirmable, codes::post, 7, {});
+    MessageWriter writer(buffer, Type::non_confirmable, codes::kPost, 7, {});
     writer.add(c.number, value);
     const std::size_t size = writer.finish().value();
     ASSERT_EQ(size, kHeaderSize + c.header.size() + c.length) << c.number;
@@ -210,7 +210,7 @@ TEST(CoapMessage, WritesDeltaAndLengthInTheirShortestForms) {
 TEST(CoapMessage, WriterBuildsARequestThatParsesBack) {
   Bytes buffer(128);
   const Bytes token = bytes({1, 2, 3});
-  MessageWriter writer(buffer, Type::confirmable, codes::put, 0xbeef, token);
+  MessageWriter writer(buffer, Type::confirmable, codes::kPut, 0xbeef, token);
   writer.add_string(OptionNumber::uri_host, "example")
       .add_uint(OptionNumber::observe, 0)
       .add_path(OptionNumber::uri_path, "/a/bc/def")
@@ -240,28 +240,28 @@ TEST(CoapMessage, WriterBuildsARequestThatParsesBack) {
 
 TEST(CoapMessage, WriterRefusesOutOfOrderOptionsAndSmallBuffers) {
   Bytes buffer(64);
-  MessageWriter out_of_order(buffer, Type::confirmable, codes::get, 1, {});
+  MessageWriter out_of_order(buffer, Type::confirmable, codes::kGet, 1, {});
   out_of_order.add_uint(OptionNumber::content_format, 0).add_string(OptionNumber::uri_path, "x");
   EXPECT_EQ(out_of_order.finish().status(), Status::invalid_argument());
 
-  MessageWriter after_payload(buffer, Type::confirmable, codes::get, 1, {});
+  MessageWriter after_payload(buffer, Type::confirmable, codes::kGet, 1, {});
   after_payload.set_payload(bytes_of(std::string_view("p"))).add_empty(OptionNumber::size1);
   EXPECT_EQ(after_payload.finish().status(), Status::invalid_argument());
 
   const Bytes long_token(9, std::byte{1});
-  EXPECT_EQ(MessageWriter(buffer, Type::confirmable, codes::get, 1, long_token).finish().status(),
+  EXPECT_EQ(MessageWriter(buffer, Type::confirmable, codes::kGet, 1, long_token).finish().status(),
             Status::invalid_argument());
 
   Bytes small(6);
-  MessageWriter too_small(small, Type::confirmable, codes::get, 1, {});
+  MessageWriter too_small(small, Type::confirmable, codes::kGet, 1, {});
   too_small.add_string(OptionNumber::uri_path, "abc");
   EXPECT_EQ(too_small.finish().status(), Status::resource_exhausted());
-  MessageWriter no_room(small, Type::confirmable, codes::get, 1, {});
+  MessageWriter no_room(small, Type::confirmable, codes::kGet, 1, {});
   no_room.set_payload(bytes_of(std::string_view("abc")));
   EXPECT_EQ(no_room.finish().status(), Status::resource_exhausted());
 
   // An empty payload writes no marker (§3).
-  MessageWriter empty(buffer, Type::acknowledgement, codes::empty, 9, {});
+  MessageWriter empty(buffer, Type::acknowledgement, codes::kEmpty, 9, {});
   empty.set_payload({});
   EXPECT_EQ(empty.finish().value(), kHeaderSize);
 }
@@ -284,7 +284,7 @@ TEST(CoapMessage, UintOptionsUseTheMinimalLength) {
 }
 
 Message build(Bytes& buffer, const std::vector<std::pair<std::uint16_t, Bytes>>& options) {
-  MessageWriter writer(buffer, Type::confirmable, codes::get, 1, {});
+  MessageWriter writer(buffer, Type::confirmable, codes::kGet, 1, {});
   for (const auto& [number, value] : options) writer.add(number, value);
   return Message::parse(ConstByteSpan(buffer.data(), writer.finish().value())).value();
 }
@@ -313,12 +313,12 @@ TEST(CoapMessage, OptionClassesAndCodes) {
   EXPECT_STREQ(find_option(258)->name, "No-Response");
   EXPECT_EQ(find_option(2), nullptr);
   char text[4];
-  codes::request_entity_too_large.format(text);
+  codes::kRequestEntityTooLarge.format(text);
   EXPECT_EQ(std::string(text, 4), "4.13");
-  EXPECT_TRUE(codes::continue_.is_success());
-  EXPECT_TRUE(codes::delete_.is_request());
-  EXPECT_TRUE(codes::gateway_timeout.is_response());
-  EXPECT_FALSE(codes::empty.is_request());
+  EXPECT_TRUE(codes::kContinue.is_success());
+  EXPECT_TRUE(codes::kDelete.is_request());
+  EXPECT_TRUE(codes::kGatewayTimeout.is_response());
+  EXPECT_FALSE(codes::kEmpty.is_request());
   EXPECT_STREQ(to_string(Type::reset), "RST");
 }
 

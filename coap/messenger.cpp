@@ -8,7 +8,7 @@ using internal::DedupEntry;
 using internal::ExchangeSlot;
 
 Result<std::size_t> encode_empty(Type type, std::uint16_t message_id, ByteSpan out) {
-  return MessageWriter(out, type, codes::empty, message_id, {}).finish();
+  return MessageWriter(out, type, codes::kEmpty, message_id, {}).finish();
 }
 
 MessengerCore::MessengerCore(Storage storage, std::uint32_t seed,
@@ -223,7 +223,7 @@ Incoming MessengerCore::receive(ConstByteSpan datagram, io::Endpoint from, Insta
 
   if (DedupEntry* entry = find_dedup(from, message.message_id(), now); entry != nullptr) {
     incoming.kind = Incoming::duplicate;
-    const std::size_t index = static_cast<std::size_t>(entry - storage_.dedup.data());
+    const auto index = static_cast<std::size_t>(entry - storage_.dedup.data());
     incoming.reply = storage_.reply_bytes.subspan(index * storage_.reply_size, entry->reply_size);
     return incoming;
   }
@@ -257,7 +257,8 @@ void MessengerCore::remember_reply(io::Endpoint to, std::uint16_t message_id, Co
       entry.reply_size = 0;
       return;
     }
-    std::copy(reply.begin(), reply.end(), storage_.reply_bytes.begin() + i * storage_.reply_size);
+    std::copy(reply.begin(), reply.end(),
+              storage_.reply_bytes.subspan(i * storage_.reply_size).begin());
     entry.reply_size = static_cast<std::uint16_t>(reply.size());
     return;
   }

@@ -37,7 +37,7 @@ std::vector<Action> drain(MessengerCore& messenger, Instant now) {
 
 TEST(CoapMessenger, RetransmitsWithRandomisedDoublingTimeoutsThenGivesUp) {
   Messenger<> messenger(42);
-  const Bytes request = message(Type::confirmable, codes::get, 100);
+  const Bytes request = message(Type::confirmable, codes::kGet, 100);
   const ExchangeHandle handle = messenger.send_confirmable(kPeer, request, kStart).value();
   EXPECT_TRUE(messenger.outstanding(handle));
   Instant now = kStart;
@@ -75,7 +75,7 @@ TEST(CoapMessenger, InitialTimeoutsSpreadOverTheRandomFactor) {
   for (std::uint32_t seed = 1; seed < 200; ++seed) {
     Messenger<> messenger(seed);
     static_cast<void>(
-        messenger.send_confirmable(kPeer, message(Type::confirmable, codes::get, 1), kStart));
+        messenger.send_confirmable(kPeer, message(Type::confirmable, codes::kGet, 1), kStart));
     ASSERT_EQ(drain(messenger, kStart).size(), 1u);
     const Duration timeout = messenger.poll_at() - kStart;
     low = std::min(low, timeout);
@@ -90,15 +90,15 @@ TEST(CoapMessenger, InitialTimeoutsSpreadOverTheRandomFactor) {
 TEST(CoapMessenger, PiggybackedAckEndsTheExchange) {
   Messenger<> messenger(1);
   const ExchangeHandle handle =
-      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::get, 7), kStart).value();
+      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::kGet, 7), kStart).value();
   ASSERT_EQ(drain(messenger, kStart).size(), 1u);
-  const Bytes ack = message(Type::acknowledgement, codes::content, 7);
+  const Bytes ack = message(Type::acknowledgement, codes::kContent, 7);
   // An ACK from another endpoint with the same ID matches nothing.
   EXPECT_EQ(messenger.receive(ack, kOther, kStart + 1s).kind, Incoming::ignored);
   const Incoming incoming = messenger.receive(ack, kPeer, kStart + 1s);
   EXPECT_EQ(incoming.kind, Incoming::acknowledged);
   EXPECT_EQ(incoming.exchange, handle);
-  EXPECT_EQ(incoming.message.code(), codes::content);
+  EXPECT_EQ(incoming.message.code(), codes::kContent);
   EXPECT_FALSE(messenger.outstanding(handle));
   EXPECT_EQ(messenger.poll_at(), async::kNever);
   // A second copy of the ACK is stray now.
@@ -108,14 +108,14 @@ TEST(CoapMessenger, PiggybackedAckEndsTheExchange) {
 TEST(CoapMessenger, EmptyAckThenSeparateConResponse) {
   Messenger<> messenger(1);
   static_cast<void>(
-      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::get, 7), kStart));
+      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::kGet, 7), kStart));
   drain(messenger, kStart);
   const Incoming ack = messenger.receive(empty(Type::acknowledgement, 7), kPeer, kStart + 1s);
   EXPECT_EQ(ack.kind, Incoming::acknowledged);
   EXPECT_TRUE(ack.message.code().is_empty());
   EXPECT_TRUE(drain(messenger, kStart + 60s).empty());  // no retransmission after the ACK
   // §5.2.2: the response comes later as a CON with a new ID and the token.
-  const Bytes response = message(Type::confirmable, codes::content, 900);
+  const Bytes response = message(Type::confirmable, codes::kContent, 900);
   const Incoming separate = messenger.receive(response, kPeer, kStart + 5s);
   EXPECT_EQ(separate.kind, Incoming::new_message);
   EXPECT_EQ(separate.message.token().size(), 2u);
@@ -124,7 +124,7 @@ TEST(CoapMessenger, EmptyAckThenSeparateConResponse) {
 TEST(CoapMessenger, ResetEndsTheExchangeAndNonResetsAreReported) {
   Messenger<> messenger(1);
   const ExchangeHandle handle =
-      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::get, 7), kStart).value();
+      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::kGet, 7), kStart).value();
   drain(messenger, kStart);
   const Incoming reset = messenger.receive(empty(Type::reset, 7), kPeer, kStart);
   EXPECT_EQ(reset.kind, Incoming::reset);
@@ -140,11 +140,12 @@ TEST(CoapMessenger, ResetEndsTheExchangeAndNonResetsAreReported) {
 TEST(CoapMessenger, OneOutstandingConfirmablePerPeer) {
   Messenger<> messenger(1);
   const ExchangeHandle first =
-      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::get, 1), kStart).value();
+      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::kGet, 1), kStart).value();
   const ExchangeHandle second =
-      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::get, 2), kStart).value();
+      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::kGet, 2), kStart).value();
   const ExchangeHandle elsewhere =
-      messenger.send_confirmable(kOther, message(Type::confirmable, codes::get, 3), kStart).value();
+      messenger.send_confirmable(kOther, message(Type::confirmable, codes::kGet, 3), kStart)
+          .value();
   std::vector<Action> actions = drain(messenger, kStart);
   ASSERT_EQ(actions.size(), 2u);  // the first to kPeer and the one to kOther
   EXPECT_EQ(actions[0].exchange, first);
@@ -161,9 +162,9 @@ TEST(CoapMessenger, OneOutstandingConfirmablePerPeer) {
 TEST(CoapMessenger, CancelStopsRetransmissionAndStartsTheNext) {
   Messenger<> messenger(1);
   const ExchangeHandle first =
-      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::get, 1), kStart).value();
+      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::kGet, 1), kStart).value();
   const ExchangeHandle second =
-      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::get, 2), kStart).value();
+      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::kGet, 2), kStart).value();
   drain(messenger, kStart);
   messenger.cancel(first);
   EXPECT_FALSE(messenger.outstanding(first));
@@ -177,25 +178,25 @@ TEST(CoapMessenger, CancelStopsRetransmissionAndStartsTheNext) {
 TEST(CoapMessenger, SlotsAreBoundedAndInputIsChecked) {
   Messenger<2, 64> messenger(1);
   EXPECT_TRUE(
-      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::get, 1), kStart).ok());
+      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::kGet, 1), kStart).ok());
   EXPECT_TRUE(
-      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::get, 2), kStart).ok());
-  EXPECT_EQ(
-      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::get, 3), kStart).status(),
-      Status::resource_exhausted());
+      messenger.send_confirmable(kPeer, message(Type::confirmable, codes::kGet, 2), kStart).ok());
+  EXPECT_EQ(messenger.send_confirmable(kPeer, message(Type::confirmable, codes::kGet, 3), kStart)
+                .status(),
+            Status::resource_exhausted());
   Messenger<2, 64> other(1);
-  EXPECT_EQ(
-      other.send_confirmable(kPeer, message(Type::non_confirmable, codes::get, 3), kStart).status(),
-      Status::invalid_argument());
+  EXPECT_EQ(other.send_confirmable(kPeer, message(Type::non_confirmable, codes::kGet, 3), kStart)
+                .status(),
+            Status::invalid_argument());
   EXPECT_EQ(other.send_confirmable(kPeer, Bytes(65, std::byte{0x40}), kStart).status(),
             Status::invalid_argument());
 }
 
 TEST(CoapMessenger, DuplicatesAreDetectedForTheExchangeLifetimeAndGetTheCachedReply) {
   Messenger<> messenger(1);
-  const Bytes request = message(Type::confirmable, codes::get, 500);
+  const Bytes request = message(Type::confirmable, codes::kGet, 500);
   EXPECT_EQ(messenger.receive(request, kPeer, kStart).kind, Incoming::new_message);
-  const Bytes reply = message(Type::acknowledgement, codes::content, 500);
+  const Bytes reply = message(Type::acknowledgement, codes::kContent, 500);
   messenger.remember_reply(kPeer, 500, reply);
   const Incoming again = messenger.receive(request, kPeer, kStart + 10s);
   EXPECT_EQ(again.kind, Incoming::duplicate);
@@ -206,7 +207,7 @@ TEST(CoapMessenger, DuplicatesAreDetectedForTheExchangeLifetimeAndGetTheCachedRe
   EXPECT_EQ(messenger.receive(request, kPeer, kStart + 246s).kind, Incoming::duplicate);
   EXPECT_EQ(messenger.receive(request, kPeer, kStart + 248s).kind, Incoming::new_message);
   // NON messages for NON_LIFETIME (145 s).
-  const Bytes non = message(Type::non_confirmable, codes::get, 600);
+  const Bytes non = message(Type::non_confirmable, codes::kGet, 600);
   EXPECT_EQ(messenger.receive(non, kPeer, kStart).kind, Incoming::new_message);
   EXPECT_EQ(messenger.receive(non, kPeer, kStart + 144s).kind, Incoming::duplicate);
   EXPECT_EQ(messenger.receive(non, kPeer, kStart + 146s).kind, Incoming::new_message);
@@ -216,15 +217,15 @@ TEST(CoapMessenger, AFullDedupTableEvictsTheOldestAndCountsIt) {
   Messenger<1, 64, 2> messenger(1);
   for (std::uint16_t id = 1; id <= 3; ++id) {
     EXPECT_EQ(messenger
-                  .receive(message(Type::confirmable, codes::get, id), kPeer,
+                  .receive(message(Type::confirmable, codes::kGet, id), kPeer,
                            kStart + std::chrono::seconds(id))
                   .kind,
               Incoming::new_message);
   }
   EXPECT_EQ(messenger.dedup_evictions(), 1u);
-  EXPECT_EQ(messenger.receive(message(Type::confirmable, codes::get, 3), kPeer, kStart + 4s).kind,
+  EXPECT_EQ(messenger.receive(message(Type::confirmable, codes::kGet, 3), kPeer, kStart + 4s).kind,
             Incoming::duplicate);
-  EXPECT_EQ(messenger.receive(message(Type::confirmable, codes::get, 1), kPeer, kStart + 4s).kind,
+  EXPECT_EQ(messenger.receive(message(Type::confirmable, codes::kGet, 1), kPeer, kStart + 4s).kind,
             Incoming::new_message);  // evicted: seen as new
 }
 

@@ -47,7 +47,7 @@
 namespace mote::coap {
 
 struct Request {
-  Code method = codes::get;
+  Code method = codes::kGet;
   std::string_view path;   // "a/b", one Uri-Path option per segment
   std::string_view query;  // "x=1&y=2", one Uri-Query option per '&'-separated part
   ConstByteSpan payload;
@@ -323,7 +323,7 @@ class Client {
                  observe));
       MOTE_CO_TRY_ASSIGN(response, co_await exchange(server, ConstByteSpan(out.data(), size),
                                                      request.confirmable, token, response_buffer));
-      if (!block1 || !block1->more || response.code() != codes::continue_) break;
+      if (!block1 || !block1->more || response.code() != codes::kContinue) break;
       // §2.5: the server may ask for smaller blocks in its 2.31 response.
       std::uint32_t next_offset = block1->offset() + block1->size();
       if (const std::optional<std::uint32_t> value = response.find_uint(OptionNumber::block1)) {
@@ -343,7 +343,8 @@ class Client {
       if (response.payload().size() > body.size() - body_size) {
         co_return Status::resource_exhausted();
       }
-      std::copy(response.payload().begin(), response.payload().end(), body.begin() + body_size);
+      std::copy(response.payload().begin(), response.payload().end(),
+                body.subspan(body_size).begin());
       body_size += response.payload().size();
       if (!block->more) {
         co_return Response{response.code(), response, body.first(body_size)};
@@ -366,7 +367,7 @@ class Client {
     }
   }
 
-  void finish(Pending& pending, Result<std::size_t> result) {
+  void finish(Pending& pending, const Result<std::size_t>& result) {
     pending.result = result;
     pending.exchange = {};
     pending.done.set();
@@ -410,9 +411,9 @@ class Client {
     const Incoming incoming = co_await transport_.take(datagram);
     const Message& message = incoming.message;
     switch (incoming.kind) {
-      case Incoming::ignored: co_return;
+      case Incoming::ignored:
       case Incoming::reject:
-      case Incoming::duplicate: co_return;  // answered by the transport
+      case Incoming::duplicate: co_return;  // nothing left to do, or answered by the transport
       case Incoming::reset:
         for (Pending& pending : pending_) {
           if (pending.exchange == incoming.exchange) finish(pending, Status::aborted());

@@ -5,7 +5,7 @@
 //   Result<Message> m = Message::parse(bytes);   // every format rule checked
 //   for (Option option : m->options()) ...       // cannot fail once parsed
 //
-//   MessageWriter w(buffer, Type::confirmable, codes::get, id, token);
+//   MessageWriter w(buffer, Type::confirmable, codes::kGet, id, token);
 //   w.add_string(OptionNumber::uri_path, "sensors");
 //   w.add_uint(OptionNumber::content_format, 0);
 //   w.set_payload(body);
@@ -74,36 +74,36 @@ class Code {
 };
 
 namespace codes {
-inline constexpr Code empty{0, 0};
+inline constexpr Code kEmpty{0, 0};
 // Methods (§12.1.1; FETCH/PATCH/iPATCH from RFC 8132 are not handled).
-inline constexpr Code get{0, 1};
-inline constexpr Code post{0, 2};
-inline constexpr Code put{0, 3};
-inline constexpr Code delete_{0, 4};
+inline constexpr Code kGet{0, 1};
+inline constexpr Code kPost{0, 2};
+inline constexpr Code kPut{0, 3};
+inline constexpr Code kDelete{0, 4};
 // Responses (§12.1.2, RFC 7959 §2.9).
-inline constexpr Code created{2, 1};
-inline constexpr Code deleted{2, 2};
-inline constexpr Code valid{2, 3};
-inline constexpr Code changed{2, 4};
-inline constexpr Code content{2, 5};
-inline constexpr Code continue_{2, 31};
-inline constexpr Code bad_request{4, 0};
-inline constexpr Code unauthorized{4, 1};
-inline constexpr Code bad_option{4, 2};
-inline constexpr Code forbidden{4, 3};
-inline constexpr Code not_found{4, 4};
-inline constexpr Code method_not_allowed{4, 5};
-inline constexpr Code not_acceptable{4, 6};
-inline constexpr Code request_entity_incomplete{4, 8};
-inline constexpr Code precondition_failed{4, 12};
-inline constexpr Code request_entity_too_large{4, 13};
-inline constexpr Code unsupported_content_format{4, 15};
-inline constexpr Code internal_server_error{5, 0};
-inline constexpr Code not_implemented{5, 1};
-inline constexpr Code bad_gateway{5, 2};
-inline constexpr Code service_unavailable{5, 3};
-inline constexpr Code gateway_timeout{5, 4};
-inline constexpr Code proxying_not_supported{5, 5};
+inline constexpr Code kCreated{2, 1};
+inline constexpr Code kDeleted{2, 2};
+inline constexpr Code kValid{2, 3};
+inline constexpr Code kChanged{2, 4};
+inline constexpr Code kContent{2, 5};
+inline constexpr Code kContinue{2, 31};
+inline constexpr Code kBadRequest{4, 0};
+inline constexpr Code kUnauthorized{4, 1};
+inline constexpr Code kBadOption{4, 2};
+inline constexpr Code kForbidden{4, 3};
+inline constexpr Code kNotFound{4, 4};
+inline constexpr Code kMethodNotAllowed{4, 5};
+inline constexpr Code kNotAcceptable{4, 6};
+inline constexpr Code kRequestEntityIncomplete{4, 8};
+inline constexpr Code kPreconditionFailed{4, 12};
+inline constexpr Code kRequestEntityTooLarge{4, 13};
+inline constexpr Code kUnsupportedContentFormat{4, 15};
+inline constexpr Code kInternalServerError{5, 0};
+inline constexpr Code kNotImplemented{5, 1};
+inline constexpr Code kBadGateway{5, 2};
+inline constexpr Code kServiceUnavailable{5, 3};
+inline constexpr Code kGatewayTimeout{5, 4};
+inline constexpr Code kProxyingNotSupported{5, 5};
 }  // namespace codes
 
 // Registered option numbers (§12.2, RFC 7641, RFC 7959, RFC 7967).

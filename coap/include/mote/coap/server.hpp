@@ -79,7 +79,7 @@ class ResponseBuilder {
       overflow_ = true;
       return;
     }
-    std::copy(bytes.begin(), bytes.end(), body_.begin() + size_);
+    std::copy(bytes.begin(), bytes.end(), body_.subspan(size_).begin());
     size_ += bytes.size();
   }
   void write(std::string_view text) { write(bytes_of(text)); }
@@ -96,7 +96,7 @@ class ResponseBuilder {
  private:
   ByteSpan body_;
   std::size_t size_ = 0;
-  Code code_ = codes::content;
+  Code code_ = codes::kContent;
   std::optional<std::uint16_t> content_format_;
   std::optional<std::uint32_t> max_age_;
   bool overflow_ = false;
@@ -212,7 +212,7 @@ class Server {
     for (Resource& resource : resources_) writer.add(resource.path(), resource.attributes());
     const Result<std::size_t> size = writer.finish();
     if (!size.ok()) {
-      response.set_code(codes::internal_server_error);
+      response.set_code(codes::kInternalServerError);
       return;
     }
     response.commit(*size);
@@ -229,7 +229,7 @@ class Server {
   }
 
   struct Reply {
-    Code code = codes::content;
+    Code code = codes::kContent;
     std::optional<std::uint32_t> observe{};
     std::optional<std::uint16_t> content_format{};
     std::optional<std::uint32_t> max_age{};
@@ -266,7 +266,7 @@ class Server {
     if (const std::optional<std::uint32_t> value = request.find_uint(OptionNumber::block2)) {
       const Result<Block> block = Block::from_value(*value);
       if (!block.ok()) {
-        reply = Reply{codes::bad_request};
+        reply = Reply{codes::kBadRequest};
         return;
       }
       requested = *block;
@@ -283,7 +283,7 @@ class Server {
         requested ? static_cast<std::uint32_t>(requested->offset() / block_size) : 0;
     const std::size_t offset = std::size_t{num} * block_size;
     if (offset > body.size() || (offset == body.size() && offset != 0)) {
-      reply = Reply{codes::bad_option};
+      reply = Reply{codes::kBadOption};
       return;
     }
     const std::size_t length = std::min(block_size, body.size() - offset);
@@ -334,27 +334,28 @@ class Server {
       if (const std::optional<std::uint32_t> total = request.find_uint(OptionNumber::size1);
           total && *total > block1_buffer_.size()) {
         block1_.active = false;
-        return Reply{.code = codes::request_entity_too_large,
+        return Reply{.code = codes::kRequestEntityTooLarge,
                      .size1 = static_cast<std::uint32_t>(block1_buffer_.size())};
       }
     }
     // §2.9.2: 4.08 when the blocks do not continue the transfer in progress.
     if (!block1_.active || !(block1_.peer == from) || block1_.resource != resource ||
         block.offset() != block1_.size) {
-      return Reply{.code = codes::request_entity_incomplete};
+      return Reply{.code = codes::kRequestEntityIncomplete};
     }
     const ConstByteSpan payload = request.payload();
     if (payload.size() > block1_buffer_.size() - block1_.size) {
       block1_.active = false;
-      return Reply{.code = codes::request_entity_too_large,
+      return Reply{.code = codes::kRequestEntityTooLarge,
                    .size1 = static_cast<std::uint32_t>(block1_buffer_.size())};
     }
-    std::copy(payload.begin(), payload.end(), block1_buffer_.begin() + block1_.size);
+    std::copy(payload.begin(), payload.end(),
+              ByteSpan(block1_buffer_).subspan(block1_.size).begin());
     block1_.size += payload.size();
     if (block.more) {
       // §2.5: a smaller SZX in the answer to block 0 asks the client for
       // smaller blocks from then on (it continues at the same offset).
-      return Reply{.code = codes::continue_,
+      return Reply{.code = codes::kContinue,
                    .block1 = Block{block.num, true, block.num == 0 ? szx : block.szx}};
     }
     block1_.active = false;
@@ -367,18 +368,18 @@ class Server {
       if (request.type() == Type::non_confirmable) {
         co_await transport_.send_empty(Type::reset, request.message_id(), from);
       } else {
-        co_await respond(request, from, Reply{codes::bad_option});
+        co_await respond(request, from, Reply{codes::kBadOption});
       }
       co_return;
     }
     const bool discovery = is_well_known_core(request);
     Resource* resource = discovery ? nullptr : find(request);
     if (!discovery && resource == nullptr) {
-      co_await respond(request, from, Reply{codes::not_found});
+      co_await respond(request, from, Reply{codes::kNotFound});
       co_return;
     }
-    if (discovery && request.code() != codes::get) {
-      co_await respond(request, from, Reply{codes::method_not_allowed});
+    if (discovery && request.code() != codes::kGet) {
+      co_await respond(request, from, Reply{codes::kMethodNotAllowed});
       co_return;
     }
 
@@ -387,7 +388,7 @@ class Server {
     if (const std::optional<std::uint32_t> value = request.find_uint(OptionNumber::block1)) {
       const Result<Block> block = Block::from_value(*value);
       if (!block.ok()) {
-        co_await respond(request, from, Reply{codes::bad_request});
+        co_await respond(request, from, Reply{codes::kBadRequest});
         co_return;
       }
       if (std::optional<Reply> early = collect(request, from, resource, *block)) {
@@ -406,7 +407,7 @@ class Server {
     }
     if (response.overflowed()) {
       response = ResponseBuilder(body_);
-      response.set_code(codes::internal_server_error);
+      response.set_code(codes::kInternalServerError);
     }
 
     Reply reply;
@@ -415,7 +416,7 @@ class Server {
 
     // RFC 7641 §4.1: registration and deregistration ride on GET.
     const std::optional<std::uint32_t> observe = request.find_uint(OptionNumber::observe);
-    if (resource != nullptr && request.code() == codes::get && observe) {
+    if (resource != nullptr && request.code() == codes::kGet && observe) {
       Observer* existing = find_observer(from, request.token());
       if (*observe == kObserveDeregister) {
         if (existing != nullptr) drop(*existing);
@@ -454,7 +455,7 @@ class Server {
       observer.dirty = false;
       // The handler sees a GET for the resource, as at registration.
       std::array<std::byte, 300> request_bytes;
-      MessageWriter writer(request_bytes, Type::non_confirmable, codes::get, 0,
+      MessageWriter writer(request_bytes, Type::non_confirmable, codes::kGet, 0,
                            observer.token.bytes());
       writer.add_path(OptionNumber::uri_path, observer.resource->path());
       const Result<std::size_t> request_size = writer.finish();
@@ -506,9 +507,9 @@ class Server {
     const Incoming incoming = co_await transport_.take(datagram);
     switch (incoming.kind) {
       case Incoming::ignored:
-      case Incoming::acknowledged: co_return;
+      case Incoming::acknowledged:
       case Incoming::reject:
-      case Incoming::duplicate: co_return;  // answered by the transport
+      case Incoming::duplicate: co_return;  // nothing left to do, or answered by the transport
       case Incoming::reset:
         // §3.6: an RST to a notification cancels the observation.
         for (Observer& observer : observers_) {
