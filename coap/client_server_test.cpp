@@ -422,5 +422,52 @@ TEST(CoapClientServer, ObservingAPlainResourceIsAnOrdinaryGet) {
   EXPECT_FALSE(active);
 }
 
+// Takes requests now and answers them later (§5.2.2).
+struct SlowResource final : Resource {
+  SlowResource() : Resource("slow") {}
+  void handle(const ServerRequest& request, ResponseBuilder& response) override {
+    ++calls;
+    waiting = DeferredResponse::from(request);
+    response.defer();
+  }
+  std::optional<DeferredResponse> waiting;
+  int calls = 0;
+};
+
+TEST(CoapClientServer, ADeferredHandlerAnswersWithASeparateResponse) {
+  Harness h;
+  SlowResource slow;
+  h.server.add(slow);
+  static std::string got;
+  static async::Duration elapsed;
+  struct Answerer {
+    static Task<Status> run(TestServer& server, SlowResource& slow) {
+      while (!slow.waiting) co_await async::sleep_for(100ms);
+      co_await async::sleep_for(20s);  // long past the client's first retransmission
+      co_return server.respond_later(*slow.waiting, codes::kContent, 0,
+                                     bytes_of(std::string_view("done at last")));
+    }
+  };
+  async::TaskStorage<16 * 1024> answerer;
+  ASSERT_TRUE(h.executor.spawn(answerer, Answerer::run, std::ref(h.server), std::ref(slow)).ok());
+  const Status status = h.run([](Harness& h) -> Task<Status> {
+    Buffers b;
+    const async::Instant start = async::now();
+    Result<Response> r = co_await h.client.get(h.server_endpoint(), "slow", b.message);
+    elapsed = async::now() - start;
+    h.stop();
+    MOTE_CO_TRY(r.status());
+    got = text(r->payload);
+    co_return r->message.type() == Type::confirmable ? ok_status() : Status::internal();
+  });
+  EXPECT_TRUE(status.ok()) << status.str();
+  EXPECT_TRUE(answerer.exit_status().ok()) << answerer.exit_status().str();
+  EXPECT_EQ(got, "done at last");
+  EXPECT_GE(elapsed, 20s);
+  EXPECT_EQ(slow.calls, 1);  // the empty ACK ended the request's retransmission
+  // CON request, empty ACK, CON response, its ACK.
+  EXPECT_EQ(h.network.delivered, 4u);
+}
+
 }  // namespace
 }  // namespace mote::coap

@@ -56,6 +56,16 @@ struct TextResource final : Resource {
   std::string body;
 };
 
+// Takes requests now and answers them 300 ms later (§5.2.2).
+struct SlowResource final : Resource {
+  SlowResource() : Resource("slow") {}
+  void handle(const ServerRequest& request, ResponseBuilder& response) override {
+    waiting = DeferredResponse::from(request);
+    response.defer();
+  }
+  std::optional<DeferredResponse> waiting;
+};
+
 ChildOptions node_options() {
   ChildOptions options;
   options.extra_env.push_back("NODE_PATH=" MOTE_PEERS_DIR "/node_modules");
@@ -76,10 +86,12 @@ struct ServerFixture {
   TextResource temp{"sensors/temp",
                     "21.5",
                     {.resource_type = "temperature-c", .interface = "sensor", .content_format = 0}};
+  SlowResource slow;
   async::TaskStorage<64 * 1024> server_task, watcher_task, ticker_task;
 
   ServerFixture() {
-    for (Resource* r : std::initializer_list<Resource*>{&hello, &store, &big, &clock, &temp}) {
+    for (Resource* r :
+         std::initializer_list<Resource*>{&hello, &store, &big, &clock, &temp, &slow}) {
       server.add(*r);
     }
   }
@@ -93,6 +105,14 @@ struct ServerFixture {
     for (int i = 0; i < 600 && child.running(); ++i) co_await async::sleep_for(20ms);
     server.stop();
     if (ticker.state() == async::TaskState::running) ticker.cancel();
+  }
+  static Task<void> answer_later(KernelServer& server, SlowResource& slow) {
+    for (int i = 0; i < 200 && !slow.waiting; ++i) co_await async::sleep_for(20ms);
+    co_await async::sleep_for(300ms);
+    if (slow.waiting) {
+      static_cast<void>(server.respond_later(*slow.waiting, codes::kContent, 0,
+                                             bytes_of(std::string_view("worth the wait"))));
+    }
   }
   static Task<void> tick(KernelServer& server, TextResource& clock) {
     for (int i = 1; i <= 40; ++i) {
@@ -170,6 +190,18 @@ TEST(CoapInterop, LibcoapClientObservesMoteResource) {
     EXPECT_GT(n, last);
     last = n;
   }
+}
+
+TEST(CoapInterop, LibcoapClientTakesASeparateResponse) {
+  MOTE_SKIP_UNLESS_PROGRAM("coap-client-notls");
+  ServerFixture f;
+  ChildProcess child({"coap-client-notls", "-m", "get", "-B", "5", f.url("slow")});
+  async::TaskStorage<16 * 1024> answerer;
+  ASSERT_TRUE(
+      f.executor.spawn(answerer, ServerFixture::answer_later, std::ref(f.server), std::ref(f.slow))
+          .ok());
+  EXPECT_EQ(f.serve_while(child), 0) << child.describe();
+  EXPECT_EQ(child.stdout_text(), "worth the wait\n") << child.describe();
 }
 
 TEST(CoapInterop, LibcoapClientFetchesABlockwiseResponse) {

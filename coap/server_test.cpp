@@ -122,6 +122,16 @@ TEST(CoapServer, UnrecognisedCriticalOptionIs402ForConAndResetForNon) {
   EXPECT_EQ(x.hello.calls, 1);
 }
 
+TEST(CoapServer, ProxyRequestsAre505) {
+  RawExchange x;
+  const std::vector<Bytes> replies = x.exchange({
+      request(Type::confirmable, 1, {{35, text_value("coap://elsewhere/hello")}}),
+  });
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(parsed(replies[0]).code(), codes::kProxyingNotSupported);
+  EXPECT_EQ(x.hello.calls, 0);
+}
+
 TEST(CoapServer, PingsAndMalformedConfirmablesGetReset) {
   RawExchange x;
   Bytes ping(4);

@@ -61,6 +61,16 @@ struct ServerRequest {
   bool notification = false;  // building an Observe notification, not answering a request
 };
 
+// Where a separate response goes (RFC 7252 §5.2.2): kept by a handler that
+// called ResponseBuilder::defer(), passed to Server::respond_later().
+struct DeferredResponse {
+  io::Endpoint peer;
+  Token token;
+  static DeferredResponse from(const ServerRequest& request) {
+    return {request.from, Token::from(request.message.token())};
+  }
+};
+
 // What a resource's handler fills in. The body goes into the server's body
 // buffer; write() past its end sets resource_exhausted and the server
 // answers 5.00.
@@ -92,6 +102,10 @@ class ResponseBuilder {
   [[nodiscard]] std::optional<std::uint32_t> max_age() const { return max_age_; }
   [[nodiscard]] ConstByteSpan body() const { return ConstByteSpan(body_.data(), size_); }
   [[nodiscard]] bool overflowed() const { return overflow_; }
+  // The answer comes later through Server::respond_later() (§5.2.2): a CON
+  // request gets an empty ACK now. Not for notifications.
+  void defer() { deferred_ = true; }
+  [[nodiscard]] bool deferred() const { return deferred_; }
 
  private:
   ByteSpan body_;
@@ -100,6 +114,7 @@ class ResponseBuilder {
   std::optional<std::uint16_t> content_format_;
   std::optional<std::uint32_t> max_age_;
   bool overflow_ = false;
+  bool deferred_ = false;
 };
 
 // A resource at one path. The handler runs in the server's loop and must
@@ -160,6 +175,27 @@ class Server {
     }
     if (any) transport_.wake();
   }
+  // Sends the separate response to a request whose handler deferred it, as
+  // a CON (retransmitted until acknowledged, §5.2.2). Not block-wise: the
+  // payload must fit one message. resource_exhausted when it does not or
+  // every exchange slot is busy. Call from any task on the server's executor.
+  Status respond_later(const DeferredResponse& to, Code code,
+                       std::optional<std::uint16_t> content_format, ConstByteSpan payload) {
+    Reply reply;
+    reply.code = code;
+    reply.content_format = content_format;
+    reply.payload = payload;
+    std::array<std::byte, kMaxMessageSize> bytes;
+    MOTE_TRY_ASSIGN(std::size_t size,
+                    encode(bytes, Type::confirmable, transport_.messenger().next_message_id(),
+                           to.token, reply));
+    MOTE_TRY(transport_.messenger()
+                 .send_confirmable(to.peer, ConstByteSpan(bytes.data(), size), async::now())
+                 .status());
+    transport_.wake();
+    return ok_status();
+  }
+
   [[nodiscard]] std::size_t observer_count() const {
     return static_cast<std::size_t>(std::count_if(observers_.begin(), observers_.end(),
                                                   [](const Observer& o) { return o.resource; }));
@@ -240,9 +276,9 @@ class Server {
     ConstByteSpan payload{};
   };
 
-  Result<std::size_t> encode(Type type, std::uint16_t message_id, const Token& token,
-                             const Reply& reply) {
-    MessageWriter writer(transport_.send_buffer(), type, reply.code, message_id, token.bytes());
+  static Result<std::size_t> encode(ByteSpan out, Type type, std::uint16_t message_id,
+                                    const Token& token, const Reply& reply) {
+    MessageWriter writer(out, type, reply.code, message_id, token.bytes());
     if (reply.observe) writer.add_uint(OptionNumber::observe, *reply.observe);
     if (reply.content_format) writer.add_uint(OptionNumber::content_format, *reply.content_format);
     if (reply.max_age) writer.add_uint(OptionNumber::max_age, *reply.max_age);
@@ -300,10 +336,10 @@ class Server {
       co_return;
     }
     const bool piggybacked = request.type() == Type::confirmable;
-    const Result<std::size_t> size =
-        encode(piggybacked ? Type::acknowledgement : Type::non_confirmable,
-               piggybacked ? request.message_id() : transport_.messenger().next_message_id(),
-               Token::from(request.token()), reply);
+    const Result<std::size_t> size = encode(
+        transport_.send_buffer(), piggybacked ? Type::acknowledgement : Type::non_confirmable,
+        piggybacked ? request.message_id() : transport_.messenger().next_message_id(),
+        Token::from(request.token()), reply);
     if (!size.ok()) co_return;
     const ConstByteSpan bytes = transport_.send_buffer().first(*size);
     static_cast<void>(co_await transport_.send(bytes, from));
@@ -372,6 +408,11 @@ class Server {
       }
       co_return;
     }
+    // §5.7.2: not a proxy.
+    if (request.has(OptionNumber::proxy_uri) || request.has(OptionNumber::proxy_scheme)) {
+      co_await respond(request, from, Reply{codes::kProxyingNotSupported});
+      co_return;
+    }
     const bool discovery = is_well_known_core(request);
     Resource* resource = discovery ? nullptr : find(request);
     if (!discovery && resource == nullptr) {
@@ -404,6 +445,12 @@ class Server {
       describe_resources(response);
     } else {
       resource->handle(ServerRequest{request, payload, from}, response);
+    }
+    if (response.deferred() && !discovery) {
+      if (request.type() == Type::confirmable) {
+        co_await transport_.send_empty(Type::acknowledgement, request.message_id(), from);
+      }
+      co_return;
     }
     if (response.overflowed()) {
       response = ResponseBuilder(body_);
@@ -475,8 +522,8 @@ class Server {
       if (confirmable) observer.since_confirmable = 0;
       const std::uint16_t message_id = transport_.messenger().next_message_id();
       const Result<std::size_t> size =
-          encode(confirmable ? Type::confirmable : Type::non_confirmable, message_id,
-                 observer.token, reply);
+          encode(transport_.send_buffer(), confirmable ? Type::confirmable : Type::non_confirmable,
+                 message_id, observer.token, reply);
       if (!size.ok()) continue;
       const ConstByteSpan bytes = transport_.send_buffer().first(*size);
       if (confirmable) {
