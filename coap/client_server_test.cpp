@@ -422,6 +422,78 @@ TEST(CoapClientServer, ObservingAPlainResourceIsAnOrdinaryGet) {
   EXPECT_FALSE(active);
 }
 
+// A resource that never changes, fresh for 10 s.
+struct SteadyResource final : Resource {
+  SteadyResource() : Resource("steady", {.observable = true}) {}
+  void handle(const ServerRequest&, ResponseBuilder& response) override {
+    ++renders;
+    response.set_max_age(10);
+    response.write("same");
+  }
+  int renders = 0;
+};
+
+TEST(CoapClientServer, ObserversAreRefreshedBeforeMaxAgeRunsOut) {
+  Harness h;
+  SteadyResource steady;
+  h.server.add(steady);
+  static std::vector<async::Duration> arrivals;
+  static std::vector<bool> fresh;
+  arrivals.clear();
+  fresh.clear();
+  const Status status = h.run([](Harness& h) -> Task<Status> {
+    Buffers b;
+    std::byte notification_buffer[kMaxMessageSize];
+    Observation observation(notification_buffer);
+    const async::Instant start = async::now();
+    MOTE_CO_TRY((co_await h.client.observe(h.server_endpoint(), "steady", observation, b.message))
+                    .status());
+    for (int i = 0; i < 3; ++i) {
+      MOTE_CO_TRY((co_await h.client.next(observation, b.body, 30s)).status());
+      arrivals.push_back(async::now() - start);
+      fresh.push_back(observation.fresh_until() > async::now() + 8s);
+    }
+    MOTE_CO_TRY(co_await h.client.cancel(observation, b.message));
+    h.stop();
+    co_return ok_status();
+  });
+  EXPECT_TRUE(status.ok()) << status.str();
+  // RFC 7641 §4.3.1: 1 s before each 10 s Max-Age runs out.
+  EXPECT_EQ(arrivals, (std::vector<async::Duration>{9s, 18s, 27s}));
+  EXPECT_EQ(fresh, (std::vector<bool>{true, true, true}));
+  EXPECT_EQ(steady.renders, 5);  // registration, three refreshes, the deregistering GET
+}
+
+TEST(CoapClientServer, AClientWhoseNotificationsAreLostRegistersAgainWhenStale) {
+  Harness h;
+  SteadyResource steady;
+  h.server.add(steady);
+  // Every NON from the server is lost: only piggybacked responses get through.
+  h.network.drop = [](const io::Endpoint& from, const io::Endpoint&, ConstByteSpan bytes) {
+    return from.port == 5683 && ((std::to_integer<int>(bytes[0]) >> 4) & 3) == 1;
+  };
+  static async::Duration arrival;
+  static std::size_t observers;
+  const Status status = h.run([](Harness& h) -> Task<Status> {
+    Buffers b;
+    std::byte notification_buffer[kMaxMessageSize];
+    Observation observation(notification_buffer);
+    const async::Instant start = async::now();
+    MOTE_CO_TRY((co_await h.client.observe(h.server_endpoint(), "steady", observation, b.message))
+                    .status());
+    Result<Message> refreshed = co_await h.client.next(observation, b.body, 30s);
+    arrival = async::now() - start;
+    observers = h.server.observer_count();
+    h.stop();
+    MOTE_CO_TRY(refreshed.status());
+    co_return as_string_view(refreshed->payload()) == "same" ? ok_status() : Status::internal();
+  });
+  EXPECT_TRUE(status.ok()) << status.str();
+  // Max-Age 10 s, plus the 2 s grace: then the GET with Observe: 0 again.
+  EXPECT_EQ(arrival, 12s);
+  EXPECT_EQ(observers, 1u);  // the same endpoint and token: replaced, not added
+}
+
 // Takes requests now and answers them later (§5.2.2).
 struct SlowResource final : Resource {
   SlowResource() : Resource("slow") {}

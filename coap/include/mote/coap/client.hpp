@@ -179,12 +179,20 @@ class Client {
 
   // The next fresh notification, copied into `out`. Waits up to `timeout`
   // (deadline_exceeded); failed_precondition once the observation ended
-  // (the last message the server sent is still returned once).
+  // (the last message the server sent is still returned once). When the
+  // latest notification's Max-Age has run out with nothing newer (lost
+  // notifications, a server that forgot us), it registers again with the
+  // same token (RFC 7641 §3.3.1) and returns that response.
   async::Task<Result<Message>> next(Observation& observation, ByteSpan out, Duration timeout) {
     const Instant deadline = async::now() + timeout;
     while (!observation.has_value_) {
       if (!observation.active_) co_return Status::failed_precondition();
-      MOTE_CO_TRY(co_await async::with_deadline(deadline, wait_signal(observation.arrived_)));
+      const Instant stale_at = observation.fresh_until() + kReregistrationGrace;
+      const Status waited = co_await async::with_deadline(std::min(deadline, stale_at),
+                                                          wait_signal(observation.arrived_));
+      if (waited.ok() || observation.has_value_) continue;
+      if (waited != Status::deadline_exceeded() || async::now() >= deadline) co_return waited;
+      MOTE_CO_TRY(co_await reregister(observation, out));
     }
     observation.arrived_.reset();
     observation.has_value_ = false;
@@ -211,6 +219,31 @@ class Client {
   }
 
  private:
+  // How long past a notification's Max-Age the client waits for a newer
+  // one before registering again.
+  static constexpr Duration kReregistrationGrace = std::chrono::seconds(2);
+
+  // GET with Observe: 0 and the observation's token again; its response
+  // counts as the newest notification whatever its sequence number.
+  async::Task<Status> reregister(Observation& observation, ByteSpan response_buffer) {
+    Request r;
+    r.path = observation.path_;
+    Result<Response> response =
+        co_await request_with(observation.server_, r, response_buffer, {}, &observation);
+    MOTE_CO_TRY(response.status());
+    const std::optional<std::uint32_t> sequence =
+        response->message.find_uint(OptionNumber::observe);
+    if (sequence && response->code.is_success()) {
+      observation.size_ = 0;  // no freshness comparison with the old registration
+      take(observation, *sequence, response->message);
+    } else {
+      observation.active_ = false;
+      observation.unlink();
+      store(observation, response->message);
+    }
+    co_return ok_status();
+  }
+
   struct Pending : IntrusiveListNode {
     io::Endpoint server;
     Token token;

@@ -204,7 +204,8 @@ class Server {
   // Serves until stop() (ok) or the socket fails (its error).
   async::Task<Status> run() {
     for (;;) {
-      auto got = co_await transport_.next([this](ExchangeHandle h) { on_give_up(h); });
+      auto got =
+          co_await transport_.next([this](ExchangeHandle h) { on_give_up(h); }, next_refresh());
       if (transport_.stopping()) co_return ok_status();
       MOTE_CO_TRY(got.status());
       if (got->has_value()) co_await on_datagram(**got);
@@ -222,7 +223,32 @@ class Server {
     std::uint16_t last_message_id = 0;  // of the last NON notification
     std::uint8_t since_confirmable = 0;
     bool dirty = false;
+    // RFC 7641 §4.3.1: before the last representation sent goes stale
+    // (its Max-Age), the observer gets it again.
+    Instant refresh_at = async::kNever;
   };
+
+  // §4.3.1 keeps a notification's Max-Age meaningful: refresh a little
+  // before it runs out; representations fresh for under 2 s are not refreshed
+  // (that would be a notification storm).
+  static Instant refresh_time(std::optional<std::uint32_t> max_age_seconds, Instant now) {
+    const Duration max_age = std::chrono::seconds(max_age_seconds.value_or(60));
+    if (max_age < std::chrono::seconds(2)) return async::kNever;
+    return now + max_age - std::max<Duration>(std::chrono::seconds(1), max_age / 10);
+  }
+
+  [[nodiscard]] Instant next_refresh() {
+    Instant earliest = async::kNever;
+    for (const Observer& observer : observers_) {
+      // One with a CON notification in flight waits for its ACK or give-up,
+      // which wakes the loop anyway.
+      if (observer.resource != nullptr &&
+          !transport_.messenger().outstanding(observer.confirmable)) {
+        earliest = std::min(earliest, observer.refresh_at);
+      }
+    }
+    return earliest;
+  }
 
   // The block-wise request body being reassembled (RFC 7959 §2.5).
   struct Block1Transfer {
@@ -482,6 +508,7 @@ class Server {
             slot->token = Token::from(request.token());
           }
           reply.observe = next_sequence();
+          slot->refresh_at = refresh_time(reply.max_age, async::now());
         }
       }
     }
@@ -494,12 +521,17 @@ class Server {
   }
 
   async::Task<void> send_notifications() {
+    const Instant now = async::now();
+    for (Observer& observer : observers_) {
+      if (observer.resource != nullptr && observer.refresh_at <= now) observer.dirty = true;
+    }
     for (Observer& observer : observers_) {
       if (observer.resource == nullptr || !observer.dirty) continue;
       // One CON notification at a time per observer; the newest state goes
       // out once it is acknowledged (§4.5.2).
       if (transport_.messenger().outstanding(observer.confirmable)) continue;
       observer.dirty = false;
+      observer.refresh_at = async::kNever;  // set again once a notification goes out
       // The handler sees a GET for the resource, as at registration.
       std::array<std::byte, 300> request_bytes;
       MessageWriter writer(request_bytes, Type::non_confirmable, codes::kGet, 0,
@@ -517,6 +549,7 @@ class Server {
         // §3.2 / §4.2: an error ends the observation; it goes out without Observe.
       } else {
         reply.observe = next_sequence();
+        observer.refresh_at = refresh_time(reply.max_age, now);
       }
       const bool confirmable = ++observer.since_confirmable >= options_.confirmable_every;
       if (confirmable) observer.since_confirmable = 0;

@@ -90,11 +90,13 @@ class Transport {
     if (type == Type::acknowledgement) messenger_.remember_reply(to, message_id, reply);
   }
 
-  // Transmits everything due, hands give-ups to `on_give_up`, then waits.
+  // Transmits everything due, hands give-ups to `on_give_up`, then waits
+  // (at the latest until `also_at`, the owner's own next deadline).
   // Yields the received datagram (its bytes in receive_buffer()), or an
   // empty optional when woken or a deadline passed, or the socket's error.
   template <typename OnGiveUp>
-  async::Task<Result<std::optional<io::Datagram>>> next(OnGiveUp on_give_up) {
+  async::Task<Result<std::optional<io::Datagram>>> next(OnGiveUp on_give_up,
+                                                        Instant also_at = async::kNever) {
     const Instant now = async::now();
     for (Action action = messenger_.poll(now); action.kind != Action::none;
          action = messenger_.poll(now)) {
@@ -111,7 +113,7 @@ class Transport {
     }
     if (stopping_) co_return std::optional<io::Datagram>();
     // kNever is far away; an hour keeps the timer arithmetic plain.
-    const Instant deadline = std::min(messenger_.poll_at(), now + std::chrono::hours(1));
+    const Instant deadline = std::min({messenger_.poll_at(), also_at, now + std::chrono::hours(1)});
     Result<std::optional<io::Datagram>> waited =
         co_await async::with_deadline(deadline, wait_input());
     if (waited.status() == Status::deadline_exceeded()) co_return std::optional<io::Datagram>();
