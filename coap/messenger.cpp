@@ -58,13 +58,13 @@ Result<ExchangeHandle> MessengerCore::send_confirmable(io::Endpoint to, ConstByt
 void MessengerCore::start(ExchangeSlot& slot, Instant now) {
   // §4.8: "the initial timeout is set to a random duration ... between
   // ACK_TIMEOUT and (ACK_TIMEOUT * ACK_RANDOM_FACTOR)".
-  const std::int64_t base = parameters_.ack_timeout.count();
-  const std::int64_t spread = base * (parameters_.ack_random_factor_per_mille - 1000) / 1000;
-  const std::int64_t jitter =
-      spread > 0
-          ? static_cast<std::int64_t>(random_.next() % static_cast<std::uint64_t>(spread + 1))
-          : 0;
-  slot.timeout = Duration(base + jitter);
+  // 32-bit arithmetic: 64-bit division would link libgcc's __aeabi_ldivmod
+  // and, through its division-by-zero hook, abort() into firmware. An
+  // ACK_TIMEOUT in microseconds fits 32 bits up to 71 minutes.
+  const auto base = static_cast<std::uint32_t>(parameters_.ack_timeout.count());
+  const std::uint32_t spread = base / 1000 * (parameters_.ack_random_factor_per_mille - 1000u);
+  const std::uint32_t jitter = spread > 0 ? random_.next() % (spread + 1) : 0;
+  slot.timeout = Duration(std::int64_t{base} + jitter);
   slot.state = ExchangeSlot::State::in_flight;
   slot.next_at = now;  // the first transmission is due at once
 }

@@ -106,6 +106,17 @@ inline constexpr Code kGatewayTimeout{5, 4};
 inline constexpr Code kProxyingNotSupported{5, 5};
 }  // namespace codes
 
+namespace internal {
+// std::string_view::substr clamped instead of throwing: substr's
+// out_of_range path would link libstdc++'s exception machinery into firmware.
+constexpr std::string_view slice(std::string_view text, std::size_t position,
+                                 std::size_t count = std::string_view::npos) {
+  if (position > text.size()) position = text.size();
+  const std::size_t left = text.size() - position;
+  return {text.data() + position, count < left ? count : left};
+}
+}  // namespace internal
+
 // Registered option numbers (§12.2, RFC 7641, RFC 7959, RFC 7967).
 enum class OptionNumber : std::uint16_t {
   if_match = 1,

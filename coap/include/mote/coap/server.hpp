@@ -232,9 +232,10 @@ class Server {
   // before it runs out; representations fresh for under 2 s are not refreshed
   // (that would be a notification storm).
   static Instant refresh_time(std::optional<std::uint32_t> max_age_seconds, Instant now) {
-    const Duration max_age = std::chrono::seconds(max_age_seconds.value_or(60));
-    if (max_age < std::chrono::seconds(2)) return async::kNever;
-    return now + max_age - std::max<Duration>(std::chrono::seconds(1), max_age / 10);
+    const std::uint32_t max_age = max_age_seconds.value_or(60);
+    if (max_age < 2) return async::kNever;
+    const std::uint32_t early = std::max<std::uint32_t>(1, max_age / 10);
+    return now + std::chrono::seconds(max_age - early);
   }
 
   [[nodiscard]] Instant next_refresh() {
