@@ -351,18 +351,18 @@ TEST(CoapClientServer, ObserveDeliversNotificationsInOrderUntilCancelled) {
     Buffers b;
     std::byte notification_buffer[kMaxMessageSize];
     Observation observation(notification_buffer);
-    Result<Message> first =
+    Result<Response> first =
         co_await h.client.observe(h.server_endpoint(), "clock", observation, b.message);
     MOTE_CO_TRY(first.status());
     if (!observation.active()) co_return Status::internal();
-    seen.push_back(text(first->payload()));
+    seen.push_back(text(first->payload));
     sequences.push_back(observation.sequence());
     observers_while_on = h.server.observer_count();
     for (int i = 0; i < 4; ++i) {
-      Result<Message> n = co_await h.client.next(observation, b.body, 5s);
+      Result<Response> n = co_await h.client.next(observation, b.message, 5s);
       MOTE_CO_TRY(n.status());
-      seen.push_back(text(n->payload()));
-      sequences.push_back(*n->find_uint(OptionNumber::observe));
+      seen.push_back(text(n->payload));
+      sequences.push_back(*n->message.find_uint(OptionNumber::observe));
     }
     MOTE_CO_TRY(co_await h.client.cancel(observation, b.message));
     observers_after = h.server.observer_count();
@@ -374,6 +374,43 @@ TEST(CoapClientServer, ObserveDeliversNotificationsInOrderUntilCancelled) {
   for (std::size_t i = 1; i < sequences.size(); ++i) EXPECT_GT(sequences[i], sequences[i - 1]);
   EXPECT_EQ(observers_while_on, 1u);
   EXPECT_EQ(observers_after, 0u);
+}
+
+TEST(CoapClientServer, LargeNotificationsHaveTheirRestFetchedBlockwise) {
+  Harness h;
+  TextResource big("big", pattern(2500), {.observable = true});
+  h.server.add(big);
+  static std::vector<std::string> seen;
+  seen.clear();
+  struct Changer {
+    static Task<void> run(TestServer& server, TextResource& big) {
+      co_await async::sleep_for(1s);
+      big.body = pattern(2600);
+      server.notify(big);
+    }
+  };
+  async::TaskStorage<8192> changer;
+  ASSERT_TRUE(h.executor.spawn(changer, Changer::run, std::ref(h.server), std::ref(big)).ok());
+  const Status status = h.run([](Harness& h) -> Task<Status> {
+    Buffers b;
+    std::byte notification_buffer[kMaxMessageSize];
+    Observation observation(notification_buffer);
+    Result<Response> first =
+        co_await h.client.observe(h.server_endpoint(), "big", observation, b.message, b.body);
+    MOTE_CO_TRY(first.status());
+    if (!observation.active()) co_return Status::internal();
+    seen.push_back(text(first->payload));
+    Result<Response> n = co_await h.client.next(observation, b.message, 5s, b.body);
+    MOTE_CO_TRY(n.status());
+    seen.push_back(text(n->payload));
+    MOTE_CO_TRY(co_await h.client.cancel(observation, b.message));
+    h.stop();
+    co_return ok_status();
+  });
+  EXPECT_TRUE(status.ok()) << status.str();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], pattern(2500));
+  EXPECT_EQ(seen[1], pattern(2600));
 }
 
 TEST(CoapClientServer, AClientThatForgotTheObservationResetsTheNextNotification) {
@@ -411,12 +448,12 @@ TEST(CoapClientServer, ObservingAPlainResourceIsAnOrdinaryGet) {
     Buffers b;
     std::byte notification_buffer[kMaxMessageSize];
     Observation observation(notification_buffer);
-    Result<Message> first =
+    Result<Response> first =
         co_await h.client.observe(h.server_endpoint(), "plain", observation, b.message);
     active = observation.active();
     h.stop();
     MOTE_CO_TRY(first.status());
-    co_return first->has(OptionNumber::observe) ? Status::internal() : ok_status();
+    co_return first->message.has(OptionNumber::observe) ? Status::internal() : ok_status();
   });
   EXPECT_TRUE(status.ok()) << status.str();
   EXPECT_FALSE(active);
@@ -449,7 +486,7 @@ TEST(CoapClientServer, ObserversAreRefreshedBeforeMaxAgeRunsOut) {
     MOTE_CO_TRY((co_await h.client.observe(h.server_endpoint(), "steady", observation, b.message))
                     .status());
     for (int i = 0; i < 3; ++i) {
-      MOTE_CO_TRY((co_await h.client.next(observation, b.body, 30s)).status());
+      MOTE_CO_TRY((co_await h.client.next(observation, b.message, 30s)).status());
       arrivals.push_back(async::now() - start);
       fresh.push_back(observation.fresh_until() > async::now() + 8s);
     }
@@ -481,12 +518,12 @@ TEST(CoapClientServer, AClientWhoseNotificationsAreLostRegistersAgainWhenStale) 
     const async::Instant start = async::now();
     MOTE_CO_TRY((co_await h.client.observe(h.server_endpoint(), "steady", observation, b.message))
                     .status());
-    Result<Message> refreshed = co_await h.client.next(observation, b.body, 30s);
+    Result<Response> refreshed = co_await h.client.next(observation, b.message, 30s);
     arrival = async::now() - start;
     observers = h.server.observer_count();
     h.stop();
     MOTE_CO_TRY(refreshed.status());
-    co_return as_string_view(refreshed->payload()) == "same" ? ok_status() : Status::internal();
+    co_return as_string_view(refreshed->payload) == "same" ? ok_status() : Status::internal();
   });
   EXPECT_TRUE(status.ok()) << status.str();
   // Max-Age 10 s, plus the 2 s grace: then the GET with Observe: 0 again.

@@ -314,15 +314,15 @@ TEST(CoapInterop, MoteClientObservesLibcoapServer) {
   const Status status = f.run(+[](ClientFixture& f) -> Task<Status> {
     std::byte message[kMaxMessageSize], notification[kMaxMessageSize], out[kMaxMessageSize];
     Observation observation(notification);
-    Result<Message> first =
+    Result<Response> first =
         co_await f.client.observe(loopback(f.port), "time", observation, message);
     MOTE_CO_TRY(first.status());
     active = observation.active();
     sequences.push_back(observation.sequence());
     for (int i = 0; i < 2; ++i) {
-      Result<Message> n = co_await f.client.next(observation, out, 4s);  // /time ticks each second
+      Result<Response> n = co_await f.client.next(observation, out, 4s);  // /time ticks each second
       MOTE_CO_TRY(n.status());
-      sequences.push_back(*n->find_uint(OptionNumber::observe));
+      sequences.push_back(*n->message.find_uint(OptionNumber::observe));
     }
     co_return co_await f.client.cancel(observation, message);
   });

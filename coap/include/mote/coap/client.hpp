@@ -94,6 +94,8 @@ class Observation : public IntrusiveListNode {
   Instant received_at_;
   Duration max_age_ = std::chrono::seconds(60);
   std::uint32_t sequence_ = 0;
+  std::optional<std::uint32_t> registration_sequence_;  // Observe in the registration's response
+  bool have_sequence_ = false;
   std::uint32_t reordered_ = 0;
   bool active_ = false;
   bool has_value_ = false;   // a notification came in; not yet taken
@@ -145,10 +147,12 @@ class Client {
   }
 
   // Registers `observation` on `path` and yields the first response (in
-  // `response_buffer`). observation.active() says whether the server took
-  // the registration (its response carries Observe).
-  async::Task<Result<Message>> observe(io::Endpoint server, std::string_view path,
-                                       Observation& observation, ByteSpan response_buffer) {
+  // `response_buffer`; a block-wise body is assembled in `body`).
+  // observation.active() says whether the server took the registration (its
+  // response carries Observe).
+  async::Task<Result<Response>> observe(io::Endpoint server, std::string_view path,
+                                        Observation& observation, ByteSpan response_buffer,
+                                        ByteSpan body = {}) {
     Request r;
     r.path = path;
     observation.server_ = server;
@@ -157,24 +161,15 @@ class Client {
     observation.active_ = true;
     observation.has_value_ = false;
     observation.registered_ = false;
+    observation.have_sequence_ = false;
     observations_.push_back(observation);
-    Result<Response> first = co_await request_with(server, r, response_buffer, {}, &observation);
-    if (!first.ok()) {
-      observation.unlink();
-      observation.active_ = false;
-      co_return first.status();
-    }
+    Result<Response> first = co_await request_with(server, r, response_buffer, body, &observation);
     observation.registered_ = true;
-    const std::optional<std::uint32_t> sequence = first->message.find_uint(OptionNumber::observe);
-    if (!sequence || !first->code.is_success()) {
+    if (!first.ok() || !accept_registration(observation, first->message)) {
       observation.unlink();
       observation.active_ = false;
-    } else {
-      take(observation, *sequence, first->message);
-      observation.has_value_ = false;  // returned here, not by next()
-      observation.arrived_.reset();
     }
-    co_return first->message;
+    co_return first;
   }
 
   // The next fresh notification, copied into `out`. Waits up to `timeout`
@@ -182,8 +177,11 @@ class Client {
   // (the last message the server sent is still returned once). When the
   // latest notification's Max-Age has run out with nothing newer (lost
   // notifications, a server that forgot us), it registers again with the
-  // same token (RFC 7641 §3.3.1) and returns that response.
-  async::Task<Result<Message>> next(Observation& observation, ByteSpan out, Duration timeout) {
+  // same token (RFC 7641 §3.3.1) and returns that response. A notification
+  // that carries the first block of a larger body (RFC 7959 §2.6) has the
+  // rest fetched into `body` (without `body`: resource_exhausted).
+  async::Task<Result<Response>> next(Observation& observation, ByteSpan out, Duration timeout,
+                                     ByteSpan body = {}) {
     const Instant deadline = async::now() + timeout;
     while (!observation.has_value_) {
       if (!observation.active_) co_return Status::failed_precondition();
@@ -192,13 +190,20 @@ class Client {
                                                           wait_signal(observation.arrived_));
       if (waited.ok() || observation.has_value_) continue;
       if (waited != Status::deadline_exceeded() || async::now() >= deadline) co_return waited;
-      MOTE_CO_TRY(co_await reregister(observation, out));
+      co_return co_await reregister(observation, out, body);
     }
     observation.arrived_.reset();
     observation.has_value_ = false;
     if (observation.size_ > out.size()) co_return Status::resource_exhausted();
     std::copy_n(observation.buffer_.begin(), observation.size_, out.begin());
-    co_return Message::parse(out.first(observation.size_));
+    MOTE_CO_TRY_ASSIGN(const Message notification, Message::parse(out.first(observation.size_)));
+    if (!notification.has(OptionNumber::block2)) {
+      co_return Response{notification.code(), notification, notification.payload()};
+    }
+    Request rest;
+    rest.path = observation.path_;
+    std::array<std::byte, kMaxMessageSize> requests;
+    co_return co_await collect_blocks(observation.server_, rest, notification, requests, out, body);
   }
 
   // Deregisters (RFC 7641 §3.6: GET with Observe: 1 and the same token)
@@ -225,23 +230,30 @@ class Client {
 
   // GET with Observe: 0 and the observation's token again; its response
   // counts as the newest notification whatever its sequence number.
-  async::Task<Status> reregister(Observation& observation, ByteSpan response_buffer) {
+  async::Task<Result<Response>> reregister(Observation& observation, ByteSpan response_buffer,
+                                           ByteSpan body) {
     Request r;
     r.path = observation.path_;
     Result<Response> response =
-        co_await request_with(observation.server_, r, response_buffer, {}, &observation);
-    MOTE_CO_TRY(response.status());
-    const std::optional<std::uint32_t> sequence =
-        response->message.find_uint(OptionNumber::observe);
-    if (sequence && response->code.is_success()) {
-      observation.size_ = 0;  // no freshness comparison with the old registration
-      take(observation, *sequence, response->message);
-    } else {
+        co_await request_with(observation.server_, r, response_buffer, body, &observation);
+    if (response.ok() && !accept_registration(observation, response->message)) {
       observation.active_ = false;
       observation.unlink();
-      store(observation, response->message);
     }
-    co_return ok_status();
+    co_return response;
+  }
+
+  // Takes the sequence number the registration's response carried (in its
+  // first block) and its Max-Age; false when the server did not register us.
+  bool accept_registration(Observation& observation, const Message& last) {
+    if (!observation.registration_sequence_ || !last.code().is_success()) return false;
+    observation.sequence_ = *observation.registration_sequence_;
+    observation.have_sequence_ = true;
+    observation.received_at_ = async::now();
+    observation.max_age_ = std::chrono::seconds(last.find_uint(OptionNumber::max_age).value_or(60));
+    observation.has_value_ = false;
+    observation.arrived_.reset();
+    return true;
   }
 
   struct Pending : IntrusiveListNode {
@@ -366,7 +378,18 @@ class Client {
       num = next_offset >> (block1_szx + 4);
     }
 
-    // Block2 (§2.4): fetch the rest of the body block by block.
+    if (observation != nullptr) {
+      observation->registration_sequence_ = response.find_uint(OptionNumber::observe);
+    }
+    co_return co_await collect_blocks(server, request, response, out, response_buffer, body);
+  }
+
+  // Block2 (§2.4): copies `response`'s block into `body` and fetches the
+  // rest block by block (`out` for the requests, `response_buffer` for the
+  // responses). A response without Block2 is the whole body.
+  async::Task<Result<Response>> collect_blocks(io::Endpoint server, const Request& request,
+                                               Message response, ByteSpan out,
+                                               ByteSpan response_buffer, ByteSpan body) {
     std::size_t body_size = 0;
     for (;;) {
       const std::optional<std::uint32_t> value = response.find_uint(OptionNumber::block2);
@@ -388,8 +411,8 @@ class Client {
       MOTE_CO_TRY_ASSIGN(std::size_t size,
                          encode(out, next, token, {}, std::nullopt,
                                 Block{block->num + 1, false, block->szx}, std::nullopt));
-      MOTE_CO_TRY_ASSIGN(response, co_await exchange(server, ConstByteSpan(out.data(), size),
-                                                     request.confirmable, token, response_buffer));
+      MOTE_CO_TRY_ASSIGN(response, co_await exchange(server, out.first(size), request.confirmable,
+                                                     token, response_buffer));
     }
     co_return Response{response.code(), response, response.payload()};
   }
@@ -419,12 +442,13 @@ class Client {
   // A notification (or the observation's final response) after registration.
   void take(Observation& observation, std::uint32_t sequence, const Message& message) {
     const Instant now = async::now();
-    if (observation.size_ != 0 &&
+    if (observation.have_sequence_ &&
         !is_fresher_notification(observation.sequence_, observation.received_at_, sequence, now)) {
       ++observation.reordered_;
       return;
     }
     observation.sequence_ = sequence;
+    observation.have_sequence_ = true;
     observation.received_at_ = now;
     observation.max_age_ =
         std::chrono::seconds(message.find_uint(OptionNumber::max_age).value_or(60));
