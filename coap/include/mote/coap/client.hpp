@@ -228,6 +228,14 @@ class Client {
   // one before registering again.
   static constexpr Duration kReregistrationGrace = std::chrono::seconds(2);
 
+  static constexpr int kMaxBlockRestarts = 3;
+
+  static bool same_etag(const std::optional<Option>& first, const std::optional<Option>& now) {
+    if (!first || !now) return !first && !now;
+    return std::equal(first->value.begin(), first->value.end(), now->value.begin(),
+                      now->value.end());
+  }
+
   // GET with Observe: 0 and the observation's token again; its response
   // counts as the newest notification whatever its sequence number.
   async::Task<Result<Response>> reregister(Observation& observation, ByteSpan response_buffer,
@@ -391,26 +399,46 @@ class Client {
                                                Message response, ByteSpan out,
                                                ByteSpan response_buffer, ByteSpan body) {
     std::size_t body_size = 0;
+    std::optional<Option> etag;
+    std::array<std::byte, 8> etag_bytes{};
+    int restarts = 0;
     for (;;) {
       const std::optional<std::uint32_t> value = response.find_uint(OptionNumber::block2);
       if (!value || !response.code().is_success()) break;
       const Result<Block> block = Block::from_value(*value);
-      if (!block.ok() || block->offset() != body_size) co_return Status::data_loss();
-      if (response.payload().size() > body.size() - body_size) {
-        co_return Status::resource_exhausted();
-      }
-      std::copy(response.payload().begin(), response.payload().end(),
-                body.subspan(body_size).begin());
-      body_size += response.payload().size();
-      if (!block->more) {
-        co_return Response{response.code(), response, body.first(body_size)};
+      if (!block.ok()) co_return Status::data_loss();
+      // RFC 7959 §2.4: a different ETag means the representation changed
+      // under the transfer: start again from block 0 (a few times at most).
+      const std::optional<Option> tag = response.find(OptionNumber::etag);
+      std::uint32_t next_num = block->num + 1;
+      if (body_size != 0 && !same_etag(etag, tag)) {
+        if (++restarts > kMaxBlockRestarts) co_return Status::aborted();
+        body_size = 0;
+        next_num = 0;
+      } else {
+        if (block->offset() != body_size) co_return Status::data_loss();
+        if (body_size == 0 && tag && tag->value.size() <= etag_bytes.size()) {
+          std::copy(tag->value.begin(), tag->value.end(), etag_bytes.begin());
+          etag = Option{tag->number, ConstByteSpan(etag_bytes.data(), tag->value.size())};
+        } else if (body_size == 0) {
+          etag.reset();
+        }
+        if (response.payload().size() > body.size() - body_size) {
+          co_return Status::resource_exhausted();
+        }
+        std::copy(response.payload().begin(), response.payload().end(),
+                  body.subspan(body_size).begin());
+        body_size += response.payload().size();
+        if (!block->more) {
+          co_return Response{response.code(), response, body.first(body_size)};
+        }
       }
       Request next = request;
       next.payload = {};
       const Token token = new_token();
       MOTE_CO_TRY_ASSIGN(std::size_t size,
                          encode(out, next, token, {}, std::nullopt,
-                                Block{block->num + 1, false, block->szx}, std::nullopt));
+                                Block{next_num, false, block->szx}, std::nullopt));
       MOTE_CO_TRY_ASSIGN(response, co_await exchange(server, out.first(size), request.confirmable,
                                                      token, response_buffer));
     }

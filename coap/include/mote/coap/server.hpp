@@ -300,12 +300,18 @@ class Server {
     std::optional<Block> block1{};
     std::optional<std::uint32_t> size2{};
     std::optional<std::uint32_t> size1{};
+    std::optional<std::uint32_t> etag{};
     ConstByteSpan payload{};
   };
 
   static Result<std::size_t> encode(ByteSpan out, Type type, std::uint16_t message_id,
                                     const Token& token, const Reply& reply) {
     MessageWriter writer(out, type, reply.code, message_id, token.bytes());
+    if (reply.etag) {
+      std::array<std::byte, 4> etag;
+      store_be32(etag.data(), *reply.etag);
+      writer.add(OptionNumber::etag, etag);
+    }
     if (reply.observe) writer.add_uint(OptionNumber::observe, *reply.observe);
     if (reply.content_format) writer.add_uint(OptionNumber::content_format, *reply.content_format);
     if (reply.max_age) writer.add_uint(OptionNumber::max_age, *reply.max_age);
@@ -353,6 +359,15 @@ class Server {
     reply.payload = body.subspan(offset, length);
     reply.block2 = Block{num, offset + length < body.size(), szx};
     if (num == 0) reply.size2 = static_cast<std::uint32_t>(body.size());
+    // RFC 7959 §2.4: an ETag lets the client see that its blocks come from
+    // one representation; the body's FNV-1a hash changes when it does.
+    reply.etag = fnv1a(body);
+  }
+
+  static std::uint32_t fnv1a(ConstByteSpan bytes) {
+    std::uint32_t hash = 2166136261u;
+    for (std::byte b : bytes) hash = (hash ^ std::to_integer<std::uint32_t>(b)) * 16777619u;
+    return hash;
   }
 
   async::Task<void> respond(const Message& request, io::Endpoint from, const Reply& reply) {
