@@ -131,10 +131,11 @@ class Transport {
   // A datagram, or an empty optional when woken first.
   async::Task<Result<std::optional<io::Datagram>>> wait_input() {
     auto first = co_await async::select(receive(), woken());
-    if (first.index() == 1) co_return std::optional<io::Datagram>();
-    Result<io::Datagram> received = std::move(std::get<0>(first));
-    MOTE_CO_TRY(received.status());
-    co_return std::optional<io::Datagram>(*received);
+    // get_if, not get: std::get's bad_variant_access path would link abort().
+    Result<io::Datagram>* received = std::get_if<0>(&first);
+    if (received == nullptr) co_return std::optional<io::Datagram>();
+    MOTE_CO_TRY(received->status());
+    co_return std::optional<io::Datagram>(**received);
   }
 
   Socket& socket_;
