@@ -305,6 +305,37 @@ TEST(CoapInterop, MoteClientGetsFromLibcoapServerPlainAndBlockwise) {
   EXPECT_EQ(blockwise, plain);
 }
 
+TEST(CoapInterop, MoteClientPutsABlockwiseBodyToLibcoapServer) {
+  MOTE_SKIP_UNLESS_PROGRAM("coap-server-notls");
+  ClientFixture f;
+  ChildProcess server({"coap-server-notls", "-A", "127.0.0.1", "-p", std::to_string(f.port)});
+  static Code put_code;
+  static std::string read_back;
+  const Status status = f.run(+[](ClientFixture& f) -> Task<Status> {
+    std::byte message[kMaxMessageSize], body[4096];
+    static const std::string data = pattern(1500);
+    Request put;
+    put.method = codes::kPut;
+    put.path = "example_data";
+    put.payload = bytes_of(std::string_view(data));
+    put.content_format = 0;
+    put.block_size = 256;  // six Block1 blocks
+    Result<Response> r = co_await f.client.request(loopback(f.port), put, message);
+    MOTE_CO_TRY(r.status());
+    put_code = r->code;
+    Request get;
+    get.path = "example_data";
+    get.block_size = 256;
+    Result<Response> g = co_await f.client.request(loopback(f.port), get, message, body);
+    MOTE_CO_TRY(g.status());
+    read_back = text(g->payload);
+    co_return ok_status();
+  });
+  EXPECT_TRUE(status.ok()) << status.str() << server.describe();
+  EXPECT_TRUE(put_code == codes::kChanged || put_code == codes::kCreated) << int(put_code.value());
+  EXPECT_EQ(read_back, pattern(1500));
+}
+
 TEST(CoapInterop, MoteClientObservesLibcoapServer) {
   MOTE_SKIP_UNLESS_PROGRAM("coap-server-notls");
   ClientFixture f;
