@@ -129,6 +129,46 @@ TEST(CoapClientServer, UnknownPathsAndMethods) {
   EXPECT_EQ(deleted, codes::kMethodNotAllowed);
 }
 
+TEST(CoapClientServer, PostWithQueryAndContentFormat) {
+  struct Echo final : Resource {
+    Echo() : Resource("echo") {}
+    void handle(const ServerRequest& request, ResponseBuilder& response) override {
+      std::string seen = std::to_string(request.message.code().value()) + ":";
+      for (const Option& option : request.message.options()) {
+        if (option.number == static_cast<std::uint16_t>(OptionNumber::uri_query)) {
+          seen += std::string(option.as_string()) + ";";
+        }
+      }
+      seen += std::to_string(request.message.find_uint(OptionNumber::content_format).value_or(999));
+      seen += ":" + text(request.payload);
+      response.set_code(codes::kCreated);
+      response.write(seen);
+    }
+  } echo;
+  Harness h;
+  h.server.add(echo);
+  static std::string got;
+  static Code code;
+  const Status status = h.run([](Harness& h) -> Task<Status> {
+    Buffers b;
+    Request post;
+    post.method = codes::kPost;
+    post.path = "echo";
+    post.query = "a=1&b=two";
+    post.payload = bytes_of(std::string_view("{}"));
+    post.content_format = static_cast<std::uint16_t>(ContentFormat::json);
+    Result<Response> r = co_await h.client.request(h.server_endpoint(), post, b.message);
+    h.stop();
+    MOTE_CO_TRY(r.status());
+    got = text(r->payload);
+    code = r->code;
+    co_return ok_status();
+  });
+  EXPECT_TRUE(status.ok()) << status.str();
+  EXPECT_EQ(code, codes::kCreated);
+  EXPECT_EQ(got, "2:a=1;b=two;50:{}");
+}
+
 TEST(CoapClientServer, NonRequestGetsANonResponse) {
   Harness h;
   TextResource hello("hello", "hi");

@@ -517,7 +517,7 @@ class Server {
         }
         // No room: served, not registered (the response carries no Observe).
         if (slot != nullptr) {
-          if (slot != existing) {
+          if (slot != existing || slot->resource != resource) {
             *slot = Observer{};
             slot->resource = resource;
             slot->peer = from;
