@@ -105,6 +105,36 @@ TEST(CoapClientServer, GetIsAnsweredInThePiggybackedAck) {
   EXPECT_EQ(h.network.delivered, 2u);  // one CON, one ACK
 }
 
+TEST(CoapClientServer, ConcurrentRequestsGoOutOneAtATimeAndAllComplete) {
+  Harness h;
+  TextResource a("a", "alpha"), b("b", "beta"), c("c", "gamma");
+  h.server.add(a);
+  h.server.add(b);
+  h.server.add(c);
+  static std::string got;
+  const Status status = h.run([](Harness& h) -> Task<Status> {
+    struct Fetch {
+      static Task<Result<std::string>> one(Harness& h, std::string_view path) {
+        std::byte message[kMaxMessageSize];
+        Result<Response> r = co_await h.client.get(h.server_endpoint(), path, message);
+        MOTE_CO_TRY(r.status());
+        co_return text(r->payload);
+      }
+    };
+    auto [x, y, z] =
+        co_await async::join(Fetch::one(h, "a"), Fetch::one(h, "b"), Fetch::one(h, "c"));
+    h.stop();
+    MOTE_CO_TRY(x.status());
+    MOTE_CO_TRY(y.status());
+    MOTE_CO_TRY(z.status());
+    got = *x + "," + *y + "," + *z;
+    co_return ok_status();
+  });
+  EXPECT_TRUE(status.ok()) << status.str();
+  EXPECT_EQ(got, "alpha,beta,gamma");
+  EXPECT_EQ(h.network.delivered, 6u);  // no retransmission: NSTART queued them
+}
+
 TEST(CoapClientServer, UnknownPathsAndMethods) {
   Harness h;
   TextResource hello("a/b", "x");
