@@ -132,6 +132,37 @@ TEST(CoapServer, ProxyRequestsAre505) {
   EXPECT_EQ(x.hello.calls, 0);
 }
 
+TEST(CoapServer, AGetNamingTheCurrentETagIs203Valid) {
+  // First learn the ETag, then ask with it and with another.
+  Bytes etag;
+  {
+    RawExchange x;
+    const std::vector<Bytes> replies =
+        x.exchange({request(Type::confirmable, 1, {{11, text_value("hello")}})});
+    ASSERT_EQ(replies.size(), 1u);
+    const Message first = parsed(replies[0]);
+    EXPECT_EQ(first.code(), codes::kContent);
+    ASSERT_TRUE(first.find(OptionNumber::etag).has_value());
+    const ConstByteSpan value = first.find(OptionNumber::etag)->value;
+    etag.assign(value.begin(), value.end());
+    EXPECT_EQ(etag.size(), 4u);
+  }
+  RawExchange x;
+  const Bytes other = {std::byte{1}, std::byte{2}};
+  const std::vector<Bytes> replies = x.exchange({
+      request(Type::confirmable, 2, {{4, other}, {4, etag}, {11, text_value("hello")}}),
+      request(Type::confirmable, 3, {{4, other}, {11, text_value("hello")}}),
+  });
+  ASSERT_EQ(replies.size(), 2u);
+  const Message valid = parsed(replies[0]);
+  EXPECT_EQ(valid.code(), codes::kValid);
+  EXPECT_TRUE(valid.payload().empty());
+  const ConstByteSpan echoed = valid.find(OptionNumber::etag)->value;
+  EXPECT_TRUE(std::equal(echoed.begin(), echoed.end(), etag.begin(), etag.end()));
+  EXPECT_EQ(parsed(replies[1]).code(), codes::kContent);
+  EXPECT_EQ(as_string_view(parsed(replies[1]).payload()), "hi");
+}
+
 TEST(CoapServer, PingsAndMalformedConfirmablesGetReset) {
   RawExchange x;
   Bytes ping(4);

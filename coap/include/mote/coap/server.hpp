@@ -330,6 +330,17 @@ class Server {
     reply.content_format = response.content_format();
     reply.max_age = response.max_age();
     const ConstByteSpan body = response.body();
+    // §5.10.6: a 2.05 carries an ETag (the body's FNV-1a hash), so clients
+    // can revalidate, and block-wise clients can see the representation
+    // stay the same (RFC 7959 §2.4).
+    if (reply.code == codes::kContent) {
+      reply.etag = fnv1a(body);
+      // §5.10.6.2: a GET naming the current ETag gets 2.03 Valid, no body.
+      if (request.code() == codes::kGet && names_etag(request, *reply.etag)) {
+        reply.code = codes::kValid;
+        return;
+      }
+    }
     std::uint8_t szx = Block::szx_for(options_.block_size);
     std::optional<Block> requested;
     if (const std::optional<std::uint32_t> value = request.find_uint(OptionNumber::block2)) {
@@ -359,9 +370,18 @@ class Server {
     reply.payload = body.subspan(offset, length);
     reply.block2 = Block{num, offset + length < body.size(), szx};
     if (num == 0) reply.size2 = static_cast<std::uint32_t>(body.size());
-    // RFC 7959 §2.4: an ETag lets the client see that its blocks come from
-    // one representation; the body's FNV-1a hash changes when it does.
-    reply.etag = fnv1a(body);
+  }
+
+  static bool names_etag(const Message& request, std::uint32_t etag) {
+    std::array<std::byte, 4> current;
+    store_be32(current.data(), etag);
+    for (const Option& option : request.options()) {
+      if (option.number == static_cast<std::uint16_t>(OptionNumber::etag) &&
+          std::equal(option.value.begin(), option.value.end(), current.begin(), current.end())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static std::uint32_t fnv1a(ConstByteSpan bytes) {
