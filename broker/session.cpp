@@ -33,7 +33,7 @@ Session::EnqueueResult Session::enqueue(Outbound outbound) {
     return result;
   }
   queue_.push_back(std::move(outbound));
-  result.queued = true;
+  result.queued = &queue_.back();
   return result;
 }
 

@@ -26,7 +26,8 @@ Session online_session(std::size_t max_queued = 100, std::uint16_t receive_maxim
 
 TEST(Session, QoS1FlowFreesTheWindowOnPuback) {
   Session session = online_session(100, 2);
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(session.enqueue(outbound(QoS::at_least_once)).queued);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(session.enqueue(outbound(QoS::at_least_once)).queued != nullptr);
   std::vector<Outbound> expired;
   const auto first = session.next_to_send(0, expired);
   const auto second = session.next_to_send(0, expired);
@@ -87,7 +88,7 @@ TEST(Session, FullQueueDropsQoS0FirstThenOldest) {
   session.enqueue(outbound(QoS::at_most_once, "b"));
   session.enqueue(outbound(QoS::at_least_once, "c"));
   auto result = session.enqueue(outbound(QoS::at_least_once, "d"));
-  EXPECT_TRUE(result.queued);
+  EXPECT_TRUE(result.queued != nullptr);
   ASSERT_EQ(result.dropped.size(), 1u);
   EXPECT_EQ(result.dropped[0].message->topic, "b");  // the QoS 0 one
   result = session.enqueue(outbound(QoS::exactly_once, "e"));
@@ -102,8 +103,8 @@ TEST(Session, FullQueueDropsQoS0FirstThenOldest) {
 TEST(Session, OfflineSessionsQueueOnlyQoS1And2) {
   Session session(1, "c");
   session.expiry_interval_s = 60;
-  EXPECT_FALSE(session.enqueue(outbound(QoS::at_most_once)).queued);
-  EXPECT_TRUE(session.enqueue(outbound(QoS::at_least_once)).queued);
+  EXPECT_FALSE(session.enqueue(outbound(QoS::at_most_once)).queued != nullptr);
+  EXPECT_TRUE(session.enqueue(outbound(QoS::at_least_once)).queued != nullptr);
   EXPECT_EQ(session.dropped(), 1u);
 }
 

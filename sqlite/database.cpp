@@ -76,6 +76,22 @@ Result<int> user_version(sqlite3* db) {
   return version;
 }
 
+Status create_schema_if_new(sqlite3* db, const char* schema, int version, const std::string& path) {
+  MOTE_TRY_ASSIGN(const int found, user_version(db));
+  if (found == 0) {
+    Transaction transaction(db);
+    MOTE_TRY(transaction.begin());
+    MOTE_TRY(execute(db, schema, "create schema"));
+    MOTE_TRY(transaction.commit());
+    MOTE_LOG_INFO("sqlite: created %s (schema %d)", path.c_str(), version);
+  } else if (found > version) {
+    MOTE_LOG_ERROR("sqlite: %s has schema %d, newer than this mote's %d", path.c_str(), found,
+                   version);
+    return Status::data_loss();
+  }
+  return ok_status();
+}
+
 Status Statement::prepare(sqlite3* db, const char* sql) {
   db_ = db;
   const int code = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement_, nullptr);

@@ -200,18 +200,7 @@ Result<TelemetryStore> TelemetryStore::open(const StoreOptions& options) {
 
   MOTE_TRY_ASSIGN(sqlite3 * db, sqlite::open_wal_database(options.path));
   TelemetryStore store(db, options);
-  MOTE_TRY_ASSIGN(const int version, sqlite::user_version(db));
-  if (version == 0) {
-    Transaction transaction(db);
-    MOTE_TRY(transaction.begin());
-    MOTE_TRY(execute(db, kSchema, "create schema"));
-    MOTE_TRY(transaction.commit());
-    MOTE_LOG_INFO("telemetry: created %s (schema %d)", options.path.c_str(), kSchemaVersion);
-  } else if (version > kSchemaVersion) {
-    MOTE_LOG_ERROR("telemetry: %s has schema %d, newer than this mote's %d", options.path.c_str(),
-                   version, kSchemaVersion);
-    return StatusCode::data_loss;
-  }
+  MOTE_TRY(sqlite::create_schema_if_new(db, kSchema, kSchemaVersion, options.path));
   MOTE_TRY(store.statements_->prepare(db));
   return store;
 }

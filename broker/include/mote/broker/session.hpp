@@ -75,6 +75,8 @@ class Session {
   std::optional<Will> will;
   std::int64_t will_due_ms = 0;  // when a delayed will is published (0: none pending)
 
+  bool stored = false;  // the store holds this session
+
   // Kept after the connection ends (and so, with a store, on disk).
   [[nodiscard]] bool persistent() const { return expiry_interval_s != 0; }
   [[nodiscard]] bool expired(std::int64_t now_ms) const;
@@ -89,7 +91,7 @@ class Session {
   // Queues a message. Returns the messages dropped to make room (or the
   // message itself when it was not taken: QoS 0 while offline).
   struct EnqueueResult {
-    bool queued = false;
+    const Outbound* queued = nullptr;  // the queued message (valid until the queue changes)
     std::vector<Outbound> dropped;
   };
   EnqueueResult enqueue(Outbound outbound);
@@ -109,6 +111,7 @@ class Session {
   // In-flight messages in send order, for a resumed session (§4.4: resend
   // PUBLISH with DUP set, or PUBREL, before anything new).
   [[nodiscard]] std::vector<const Outbound*> in_flight() const;
+  [[nodiscard]] const std::deque<Outbound>& queued() const { return queue_; }
   [[nodiscard]] std::size_t in_flight_count() const { return in_flight_.size(); }
   [[nodiscard]] std::size_t queued_count() const { return queue_.size(); }
   [[nodiscard]] bool queue_full() const { return queue_.size() >= max_queued; }

@@ -38,6 +38,12 @@ Result<sqlite3*> open_wal_database(const std::string& path);
 // PRAGMA user_version (the schema version a store wrote).
 Result<int> user_version(sqlite3* db);
 
+// Creates the schema (SQL that also sets PRAGMA user_version = `version`)
+// in a new database; accepts one at `version` or older (the caller
+// migrates); refuses a newer one with data_loss rather than touch it.
+// `path` names the file in log lines.
+Status create_schema_if_new(sqlite3* db, const char* schema, int version, const std::string& path);
+
 // A prepared statement, prepared once and reused.
 class Statement {
  public:
