@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "mote/base/log.hpp"
-#include "mote/broker/topic.hpp"
+#include "mote/mqtt/topic.hpp"
 
 namespace mote::broker {
 namespace {
@@ -55,7 +55,7 @@ Status Core::load() {
       continue;
     }
     for (auto& [filter, options] : record.subscriptions) {
-      if (!is_valid_subscription(filter)) continue;
+      if (!mqtt::is_valid_topic_filter(filter, true)) continue;
       tree_.subscribe(session.id(), filter, options);
       session.subscriptions.emplace(std::move(filter), options);
     }
@@ -287,9 +287,9 @@ void Core::subscribe(Session& session, const std::string& filter,
   }
   // §3.3.1.3 / §3.8.3.1: retained messages per Retain Handling; shared
   // subscriptions get none (§4.8.2).
-  if (parse_shared_filter(filter)) return;
-  if (options.retain_handling == RetainHandling::never ||
-      (options.retain_handling == RetainHandling::send_if_new && !added)) {
+  if (!mqtt::split_shared_filter(filter).share_name.empty()) return;
+  if (options.retain_handling == RetainHandling::do_not_send ||
+      (options.retain_handling == RetainHandling::send_if_new_subscription && !added)) {
     return;
   }
   std::vector<MessagePtr> matching;

@@ -96,7 +96,7 @@ TEST_F(CoreTest, RetainedMessagesFollowRetainHandling) {
   EXPECT_EQ(core.retained().size(), 1u);
 
   SubscriptionOptions options = at(QoS::exactly_once);
-  options.retain_handling = RetainHandling::send_if_new;
+  options.retain_handling = RetainHandling::send_if_new_subscription;
   core.subscribe(s, "r/#", options);
   auto out = drain(core, s);
   ASSERT_EQ(out.size(), 1u);
@@ -108,7 +108,7 @@ TEST_F(CoreTest, RetainedMessagesFollowRetainHandling) {
   options.retain_handling = RetainHandling::send_on_subscribe;
   core.subscribe(s, "r/#", options);
   EXPECT_EQ(drain(core, s).size(), 1u);
-  options.retain_handling = RetainHandling::never;
+  options.retain_handling = RetainHandling::do_not_send;
   core.subscribe(s, "r/+", options);
   EXPECT_TRUE(drain(core, s).empty());
   core.subscribe(s, "$share/g/r/#", at(QoS::at_least_once));
@@ -122,7 +122,7 @@ TEST_F(CoreTest, RetainFlagOnRoutedMessagesFollowsRetainAsPublished) {
   core.subscribe(s, "x", at(QoS::at_most_once));
   SubscriptionOptions rap = at(QoS::at_most_once);
   rap.retain_as_published = true;
-  rap.retain_handling = RetainHandling::never;
+  rap.retain_handling = RetainHandling::do_not_send;
   core.subscribe(s, "y", rap);
   core.publish(nullptr, message("x", "a", QoS::at_most_once, true));
   core.publish(nullptr, message("y", "b", QoS::at_most_once, true));

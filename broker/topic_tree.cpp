@@ -5,6 +5,7 @@
 
 #include "level_trie.hpp"
 #include "mote/broker/topic.hpp"
+#include "mote/mqtt/topic.hpp"
 
 namespace mote::broker {
 namespace {
@@ -60,11 +61,12 @@ void TopicTree::prune(Node* node) {
 
 bool TopicTree::subscribe(SessionId session, std::string_view filter,
                           const SubscriptionOptions& options) {
-  if (const std::optional<SharedFilter> shared = parse_shared_filter(filter)) {
-    Node& node = find_or_add(shared->filter);
-    auto group = node.groups.find(shared->group);
+  if (const mqtt::SharedFilter shared = mqtt::split_shared_filter(filter);
+      !shared.share_name.empty()) {
+    Node& node = find_or_add(shared.filter);
+    auto group = node.groups.find(shared.share_name);
     if (group == node.groups.end()) {
-      group = node.groups.emplace(std::string(shared->group), SharedGroup{}).first;
+      group = node.groups.emplace(std::string(shared.share_name), SharedGroup{}).first;
     }
     auto& members = group->second.members;
     for (auto& member : members) {
@@ -84,12 +86,13 @@ bool TopicTree::subscribe(SessionId session, std::string_view filter,
 }
 
 bool TopicTree::unsubscribe(SessionId session, std::string_view filter) {
-  const std::optional<SharedFilter> shared = parse_shared_filter(filter);
-  Node* node = find(shared ? shared->filter : filter);
+  const mqtt::SharedFilter shared = mqtt::split_shared_filter(filter);
+  const bool is_shared = !shared.share_name.empty();
+  Node* node = find(is_shared ? shared.filter : filter);
   if (node == nullptr) return false;
   bool removed = false;
-  if (shared) {
-    const auto group = node->groups.find(shared->group);
+  if (is_shared) {
+    const auto group = node->groups.find(shared.share_name);
     if (group != node->groups.end()) {
       auto& members = group->second.members;
       const auto it = std::find_if(members.begin(), members.end(),

@@ -116,7 +116,7 @@ class Core {
   Published publish(Session* from, MessagePtr message);
 
   // --- subscriptions --------------------------------------------------------
-  // Adds or replaces a subscription (valid: is_valid_subscription) and
+  // Adds or replaces a subscription (valid: mqtt::is_valid_topic_filter) and
   // queues the retained messages its Retain Handling asks for (none for a
   // shared subscription).
   void subscribe(Session& session, const std::string& filter, const SubscriptionOptions& options);

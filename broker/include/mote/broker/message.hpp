@@ -13,9 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "mote/mqtt/types.hpp"
+
 namespace mote::broker {
 
-enum class QoS : std::uint8_t { at_most_once = 0, at_least_once = 1, exactly_once = 2 };
+using QoS = mqtt::QoS;
 
 constexpr QoS min_qos(QoS a, QoS b) { return a < b ? a : b; }
 constexpr QoS max_qos(QoS a, QoS b) { return a < b ? b : a; }

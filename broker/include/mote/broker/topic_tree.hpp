@@ -27,15 +27,11 @@
 #include <vector>
 
 #include "mote/broker/message.hpp"
+#include "mote/mqtt/packets.hpp"
 
 namespace mote::broker {
 
-// §3.8.3.1 Retain Handling.
-enum class RetainHandling : std::uint8_t {
-  send_on_subscribe = 0,  // send retained messages at subscribe
-  send_if_new = 1,        // ... only if the subscription did not exist
-  never = 2,              // do not send them
-};
+using RetainHandling = mqtt::RetainHandling;  // §3.8.3.1
 
 struct SubscriptionOptions {
   QoS qos = QoS::at_most_once;  // the maximum QoS the subscriber takes
@@ -63,7 +59,7 @@ class TopicTree {
   TopicTree& operator=(const TopicTree&) = delete;
 
   // Adds or replaces the subscription of `session` to `filter` (which is
-  // valid: is_valid_subscription). Returns true when it is new.
+  // valid: mqtt::is_valid_topic_filter(filter, true)). Returns true when it is new.
   bool subscribe(SessionId session, std::string_view filter, const SubscriptionOptions& options);
   // Returns true when there was such a subscription.
   bool unsubscribe(SessionId session, std::string_view filter);
