@@ -246,13 +246,15 @@ Core::Published Core::publish(Session* from, MessagePtr message) {
   const std::int64_t now = now_ms();
   if (from != nullptr) ++stats_.messages_received;
   if (message->retain) {
+    // $SYS values are the broker's own and current: not worth a disk write.
+    const bool stored = options_.store != nullptr && !message->topic.starts_with("$SYS/");
     if (message->payload.empty()) {
-      if (retained_.erase(message->topic) && options_.store != nullptr) {
+      if (retained_.erase(message->topic) && stored) {
         note(options_.store->erase_retained(message->topic));
       }
     } else {
       retained_.set(message);
-      if (options_.store != nullptr) note(options_.store->put_retained(*message));
+      if (stored) note(options_.store->put_retained(*message));
     }
   }
   if (!message->expired(now)) {
@@ -398,6 +400,31 @@ Status Core::commit() {
   }
   for (auto& done : due) done(ok);
   return ok ? ok_status() : (status.ok() ? Status::internal() : status);
+}
+
+void Core::commit_if_full() {
+  if (pending_writes() >= options_.commit_batch) (void)commit();
+}
+
+void Core::publish_sys(std::chrono::seconds uptime) {
+  const auto publish_value = [this](const char* topic, std::uint64_t value) {
+    auto message = std::make_shared<Message>();
+    message->topic = std::string("$SYS/broker/") + topic;
+    const std::string text = std::to_string(value);
+    message->payload.assign(text.begin(), text.end());
+    message->retain = true;
+    publish(nullptr, std::move(message));
+  };
+  publish_value("uptime", static_cast<std::uint64_t>(uptime.count()));
+  publish_value("clients/connected", stats_.clients_connected);
+  publish_value("clients/total", sessions_.size());
+  publish_value("messages/received", stats_.messages_received);
+  publish_value("messages/sent", stats_.messages_sent);
+  publish_value("messages/dropped", stats_.messages_dropped);
+  publish_value("bytes/received", stats_.bytes_received);
+  publish_value("bytes/sent", stats_.bytes_sent);
+  publish_value("retained messages/count", retained_.size());
+  publish_value("subscriptions/count", tree_.subscription_count());
 }
 
 void Core::tick() {

@@ -30,6 +30,7 @@
 #include "mote/base/log.hpp"
 #include "mote/platform/epoll_driver.hpp"
 #include "mote/platform/sim_driver.hpp"
+#include "signal_watch.hpp"
 
 namespace mote::cli {
 namespace {
@@ -166,22 +167,6 @@ Task<bool> next_kick(async::Signal<bool>& kick) { co_return co_await kick.wait()
 
 Task<std::optional<Reading>> receive_one(async::Channel<Reading, 4>& channel) {
   co_return co_await channel.receive();
-}
-
-// The next signal number from the signalfd; -errno if reading it failed.
-Task<int> next_signal(platform::FdWatch& watch) {
-  for (;;) {
-    signalfd_siginfo info{};
-    const ssize_t n = ::read(watch.fd(), &info, sizeof info);
-    if (n == static_cast<ssize_t>(sizeof info)) co_return static_cast<int>(info.ssi_signo);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      watch.clear_readable();
-      if ((co_await watch.readable()).ok()) continue;
-      co_return -EBADF;  // the watch was closed
-    }
-    co_return n < 0 ? -errno : -EIO;
-  }
 }
 
 // --- the tasks -------------------------------------------------------------------
@@ -420,47 +405,6 @@ int run_on(async::Driver& driver, platform::FdWatch* signals, const DemoConfig& 
   if (!ran.ok()) MOTE_LOG_ERROR("the executor stopped early: %s", ran.str());
   return as_expected ? kExitOk : kExitFailure;
 }
-
-// SIGINT and SIGTERM as readable events: blocked for the process, delivered
-// through a signalfd that an FdWatch puts into the executor's epoll set.
-class SignalWatch {
- public:
-  SignalWatch() = default;
-  SignalWatch(const SignalWatch&) = delete;
-  SignalWatch& operator=(const SignalWatch&) = delete;
-  ~SignalWatch() {
-    watch_.close();
-    if (fd_ >= 0) {
-      // A second Ctrl-C during the shutdown must not kill the process (with
-      // the report half printed) once the mask is restored: swallow it.
-      signalfd_siginfo info{};
-      while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-      }
-      ::close(fd_);
-    }
-    if (blocked_) ::sigprocmask(SIG_SETMASK, &previous_, nullptr);
-  }
-
-  Status open(platform::EpollDriver& driver) {
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    if (::sigprocmask(SIG_BLOCK, &mask, &previous_) != 0) return Status::internal();
-    blocked_ = true;
-    fd_ = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd_ < 0) return Status::resource_exhausted();
-    return watch_.open(driver, fd_);
-  }
-
-  platform::FdWatch& watch() { return watch_; }
-
- private:
-  sigset_t previous_{};
-  bool blocked_ = false;
-  int fd_ = -1;
-  platform::FdWatch watch_;
-};
 
 class DemoCommand final : public Command {
  public:

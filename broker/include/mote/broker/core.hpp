@@ -13,6 +13,7 @@
 //
 // Threading: one thread (the executor's).
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -76,6 +77,8 @@ struct CoreOptions {
   // when empty.
   std::function<bool(const Session&, std::string_view topic)> may_receive;
   BrokerStore* store = nullptr;  // nothing is persisted when null
+  // Group commit: commit_if_full() commits once this many writes wait.
+  std::size_t commit_batch = 2000;
 };
 
 class Core {
@@ -149,11 +152,19 @@ class Core {
   [[nodiscard]] std::uint64_t pending_ticket() const;
   // Commits the store's transaction and releases what waited for it.
   Status commit();
+  // Commits when options.commit_batch writes are pending.
+  void commit_if_full();
 
   // --- housekeeping ---------------------------------------------------------
   // Publishes due delayed wills, ends expired sessions, drops expired
   // retained messages. Call about once a second.
   void tick();
+
+  // Publishes the $SYS topics (retained, not stored): broker/uptime,
+  // clients/connected, clients/total, messages/received, messages/sent,
+  // messages/dropped, bytes/received, bytes/sent, retained messages/count,
+  // subscriptions/count, all under $SYS/broker/.
+  void publish_sys(std::chrono::seconds uptime);
 
   [[nodiscard]] BrokerStats& stats() { return stats_; }
   [[nodiscard]] const RetainedStore& retained() const { return retained_; }
