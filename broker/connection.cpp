@@ -246,8 +246,7 @@ bool Connection::on_connect(const mqtt::Connect& connect) {
       return false;
     }
   } else if (!access_.allow_anonymous) {
-    refuse_connect(v5 ? ReasonCode::not_authorized : ReasonCode::not_authorized,
-                   "anonymous clients are not allowed");
+    refuse_connect(ReasonCode::not_authorized, "anonymous clients are not allowed");
     return false;
   }
   if (limits_.max_connections != 0 && core_.stats().clients_connected >= limits_.max_connections) {

@@ -241,7 +241,7 @@ void Core::deliver(Session& session, const MessagePtr& message, QoS qos, bool re
   }
 }
 
-Core::Published Core::publish(Session* from, MessagePtr message) {
+Core::Published Core::publish(Session* from, const MessagePtr& message) {
   Published published;
   const std::int64_t now = now_ms();
   if (from != nullptr) ++stats_.messages_received;

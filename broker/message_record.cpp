@@ -51,7 +51,7 @@ std::vector<std::uint8_t> encode_message_record(const Message& message) {
   std::vector<std::uint8_t> out;
   out.reserve(32 + message.topic.size() + message.payload.size());
   out.push_back(kVersion);
-  std::uint8_t flags = static_cast<std::uint8_t>(message.qos);
+  auto flags = static_cast<std::uint8_t>(message.qos);
   if (message.retain) flags |= kRetain;
   if (message.payload_format) flags |= kPayloadFormat;
   if (message.content_type) flags |= kContentType;

@@ -12,7 +12,7 @@ namespace {
 
 // Heterogeneous lookup: find a level by string_view without a string.
 struct LevelHash {
-  using is_transparent = void;
+  using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard names it
   std::size_t operator()(std::string_view level) const {
     return std::hash<std::string_view>{}(level);
   }

@@ -9,7 +9,6 @@
 namespace mote::telemetry {
 namespace {
 
-using sqlite::execute;
 using sqlite::Query;
 using sqlite::Statement;
 using sqlite::Transaction;

@@ -116,7 +116,7 @@ class Core {
   };
   // Routes `message` (its retain flag handled: stored or deleted) from
   // `from` (null: the broker itself, e.g. $SYS or a will).
-  Published publish(Session* from, MessagePtr message);
+  Published publish(Session* from, const MessagePtr& message);
 
   // --- subscriptions --------------------------------------------------------
   // Adds or replaces a subscription (valid: mqtt::is_valid_topic_filter) and
