@@ -2,15 +2,19 @@
 // 127.0.0.1: mosquitto_pub/mosquitto_sub, python3-paho-mqtt (3.1.1 and 5)
 // and MQTT.js; and the crash test: kill -9 mid-stream, restart, count.
 
+#include <arpa/inet.h>
 #include <chrono>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <map>
+#include <netinet/in.h>
+#include <poll.h>
 #include <set>
 #include <signal.h>
 #include <sstream>
 #include <string>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <vector>
 
 #include "mote/testing/process.hpp"
@@ -226,6 +230,42 @@ TEST_F(Interop, PasswordFileAndAcl) {
   publish(broker, {"-u", "alice", "-P", "wonderland", "-t", "denied/x", "-m", "no"});
   publish(broker, {"-u", "alice", "-P", "wonderland", "-t", "allowed/x", "-m", "yes"});
   EXPECT_EQ(messages_of(*sub), (std::vector<std::string>{"allowed/x yes"}));
+}
+
+// A client that connects with a keep-alive of 1 s and then says nothing is
+// disconnected (after 1.5 s; the test only bounds the wait).
+TEST_F(Interop, SilentClientIsDropped) {
+  BrokerProcess broker;
+  ASSERT_TRUE(broker.ready()) << broker.process().describe();
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(broker.port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  // CONNECT, MQTT 3.1.1, clean session, keep-alive 1 s, client id "s".
+  const unsigned char connect[] = {0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 1, 0, 1, 's'};
+  ASSERT_EQ(::write(fd, connect, sizeof connect), static_cast<ssize_t>(sizeof connect));
+  unsigned char reply[64];
+  std::size_t total = 0;
+  bool closed = false;
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (!closed && std::chrono::steady_clock::now() < give_up) {
+    pollfd poll_fd{fd, POLLIN, 0};
+    if (::poll(&poll_fd, 1, 200) <= 0) continue;
+    const ssize_t n = ::read(fd, reply + total, sizeof reply - total);
+    if (n <= 0) {
+      closed = true;
+    } else {
+      total += static_cast<std::size_t>(n);
+    }
+  }
+  ::close(fd);
+  EXPECT_TRUE(closed) << "the broker kept a silent client";
+  ASSERT_GE(total, 4u);
+  EXPECT_EQ(reply[0], 0x20);  // CONNACK came first
+  EXPECT_EQ(reply[3], 0);     // accepted
 }
 
 TEST_F(Interop, PahoBothVersions) {
