@@ -75,6 +75,7 @@ void Connection::finish() {
     Session* session = session_;
     session_ = nullptr;
     core_.disconnect(*session, *this, publish_will_, disconnect_expiry_);
+    core_.request_commit();
   }
 }
 
@@ -184,10 +185,17 @@ bool Connection::on_packet(ConstByteSpan bytes) {
       close();  // §3.1: the first packet is CONNECT
       return false;
     }
-    return on_connect(*connect);
+    const bool accepted = on_connect(*connect);
+    core_.request_commit();
+    return accepted;
   }
   if (!decoded.ok()) return fail(decoded.error().reason, decoded.error().detail);
-  const mqtt::Packet& packet = decoded.value();
+  const bool more = dispatch(decoded.value());
+  core_.request_commit();  // subscriptions and acks written: on disk soon
+  return more;
+}
+
+bool Connection::dispatch(const mqtt::Packet& packet) {
   if (session_ == nullptr) return fail(ReasonCode::session_taken_over, "session taken over");
   Session& session = *session_;
   switch (mqtt::type_of(packet)) {

@@ -139,6 +139,17 @@ TEST(Connection, RefusesBadPasswordsAndAnonymousWhenAsked) {
   EXPECT_EQ(as<mqtt::Connack>(good.receive().at(0)).reason, ReasonCode::success);
 }
 
+TEST(Connection, MaxConnectionsRefusesTheNextClient) {
+  Core core({});
+  Limits limits;
+  limits.max_connections = 1;
+  Client first(core, ProtocolVersion::v5, limits);
+  Client second(core, ProtocolVersion::v311, limits);
+  EXPECT_TRUE(first.connect("one"));
+  EXPECT_FALSE(second.connect("two"));
+  EXPECT_EQ(as<mqtt::Connack>(second.receive().at(0)).reason, ReasonCode::server_unavailable);
+}
+
 TEST(Connection, PublishSubscribeAndAcknowledgements) {
   Core core({});
   Client sub(core, ProtocolVersion::v5);

@@ -383,6 +383,7 @@ void Core::when_durable(std::uint64_t ticket, std::function<void(bool ok)> done)
     return;
   }
   waiting_.emplace(ticket, std::move(done));
+  commit_requested_.set();
 }
 
 Status Core::commit() {
@@ -443,6 +444,7 @@ void Core::tick() {
       end_session(*session);
     }
   }
+  request_commit();
   if (now >= next_retained_purge_ms_) {
     next_retained_purge_ms_ = now + kRetainedPurgePeriodMs;
     for (const std::string& topic : retained_.purge_expired(now)) {

@@ -1,6 +1,7 @@
 #include "mote/broker/core.hpp"
 
 #include <gtest/gtest.h>
+#include <map>
 #include <signal.h>
 #include <string>
 #include <sys/wait.h>
@@ -261,6 +262,26 @@ TEST_F(CoreTest, ExpiredMessagesAreNotSent) {
   EXPECT_EQ(core.stats().messages_dropped, 1u);
 }
 
+TEST_F(CoreTest, SysTopicsAreRetainedAndHiddenFromHash) {
+  Core core(options());
+  FakeOwner owner;
+  Session& all = *core.connect(request("all"), owner).session;
+  core.subscribe(all, "#", at(QoS::at_most_once));
+  core.publish(&all, message("x", "1"));
+  core.publish_sys(std::chrono::seconds(42));
+  EXPECT_EQ(drain(core, all).size(), 1u);  // only "x": '#' does not see $SYS
+  FakeOwner sys_owner;
+  Session& sys = *core.connect(request("sys"), sys_owner).session;
+  core.subscribe(sys, "$SYS/broker/#", at(QoS::at_most_once));
+  std::map<std::string, std::string> values;
+  for (const Outbound& o : drain(core, sys)) values[o.message->topic] = payload_of(o);
+  EXPECT_EQ(values["$SYS/broker/uptime"], "42");
+  EXPECT_EQ(values["$SYS/broker/clients/connected"], "1");
+  EXPECT_EQ(values["$SYS/broker/messages/received"], "1");
+  EXPECT_EQ(values["$SYS/broker/subscriptions/count"], "1");
+  EXPECT_EQ(values.size(), 10u);
+}
+
 TEST_F(CoreTest, AssignedClientIdsAreUnique) {
   Core core(options());
   const std::string a = core.assign_client_id();
@@ -347,9 +368,11 @@ TEST_F(PersistentCoreTest, TicketsAreReleasedByCommit) {
   ASSERT_TRUE(core.commit().ok());
   const Core::Published published = core.publish(nullptr, message("t", "x", QoS::at_least_once));
   EXPECT_NE(published.ticket, 0u);
+  core.commit_requested().reset();
   int released = 0;
   core.when_durable(published.ticket, [&](bool ok) { released += ok ? 1 : 100; });
   EXPECT_EQ(released, 0);
+  EXPECT_TRUE(core.commit_requested().is_set());  // a waiter wakes the committer
   ASSERT_TRUE(core.commit().ok());
   EXPECT_EQ(released, 1);
   core.when_durable(published.ticket, [&](bool ok) { released += ok ? 1 : 100; });

@@ -198,7 +198,11 @@ class Broker {
 
   void reap() {
     clients_.remove_if([](const std::unique_ptr<Client>& client) {
-      return client->storage.state() == async::TaskState::finished;
+      if (client->storage.state() != async::TaskState::finished) return false;
+      MOTE_LOG_DEBUG("broker: '%s' gone (task %s, %zu of %zu frame bytes used)",
+                     client->connection.client_id().c_str(), client->storage.exit_status().str(),
+                     client->storage.high_water_mark(), client->storage.capacity());
+      return true;
     });
   }
 
@@ -233,9 +237,13 @@ class Broker {
   }
 
   static async::Task<void> commit_loop(Broker& self) {
+    Core& core = *self.core_;
     for (;;) {
+      co_await core.commit_requested().wait();
+      // Group commit: what arrives in the next interval joins this commit.
       co_await async::sleep_for(self.config_.commit_interval);
-      if (self.core_->pending_writes() > 0) (void)self.core_->commit();
+      core.commit_requested().reset();
+      if (core.pending_writes() > 0) (void)core.commit();
     }
   }
 

@@ -107,6 +107,7 @@ class Connection final : public SessionOwner {
   void taken_over() override;
 
  private:
+  bool dispatch(const mqtt::Packet& packet);
   bool on_connect(const mqtt::Connect& connect);
   bool on_publish(const mqtt::Publish& publish);
   MessagePtr message_of(const mqtt::Publish& publish, std::string_view topic,

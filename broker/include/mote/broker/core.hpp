@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mote/async/event.hpp"
 #include "mote/base/status.hpp"
 #include "mote/broker/message.hpp"
 #include "mote/broker/retained_store.hpp"
@@ -154,6 +155,13 @@ class Core {
   Status commit();
   // Commits when options.commit_batch writes are pending.
   void commit_if_full();
+  // Set when writes wait for a commit (a waiter registered, or a caller
+  // saw pending writes: request_commit()); the committer resets it. An
+  // idle broker so never wakes up to commit nothing.
+  async::Event& commit_requested() { return commit_requested_; }
+  void request_commit() {
+    if (pending_writes() > 0) commit_requested_.set();
+  }
 
   // --- housekeeping ---------------------------------------------------------
   // Publishes due delayed wills, ends expired sessions, drops expired
@@ -198,6 +206,7 @@ class Core {
   std::int64_t next_retained_purge_ms_ = 0;
   std::uint64_t id_counter_ = 0;
   BrokerStats stats_;
+  async::Event commit_requested_;
 };
 
 }  // namespace mote::broker
