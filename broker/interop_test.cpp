@@ -316,7 +316,7 @@ TEST_F(Interop, KillNineLosesNoAcknowledgedMessage) {
     ASSERT_EQ(out, "subscribed\n");
     ChildProcess publisher(
         {kPython, testdata("paho_crash.py"), "publish", broker.port_text(), "100000"});
-    ASSERT_TRUE(publisher.wait_for_output("acked 400\n", 30s)) << publisher.describe();
+    ASSERT_TRUE(publisher.wait_for_output("acked 200\n", 60s)) << publisher.describe();
     broker.process().signal(SIGKILL);
     ASSERT_TRUE(broker.process().wait_for_exit(5s).has_value());
     publisher.wait_for_exit(10s);
@@ -324,7 +324,7 @@ TEST_F(Interop, KillNineLosesNoAcknowledgedMessage) {
       if (line.rfind("acked ", 0) == 0) acked.insert(std::stoi(line.substr(6)));
     }
   }
-  ASSERT_GE(acked.size(), 400u);
+  ASSERT_GE(acked.size(), 200u);
   BrokerProcess restarted(data, port);
   ASSERT_TRUE(restarted.ready()) << restarted.process().describe();
   std::string out;
