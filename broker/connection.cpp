@@ -143,6 +143,10 @@ void Connection::refuse_connect(ReasonCode reason, const char* why) {
   close();
 }
 
+bool Connection::congested() const {
+  return congested_session_ != 0 && core_.is_congested(congested_session_);
+}
+
 async::Duration Connection::read_timeout() const {
   if (!connected_) return limits_.connect_timeout;
   if (keep_alive_s_ == 0) return async::Duration::zero();
@@ -390,7 +394,7 @@ bool Connection::on_publish(const mqtt::Publish& publish) {
   if (publish.qos == mqtt::QoS::exactly_once) {
     // §4.3.3: a resent PUBLISH whose id awaits PUBREL is not routed again.
     if (allowed && core_.receive_qos2(*session_, publish.packet_id)) {
-      core_.publish(session_, message_of(publish, topic, now));
+      congested_session_ = core_.publish(session_, message_of(publish, topic, now)).congested;
     }
     send_when_durable(
         core_.pending_ticket(),
@@ -403,6 +407,7 @@ bool Connection::on_publish(const mqtt::Publish& publish) {
   Core::Published published;
   if (allowed) {
     published = core_.publish(session_, message_of(publish, topic, now));
+    if (published.congested != 0) congested_session_ = published.congested;
   } else {
     MOTE_LOG_DEBUG("broker: '%s' may not publish to '%.*s'", client_id_.c_str(),
                    static_cast<int>(topic.size()), topic.data());

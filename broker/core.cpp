@@ -274,10 +274,19 @@ Core::Published Core::publish(Session* from, const MessagePtr& message) {
       ++published.deliveries;
       deliver(session, message, min_qos(message->qos, delivery.qos),
               delivery.retain_as_published && message->retain, std::move(delivery.identifiers));
+      if (published.congested == 0 && is_congested(session.id())) {
+        published.congested = session.id();
+      }
     }
   }
   published.ticket = pending_ticket();
   return published;
+}
+
+bool Core::is_congested(SessionId session) const {
+  const auto it = by_id_.find(session);
+  if (it == by_id_.end() || !it->second->online) return false;
+  return it->second->queued_count() * 2 >= it->second->max_queued;
 }
 
 void Core::subscribe(Session& session, const std::string& filter,

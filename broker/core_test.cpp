@@ -282,6 +282,21 @@ TEST_F(CoreTest, SysTopicsAreRetainedAndHiddenFromHash) {
   EXPECT_EQ(values.size(), 10u);
 }
 
+TEST_F(CoreTest, HalfFullQueuesReportCongestion) {
+  CoreOptions o = options();
+  o.max_queued_messages = 4;
+  Core core(std::move(o));
+  FakeOwner owner;
+  Session& s = *core.connect(request("slow"), owner).session;
+  core.subscribe(s, "t", at(QoS::at_most_once));
+  EXPECT_EQ(core.publish(nullptr, message("t", "1")).congested, 0u);
+  EXPECT_EQ(core.publish(nullptr, message("t", "2")).congested, s.id());
+  EXPECT_TRUE(core.is_congested(s.id()));
+  drain(core, s);
+  EXPECT_FALSE(core.is_congested(s.id()));
+  EXPECT_FALSE(core.is_congested(12345));
+}
+
 TEST_F(CoreTest, AssignedClientIdsAreUnique) {
   Core core(options());
   const std::string a = core.assign_client_id();

@@ -74,6 +74,11 @@ async::Task<void> read_loop(S& stream, Connection& connection) {
       used -= consumed;
     }
     if (used == buffer.size()) buffer.resize(buffer.size() * 2);
+    // Flow control: a subscriber of what this client publishes is falling
+    // behind; give it up to 200 ms to catch up before reading more.
+    for (int waits = 0; waits < 100 && connection.congested(); ++waits) {
+      co_await async::sleep_for(std::chrono::milliseconds(2));
+    }
     while (connection.output_backlog() > connection.max_packet_size() + 1024 * 1024) {
       // The client does not read what it is sent: stop reading from it too.
       connection.backlog_drained().reset();

@@ -84,6 +84,11 @@ class Connection final : public SessionOwner {
   async::Event& output_ready() { return output_ready_; }
   // Set when the backlog drops below the limit again.
   async::Event& backlog_drained() { return backlog_drained_; }
+  // A message this client published went to a session whose queue is half
+  // full: the reader pauses a little (flow control towards the publisher)
+  // before reading more, so a burst does not overflow a subscriber that is
+  // only slower. Bounded: a stuck subscriber gets the drop policy instead.
+  [[nodiscard]] bool congested() const;
   // Nothing more will be read; after the output is written, close.
   [[nodiscard]] bool closing() const { return closing_; }
   // How long a read may wait: 1.5 x keep-alive, the CONNECT timeout before
@@ -141,7 +146,8 @@ class Connection final : public SessionOwner {
   std::uint16_t keep_alive_s_ = 0;
   std::uint32_t client_max_packet_size_ = 0;  // 0: no limit
   std::unordered_map<std::uint16_t, std::string> aliases_;
-  std::vector<std::byte> control_;     // encoded packets waiting to be written
+  std::vector<std::byte> control_;  // encoded packets waiting to be written
+  SessionId congested_session_ = 0;
   std::uint64_t last_ack_ticket_ = 0;  // acks keep their order behind held ones
   std::size_t held_acks_ = 0;
   async::Event output_ready_;

@@ -114,10 +114,16 @@ class Core {
   struct Published {
     std::size_t deliveries = 0;  // sessions (and shared groups) that got it
     std::uint64_t ticket = 0;    // hold the acknowledgement until durable
+    // An online session it went to has its queue half full or more (0:
+    // none): the publisher should slow down (see is_congested).
+    SessionId congested = 0;
   };
   // Routes `message` (its retain flag handled: stored or deleted) from
   // `from` (null: the broker itself, e.g. $SYS or a will).
   Published publish(Session* from, const MessagePtr& message);
+
+  // Whether an online session's queue is at least half full.
+  [[nodiscard]] bool is_congested(SessionId session) const;
 
   // --- subscriptions --------------------------------------------------------
   // Adds or replaces a subscription (valid: mqtt::is_valid_topic_filter) and
