@@ -192,6 +192,42 @@ TEST(Connection, PublishSubscribeAndAcknowledgements) {
   EXPECT_EQ(as<mqtt::Puback>(sub.receive().at(0)).reason, ReasonCode::no_matching_subscribers);
 }
 
+TEST(Connection, ExpiryAndSubscriptionIdentifiersReachTheSubscriber) {
+  std::int64_t now = 1'000'000;
+  CoreOptions options;
+  options.clock = [&now] { return now; };
+  Core core(std::move(options));
+  Client sub(core, ProtocolVersion::v5);
+  sub.connect("sub");
+  std::array<std::byte, 8> id_storage{};
+  mqtt::PropertyBuilder ids(id_storage);
+  ids.add_integer(PropertyId::subscription_identifier, 42);
+  const std::array subs = {subscription("e", mqtt::QoS::at_least_once)};
+  sub.send(mqtt::Subscribe{1, ids.properties().value(), mqtt::SubscriptionList(subs)});
+  sub.receive();
+  Client pub(core, ProtocolVersion::v5);
+  pub.connect("pub");
+  std::array<std::byte, 8> expiry_storage{};
+  mqtt::PropertyBuilder expiry(expiry_storage);
+  expiry.add_integer(PropertyId::message_expiry_interval, 100);
+  const std::string payload = "soon stale";
+  sub.connection().output_ready().reset();
+  // The subscriber is not reading; 30 s pass before it does.
+  pub.send(mqtt::Publish{false, mqtt::QoS::at_least_once, false, "e", 5,
+                         expiry.properties().value(), bytes_of(payload)});
+  now += 30'000;
+  auto packets = sub.receive();
+  ASSERT_EQ(packets.size(), 1u);
+  const auto& publish = as<mqtt::Publish>(packets[0]);
+  EXPECT_EQ(publish.properties.integer(PropertyId::message_expiry_interval), 70u);
+  EXPECT_EQ(publish.properties.integer(PropertyId::subscription_identifier), 42u);
+  // One that expires before it is sent is dropped.
+  pub.send(mqtt::Publish{false, mqtt::QoS::at_least_once, false, "e", 6,
+                         expiry.properties().value(), bytes_of(payload)});
+  now += 101'000;
+  EXPECT_TRUE(sub.receive().empty());
+}
+
 TEST(Connection, TopicAliases) {
   Core core({});
   Client client(core, ProtocolVersion::v5);
