@@ -304,7 +304,7 @@ TEST_F(Interop, MqttJsBothVersions) {
 TEST_F(Interop, KillNineLosesNoAcknowledgedMessage) {
   MOTE_SKIP_UNLESS_PROGRAM(kPython);
   testing::TempDir dir;
-  const std::vector<std::string> data = {"-d", dir.path()};
+  const std::vector<std::string> data = {"-d", dir.file("new/data")};  // created by the broker
   std::uint16_t port = 0;
   std::set<int> acked;
   {

@@ -39,7 +39,8 @@ class BrokerCommand final : public Command {
            "kill -9; QoS 1/2 messages are acknowledged only once stored.";
   }
   void declare(Options& options) override {
-    options.integer("-p,--port", port_, "TCP port to listen on (overrides the config)", 0, 65535);
+    options.integer("-p,--port", port_, "TCP port (default: the config's listener, else 1883)", 0,
+                    65535);
     options.text("-c,--config", config_path_, "A mosquitto-style config file");
     options.text("-d,--data-dir", data_dir_,
                  "Directory for the broker's database (overrides persistence_location)");

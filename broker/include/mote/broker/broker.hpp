@@ -17,9 +17,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <list>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -190,6 +192,13 @@ class Broker {
     std::function<bool(const Session&, std::string_view)> may_receive;
     MOTE_TRY(load_access(config_, access_, may_receive));
     if (!config_.data_directory.empty()) {
+      std::error_code error;
+      std::filesystem::create_directories(config_.data_directory, error);
+      if (error) {
+        MOTE_LOG_ERROR("broker: cannot create %s: %s", config_.data_directory.c_str(),
+                       error.message().c_str());
+        return Status::permission_denied();
+      }
       MOTE_TRY_ASSIGN(store_, BrokerStore::open(config_.data_directory + "/mote-broker.db"));
     }
     CoreOptions options;
