@@ -81,7 +81,7 @@ async::Task<void> read_loop(S& stream, Connection& connection) {
     for (int waits = 0; waits < 100 && connection.congested(); ++waits) {
       co_await async::sleep_for(std::chrono::milliseconds(2));
     }
-    while (connection.output_backlog() > connection.max_packet_size() + 1024 * 1024) {
+    while (connection.backlog_full()) {
       // The client does not read what it is sent: stop reading from it too.
       connection.backlog_drained().reset();
       co_await connection.backlog_drained().wait();

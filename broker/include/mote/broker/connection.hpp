@@ -80,6 +80,8 @@ class Connection final : public SessionOwner {
   std::uint64_t take_output(std::vector<std::byte>& out, std::size_t budget);
   [[nodiscard]] bool has_output() const;
   [[nodiscard]] std::size_t output_backlog() const { return control_.size(); }
+  // More output waits than limits.max_output_backlog: stop reading.
+  [[nodiscard]] bool backlog_full() const { return control_.size() > limits_.max_output_backlog; }
   // Set when there is output (or closing); the writer resets it.
   async::Event& output_ready() { return output_ready_; }
   // Set when the backlog drops below the limit again.
