@@ -75,6 +75,10 @@ function(mote_fuzzer)
   endif()
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  # The fuzz preset compiles everything (the libraries under test too) with
+  # -fsanitize=fuzzer-no-link, so coverage guides the fuzzer through library
+  # code, not only through the fuzzer's own file; the fuzzer binary adds the
+  # libFuzzer runtime here.
   # -fno-sanitize=function: clang 14's check emits, for coroutine functions,
   # prologue data it then cannot assemble ("Cannot represent a difference
   # across sections"). The rest of UBSan stays on.

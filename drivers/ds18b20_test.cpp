@@ -297,5 +297,95 @@ TEST_F(Ds18b20Test, CancelledReadLeavesTheBusUsable) {
   EXPECT_EQ(t->value, 12500);
 }
 
+// --- Parasite power ----------------------------------------------------------
+
+TEST_F(Ds18b20Test, ExternallyPoweredPartsArePolled) {
+  auto sensor = Sensor::alone_on_bus(bus, delay);
+  a.set_temperature(MilliCelsius{19000});
+  EXPECT_FALSE(sensor.power_supply().has_value());
+  ASSERT_TRUE(read(sensor).ok());
+  EXPECT_EQ(sensor.power_supply(), ds18b20::PowerSupply::external);
+  EXPECT_EQ(bus.pull_ups(), 0u);
+}
+
+TEST_F(Ds18b20Test, ParasitePoweredPartConvertsUnderTheStrongPullUp) {
+  a.set_parasite_power(true);
+  Sensor sensor(bus, delay, a.rom());
+  a.set_temperature(MilliCelsius{21500});
+  async::Duration elapsed{};
+  auto t = read(sensor, &elapsed);
+  ASSERT_TRUE(t.ok()) << t.status().str();
+  EXPECT_EQ(t->value, 21500);
+  EXPECT_EQ(sensor.power_supply(), ds18b20::PowerSupply::parasite);
+  EXPECT_EQ(elapsed, 750ms) << "t_CONV at 12 bits: no polling in parasite mode";
+  EXPECT_EQ(bus.pull_ups(), 1u);
+  EXPECT_FALSE(bus.strong_pull_up()) << "released before READ SCRATCHPAD";
+  EXPECT_EQ(a.brown_outs(), 0u);
+  // The wait follows the resolution the driver last read from the part.
+  ASSERT_TRUE(set_resolution(sensor, 9).ok());
+  a.set_temperature(MilliCelsius{-3500});
+  t = read(sensor, &elapsed);
+  ASSERT_TRUE(t.ok()) << t.status().str();
+  EXPECT_EQ(t->value, -3500);
+  EXPECT_EQ(elapsed, 93750us);
+}
+
+TEST_F(Ds18b20Test, ParasitePowerOnValueIsDataLoss) {
+  a.set_parasite_power(true);
+  auto sensor = Sensor::alone_on_bus(bus, delay);
+  a.set_temperature(MilliCelsius{85000});
+  EXPECT_EQ(read(sensor).status().code(), StatusCode::data_loss)
+      << "without seeing the conversion run, 85 °C cannot be told from a brown-out";
+}
+
+// A bus that has no strong pull-up: the five OneWireBus operations only.
+class PlainBus {
+ public:
+  explicit PlainBus(SimOneWireBus& bus) : bus_(bus) {}
+  auto reset() { return bus_.reset(); }
+  auto write_bit(bool bit) { return bus_.write_bit(bit); }
+  auto read_bit() { return bus_.read_bit(); }
+  auto write_byte(std::uint8_t byte) { return bus_.write_byte(byte); }
+  auto read_byte() { return bus_.read_byte(); }
+
+ private:
+  SimOneWireBus& bus_;
+};
+static_assert(hal::OneWireBus<PlainBus> && !hal::OneWireStrongPullUp<PlainBus>);
+
+Task<void> read_plain(Ds18b20<PlainBus, hal::ExecutorDelay>& sensor, Result<MilliCelsius>& out) {
+  out = co_await sensor.read_temperature();
+}
+
+TEST_F(Ds18b20Test, ParasitePartWithoutAStrongPullUpIsFailedPrecondition) {
+  a.set_parasite_power(true);
+  PlainBus plain(bus);
+  auto sensor = Ds18b20<PlainBus, hal::ExecutorDelay>::alone_on_bus(plain, delay);
+  Result<MilliCelsius> result = Status::unknown();
+  TaskStorage<2048> task;
+  ASSERT_TRUE(executor.spawn(task, read_plain, std::ref(sensor), std::ref(result)).ok());
+  EXPECT_TRUE(executor.run().ok());
+  EXPECT_EQ(result.status().code(), StatusCode::failed_precondition);
+  EXPECT_EQ(a.conversions(), 0u) << "no conversion started that nothing could power";
+}
+
+TEST_F(Ds18b20Test, CancelledParasiteReadLeavesThePullUpUntilTheNextOperation) {
+  a.set_parasite_power(true);
+  auto sensor = Sensor::alone_on_bus(bus, delay);
+  a.set_temperature(MilliCelsius{12500});
+  Result<MilliCelsius> result = Status::unknown();
+  TaskStorage<2048> task;
+  ASSERT_TRUE(executor.spawn(task, read_then_cancel, std::ref(sensor), std::ref(result)).ok());
+  executor.run_until_stalled();
+  EXPECT_TRUE(bus.strong_pull_up());
+  task.cancel();
+  EXPECT_TRUE(bus.strong_pull_up()) << "nothing can run a bus operation from a destructor";
+  auto t = read(sensor);  // its reset ends the old pull-up and the old conversion
+  ASSERT_TRUE(t.ok()) << t.status().str();
+  EXPECT_EQ(t->value, 12500);
+  EXPECT_EQ(a.brown_outs(), 1u);
+  EXPECT_FALSE(bus.strong_pull_up());
+}
+
 }  // namespace
 }  // namespace mote::drivers

@@ -5,6 +5,14 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
+// text[from, from + count), for from <= text.size(). Unlike substr() it has
+// no out_of_range throw path, which would link libstdc++'s exception
+// machinery into firmware.
+constexpr std::string_view slice(std::string_view text, std::size_t from,
+                                 std::size_t count = std::string_view::npos) {
+  return {text.data() + from, count < text.size() - from ? count : text.size() - from};
+}
+
 // Writes `value` (0..255) in decimal at out[position]; returns the new position.
 std::size_t put_decimal(std::span<char> out, std::size_t position, std::uint8_t value) {
   if (value >= 100) out[position++] = static_cast<char>('0' + value / 100);
@@ -111,7 +119,7 @@ Result<Ipv6Address> Ipv6Address::parse(std::string_view text) {
   while (position < text.size()) {
     if (count == 8) return Status::invalid_argument();
     // A trailing dotted quad takes two groups.
-    const std::string_view rest = text.substr(position);
+    const std::string_view rest = slice(text, position);
     if (rest.find('.') != std::string_view::npos && rest.find(':') == std::string_view::npos) {
       if (count > 6) return Status::invalid_argument();
       Result<Ipv4Address> v4 = Ipv4Address::parse(rest);
@@ -179,13 +187,13 @@ Result<Endpoint> Endpoint::parse(std::string_view text) {
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
       return Status::invalid_argument();
     }
-    host = text.substr(1, close - 1);
-    port_text = text.substr(close + 2);
+    host = slice(text, 1, close - 1);
+    port_text = slice(text, close + 2);
   } else {
     const std::size_t colon = text.rfind(':');
     if (colon == std::string_view::npos) return Status::invalid_argument();
-    host = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
+    host = slice(text, 0, colon);
+    port_text = slice(text, colon + 1);
     if (host.find(':') != std::string_view::npos) return Status::invalid_argument();  // v6 needs []
   }
   if (port_text.empty() || port_text.size() > 5 || (port_text.size() > 1 && port_text[0] == '0')) {

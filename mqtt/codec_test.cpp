@@ -265,6 +265,45 @@ TEST(MqttCodec, RoundTripsEveryPacketType) {
   }
 }
 
+TEST(MqttCodec, RoundTripsEveryV311PacketType) {
+  const std::array<Subscription, 2> subs = {
+      Subscription{"a/+/c", {QoS::exactly_once, false, false, {}}},
+      Subscription{"$share/not/special", {}}};
+  const std::array<ReasonCode, 2> codes = {ReasonCode::granted_qos_2,
+                                           ReasonCode::unspecified_error};
+  Connect connect;
+  connect.version = v311;
+  connect.clean_start = false;
+  connect.client_id = "dev-311";
+  connect.keep_alive = 0xffff;
+  connect.will = Will{"w", bytes_of(""), QoS::exactly_once, false, {}};
+  connect.user_name = "";
+  const std::vector<Packet> packets = {
+      connect,
+      Connack{false, ReasonCode::bad_user_name_or_password, {}},
+      Connack{true, ReasonCode::success, {}},
+      Publish{true, QoS::at_least_once, true, "x/y", 0xffff, {}, bytes_of("hello")},
+      Puback{1, ReasonCode::success, {}},
+      Pubrec{3, ReasonCode::success, {}},
+      Pubrel{4, ReasonCode::success, {}},
+      Pubcomp{5, ReasonCode::success, {}},
+      Subscribe{6, {}, subs},
+      Suback{6, {}, codes},
+      Unsubscribe{7, {}, subs},
+      Unsuback{7, {}, {}},
+      Pingreq{},
+      Pingresp{},
+      Disconnect{},
+  };
+  for (const Packet& p : packets) {
+    SCOPED_TRACE(to_string(type_of(p)));
+    const Bytes wire = encode(p, v311);
+    const auto decoded = decode_packet(wire, v311);
+    ASSERT_TRUE(decoded.ok()) << decoded.error().detail;
+    EXPECT_TRUE(*decoded == p);
+  }
+}
+
 TEST(MqttCodec, OmitsReasonAndPropertiesWhenTheySayNothing) {
   EXPECT_EQ(encode(Puback{0x1234, ReasonCode::success, {}}, v5), bytes({0x40, 2, 0x12, 0x34}));
   EXPECT_EQ(encode(Puback{0x1234, ReasonCode::no_matching_subscribers, {}}, v5),

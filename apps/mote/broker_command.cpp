@@ -14,7 +14,7 @@
 #include "mote/broker/config.hpp"
 #include "mote/platform/epoll_driver.hpp"
 #include "mote/platform/kernel_sockets.hpp"
-#include "signal_watch.hpp"
+#include "stop_signals.hpp"
 
 namespace mote::cli {
 namespace {
@@ -23,7 +23,7 @@ using BrokerOnKernel = broker::Broker<platform::KernelTcpListener>;
 
 async::Task<void> wait_for_stop(platform::FdWatch& signals, BrokerOnKernel& running) {
   const int signal = co_await next_signal(signals);
-  MOTE_LOG_INFO("broker: stopping (%s)", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  MOTE_LOG_INFO("broker: stopping (%s)", signal_name(signal));
   running.stop();
 }
 
@@ -86,7 +86,7 @@ class BrokerCommand final : public Command {
       MOTE_LOG_ERROR("broker: cannot start: %s", running.status().str());
       return kExitFailure;
     }
-    SignalWatch signals;
+    StopSignals signals;
     async::TaskStorage<1024> stop_storage;
     Status started = signals.open(driver);
     if (started.ok()) started = (*running)->start(executor);

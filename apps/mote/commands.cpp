@@ -4,6 +4,7 @@
 #include "broker_command.hpp"
 #include "command.hpp"
 #include "demo_command.hpp"
+#include "sensor_command.hpp"
 
 namespace mote::cli {
 
@@ -11,6 +12,7 @@ std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(make_demo_command());
   commands.push_back(make_broker_command());
+  commands.push_back(make_sensor_command());
   return commands;
 }
 

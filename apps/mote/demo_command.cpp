@@ -21,8 +21,6 @@
 #include <cstdio>
 #include <optional>
 #include <string>
-#include <sys/signalfd.h>
-#include <unistd.h>
 #include <variant>
 
 #include "duration.hpp"
@@ -30,7 +28,7 @@
 #include "mote/base/log.hpp"
 #include "mote/platform/epoll_driver.hpp"
 #include "mote/platform/sim_driver.hpp"
-#include "signal_watch.hpp"
+#include "stop_signals.hpp"
 
 namespace mote::cli {
 namespace {
@@ -140,14 +138,6 @@ std::string stamp(const Demo& demo, Instant at) {
   char text[32];
   std::snprintf(text, sizeof text, "%" PRId64 ".%03" PRId64 "s", ms / 1000, ms % 1000);
   return text;
-}
-
-const char* signal_name(int signo) {
-  switch (signo) {
-    case SIGINT: return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-    default: return "a signal";
-  }
 }
 
 // "21.43" from 2143 (0.01 °C).
@@ -456,7 +446,7 @@ int run_demo(const DemoConfig& config) {
     MOTE_LOG_ERROR("cannot start the Linux driver: %s", driver.status().str());
     return kExitFailure;
   }
-  SignalWatch signals;
+  StopSignals signals;
   if (Status opened = signals.open(driver); !opened.ok()) {
     MOTE_LOG_ERROR("cannot watch SIGINT/SIGTERM: %s", opened.str());
     return kExitFailure;

@@ -12,6 +12,8 @@
 //                the UART output does not depend on it)
 //   ticker       sleeps kTickPeriod at a time while the samplers run,
 //                counting the ticks that fell inside a DS18B20 conversion
+// The board's LED (BoardLed, a hal::DigitalOutput) is lit while a DS18B20
+// converts: the ticker checks it is lit whenever it finds a conversion running.
 // Before each round the samplers set what the models will measure (the
 // "environment"). main checks every reading against the values the drivers
 // document (DS18B20: raw x 125 / 2 toward zero, after the part zeroes the
@@ -39,6 +41,7 @@
 #include "mote/drivers/ds18b20.hpp"
 #include "mote/drivers/one_wire.hpp"
 #include "mote/firmware/board.hpp"
+#include "mote/firmware/board_led.hpp"
 #include "mote/firmware/board_uart.hpp"
 #include "mote/firmware/check.hpp"
 #include "mote/firmware/semihosting.hpp"
@@ -136,7 +139,11 @@ struct State {
   int samplers_running = 2;
   bool converting = false;
   int ticks = 0;
-  int ticks_converting = 0;  // ticker wake-ups while a DS18B20 converted
+  int ticks_converting = 0;                      // ticker wake-ups while a DS18B20 converted
+  mote::firmware::BoardLed* busy_led = nullptr;  // lit while a DS18B20 converts
+  int led_flashes = 0;
+  int ticks_converting_unlit = 0;  // conversions the LED did not show
+  bool led_failed = false;
 };
 
 // Closes the channel when the last sampler ends, however it ends.
@@ -174,8 +181,11 @@ Task<Status> ds_sampler(Models& models, State& state) {
     }
     for (std::size_t i = 0; i < kDsCount; ++i) {
       state.converting = true;
+      state.led_failed |= !state.busy_led->set(true).ok();
+      ++state.led_flashes;
       Result<mote::hal::MilliCelsius> t = co_await sensors[i].read_temperature();
       state.converting = false;
+      state.led_failed |= !state.busy_led->set(false).ok();
       Reading reading;
       reading.slot = static_cast<std::uint8_t>(i);
       reading.round = static_cast<std::uint8_t>(round);
@@ -284,7 +294,10 @@ Task<void> ticker(State& state) {
   while (state.samplers_running > 0) {
     co_await mote::async::sleep_for(kTickPeriod);
     ++state.ticks;
-    if (state.converting) ++state.ticks_converting;
+    if (state.converting) {
+      ++state.ticks_converting;
+      if (!state.busy_led->latched()) ++state.ticks_converting_unlit;
+    }
   }
 }
 
@@ -332,6 +345,8 @@ int main() {
   mote::firmware::SysTickDriver driver(mote::firmware::board::kCoreClockHz);
   mote::async::Executor executor(driver);
   BoardUart uart(executor);
+  mote::firmware::BoardLed led;
+  state.busy_led = &led;
   Models& models = *new (models_storage) Models(driver);
 
   bool ok = true;
@@ -370,6 +385,10 @@ int main() {
   ok &= check(state.unexpected == 0, "no unexpected reading");
   ok &= check(models.bme.resets() == 1, "the BME280 was initialised once");
   ok &= check(state.ticks_converting > 0, "the ticker ran during a conversion");
+  ok &= check(!state.led_failed && state.led_flashes == kRounds * static_cast<int>(kDsCount),
+              "the LED lit once per conversion");
+  ok &= check(state.ticks_converting_unlit == 0, "the LED was lit during every conversion");
+  ok &= check(!led.latched(), "the LED is off after the last conversion");
   if (!ok) return 1;
 
   mote::firmware::semihosting::write0("sensor_node: PASS\n");

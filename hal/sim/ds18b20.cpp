@@ -33,12 +33,16 @@ void SimDs18b20::set_temperature(MilliCelsius temperature) {
 }
 
 void SimDs18b20::power_cycle() {
+  reset_registers();
+  go_idle();
+}
+
+void SimDs18b20::reset_registers() {
   temperature_ = 0x0550;
   th_ = eeprom_th_;
   tl_ = eeprom_tl_;
   config_ = eeprom_config_;
   converting_ = false;
-  go_idle();
 }
 
 async::Duration SimDs18b20::conversion_time(int resolution_bits) {
@@ -54,9 +58,35 @@ bool SimDs18b20::converting() {
 
 void SimDs18b20::finish_conversion_if_due() {
   if (converting_ && now() >= conversion_done_) {
+    if (parasite_ && !powered_) {
+      brown_out();  // nothing powered the conversion
+      return;
+    }
     converting_ = false;
     temperature_ = converting_value_;
   }
+}
+
+// The part restarts once the line is back at its idle high level, in time
+// for whatever the master does next (unlike power_cycle(), the bus state is
+// left alone: a brown-out found at a reset must not eat the presence pulse).
+void SimDs18b20::brown_out() {
+  ++brown_outs_;
+  reset_registers();
+}
+
+void SimDs18b20::on_strong_pull_up(bool on) {
+  if (!parasite_ || !converting_) return;
+  if (on) {
+    // Within 10 µs of CONVERT T: on the virtual clock, the same instant.
+    powered_ = now() == conversion_start_;
+    return;
+  }
+  if (now() < conversion_done_) {
+    brown_out();  // the pull-up ended (or a slot came) mid-conversion
+    return;
+  }
+  finish_conversion_if_due();
 }
 
 std::array<std::byte, 9> SimDs18b20::scratchpad() {
@@ -69,7 +99,14 @@ std::array<std::byte, 9> SimDs18b20::scratchpad() {
   return bytes;
 }
 
-void SimDs18b20::on_reset() { finish_conversion_if_due(); }
+void SimDs18b20::on_reset() {
+  // A parasite part converting without power has already lost it.
+  if (parasite_ && converting_ && !powered_) {
+    brown_out();
+    return;
+  }
+  finish_conversion_if_due();
+}
 
 void SimDs18b20::on_function_command(std::uint8_t command) {
   finish_conversion_if_due();
@@ -85,7 +122,9 @@ void SimDs18b20::on_function_command(std::uint8_t command) {
       const auto mask = static_cast<std::int16_t>(~((1 << (12 - bits)) - 1));
       converting_value_ = static_cast<std::int16_t>(measured_ & mask);
       converting_ = true;
-      conversion_done_ = now() + conversion_time(bits);
+      powered_ = false;
+      conversion_start_ = now();
+      conversion_done_ = conversion_start_ + conversion_time(bits);
       polling_ = Polling::conversion;
       answer_polls();
       return;
@@ -132,7 +171,11 @@ void SimDs18b20::on_byte_received(std::uint8_t byte) {
 }
 
 bool SimDs18b20::poll_bit() {
-  if (polling_ == Polling::power_supply) return true;  // externally powered
+  if (polling_ == Polling::power_supply) return !parasite_;  // parasite parts pull low
+  if (parasite_ && converting_ && !powered_) {
+    brown_out();  // a read slot instead of power
+    return true;
+  }
   finish_conversion_if_due();
   return !converting_;
 }

@@ -151,5 +151,55 @@ TEST_F(SimDs18b20Test, FaultsCorruptScratchpadAndBrownOut) {
   EXPECT_EQ(temperature_of(read_scratchpad()), 0x0550);
 }
 
+TEST_F(SimDs18b20Test, ParasitePowerConvertsOnlyUnderAHeldStrongPullUp) {
+  device.set_parasite_power(true);
+  command(0xB4);
+  EXPECT_FALSE(*complete(bus.read_bit())) << "a parasite-powered part pulls the slot low";
+  device.set_temperature(MilliCelsius{21500});
+
+  // Datasheet: strong pull-up within 10 µs of CONVERT T, held for t_CONV.
+  ASSERT_TRUE(*complete(bus.reset()));
+  ASSERT_TRUE(complete(bus.write_byte(kOneWireSkipRom)).ok());
+  ASSERT_TRUE(complete(bus.write_byte_then_pull_up(0x44)).ok());
+  EXPECT_TRUE(bus.strong_pull_up());
+  EXPECT_EQ(bus.pull_ups(), 1u);
+  driver.advance(750ms);
+  ASSERT_TRUE(complete(bus.end_pull_up()).ok());
+  EXPECT_FALSE(bus.strong_pull_up());
+  EXPECT_EQ(temperature_of(read_scratchpad()), 21500 * 16 / 1000);
+  EXPECT_EQ(device.brown_outs(), 0u);
+}
+
+TEST_F(SimDs18b20Test, ParasitePowerLostMidConversionBrownsOut) {
+  device.set_parasite_power(true);
+  device.set_temperature(MilliCelsius{30000});
+  // Released too early.
+  ASSERT_TRUE(*complete(bus.reset()));
+  ASSERT_TRUE(complete(bus.write_byte(kOneWireSkipRom)).ok());
+  ASSERT_TRUE(complete(bus.write_byte_then_pull_up(0x44)).ok());
+  driver.advance(700ms);
+  ASSERT_TRUE(complete(bus.end_pull_up()).ok());
+  EXPECT_EQ(device.brown_outs(), 1u);
+  EXPECT_EQ(temperature_of(read_scratchpad()), 0x0550);
+  // No strong pull-up at all: a poll slot finds the part without power.
+  command(0x44);
+  EXPECT_TRUE(*complete(bus.read_bit()));
+  EXPECT_EQ(device.brown_outs(), 2u);
+  // No strong pull-up, no slot: the part cannot have converted either.
+  command(0x44);
+  driver.advance(750ms);
+  EXPECT_EQ(temperature_of(read_scratchpad()), 0x0550);
+  EXPECT_EQ(device.brown_outs(), 3u);
+  // A slot ends the pull-up (any other operation does): brown-out again.
+  ASSERT_TRUE(*complete(bus.reset()));
+  ASSERT_TRUE(complete(bus.write_byte(kOneWireSkipRom)).ok());
+  ASSERT_TRUE(complete(bus.write_byte_then_pull_up(0x44)).ok());
+  driver.advance(10ms);
+  complete(bus.read_bit()).status().ignore_error();
+  EXPECT_FALSE(bus.strong_pull_up());
+  EXPECT_EQ(device.brown_outs(), 4u);
+  EXPECT_EQ(device.conversions(), 4u);
+}
+
 }  // namespace
 }  // namespace mote::hal::sim

@@ -154,7 +154,15 @@ void SimOneWireBus::detach(SimOneWireDevice& device) {
   device.set_bus({}, nullptr);
 }
 
+void SimOneWireBus::set_pull_up(bool on) {
+  if (on == pull_up_) return;
+  pull_up_ = on;
+  if (on) ++pull_ups_;
+  for (SimOneWireDevice::Link& link : devices_) link.device.strong_pull_up({}, on);
+}
+
 Result<bool> SimOneWireBus::reset_pulse() {
+  set_pull_up(false);  // any other operation ends the strong pull-up
   ++resets_;
   if (shorted_) return Status::unavailable();
   bool presence = false;
@@ -163,6 +171,7 @@ Result<bool> SimOneWireBus::reset_pulse() {
 }
 
 Result<bool> SimOneWireBus::slot(bool master_releases) {
+  set_pull_up(false);
   ++slots_;
   if (shorted_) return Status::unavailable();
   // Wired-AND: every device drives first, then all sample the same level.

@@ -40,7 +40,8 @@ SocketAddress to_sockaddr(const Endpoint& endpoint) {
     sockaddr_in6 in6{};
     in6.sin6_family = AF_INET6;
     in6.sin6_port = htons(endpoint.port);
-    const auto& octets = endpoint.address.v6().octets();
+    const io::Ipv6Address v6 = endpoint.address.v6();  // octets() refers into it
+    const auto& octets = v6.octets();
     std::memcpy(in6.sin6_addr.s6_addr, octets.data(), octets.size());
     std::memcpy(&address.storage, &in6, sizeof in6);
     address.length = sizeof in6;

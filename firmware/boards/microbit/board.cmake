@@ -2,5 +2,6 @@
 set(MOTE_BOARD_CPU cortex-m0)
 set(MOTE_BOARD_CORE_CLOCK_HZ 16000000)
 set(MOTE_BOARD_QEMU_MACHINE microbit)
-# Board support compiled into mote_board: the interrupt-driven UART.
-set(MOTE_BOARD_SOURCES ${CMAKE_CURRENT_LIST_DIR}/nrf51_uart.cpp)
+# Board support (the static library mote_board_drivers): the interrupt-driven
+# UART and the GPIO pins.
+set(MOTE_BOARD_SOURCES ${CMAKE_CURRENT_LIST_DIR}/nrf51_uart.cpp ${CMAKE_CURRENT_LIST_DIR}/nrf51_gpio.cpp)

@@ -3,5 +3,6 @@
 set(MOTE_BOARD_CPU cortex-m3)
 set(MOTE_BOARD_CORE_CLOCK_HZ 25000000)
 set(MOTE_BOARD_QEMU_MACHINE mps2-an385)
-# Board support compiled into mote_board: the interrupt-driven UART0.
-set(MOTE_BOARD_SOURCES ${CMAKE_CURRENT_LIST_DIR}/cmsdk_uart.cpp)
+# Board support (the static library mote_board_drivers): the interrupt-driven
+# UART0 and the FPGA I/O user LEDs.
+set(MOTE_BOARD_SOURCES ${CMAKE_CURRENT_LIST_DIR}/cmsdk_uart.cpp ${CMAKE_CURRENT_LIST_DIR}/fpgaio_led.cpp)

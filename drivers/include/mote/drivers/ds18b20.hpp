@@ -13,6 +13,19 @@
 // kPollInterval through the Delay; the device answers 0 while converting)
 // until it answers 1 or the conversion has taken 1.25 x t_CONV of its
 // resolution, then READ SCRATCHPAD and check it.
+//
+// Parasite power. A part wired with DQ and GND only draws its conversion
+// current from the data line, and cannot signal while it converts. The first
+// read asks the part (READ POWER SUPPLY, 0xB4: a parasite-powered part pulls
+// the read slot low; with SKIP ROM, any such part on the bus does). For a
+// parasite-powered part CONVERT T is written with the bus's strong pull-up
+// (hal::OneWireStrongPullUp: switched on within 10 µs of the command), held
+// for t_CONV of the resolution, then released before READ SCRATCHPAD. A bus
+// without a strong pull-up cannot power the conversion reliably (the
+// datasheet's requirement): failed_precondition. Since the conversion cannot
+// be seen running, exactly +85 °C (the power-on value) is data_loss in
+// parasite mode: a part that browned out reads the same, and a sagging line
+// is the likelier cause there.
 //   Wakes: the bus operations and the delay. Cancels: destroying the awaiter
 //   (the device may finish its conversion unobserved; the next read starts a
 //   new one).
@@ -24,6 +37,8 @@
 //                        without a conversion seen to run (below)
 //     deadline_exceeded  the device was still converting at the timeout
 //     unavailable        the bus is shorted
+//     failed_precondition  a parasite-powered part on a bus without a strong
+//                        pull-up
 //
 // Why +85 °C can be an error. The temperature register holds 0x0550
 // (+85 °C) from power-on until the first conversion completes. A device
@@ -66,6 +81,9 @@ inline constexpr std::uint8_t kReadPowerSupply = 0xB4;
 
 // The power-on value of the temperature register: +85 °C.
 inline constexpr std::int16_t kPowerOnRaw = 0x0550;
+
+// How the part is powered (READ POWER SUPPLY).
+enum class PowerSupply : std::uint8_t { external, parasite };
 
 // How often read_temperature() polls a converting device.
 inline constexpr async::Duration kPollInterval = std::chrono::milliseconds(10);
@@ -122,6 +140,11 @@ class Ds18b20 {
   // READ SCRATCHPAD, checked. Errors as read_temperature's, bar the timeout.
   async::Task<Result<ds18b20::Scratchpad>> read_scratchpad();
 
+  // READ POWER SUPPLY; read_temperature() asks once and remembers.
+  async::Task<Result<ds18b20::PowerSupply>> read_power_supply();
+  // What the last READ POWER SUPPLY said (nullopt before the first).
+  [[nodiscard]] std::optional<ds18b20::PowerSupply> power_supply() const { return power_; }
+
   // Sets the resolution (9..12 bits; t_CONV halves with each bit less): reads
   // the scratchpad to keep TH and TL, writes TH, TL and the new configuration,
   // and reads it back. In the device's RAM only: a power cycle restores the
@@ -141,6 +164,7 @@ class Ds18b20 {
   Bus& bus_;
   Delayer& delay_;
   std::optional<hal::OneWireRom> rom_;
+  std::optional<ds18b20::PowerSupply> power_;
   int resolution_bits_ = 12;
 };
 
@@ -160,8 +184,33 @@ async::Task<Result<ds18b20::Scratchpad>> Ds18b20<Bus, Delayer>::read_scratchpad(
 }
 
 template <hal::OneWireBus Bus, hal::Delay Delayer>
-async::Task<Result<hal::MilliCelsius>> Ds18b20<Bus, Delayer>::read_temperature() {
+async::Task<Result<ds18b20::PowerSupply>> Ds18b20<Bus, Delayer>::read_power_supply() {
   MOTE_CO_TRY(co_await one_wire_select(bus_, rom_));
+  MOTE_CO_TRY(co_await bus_.write_byte(ds18b20::kReadPowerSupply));
+  Result<bool> line = co_await bus_.read_bit();
+  MOTE_CO_TRY(line);
+  power_ = *line ? ds18b20::PowerSupply::external : ds18b20::PowerSupply::parasite;
+  co_return *power_;
+}
+
+template <hal::OneWireBus Bus, hal::Delay Delayer>
+async::Task<Result<hal::MilliCelsius>> Ds18b20<Bus, Delayer>::read_temperature() {
+  if (!power_) MOTE_CO_TRY(co_await read_power_supply());
+  MOTE_CO_TRY(co_await one_wire_select(bus_, rom_));
+  if (*power_ == ds18b20::PowerSupply::parasite) {
+    // Powered through the strong pull-up for t_CONV; no polling.
+    if constexpr (hal::OneWireStrongPullUp<Bus>) {
+      MOTE_CO_TRY(co_await bus_.write_byte_then_pull_up(ds18b20::kConvertT));
+      co_await delay_.delay(ds18b20::conversion_time(resolution_bits_));
+      MOTE_CO_TRY(co_await bus_.end_pull_up());
+      Result<ds18b20::Scratchpad> scratchpad = co_await read_scratchpad();
+      MOTE_CO_TRY(scratchpad);
+      if (scratchpad->raw_temperature == ds18b20::kPowerOnRaw) co_return Status::data_loss();
+      co_return scratchpad->temperature();
+    } else {
+      co_return Status::failed_precondition();  // nothing can power the conversion
+    }
+  }
   MOTE_CO_TRY(co_await bus_.write_byte(ds18b20::kConvertT));
 
   // Poll: 0 while converting, 1 when done (externally powered parts).

@@ -29,4 +29,19 @@ concept OneWireBus = requires(T& bus, bool bit, std::uint8_t byte) {
   { bus.read_byte() } -> async::AwaitableOf<Result<std::uint8_t>>;
 };
 
+// A master that can power parasite-powered devices (a DS18B20 wired with
+// only DQ and GND draws its conversion current from the data line):
+// write_byte_then_pull_up(byte) writes the byte and then switches the line to
+// a strong pull-up (a MOSFET to VCC, the DS2482's SPU bit) within 10 µs of the
+// byte's last slot, as the DS18B20 datasheet asks after CONVERT T and COPY
+// SCRATCHPAD; end_pull_up() returns the line to its pull-up resistor. Any
+// other bus operation ends the strong pull-up first, so a cancelled driver
+// leaves it on at most until the bus is used again.
+//   Errors: unavailable (the bus is shorted).
+template <typename T>
+concept OneWireStrongPullUp = OneWireBus<T> && requires(T& bus, std::uint8_t byte) {
+  { bus.write_byte_then_pull_up(byte) } -> async::AwaitableOf<Status>;
+  { bus.end_pull_up() } -> async::AwaitableOf<Status>;
+};
+
 }  // namespace mote::hal

@@ -1,6 +1,7 @@
 #pragma once
 // SimDs18b20: a DS18B20 digital thermometer on a SimOneWireBus, externally
-// powered (not parasite mode), as its datasheet (Maxim 19-7487) describes it:
+// powered or (set_parasite_power) parasite-powered, as its datasheet (Maxim
+// 19-7487) describes it:
 //
 // - ROM code: family 0x28, the 48-bit serial given, CRC-8.
 // - Scratchpad: temperature LSB/MSB, TH, TL, configuration, 0xFF, 0x0C,
@@ -13,7 +14,14 @@
 //   (bits the resolution leaves undefined read as 0) and clamped to
 //   -55..+125 °C.
 // - READ SCRATCHPAD (0xBE), WRITE SCRATCHPAD (0x4E: TH, TL, config),
-//   COPY SCRATCHPAD (0x48), RECALL E2 (0xB8), READ POWER SUPPLY (0xB4: 1).
+//   COPY SCRATCHPAD (0x48), RECALL E2 (0xB8), READ POWER SUPPLY (0xB4: the
+//   read slot reads 1 when externally powered, 0 in parasite mode).
+// - Parasite power: the conversion runs only if the master switches on the
+//   strong pull-up right after CONVERT T (the same instant on the virtual
+//   clock) and holds it until t_CONV has passed. Ending it early, or any
+//   slot or reset meanwhile (polling cannot work in parasite mode), or no
+//   strong pull-up at all, browns the part out: it resets to its power-on
+//   state (+85 °C) instead of converting.
 //
 // Faults: set_responding(false) (from SimOneWireDevice), corrupt_scratchpad
 // (a bit flipped on the wire: the CRC no longer matches), and
@@ -45,6 +53,10 @@ class SimDs18b20 final : public SimOneWireDevice {
 
   void set_corrupt_scratchpad(bool corrupt) { corrupt_scratchpad_ = corrupt; }
   void set_brown_out_on_convert(bool brown_out) { brown_out_on_convert_ = brown_out; }
+  // DQ and GND only: powered from the data line (see above).
+  void set_parasite_power(bool parasite) { parasite_ = parasite; }
+  // Conversions lost for want of the strong pull-up (parasite mode).
+  [[nodiscard]] unsigned brown_outs() const { return brown_outs_; }
   // Back to the power-on state (scratchpad +85 °C, EEPROM values).
   void power_cycle();
 
@@ -62,7 +74,10 @@ class SimDs18b20 final : public SimOneWireDevice {
   void on_function_command(std::uint8_t command) override;
   void on_byte_received(std::uint8_t byte) override;
   bool poll_bit() override;
+  void on_strong_pull_up(bool on) override;
   void finish_conversion_if_due();
+  void brown_out();
+  void reset_registers();
 
   enum class Polling : std::uint8_t { conversion, power_supply };
 
@@ -78,10 +93,14 @@ class SimDs18b20 final : public SimOneWireDevice {
   Polling polling_ = Polling::conversion;
   bool converting_ = false;
   std::int16_t converting_value_ = 0;
+  async::Instant conversion_start_{};
   async::Instant conversion_done_{};
   unsigned conversions_ = 0;
   bool corrupt_scratchpad_ = false;
   bool brown_out_on_convert_ = false;
+  bool parasite_ = false;
+  bool powered_ = false;  // parasite mode: the strong pull-up came in time and is held
+  unsigned brown_outs_ = 0;
 };
 
 }  // namespace mote::hal::sim

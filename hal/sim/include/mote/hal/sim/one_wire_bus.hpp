@@ -12,6 +12,10 @@
 // Transfers take no virtual time (see immediate.hpp); device models read the
 // executor's clock through the bus for what does take time (conversions).
 //
+// The strong pull-up (OneWireStrongPullUp) is modelled as a state the devices
+// are told about (on_strong_pull_up), so a parasite-powered model can tell
+// whether it had power for the whole of its conversion.
+//
 // Faults: set_shorted(true) holds the line low (every operation fails with
 // unavailable, as the concept says); a device's set_responding(false) makes it
 // vanish from the bus.
@@ -68,6 +72,9 @@ class SimOneWireDevice {
   bool presence(BusKey /*key*/);
   [[nodiscard]] bool drive(BusKey /*key*/);
   void sample(BusKey /*key*/, bool line);
+  void strong_pull_up(BusKey /*key*/, bool on) {
+    if (responding_) on_strong_pull_up(on);
+  }
 
  protected:
   // Not virtual: models are never destroyed through a base pointer (and a
@@ -83,6 +90,8 @@ class SimOneWireDevice {
   virtual void on_byte_received(std::uint8_t /*byte*/) {}
   // What the device sends in a read slot in answer_polls() mode.
   virtual bool poll_bit() { return true; }
+  // The master switched the strong pull-up on (right after a byte) or off.
+  virtual void on_strong_pull_up(bool /*on*/) {}
 
   // Modes, chosen from the hooks.
   void receive_bytes();
@@ -155,11 +164,29 @@ class SimOneWireBus {
     return Immediate([this] { return read_byte_now(); });
   }
 
+  // --- OneWireStrongPullUp ---------------------------------------------------
+  auto write_byte_then_pull_up(std::uint8_t byte) {
+    return Immediate([this, byte] {
+      MOTE_TRY(write_byte_now(byte));
+      set_pull_up(true);
+      return ok_status();
+    });
+  }
+  auto end_pull_up() {
+    return Immediate([this] {
+      set_pull_up(false);
+      return shorted_ ? Status::unavailable() : ok_status();
+    });
+  }
+
   // --- The test's side -------------------------------------------------------
   // A shorted line: held low, every operation fails with unavailable.
   void set_shorted(bool shorted) { shorted_ = shorted; }
   [[nodiscard]] std::size_t resets() const { return resets_; }
   [[nodiscard]] std::size_t slots() const { return slots_; }
+  [[nodiscard]] bool strong_pull_up() const { return pull_up_; }
+  // Times the strong pull-up was switched on.
+  [[nodiscard]] std::size_t pull_ups() const { return pull_ups_; }
   [[nodiscard]] async::Instant now() const { return clock_.now(); }
 
  private:
@@ -167,14 +194,17 @@ class SimOneWireBus {
   Result<bool> slot(bool master_releases);
   Status write_byte_now(std::uint8_t byte);
   Result<std::uint8_t> read_byte_now();
+  void set_pull_up(bool on);
 
   async::Driver& clock_;
   IntrusiveList<SimOneWireDevice::Link> devices_;
   std::size_t resets_ = 0;
   std::size_t slots_ = 0;
+  std::size_t pull_ups_ = 0;
   bool shorted_ = false;
+  bool pull_up_ = false;
 };
 
-static_assert(OneWireBus<SimOneWireBus>);
+static_assert(OneWireStrongPullUp<SimOneWireBus>);
 
 }  // namespace mote::hal::sim

@@ -1,0 +1,461 @@
+// `mote sensor`: a Linux sensor node. It reads DS18B20 thermometers through
+// the kernel's w1 driver (sysfs), or a simulated DS18B20 on the HAL's
+// simulated 1-Wire bus when there is none (and says which, once), and
+// publishes every reading to the gateway over MQTT (QoS 1) in the gateway's
+// wire format (docs/gateway.md).
+//
+//   sampler ──> ReadingBuffer (bounded, oldest dropped first) ──> publisher ──> mqtt::Client
+//
+// While the gateway is away the readings wait in the buffer, each with the
+// time it was taken; when the connection is back they go out oldest first,
+// so the gateway stores them at their own times. A reading whose delivery is
+// in doubt (the connection dropped before its PUBACK) is sent again: the
+// gateway keeps each (device, metric, time) once, so that costs nothing.
+//
+// The node's status topic says "online" (retained) after each connect; its
+// will says "offline" when the connection drops, and a clean stop (Ctrl-C,
+// --duration) says "offline" itself before disconnecting.
+#define MOTE_LOG_MODULE "sensor"
+
+#include "sensor_command.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "mote/async/async.hpp"
+#include "mote/base/log.hpp"
+#include "mote/drivers/ds18b20.hpp"
+#include "mote/gateway/reading_format.hpp"
+#include "mote/hal/delay.hpp"
+#include "mote/hal/sim/ds18b20.hpp"
+#include "mote/hal/sim/one_wire_bus.hpp"
+#include "mote/mqtt/client.hpp"
+#include "mote/platform/epoll_driver.hpp"
+#include "mote/platform/kernel_sockets.hpp"
+#include "mote/platform/w1_thermometer.hpp"
+#include "stop_signals.hpp"
+
+namespace mote::cli {
+namespace {
+
+using namespace std::chrono_literals;
+using async::Duration;
+using async::Task;
+
+struct SensorConfig {
+  std::string name;
+  std::string mqtt = "127.0.0.1:1883";
+  std::string prefix = "mote";
+  Duration interval = 5s;
+  std::string w1_dir = "/sys/bus/w1/devices";
+  bool simulate = false;
+  std::int64_t buffer = 10000;
+  Duration duration = Duration::zero();  // zero: until stopped
+};
+
+// --- where readings come from --------------------------------------------------
+
+struct Measurement {
+  std::string metric;
+  std::int64_t milli = 0;  // thousandths of the unit
+  const char* unit = "";
+};
+
+class ReadingSource {
+ public:
+  ReadingSource() = default;
+  ReadingSource(const ReadingSource&) = delete;
+  ReadingSource& operator=(const ReadingSource&) = delete;
+  virtual ~ReadingSource() = default;
+  // Appends one measurement per sensor that answered; logs the others.
+  virtual Task<void> read_all(std::vector<Measurement>& out) = 0;
+};
+
+// DS18B20s the kernel's w1_therm driver handles.
+class W1Source final : public ReadingSource {
+ public:
+  W1Source(async::Executor& executor, const std::vector<std::string>& devices) {
+    for (const std::string& device : devices) {
+      const std::string id = device.substr(device.find_last_of('/') + 1);
+      // One sensor is "temperature"; several are told apart by their ROM id.
+      metrics_.push_back(devices.size() == 1 ? "temperature" : "temperature-" + id);
+      sensors_.push_back(std::make_unique<platform::W1Thermometer>(executor, device));
+    }
+  }
+  Task<void> read_all(std::vector<Measurement>& out) override {
+    for (std::size_t i = 0; i < sensors_.size(); ++i) {
+      const Result<hal::MilliCelsius> reading = co_await sensors_[i]->read_temperature();
+      if (reading.ok()) {
+        out.push_back({metrics_[i], reading->value, "°C"});
+      } else {
+        MOTE_LOG_WARN("%s: %s", sensors_[i]->device_directory().c_str(), reading.status().str());
+      }
+    }
+  }
+
+ private:
+  std::vector<std::string> metrics_;
+  std::vector<std::unique_ptr<platform::W1Thermometer>> sensors_;
+};
+
+// A DS18B20 model on the HAL's simulated 1-Wire bus, read by the real
+// driver (reset, ROM, CONVERT T, scratchpad with CRC); its temperature
+// wanders around 21 °C.
+class SimulatedSource final : public ReadingSource {
+ public:
+  SimulatedSource(async::Driver& clock, std::uint32_t seed)
+      : bus_(clock), model_(0x0000'5EED'0000'0001ULL + seed), state_(seed * 2654435761u + 1) {
+    bus_.attach(model_);
+  }
+  ~SimulatedSource() override { bus_.detach(model_); }
+
+  Task<void> read_all(std::vector<Measurement>& out) override {
+    // A step of up to ±0.12 °C, drifting back towards 21 °C.
+    const auto step = static_cast<std::int32_t>(next() % 241) - 120;
+    temperature_ += step + (21000 - temperature_) / 20;
+    model_.set_temperature(hal::MilliCelsius{temperature_});
+    hal::ExecutorDelay delay;
+    auto sensor =
+        drivers::Ds18b20<hal::sim::SimOneWireBus, hal::ExecutorDelay>::alone_on_bus(bus_, delay);
+    const Result<hal::MilliCelsius> reading = co_await sensor.read_temperature();
+    if (reading.ok()) {
+      out.push_back({"temperature", reading->value, "°C"});
+    } else {
+      MOTE_LOG_WARN("simulated DS18B20: %s", reading.status().str());
+    }
+  }
+
+ private:
+  std::uint32_t next() {
+    state_ ^= state_ << 13;
+    state_ ^= state_ >> 17;
+    state_ ^= state_ << 5;
+    return state_;
+  }
+
+  hal::sim::SimOneWireBus bus_;
+  hal::sim::SimDs18b20 model_;
+  std::uint32_t state_;
+  std::int32_t temperature_ = 21000;
+};
+
+// --- the node ----------------------------------------------------------------------
+
+struct Pending {
+  std::string metric;
+  std::int64_t milli = 0;
+  const char* unit = "";
+  std::int64_t time_ms = 0;
+};
+
+using MqttClient = mqtt::Client<platform::KernelTcpConnector>;
+
+struct Node final : mqtt::MessageHandler {
+  Node(SensorConfig c, async::Executor& e, platform::EpollDriver& d)
+      : config(std::move(c)), executor(e), driver(d), connector(d) {}
+
+  void on_message(const mqtt::Message& /*message*/) override {}  // subscribes to nothing
+  void on_connected(const mqtt::ServerSettings& /*server*/) override {
+    MOTE_LOG_INFO("connected to %s", config.mqtt.c_str());
+    connected.signal();
+  }
+
+  std::int64_t wall_clock_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  void buffer_reading(Measurement measurement, std::int64_t time_ms) {
+    if (buffer.size() >= static_cast<std::size_t>(config.buffer)) {
+      buffer.pop_front();
+      ++dropped;
+      if (dropped == 1 || dropped % 1000 == 0) {
+        MOTE_LOG_WARN("buffer full (%lld readings): dropped the oldest (%llu so far)",
+                      static_cast<long long>(config.buffer),
+                      static_cast<unsigned long long>(dropped));
+      }
+    }
+    buffer.push_back({std::move(measurement.metric), measurement.milli, measurement.unit, time_ms});
+    have_readings.signal();
+  }
+
+  SensorConfig config;
+  async::Executor& executor;
+  platform::EpollDriver& driver;
+  platform::KernelTcpConnector connector;
+  std::unique_ptr<ReadingSource> source;
+  std::unique_ptr<MqttClient> client;
+  std::string status_topic;
+
+  std::deque<Pending> buffer;
+  async::Signal<> have_readings;
+  async::Signal<> connected;
+  std::uint64_t sampled = 0;
+  std::uint64_t sent = 0;
+  std::uint64_t dropped = 0;
+
+  std::array<std::byte, 4096> receive_buffer{};
+  std::array<std::byte, 1024> send_buffer{};
+  std::array<std::byte, std::size_t{8} * 256> inflight_buffer{};
+
+  async::TaskStorage<std::size_t{32} * 1024> client_task;
+  async::TaskStorage<std::size_t{16} * 1024> sampler_task;
+  async::TaskStorage<std::size_t{16} * 1024> publisher_task;
+  async::TaskStorage<std::size_t{8} * 1024> status_task;
+  async::TaskStorage<std::size_t{16} * 1024> supervisor_task;
+};
+
+Task<Status> run_client(Node& node) { co_return co_await node.client->run(); }
+
+// The node's own state on its status topic, retained: "online" / "offline".
+mqtt::OutgoingMessage status_message(const Node& node, std::string_view state, mqtt::QoS qos) {
+  mqtt::OutgoingMessage message;
+  message.topic = node.status_topic;
+  message.payload = ConstByteSpan(reinterpret_cast<const std::byte*>(state.data()), state.size());
+  message.qos = qos;
+  message.retain = true;
+  return message;
+}
+
+Task<void> sample(Node& node) {
+  std::vector<Measurement> measurements;
+  for (;;) {
+    const async::Instant started = node.executor.now();
+    measurements.clear();
+    co_await node.source->read_all(measurements);
+    const std::int64_t time_ms = node.wall_clock_ms();
+    for (Measurement& measurement : measurements) {
+      MOTE_LOG_DEBUG("%s = %lld/1000 %s", measurement.metric.c_str(),
+                     static_cast<long long>(measurement.milli), measurement.unit);
+      node.buffer_reading(std::move(measurement), time_ms);
+      ++node.sampled;
+    }
+    co_await async::sleep_until(started + node.config.interval);
+  }
+}
+
+Task<void> publish(Node& node) {
+  std::array<char, 160> topic{};
+  std::array<std::byte, 128> payload{};
+  for (;;) {
+    while (node.buffer.empty()) co_await node.have_readings.wait();
+    const Pending reading = node.buffer.front();
+    const Result<std::size_t> topic_size =
+        gateway::format_topic(topic, node.config.prefix, node.config.name, reading.metric);
+    const Result<std::size_t> payload_size =
+        gateway::format_reading(payload, reading.milli, reading.unit, reading.time_ms);
+    if (!topic_size.ok() || !payload_size.ok()) {
+      MOTE_LOG_ERROR("cannot format %s: dropped", reading.metric.c_str());
+      node.buffer.pop_front();
+      continue;
+    }
+    mqtt::OutgoingMessage message;
+    message.topic = std::string_view(topic.data(), *topic_size);
+    message.payload = ConstByteSpan(payload.data(), *payload_size);
+    message.qos = mqtt::QoS::at_least_once;
+    // Waits for a free in-flight slot and the PUBACK, across reconnects.
+    const Result<mqtt::ReasonCode> acked = co_await node.client->publish(message);
+    if (acked.ok() && !mqtt::is_failure(*acked)) {
+      if (!node.buffer.empty() && node.buffer.front().time_ms == reading.time_ms &&
+          node.buffer.front().metric == reading.metric) {
+        node.buffer.pop_front();
+      }
+      ++node.sent;
+    } else if (acked.ok()) {
+      MOTE_LOG_WARN("the broker refused %s (reason 0x%02x): dropped", reading.metric.c_str(),
+                    static_cast<unsigned>(*acked));
+      node.buffer.pop_front();
+    } else {
+      // aborted: the session ended with the message unacknowledged. The
+      // reading stays first in line and goes again.
+      MOTE_LOG_INFO("%s: %s; sending it again", reading.metric.c_str(), acked.status().str());
+      co_await async::sleep_for(100ms);
+    }
+  }
+}
+
+// "online", retained, after each connect (the will says "offline").
+Task<void> announce(Node& node) {
+  for (;;) {
+    co_await node.connected.wait();
+    const Result<mqtt::ReasonCode> acked =
+        co_await node.client->publish(status_message(node, "online", mqtt::QoS::at_least_once));
+    if (!acked.ok()) MOTE_LOG_WARN("status: %s", acked.status().str());
+  }
+}
+
+Task<int> wait_for_stop(Node& node, platform::FdWatch& signals) {
+  if (node.config.duration == Duration::zero()) co_return co_await next_signal(signals);
+  auto first = co_await async::select(
+      [](Duration d) -> Task<int> {
+        co_await async::sleep_for(d);
+        co_return 0;
+      }(node.config.duration),
+      next_signal(signals));
+  co_return first.index() == 0 ? std::get<0>(first) : std::get<1>(first);
+}
+
+Task<void> supervise(Node& node, platform::FdWatch& signals) {
+  const int signal = co_await wait_for_stop(node, signals);
+  if (signal != 0) MOTE_LOG_INFO("%s: stopping", signal_name(signal));
+  node.sampler_task.cancel();
+  node.publisher_task.cancel();
+  node.status_task.cancel();
+  if (node.client->connected()) {
+    static_cast<void>(
+        co_await node.client->publish(status_message(node, "offline", mqtt::QoS::at_most_once)));
+  }
+  static_cast<void>(co_await node.client->disconnect());
+}
+
+std::string default_name() {
+  char host[64] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "sensor";
+  std::string name = "sensor-";
+  for (const char* c = host; *c != '\0' && name.size() < 64; ++c) {
+    const bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                    (*c >= '0' && *c <= '9') || *c == '-' || *c == '_';
+    name += ok ? *c : '-';
+  }
+  return name;
+}
+
+int run_sensor(SensorConfig config) {
+  if (config.name.empty()) config.name = default_name();
+  if (!gateway::internal::is_valid_name(config.name)) {
+    std::fprintf(stderr, "mote sensor: --name must be 1-64 of A-Z a-z 0-9 _ . - (got '%s')\n",
+                 config.name.c_str());
+    return kExitUsage;
+  }
+  const Result<io::Endpoint> server = io::Endpoint::parse(config.mqtt);
+  if (!server.ok()) {
+    std::fprintf(stderr, "mote sensor: --mqtt wants ADDRESS:PORT, e.g. 127.0.0.1:1883 (got '%s')\n",
+                 config.mqtt.c_str());
+    return kExitUsage;
+  }
+
+  platform::EpollDriver driver;
+  if (!driver.status().ok()) {
+    MOTE_LOG_ERROR("cannot start the Linux driver: %s", driver.status().str());
+    return kExitFailure;
+  }
+  StopSignals signals;
+  if (const Status opened = signals.open(driver); !opened.ok()) {
+    MOTE_LOG_ERROR("cannot watch SIGINT/SIGTERM: %s", opened.str());
+    return kExitFailure;
+  }
+  async::Executor executor(driver);
+  Node node(config, executor, driver);
+
+  const std::vector<std::string> devices = config.simulate
+                                               ? std::vector<std::string>{}
+                                               : platform::W1Thermometer::discover(config.w1_dir);
+  if (devices.empty()) {
+    std::printf(
+        "mote sensor %s: simulated DS18B20 (%s)\n", config.name.c_str(),
+        config.simulate ? "--simulate" : ("no 1-Wire thermometer under " + config.w1_dir).c_str());
+    node.source = std::make_unique<SimulatedSource>(
+        driver, static_cast<std::uint32_t>(std::hash<std::string>{}(config.name)));
+  } else {
+    std::printf("mote sensor %s: %zu DS18B20 through the kernel's w1 driver (%s)\n",
+                config.name.c_str(), devices.size(), config.w1_dir.c_str());
+    node.source = std::make_unique<W1Source>(executor, devices);
+  }
+  std::printf("publishing to mqtt://%s as %s/%s/<metric> every %lld ms\n", config.mqtt.c_str(),
+              config.prefix.c_str(), config.name.c_str(),
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(config.interval).count()));
+  std::fflush(stdout);
+
+  node.status_topic = config.prefix + "/" + config.name + "/status";
+  static constexpr std::string_view kOffline = "offline";
+  const std::string client_id = "mote-sensor-" + config.name;
+  mqtt::ClientOptions options;
+  options.client_id = client_id;
+  options.keep_alive = 30;
+  options.reconnect_delay_min = 500ms;
+  options.reconnect_delay_max = 10s;
+  mqtt::Will will;
+  will.topic = node.status_topic;
+  will.payload =
+      ConstByteSpan(reinterpret_cast<const std::byte*>(kOffline.data()), kOffline.size());
+  will.qos = mqtt::QoS::at_least_once;
+  will.retain = true;
+  options.will = will;
+  node.client = std::make_unique<MqttClient>(
+      node.connector, *server,
+      mqtt::ClientBuffers{node.receive_buffer, node.send_buffer, node.inflight_buffer}, options,
+      node);
+
+  for (const Status started : {executor.spawn(node.client_task, run_client, std::ref(node)),
+                               executor.spawn(node.sampler_task, sample, std::ref(node)),
+                               executor.spawn(node.publisher_task, publish, std::ref(node)),
+                               executor.spawn(node.status_task, announce, std::ref(node)),
+                               executor.spawn(node.supervisor_task, supervise, std::ref(node),
+                                              std::ref(signals.watch()))}) {
+    if (!started.ok()) {
+      MOTE_LOG_ERROR("cannot start a task: %s", started.str());
+      return kExitFailure;
+    }
+  }
+  const Status ran = executor.run();
+  const Status client_status = node.client_task.exit_status();
+  std::printf("mote sensor %s: %llu readings taken, %llu sent, %zu unsent, %llu dropped\n",
+              config.name.c_str(), static_cast<unsigned long long>(node.sampled),
+              static_cast<unsigned long long>(node.sent), node.buffer.size(),
+              static_cast<unsigned long long>(node.dropped));
+  if (!ran.ok()) {
+    MOTE_LOG_ERROR("stopped early: %s", ran.str());
+    return kExitFailure;
+  }
+  if (!client_status.ok()) {
+    MOTE_LOG_ERROR("mqtt: %s", client_status.str());
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+class SensorCommand final : public Command {
+ public:
+  [[nodiscard]] const char* name() const override { return "sensor"; }
+  [[nodiscard]] const char* summary() const override {
+    return "Run a sensor node: DS18B20 readings (or a simulated one) to the gateway over MQTT";
+  }
+  [[nodiscard]] const char* description() const override {
+    return "Reads DS18B20 thermometers through the kernel's w1 driver, or a simulated DS18B20\n"
+           "when there is none, and publishes each reading to <prefix>/<name>/<metric> with\n"
+           "QoS 1. Readings wait in a buffer while the gateway is away and go out, with the\n"
+           "time they were taken, when it is back.";
+  }
+  void declare(Options& options) override {
+    options.text("--name", config_.name, "Device name (default: sensor-<hostname>)");
+    options.text("--mqtt", config_.mqtt,
+                 "Gateway's MQTT broker, ADDRESS:PORT (default 127.0.0.1:1883)");
+    options.text("--prefix", config_.prefix, "Topic prefix (default mote)");
+    options.duration("-i,--interval", config_.interval, "Time between readings (default 5s)",
+                     std::chrono::milliseconds(10));
+    options.flag("--simulate", config_.simulate,
+                 "Use the simulated DS18B20 even if real ones exist");
+    options.text("--w1-dir", config_.w1_dir, "Where the kernel lists 1-Wire devices");
+    options.integer("--buffer", config_.buffer, "Readings kept while the gateway is away", 1,
+                    10'000'000);
+    options.duration("-d,--duration", config_.duration,
+                     "Stop after this long (default: run until Ctrl-C)");
+  }
+  int run(const GlobalOptions&) override { return run_sensor(config_); }
+
+ private:
+  SensorConfig config_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_sensor_command() { return std::make_unique<SensorCommand>(); }
+
+}  // namespace mote::cli

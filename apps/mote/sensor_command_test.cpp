@@ -1,0 +1,165 @@
+// `mote sensor` against a real broker (mosquitto on loopback): what it
+// publishes is the gateway's wire format, and readings taken while the
+// broker is away arrive once it is back, each at its own time.
+
+#include <algorithm>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sstream>
+#include <string>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <vector>
+
+#include "mote/gateway/ingest.hpp"
+#include "mote/testing/process.hpp"
+
+namespace mote::cli {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+
+struct Received {
+  std::vector<std::string> statuses;
+  std::vector<gateway::ReadingPayload> readings;
+};
+
+// mosquitto_sub -v lines: "<topic> <payload>".
+Received parse_subscriber(const std::string& output) {
+  Received received;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    const std::size_t space = line.find(' ');
+    if (space == std::string::npos) continue;
+    const std::string topic = line.substr(0, space);
+    const std::string payload = line.substr(space + 1);
+    if (topic == "mote/greenhouse/status") {
+      received.statuses.push_back(payload);
+    } else if (topic == "mote/greenhouse/temperature") {
+      const Result<gateway::ReadingPayload> reading = gateway::parse_reading(payload);
+      EXPECT_TRUE(reading.ok()) << payload;
+      if (reading.ok()) received.readings.push_back(*reading);
+    } else {
+      ADD_FAILURE() << "unexpected topic " << topic;
+    }
+  }
+  return received;
+}
+
+class Mosquitto {
+ public:
+  explicit Mosquitto(std::uint16_t port) : port_(port) {
+    // Run as root, mosquitto drops to the "mosquitto" user: it must be able
+    // to write its database here.
+    ::chmod(dir_.path().c_str(), 0777);
+    config_ = dir_.write("mosquitto.conf", "listener " + std::to_string(port) +
+                                               " 127.0.0.1\nallow_anonymous true\n"
+                                               "persistence true\npersistence_location " +
+                                               dir_.path() + "/\nautosave_interval 1\n");
+  }
+  bool start() {
+    process_ = std::make_unique<ChildProcess>(std::vector<std::string>{"mosquitto", "-c", config_});
+    return process_->started() && testing::wait_for_tcp_listener(port_, 10s);
+  }
+  void kill() { process_->signal(SIGKILL), process_->wait_for_exit(5s); }
+
+ private:
+  std::uint16_t port_;
+  testing::TempDir dir_;
+  std::string config_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+std::vector<std::string> sensor_args(std::uint16_t port, const std::string& duration) {
+  return {MOTE_BINARY,  "sensor",     "--name",
+          "greenhouse", "--mqtt",     "127.0.0.1:" + std::to_string(port),
+          "--simulate", "--interval", "100ms",
+          "--duration", duration};
+}
+
+TEST(SensorCommand, PublishesReadingsInTheGatewayFormat) {
+  MOTE_SKIP_UNLESS_PROGRAM("mosquitto");
+  MOTE_SKIP_UNLESS_PROGRAM("mosquitto_sub");
+  const std::uint16_t port = testing::unused_port(SOCK_STREAM);
+  Mosquitto broker(port);
+  ASSERT_TRUE(broker.start());
+  ChildProcess subscriber(
+      {"mosquitto_sub", "-p", std::to_string(port), "-t", "mote/#", "-v", "-q", "1"});
+  ASSERT_TRUE(subscriber.started());
+  std::this_thread::sleep_for(200ms);  // the subscription is in place before the first reading
+
+  ChildProcess sensor(sensor_args(port, "3s"));
+  ASSERT_EQ(sensor.wait_for_exit(20s), 0) << sensor.describe();
+  EXPECT_NE(sensor.stdout_text().find("simulated DS18B20 (--simulate)"), std::string::npos);
+  EXPECT_NE(sensor.stdout_text().find(" 0 unsent, 0 dropped"), std::string::npos)
+      << sensor.describe();
+  ASSERT_TRUE(subscriber.wait_for_output("mote/greenhouse/status offline", 5s))
+      << subscriber.describe();
+
+  const Received received = parse_subscriber(subscriber.stdout_text());
+  EXPECT_EQ(received.statuses, (std::vector<std::string>{"online", "offline"}));
+  ASSERT_GE(received.readings.size(), 2u) << subscriber.describe();
+  for (const gateway::ReadingPayload& reading : received.readings) {
+    EXPECT_EQ(reading.unit, "°C");
+    EXPECT_GT(reading.value, 10.0);
+    EXPECT_LT(reading.value, 32.0);
+    EXPECT_TRUE(reading.time_ms.has_value());
+  }
+}
+
+// The broker is killed mid-stream and restarted: the readings taken
+// meanwhile arrive afterwards with their own times, so the series has no
+// hole, and the node's will told the subscriber it was offline.
+TEST(SensorCommand, DeliversWhatItBufferedWhileTheBrokerWasAway) {
+  MOTE_SKIP_UNLESS_PROGRAM("mosquitto");
+  MOTE_SKIP_UNLESS_PROGRAM("mosquitto_sub");
+  const std::uint16_t port = testing::unused_port(SOCK_STREAM);
+  Mosquitto broker(port);
+  ASSERT_TRUE(broker.start());
+  // A persistent QoS 1 session: messages that reach the restarted broker
+  // are kept for the subscriber until it is back too.
+  ChildProcess subscriber({"mosquitto_sub", "-p", std::to_string(port), "-t",
+                           "mote/greenhouse/temperature", "-v", "-q", "1", "-c", "-i",
+                           "mote-test-sub"});
+  ASSERT_TRUE(subscriber.started());
+  // The broker saves its state every second: the subscriber's session must
+  // be on disk before the broker is killed.
+  std::this_thread::sleep_for(1500ms);
+
+  ChildProcess sensor(sensor_args(port, "60s"));
+  ASSERT_TRUE(sensor.started());
+  ASSERT_TRUE(sensor.wait_for_output("connected to", 10s, true)) << sensor.describe();
+  // Two readings through, then the broker dies for a while.
+  const auto readings_seen = [&] {
+    return parse_subscriber(subscriber.stdout_text()).readings.size();
+  };
+  for (int i = 0; i < 100 && readings_seen() < 2; ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_GE(readings_seen(), 2u) << subscriber.describe();
+  broker.kill();
+  std::this_thread::sleep_for(3s);  // about four readings wait in the sensor's buffer
+  ASSERT_TRUE(broker.start());
+
+  const std::size_t wanted = readings_seen() + 6;
+  for (int i = 0; i < 200 && readings_seen() < wanted; ++i) std::this_thread::sleep_for(100ms);
+  sensor.signal(SIGTERM);
+  ASSERT_EQ(sensor.wait_for_exit(20s), 0) << sensor.describe();
+  EXPECT_NE(sensor.stdout_text().find(" 0 unsent, 0 dropped"), std::string::npos)
+      << sensor.describe();
+
+  Received received = parse_subscriber(subscriber.stdout_text());
+  ASSERT_GE(received.readings.size(), wanted) << subscriber.describe();
+  std::vector<std::int64_t> times;
+  for (const gateway::ReadingPayload& reading : received.readings)
+    times.push_back(*reading.time_ms);
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());  // QoS 1 may repeat one
+  // A DS18B20 conversion takes 750 ms, so readings are about that far apart;
+  // a hole where the broker was down would be several seconds.
+  for (std::size_t i = 1; i < times.size(); ++i) {
+    EXPECT_LT(times[i] - times[i - 1], 2500) << "a hole in the series after reading " << i;
+  }
+}
+
+}  // namespace
+}  // namespace mote::cli

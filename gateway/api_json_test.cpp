@@ -1,0 +1,85 @@
+#include "mote/gateway/api_json.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace mote::gateway {
+namespace {
+
+using nlohmann::json;
+
+json parse(const std::string& text) {
+  json value = json::parse(text, nullptr, false);
+  EXPECT_FALSE(value.is_discarded()) << text;
+  return value;
+}
+
+telemetry::DeviceSummary kitchen() {
+  telemetry::DeviceSummary device;
+  device.name = "kitchen";
+  device.first_seen_ms = 1000;
+  device.last_seen_ms = 5000;
+  device.metrics.push_back({"temperature", "°C", 5000, 21.5});
+  return device;
+}
+
+TEST(ApiJson, DevicesCarryOnlineStateAndLatestReadings) {
+  DeviceTracker tracker({});
+  (void)tracker.on_reading("kitchen", "temperature", 21.5, 9000);
+  const json body = parse(devices_json({kitchen()}, tracker));
+  ASSERT_EQ(body["devices"].size(), 1u);
+  const json& device = body["devices"][0];
+  EXPECT_EQ(device["name"], "kitchen");
+  EXPECT_EQ(device["online"], true);
+  EXPECT_EQ(device["first_seen_ms"], 1000);
+  EXPECT_EQ(device["last_seen_ms"], 9000);  // heard later than the reading's own time
+  EXPECT_EQ(device["metrics"][0]["name"], "temperature");
+  EXPECT_EQ(device["metrics"][0]["unit"], "°C");
+  EXPECT_EQ(device["metrics"][0]["last_value"], 21.5);
+
+  DeviceTracker empty({});
+  EXPECT_EQ(parse(device_json(kitchen(), empty))["online"], false);
+  EXPECT_EQ(parse(devices_json({}, empty))["devices"], json::array());
+}
+
+TEST(ApiJson, HistoryIsCompactPoints) {
+  telemetry::History history;
+  history.resolution = telemetry::Resolution::minute;
+  history.points.push_back({60'000, 1, 3, 2, 3});
+  const json body = parse(history_json("kitchen", "temperature", history));
+  EXPECT_EQ(body["resolution"], "minute");
+  EXPECT_EQ(body["points"], json::parse("[[60000, 1.0, 3.0, 2.0, 3]]"));
+}
+
+TEST(ApiJson, AlertsAndLiveMessages) {
+  const Alert alert{
+      "kitchen/silent", Alert::Kind::silent, "kitchen", "", "kitchen went offline", 42};
+  const json alerts = parse(alerts_json({alert}));
+  EXPECT_EQ(alerts["alerts"][0]["kind"], "silent");
+  EXPECT_EQ(alerts["alerts"][0]["since_ms"], 42);
+
+  const json live_alert = parse(live_alert_json(alert, false));
+  EXPECT_EQ(live_alert["type"], "alert");
+  EXPECT_EQ(live_alert["active"], false);
+  EXPECT_EQ(live_alert["alert"]["id"], "kitchen/silent");
+
+  const json sample = parse(live_sample_json({"kitchen", "temperature", 7, 21.5, "°C"}));
+  EXPECT_EQ(sample["type"], "sample");
+  EXPECT_EQ(sample["value"], 21.5);
+  EXPECT_EQ(sample["time_ms"], 7);
+
+  DeviceTracker tracker({});
+  EXPECT_EQ(parse(live_device_json(kitchen(), tracker))["device"]["name"], "kitchen");
+  EXPECT_EQ(parse(error_json("no such device"))["error"], "no such device");
+}
+
+TEST(ApiJson, InvalidUtf8NeverAborts) {
+  telemetry::DeviceSummary device = kitchen();
+  device.metrics[0].unit = "\xff\xfe";
+  DeviceTracker tracker({});
+  const json body = parse(device_json(device, tracker));
+  EXPECT_TRUE(body["metrics"][0]["unit"].is_string());
+}
+
+}  // namespace
+}  // namespace mote::gateway

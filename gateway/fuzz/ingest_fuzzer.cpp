@@ -1,0 +1,27 @@
+// Hostile payloads and topics for the gateway's ingest path: parsing must
+// never crash, and what it accepts must be sane.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "mote/gateway/config.hpp"
+#include "mote/gateway/ingest.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (const auto reading = mote::gateway::parse_reading(text); reading.ok()) {
+    if (!std::isfinite(reading->value) || reading->unit.size() > 16) std::abort();
+    if (reading->time_ms && *reading->time_ms < 0) std::abort();
+  }
+  (void)mote::gateway::parse_status(text);
+  if (const auto route = mote::gateway::route_topic("mote", text); route.ok()) {
+    if (!mote::gateway::valid_name(route->device)) std::abort();
+  }
+  std::string error;
+  if (!mote::gateway::parse_gateway_config(text, "fuzz.toml", error).ok() && error.empty()) {
+    std::abort();  // every rejection says why
+  }
+  return 0;
+}

@@ -1,0 +1,42 @@
+#pragma once
+// The JSON the gateway's HTTP API and live WebSocket feed send
+// (docs/gateway.md, "HTTP API"). Pure functions of the store's summaries and
+// the tracker's state, so the dashboard's contract is tested without a
+// server.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mote/gateway/device_tracker.hpp"
+#include "mote/telemetry/store.hpp"
+
+namespace mote::gateway {
+
+// GET /api/devices: {"devices": [device, ...]}, where a device is
+//   {"name", "online", "first_seen_ms", "last_seen_ms",
+//    "metrics": [{"name", "unit", "last_time_ms", "last_value"}, ...]}
+std::string devices_json(const std::vector<telemetry::DeviceSummary>& devices,
+                         const DeviceTracker& tracker);
+// GET /api/devices/{name}: the device object alone.
+std::string device_json(const telemetry::DeviceSummary& device, const DeviceTracker& tracker);
+// GET /api/devices/{name}/metrics/{metric}/history:
+//   {"device", "metric", "resolution": "raw"|"minute"|"hour",
+//    "points": [[time_ms, min, max, mean, count], ...]}
+std::string history_json(std::string_view device, std::string_view metric,
+                         const telemetry::History& history);
+// GET /api/alerts: {"alerts": [{"id", "kind", "device", "metric", "message", "since_ms"}]}
+std::string alerts_json(const std::vector<Alert>& alerts);
+// An error body: {"error": message}.
+std::string error_json(std::string_view message);
+
+// Live feed messages (one WebSocket text message each):
+//   {"type": "sample", "device", "metric", "unit", "time_ms", "value"}
+//   {"type": "device", "device": <device object>}
+//   {"type": "alert", "active": true|false, "alert": <alert object>}
+std::string live_sample_json(const telemetry::Sample& sample);
+std::string live_device_json(const telemetry::DeviceSummary& device, const DeviceTracker& tracker);
+std::string live_alert_json(const Alert& alert, bool active);
+
+}  // namespace mote::gateway

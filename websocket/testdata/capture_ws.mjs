@@ -1,0 +1,123 @@
+// Captures what Node's `ws` (tools/peers) puts on the wire, on loopback, and
+// writes it as C++ arrays to captures_ws.hpp beside this script; the same
+// scheme as capture.py (python3-websockets):
+//   kWsClient*: a ws client talking to a raw TCP server that answers the
+//               upgrade and records the request head and the client's frames;
+//   kWsServer*: a ws server answering a raw TCP client that sends RFC 6455's
+//               sample key and records the 101 response and the frames.
+// Script: "Hello", 300 binary bytes, "fragmented" in three frames (ws's
+// fin option), a ping "p", a close (client 1000 "bye", server 1001
+// "going away"). With deflate, ws compresses every message here and flushes
+// each fragment of the fragmented one separately.
+// Run: node websocket/testdata/capture_ws.mjs
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, '../../tools/peers/package.json'));
+const WebSocket = require('ws');
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const SAMPLE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+const acceptFor = (key) => createHash('sha1').update(key + GUID).digest('base64');
+
+function sendScript(ws) {
+  ws.send('Hello');
+  const binary = Buffer.alloc(300);
+  for (let i = 0; i < 300; i++) binary[i] = i % 256;
+  ws.send(binary);
+  ws.send('frag', { fin: false });
+  ws.send('ment', { fin: false });
+  ws.send('ed', { fin: true });
+  ws.ping('p');
+}
+
+// Collects a socket's bytes until it has been quiet for a while (the raw side
+// never answers the close, so neither peer ends the connection by itself).
+function collect(socket, first = Buffer.alloc(0)) {
+  return new Promise((resolve) => {
+    let data = first;
+    let timer = null;
+    const idle = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => { socket.destroy(); resolve(data); }, 300);
+    };
+    socket.on('data', (chunk) => { data = Buffer.concat([data, chunk]); idle(); });
+    idle();
+  });
+}
+
+function captureClient(deflate) {
+  return new Promise((resolve) => {
+    const server = net.createServer((socket) => {
+      let head = Buffer.alloc(0);
+      const onHead = (chunk) => {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        socket.off('data', onHead);
+        const key = /sec-websocket-key: *(\S+)/i.exec(head.toString())[1];
+        let response = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n' +
+            `Connection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n`;
+        if (deflate) response += 'Sec-WebSocket-Extensions: permessage-deflate\r\n';
+        socket.write(response + '\r\n');
+        collect(socket, head).then((data) => { server.close(); resolve(data); });
+      };
+      socket.on('data', onHead);
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.address().port}/chat`,
+                               { perMessageDeflate: deflate });
+      ws.on('open', () => { sendScript(ws); ws.close(1000, 'bye'); });
+      ws.on('error', () => {});
+    });
+  });
+}
+
+function captureServer(deflate) {
+  return new Promise((resolve) => {
+    const wss = new WebSocket.WebSocketServer({ host: '127.0.0.1', port: 0,
+                                                perMessageDeflate: deflate });
+    wss.on('connection', (ws) => { sendScript(ws); ws.close(1001, 'going away'); });
+    wss.on('listening', () => {
+      const socket = net.connect(wss.address().port, '127.0.0.1', () => {
+        let request = 'GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n' +
+            `Connection: Upgrade\r\nSec-WebSocket-Key: ${SAMPLE_KEY}\r\n` +
+            'Sec-WebSocket-Version: 13\r\n';
+        if (deflate) request += 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n';
+        socket.write(request + '\r\n');
+        collect(socket).then((data) => {
+          for (const client of wss.clients) client.terminate();
+          wss.close();
+          resolve(data);
+        });
+      });
+    });
+  });
+}
+
+function asCpp(name, data) {
+  const lines = [`inline constexpr std::uint8_t ${name}[] = {`];
+  for (let i = 0; i < data.length; i += 16) {
+    const row = [...data.subarray(i, i + 16)].map((b) => `0x${b.toString(16).padStart(2, '0')}`);
+    lines.push(`    ${row.join(', ')},`);
+  }
+  lines.push('};');
+  return lines.join('\n');
+}
+
+const parts = [];
+for (const deflate of [false, true]) {
+  const suffix = deflate ? 'Deflate' : '';
+  parts.push(asCpp(`kWsClient${suffix}`, await captureClient(deflate)));
+  parts.push(asCpp(`kWsServer${suffix}`, await captureServer(deflate)));
+}
+writeFileSync(path.join(here, 'captures_ws.hpp'),
+  '#pragma once\n// Generated by capture_ws.mjs (Node ws 8 on loopback); do not edit.\n' +
+  '// See capture_ws.mjs for the script the peers ran.\n\n#include <cstdint>\n\n' +
+  'namespace mote::websocket::captures {\n\n' + parts.join('\n\n') +
+  '\n\n}  // namespace mote::websocket::captures\n');
