@@ -107,6 +107,19 @@ TEST(AclFile, RefusesMalformedLines) {
   }
 }
 
+TEST(Config, ListensOnLoopbackUnlessTold) {
+  BrokerConfig defaults;
+  EXPECT_EQ(defaults.listen.address, io::IpAddress(io::Ipv4Address(127, 0, 0, 1)));
+  EXPECT_EQ(defaults.listen.port, 1883);
+  BrokerConfig every_interface;
+  ASSERT_TRUE(parse_config("listener 1884\n", every_interface).ok());
+  EXPECT_EQ(every_interface.listen.address, io::IpAddress(io::Ipv4Address(0, 0, 0, 0)));
+  EXPECT_EQ(every_interface.listen.port, 1884);
+  BrokerConfig port_only;
+  ASSERT_TRUE(parse_config("port 1885\n", port_only).ok());
+  EXPECT_EQ(port_only.listen.address, io::IpAddress(io::Ipv4Address(127, 0, 0, 1)));
+}
+
 TEST(Config, ReadsMosquittoStyleLines) {
   BrokerConfig config;
   ASSERT_TRUE(parse_config("# broker\n"

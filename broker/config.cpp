@@ -78,6 +78,9 @@ Status apply(std::size_t line, std::string_view key, std::string_view value, Bro
     std::uint16_t port = 0;
     if (!parse_number(port_text, port)) return bad(line, "bad port");
     config.listen.port = port;
+    if (key == "listener" && space == std::string_view::npos) {
+      config.listen.address = io::IpAddress(io::Ipv4Address(0, 0, 0, 0));
+    }
     if (key == "listener" && space != std::string_view::npos) {
       const Result<io::IpAddress> address = io::IpAddress::parse(trim(value.substr(space)));
       if (!address.ok()) return bad(line, "bad bind address (want an IP address)");

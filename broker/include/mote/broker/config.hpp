@@ -34,7 +34,10 @@
 namespace mote::broker {
 
 struct BrokerConfig {
-  io::Endpoint listen{io::IpAddress(io::Ipv4Address(0, 0, 0, 0)), 1883};
+  // Loopback unless configured otherwise, as mosquitto 2 does without a
+  // config file: an anonymous broker is not offered to the network by default.
+  // A `listener PORT` line without an address listens on every interface.
+  io::Endpoint listen{io::IpAddress(io::Ipv4Address(127, 0, 0, 1)), 1883};
   std::string data_directory;  // empty: nothing persists
   Limits limits;
   bool allow_anonymous = true;
