@@ -4,9 +4,14 @@
 #include <utility>
 
 #include "mote/base/log.hpp"
+#include "mote/sqlite/database.hpp"
 
 namespace mote::telemetry {
 namespace {
+
+using sqlite::Query;
+using sqlite::Statement;
+using sqlite::Transaction;
 
 constexpr int kSchemaVersion = 1;
 constexpr std::int64_t kMinuteMs = 60'000;
@@ -53,155 +58,11 @@ CREATE TABLE retention_horizon (
 PRAGMA user_version = 1;
 )sql";
 
-Status status_from_sqlite(int code) {
-  switch (code & 0xff) {
-    case SQLITE_OK:
-    case SQLITE_DONE:
-    case SQLITE_ROW: return ok_status();
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_CANTOPEN:
-    case SQLITE_NOTADB: return Status::unavailable();
-    case SQLITE_FULL:
-    case SQLITE_NOMEM: return Status::resource_exhausted();
-    case SQLITE_CORRUPT: return Status::data_loss();
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_AUTH: return Status::permission_denied();
-    case SQLITE_CONSTRAINT:
-    case SQLITE_MISMATCH:
-    case SQLITE_RANGE: return Status::invalid_argument();
-    default: return Status::internal();
-  }
-}
-
-// Logs SQLite's own message (which names the table or the file problem) and
-// maps the code to a Status.
-Status fail(sqlite3* db, int code, const char* what) {
-  MOTE_LOG_ERROR("telemetry: %s: %s (sqlite %d)", what, db != nullptr ? sqlite3_errmsg(db) : "",
-                 code);
-  return status_from_sqlite(code);
-}
-
 std::int64_t bucket_start(std::int64_t time_ms, std::int64_t width_ms) {
   std::int64_t remainder = time_ms % width_ms;
   if (remainder < 0) remainder += width_ms;
   return time_ms - remainder;
 }
-
-std::string column_text(sqlite3_stmt* statement, int column) {
-  const unsigned char* text = sqlite3_column_text(statement, column);
-  if (text == nullptr) return {};
-  return {reinterpret_cast<const char*>(text),
-          static_cast<std::size_t>(sqlite3_column_bytes(statement, column))};
-}
-
-// A prepared statement, prepared once and reused.
-class Statement {
- public:
-  Statement() = default;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(statement_); }
-
-  Status prepare(sqlite3* db, const char* sql) {
-    db_ = db;
-    const int code =
-        sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement_, nullptr);
-    return code == SQLITE_OK ? ok_status() : fail(db, code, "prepare");
-  }
-
-  sqlite3_stmt* get() const { return statement_; }
-  sqlite3* db() const { return db_; }
-
- private:
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* statement_ = nullptr;
-};
-
-// One use of a Statement: binds, steps, and resets it on destruction so it
-// releases its read snapshot and is ready for the next use.
-class Query {
- public:
-  explicit Query(const Statement& statement) : statement_(statement.get()), db_(statement.db()) {}
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  ~Query() {
-    sqlite3_reset(statement_);
-    sqlite3_clear_bindings(statement_);
-  }
-
-  Query& bind(int index, std::int64_t value) {
-    sqlite3_bind_int64(statement_, index, value);
-    return *this;
-  }
-  Query& bind(int index, double value) {
-    sqlite3_bind_double(statement_, index, value);
-    return *this;
-  }
-  Query& bind(int index, std::string_view text) {
-    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-    return *this;
-  }
-
-  // true: a row is there; false: done. Errors are logged with `what`.
-  Result<bool> step(const char* what) {
-    const int code = sqlite3_step(statement_);
-    if (code == SQLITE_ROW) return true;
-    if (code == SQLITE_DONE) return false;
-    return fail(db_, code, what);
-  }
-  // For statements that must yield one row (RETURNING, count(*)).
-  Status step_row(const char* what) {
-    MOTE_TRY_ASSIGN(const bool row, step(what));
-    return row ? ok_status() : fail(db_, SQLITE_INTERNAL, what);
-  }
-
-  std::int64_t int64(int column) const { return sqlite3_column_int64(statement_, column); }
-  double real(int column) const { return sqlite3_column_double(statement_, column); }
-  std::string text(int column) const { return column_text(statement_, column); }
-  bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
-
- private:
-  sqlite3_stmt* statement_;
-  sqlite3* db_;
-};
-
-Status execute(sqlite3* db, const char* sql, const char* what) {
-  char* message = nullptr;
-  const int code = sqlite3_exec(db, sql, nullptr, nullptr, &message);
-  if (code != SQLITE_OK) {
-    MOTE_LOG_ERROR("telemetry: %s: %s", what, message != nullptr ? message : sqlite3_errstr(code));
-    sqlite3_free(message);
-    return status_from_sqlite(code);
-  }
-  return ok_status();
-}
-
-// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() succeeded.
-class Transaction {
- public:
-  explicit Transaction(sqlite3* db) : db_(db) {}
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  ~Transaction() {
-    if (open_) (void)execute(db_, "ROLLBACK", "rollback");
-  }
-  Status begin() {
-    MOTE_TRY(execute(db_, "BEGIN IMMEDIATE", "begin"));
-    open_ = true;
-    return ok_status();
-  }
-  Status commit() {
-    MOTE_TRY(execute(db_, "COMMIT", "commit"));
-    open_ = false;
-    return ok_status();
-  }
-
- private:
-  sqlite3* db_;
-  bool open_ = false;
-};
 
 bool retention_keeps_forever(std::chrono::milliseconds retention) { return retention.count() == 0; }
 
@@ -336,43 +197,9 @@ Result<TelemetryStore> TelemetryStore::open(const StoreOptions& options) {
     return StatusCode::invalid_argument;
   }
 
-  sqlite3* db = nullptr;
-  const int code = sqlite3_open_v2(options.path.c_str(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  if (code != SQLITE_OK) {
-    const Status status = fail(db, code, options.path.c_str());
-    sqlite3_close(db);
-    return status;
-  }
+  MOTE_TRY_ASSIGN(sqlite3 * db, sqlite::open_wal_database(options.path));
   TelemetryStore store(db, options);
-  sqlite3_busy_timeout(db, 5000);
-  // journal_mode is the first statement to read the file: it fails with
-  // SQLITE_NOTADB on something that is not a database.
-  MOTE_TRY(execute(db, "PRAGMA journal_mode = WAL", options.path.c_str()));
-  MOTE_TRY(execute(db, "PRAGMA synchronous = NORMAL", "synchronous"));
-
-  int version = -1;
-  {
-    sqlite3_stmt* statement = nullptr;
-    int step = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr);
-    if (step == SQLITE_OK) step = sqlite3_step(statement);
-    if (step == SQLITE_ROW) version = sqlite3_column_int(statement, 0);
-    sqlite3_finalize(statement);
-    if (step != SQLITE_ROW) {
-      return fail(db, step == SQLITE_DONE ? SQLITE_INTERNAL : step, "read schema version");
-    }
-  }
-  if (version == 0) {
-    Transaction transaction(db);
-    MOTE_TRY(transaction.begin());
-    MOTE_TRY(execute(db, kSchema, "create schema"));
-    MOTE_TRY(transaction.commit());
-    MOTE_LOG_INFO("telemetry: created %s (schema %d)", options.path.c_str(), kSchemaVersion);
-  } else if (version > kSchemaVersion) {
-    MOTE_LOG_ERROR("telemetry: %s has schema %d, newer than this mote's %d", options.path.c_str(),
-                   version, kSchemaVersion);
-    return StatusCode::data_loss;
-  }
+  MOTE_TRY(sqlite::create_schema_if_new(db, kSchema, kSchemaVersion, options.path));
   MOTE_TRY(store.statements_->prepare(db));
   return store;
 }

@@ -1,6 +1,7 @@
 // The registry of subcommands. Adding one is one include and one line here
 // (see docs/cli.md); main.cpp, the parser, stays untouched.
 
+#include "broker_command.hpp"
 #include "command.hpp"
 #include "demo_command.hpp"
 #include "sensor_command.hpp"
@@ -11,6 +12,7 @@ std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(make_demo_command());
   commands.push_back(make_sensor_command());
+  commands.push_back(make_broker_command());
   return commands;
 }
 

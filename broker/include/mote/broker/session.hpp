@@ -1,0 +1,149 @@
+#pragma once
+// A session (MQTT 5 §4.1): what the broker keeps for one client id, online
+// or not — its subscriptions, the messages on their way to it, and the
+// QoS 2 packet ids it sent that await PUBREL.
+//
+// Outbound messages pass through two stages, in order:
+//   queue     accepted for the client, not sent yet (also while offline);
+//   in flight sent with a packet id, awaiting PUBACK (QoS 1) or PUBREC and
+//             then PUBCOMP (QoS 2); at most the client's Receive Maximum
+//             (§3.1.2.11.3) QoS 1/2 messages at once.
+// Sending is strictly in queue order, so one topic's messages keep their
+// order (§4.6); a QoS 0 message behind a full window waits its turn.
+//
+// The queue has a cap (max_queued). When it is full, room is made by
+// dropping the oldest QoS 0 message if there is one, else the oldest
+// message; each drop is counted (dropped()). While the client is offline
+// QoS 0 messages are not queued at all (§3.1.2.4 lets a server skip them).
+// Messages past their expiry are dropped when their turn comes.
+//
+// A Session does no I/O and knows nothing of persistence: Core wraps it.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "mote/broker/message.hpp"
+#include "mote/broker/topic_tree.hpp"
+
+namespace mote::broker {
+
+// Session Expiry Interval that never expires (§3.1.2.11.2).
+inline constexpr std::uint32_t kSessionNeverExpires = 0xFFFFFFFF;
+
+enum class OutboundState : std::uint8_t {
+  queued = 0,            // not sent
+  awaiting_puback = 1,   // QoS 1 PUBLISH sent
+  awaiting_pubrec = 2,   // QoS 2 PUBLISH sent
+  awaiting_pubcomp = 3,  // QoS 2 PUBREL sent
+};
+
+struct Outbound {
+  std::uint64_t seq = 0;  // per-session order; the persistence key
+  MessagePtr message;
+  QoS qos = QoS::at_most_once;  // the QoS it goes out with
+  bool retain = false;          // the RETAIN flag it goes out with
+  std::vector<std::uint32_t> identifiers;
+  std::uint16_t packet_id = 0;
+  OutboundState state = OutboundState::queued;
+};
+
+// What a session's client sends when it connects, in a protocol-neutral form.
+struct Will {
+  MessagePtr message;
+  std::uint32_t delay_s = 0;  // Will Delay Interval (§3.1.3.2.2)
+};
+
+class Session {
+ public:
+  Session(SessionId id, std::string client_id) : id_(id), client_id_(std::move(client_id)) {}
+
+  [[nodiscard]] SessionId id() const { return id_; }
+  [[nodiscard]] const std::string& client_id() const { return client_id_; }
+
+  // --- lifetime -------------------------------------------------------------
+  std::uint32_t expiry_interval_s = 0;  // 0: ends with the connection
+  std::int64_t disconnected_at_ms = 0;  // when it went offline (0 while online)
+  bool online = false;
+  std::string username;
+  std::optional<Will> will;
+  std::int64_t will_due_ms = 0;  // when a delayed will is published (0: none pending)
+
+  bool stored = false;  // the store holds this session
+
+  // Kept after the connection ends (and so, with a store, on disk).
+  [[nodiscard]] bool persistent() const { return expiry_interval_s != 0; }
+  [[nodiscard]] bool expired(std::int64_t now_ms) const;
+
+  // --- subscriptions --------------------------------------------------------
+  std::map<std::string, SubscriptionOptions, std::less<>> subscriptions;
+
+  // --- outbound -------------------------------------------------------------
+  std::uint16_t receive_maximum = 65535;  // the client's (§3.1.2.11.3)
+  std::size_t max_queued = 1000;
+
+  // Queues a message. Returns the messages dropped to make room (or the
+  // message itself when it was not taken: QoS 0 while offline).
+  struct EnqueueResult {
+    const Outbound* queued = nullptr;  // the queued message (valid until the queue changes)
+    std::vector<Outbound> dropped;
+  };
+  EnqueueResult enqueue(Outbound outbound);
+
+  // The next thing to send, moved into flight with a packet id for QoS 1/2;
+  // nullopt when the queue is empty or the window is full. Expired messages
+  // at the front are removed into `expired`.
+  std::optional<Outbound> next_to_send(std::int64_t now_ms, std::vector<Outbound>& expired);
+
+  // PUBACK for a QoS 1 message: its seq, or nullopt for an unknown id.
+  std::optional<std::uint64_t> acknowledge_puback(std::uint16_t packet_id);
+  // PUBREC: the message is now awaiting PUBCOMP; its seq, or nullopt.
+  // `accepted` false (a PUBREC reason code >= 0x80, §3.5.2.1) ends the flow.
+  std::optional<std::uint64_t> acknowledge_pubrec(std::uint16_t packet_id, bool accepted);
+  std::optional<std::uint64_t> acknowledge_pubcomp(std::uint16_t packet_id);
+
+  // In-flight messages in send order, for a resumed session (§4.4: resend
+  // PUBLISH with DUP set, or PUBREL, before anything new).
+  [[nodiscard]] std::vector<const Outbound*> in_flight() const;
+  [[nodiscard]] const std::deque<Outbound>& queued() const { return queue_; }
+  [[nodiscard]] std::size_t in_flight_count() const { return in_flight_.size(); }
+  [[nodiscard]] std::size_t queued_count() const { return queue_.size(); }
+  [[nodiscard]] bool queue_full() const { return queue_.size() >= max_queued; }
+  [[nodiscard]] std::uint64_t dropped() const { return dropped_; }
+  [[nodiscard]] bool has_sendable() const;
+
+  // Puts a stored message back (loading a persistent session): a queued one
+  // at the back of the queue, an in-flight one into flight.
+  void restore(Outbound outbound);
+  // Forgets every queued and in-flight message (clean start).
+  void clear_messages();
+  std::uint64_t next_seq = 1;
+
+  // --- inbound QoS 2 (§4.3.3) -----------------------------------------------
+  // Packet ids of QoS 2 PUBLISHes received and answered with PUBREC whose
+  // PUBREL has not come yet: a resent PUBLISH with one of them is not
+  // routed again.
+  std::unordered_set<std::uint16_t> incoming_qos2;
+
+ private:
+  std::uint16_t allocate_packet_id();
+  // Ends the flow of `packet_id` if it is in state `expected`: its seq.
+  std::optional<std::uint64_t> finish(std::uint16_t packet_id, OutboundState expected);
+
+  SessionId id_;
+  std::string client_id_;
+  std::deque<Outbound> queue_;
+  std::map<std::uint64_t, Outbound> in_flight_;                  // by seq
+  std::unordered_map<std::uint16_t, std::uint64_t> packet_ids_;  // packet id -> seq
+  std::size_t window_used_ = 0;  // QoS 1/2 in flight (counts against receive_maximum)
+  std::uint16_t last_packet_id_ = 0;
+  std::uint64_t dropped_ = 0;
+};
+
+}  // namespace mote::broker

@@ -1,0 +1,147 @@
+#include "mote/broker/session.hpp"
+
+#include <algorithm>
+
+namespace mote::broker {
+
+bool Session::expired(std::int64_t now_ms) const {
+  if (online || expiry_interval_s == kSessionNeverExpires) return false;
+  return now_ms >= disconnected_at_ms + static_cast<std::int64_t>(expiry_interval_s) * 1000;
+}
+
+Session::EnqueueResult Session::enqueue(Outbound outbound) {
+  EnqueueResult result;
+  if (!online && outbound.qos == QoS::at_most_once) {
+    result.dropped.push_back(std::move(outbound));
+    ++dropped_;
+    return result;
+  }
+  outbound.seq = next_seq++;
+  outbound.state = OutboundState::queued;
+  while (!queue_.empty() && queue_.size() >= max_queued) {
+    // Drop policy: the oldest QoS 0 message first, else the oldest message.
+    auto victim = std::find_if(queue_.begin(), queue_.end(),
+                               [](const Outbound& o) { return o.qos == QoS::at_most_once; });
+    if (victim == queue_.end()) victim = queue_.begin();
+    result.dropped.push_back(std::move(*victim));
+    queue_.erase(victim);
+    ++dropped_;
+  }
+  if (max_queued == 0) {
+    result.dropped.push_back(std::move(outbound));
+    ++dropped_;
+    return result;
+  }
+  queue_.push_back(std::move(outbound));
+  result.queued = &queue_.back();
+  return result;
+}
+
+bool Session::has_sendable() const {
+  if (queue_.empty()) return false;
+  return queue_.front().qos == QoS::at_most_once || window_used_ < receive_maximum;
+}
+
+std::uint16_t Session::allocate_packet_id() {
+  // Ids in use are at most receive_maximum <= 65535, so a free one exists.
+  for (;;) {
+    last_packet_id_ =
+        static_cast<std::uint16_t>(last_packet_id_ == 65535 ? 1 : last_packet_id_ + 1);
+    if (!packet_ids_.contains(last_packet_id_)) return last_packet_id_;
+  }
+}
+
+std::optional<Outbound> Session::next_to_send(std::int64_t now_ms, std::vector<Outbound>& expired) {
+  while (!queue_.empty()) {
+    Outbound& front = queue_.front();
+    if (front.message->expired(now_ms)) {
+      expired.push_back(std::move(front));
+      queue_.pop_front();
+      continue;
+    }
+    if (front.qos == QoS::at_most_once) {
+      Outbound sent = std::move(front);
+      queue_.pop_front();
+      return sent;
+    }
+    if (window_used_ >= receive_maximum || packet_ids_.size() >= 65535) return std::nullopt;
+    Outbound sent = std::move(front);
+    queue_.pop_front();
+    sent.packet_id = allocate_packet_id();
+    sent.state = sent.qos == QoS::at_least_once ? OutboundState::awaiting_puback
+                                                : OutboundState::awaiting_pubrec;
+    packet_ids_.emplace(sent.packet_id, sent.seq);
+    ++window_used_;
+    in_flight_.emplace(sent.seq, sent);
+    return sent;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> Session::finish(std::uint16_t packet_id, OutboundState expected) {
+  const auto id = packet_ids_.find(packet_id);
+  if (id == packet_ids_.end()) return std::nullopt;
+  const auto flight = in_flight_.find(id->second);
+  if (flight->second.state != expected) return std::nullopt;
+  const std::uint64_t seq = id->second;
+  in_flight_.erase(flight);
+  packet_ids_.erase(id);
+  --window_used_;
+  return seq;
+}
+
+std::optional<std::uint64_t> Session::acknowledge_puback(std::uint16_t packet_id) {
+  return finish(packet_id, OutboundState::awaiting_puback);
+}
+
+std::optional<std::uint64_t> Session::acknowledge_pubrec(std::uint16_t packet_id, bool accepted) {
+  const auto id = packet_ids_.find(packet_id);
+  if (id == packet_ids_.end()) return std::nullopt;
+  const auto flight = in_flight_.find(id->second);
+  const std::uint64_t seq = id->second;
+  if (flight->second.state == OutboundState::awaiting_pubcomp) return seq;  // a resent PUBREC
+  if (flight->second.state != OutboundState::awaiting_pubrec) return std::nullopt;
+  if (!accepted) return finish(packet_id, OutboundState::awaiting_pubrec);
+  flight->second.state = OutboundState::awaiting_pubcomp;
+  return seq;
+}
+
+std::optional<std::uint64_t> Session::acknowledge_pubcomp(std::uint16_t packet_id) {
+  return finish(packet_id, OutboundState::awaiting_pubcomp);
+}
+
+std::vector<const Outbound*> Session::in_flight() const {
+  std::vector<const Outbound*> flights;
+  flights.reserve(in_flight_.size());
+  for (const auto& [seq, outbound] : in_flight_) flights.push_back(&outbound);
+  return flights;
+}
+
+void Session::restore(Outbound outbound) {
+  next_seq = std::max(next_seq, outbound.seq + 1);
+  if (outbound.state == OutboundState::queued || outbound.packet_id == 0 ||
+      packet_ids_.contains(outbound.packet_id)) {
+    outbound.state = OutboundState::queued;
+    outbound.packet_id = 0;
+    // Keep seq order: stored rows come back sorted, but be safe.
+    const auto at =
+        std::upper_bound(queue_.begin(), queue_.end(), outbound.seq,
+                         [](std::uint64_t seq, const Outbound& o) { return seq < o.seq; });
+    queue_.insert(at, std::move(outbound));
+    return;
+  }
+  packet_ids_.emplace(outbound.packet_id, outbound.seq);
+  last_packet_id_ = std::max(last_packet_id_, outbound.packet_id);
+  ++window_used_;
+  in_flight_.emplace(outbound.seq, std::move(outbound));
+}
+
+void Session::clear_messages() {
+  queue_.clear();
+  in_flight_.clear();
+  packet_ids_.clear();
+  window_used_ = 0;
+  incoming_qos2.clear();
+}
+
+}  // namespace mote::broker
