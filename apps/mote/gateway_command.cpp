@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <system_error>
 #include <unistd.h>
@@ -255,6 +256,7 @@ class Gateway {
         bad_input_.report(via, topic, why);
         return Status::invalid_argument();
       }
+      heard_.insert(route->device);
       handle(tracker_.on_status(route->device, *online, now));
       return ok_status();
     }
@@ -267,6 +269,7 @@ class Gateway {
       return Status::invalid_argument();
     }
     ++samples_received_;
+    heard_.insert(route->device);
     telemetry::Sample sample{route->device, route->metric, reading->time_ms.value_or(now),
                              reading->value, reading->unit};
     hub_.broadcast(gateway::live_sample_json(sample));
@@ -327,6 +330,31 @@ class Gateway {
     changed_devices_.clear();
   }
 
+  // The store's devices, and those heard from that have no reading stored
+  // yet (only a status so far), which the tracker shows online.
+  Result<std::vector<telemetry::DeviceSummary>> devices() {
+    MOTE_TRY_ASSIGN(std::vector<telemetry::DeviceSummary> devices, store_.devices());
+    for (const std::string& name : heard_) {
+      const auto at = std::lower_bound(devices.begin(), devices.end(), name,
+                                       [](const telemetry::DeviceSummary& device,
+                                          const std::string& key) { return device.name < key; });
+      if (at != devices.end() && at->name == name) continue;
+      telemetry::DeviceSummary summary;
+      summary.name = name;
+      devices.insert(at, std::move(summary));
+    }
+    return devices;
+  }
+  // nullopt: neither stored nor heard from.
+  Result<std::optional<telemetry::DeviceSummary>> device(const std::string& name) {
+    MOTE_TRY_ASSIGN(std::optional<telemetry::DeviceSummary> stored, store_.device(name));
+    if (!stored && heard_.contains(name)) {
+      stored.emplace();
+      stored->name = name;
+    }
+    return stored;
+  }
+
   telemetry::DeviceSummary summary_of(const std::string& name) {
     Result<std::optional<telemetry::DeviceSummary>> stored = store_.device(name);
     if (stored.ok() && stored->has_value()) return std::move(**stored);
@@ -382,6 +410,7 @@ class Gateway {
   BadInputLog bad_input_;
   std::vector<telemetry::Sample> pending_;
   std::vector<std::string> changed_devices_;
+  std::set<std::string> heard_;  // devices heard from since the start
   async::Event flush_wanted_;
   std::uint64_t samples_received_ = 0;
   std::uint64_t samples_stored_ = 0;
@@ -444,7 +473,7 @@ void keep_first_error(Status& first, Status next) {
 }
 
 Task<Status> get_devices(Gateway& gateway, http::ResponseWriter& response) {
-  Result<std::vector<telemetry::DeviceSummary>> devices = gateway.store().devices();
+  Result<std::vector<telemetry::DeviceSummary>> devices = gateway.devices();
   if (!devices.ok()) {
     co_return co_await response.send(500, gateway::error_json(devices.status().str()), kJson);
   }
@@ -454,7 +483,7 @@ Task<Status> get_devices(Gateway& gateway, http::ResponseWriter& response) {
 
 Task<Status> get_device(Gateway& gateway, http::Request& request, http::ResponseWriter& response) {
   const std::string name(request.param("name"));
-  Result<std::optional<telemetry::DeviceSummary>> device = gateway.store().device(name);
+  Result<std::optional<telemetry::DeviceSummary>> device = gateway.device(name);
   if (!device.ok()) {
     co_return co_await response.send(500, gateway::error_json(device.status().str()), kJson);
   }
@@ -562,7 +591,7 @@ void append_family(std::string& out, const char* name, const char* type, const c
 
 Task<Status> get_metrics(Gateway& gateway, std::size_t mqtt_clients,
                          http::ResponseWriter& response) {
-  Result<std::vector<telemetry::DeviceSummary>> devices = gateway.store().devices();
+  Result<std::vector<telemetry::DeviceSummary>> devices = gateway.devices();
   if (!devices.ok()) co_return co_await response.send(500, devices.status().str());
   std::string out;
   append_family(out, "mote_device_online", "gauge", "1 while the device is online, else 0.");
