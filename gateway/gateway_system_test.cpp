@@ -1,0 +1,353 @@
+// The whole gateway as users run it: the built `mote gateway` on loopback
+// ports with a temporary data directory, fed by real peers (mosquitto_pub,
+// coap-client-notls, `mote sensor` nodes), read through its HTTP API, its
+// Prometheus /metrics, CoAP GET and the live WebSocket feed (a
+// python3-websockets client). Every wait is bounded.
+
+#include <cmath>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sstream>
+#include <string>
+#include <sys/socket.h>
+#include <thread>
+#include <vector>
+
+#include "mote/testing/process.hpp"
+
+namespace mote::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::ChildProcess;
+
+constexpr const char* kPython = "/usr/bin/python3";
+
+// A live-feed client: prints every text message it receives, one a line,
+// for `seconds`, then exits.
+constexpr const char* kLiveClient = R"(
+import asyncio, sys, websockets
+async def main(url, seconds):
+    async with websockets.connect(url) as ws:
+        print("open", flush=True)
+        try:
+            while True:
+                print(await asyncio.wait_for(ws.recv(), seconds), flush=True)
+        except asyncio.TimeoutError:
+            pass
+asyncio.run(main(sys.argv[1], float(sys.argv[2])))
+)";
+
+struct Ports {
+  std::uint16_t mqtt = testing::unused_port(SOCK_STREAM);
+  std::uint16_t http = testing::unused_port(SOCK_STREAM);
+  std::uint16_t coap = testing::unused_port(SOCK_DGRAM);
+};
+
+class Gateway {
+ public:
+  Gateway(const std::string& data_dir, const Ports& ports, int silent_after_s = 60)
+      : process_({MOTE_BINARY, "gateway", "--data-dir", data_dir, "--mqtt-port",
+                  std::to_string(ports.mqtt), "--http-port", std::to_string(ports.http),
+                  "--coap-port", std::to_string(ports.coap), "--silent-after",
+                  std::to_string(silent_after_s)}) {}
+  bool ready(const Ports& ports) {
+    return process_.started() && testing::wait_for_tcp_listener(ports.http, 10s) &&
+           testing::wait_for_tcp_listener(ports.mqtt, 10s);
+  }
+  ChildProcess& process() { return process_; }
+
+ private:
+  ChildProcess process_;
+};
+
+// GET over curl: the status and the body.
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+HttpAnswer http_get(std::uint16_t port, const std::string& path) {
+  ChildProcess curl({"curl", "-s", "-S", "--max-time", "5", "-w", "\n%{http_code}",
+                     "http://127.0.0.1:" + std::to_string(port) + path});
+  if (curl.wait_for_exit(10s) != 0) return {};
+  const std::string out = curl.stdout_text();
+  const std::size_t newline = out.rfind('\n');
+  if (newline == std::string::npos) return {};
+  return {std::atoi(out.c_str() + newline + 1), out.substr(0, newline)};
+}
+
+json get_json(std::uint16_t port, const std::string& path) {
+  const HttpAnswer answer = http_get(port, path);
+  if (answer.status != 200) return json();
+  return json::parse(answer.body, nullptr, false);
+}
+
+// Polls `check` every 100 ms until it holds or `timeout` passes.
+template <typename Check>
+bool eventually(Check check, std::chrono::milliseconds timeout = 15s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!check()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(100ms);
+  }
+  return true;
+}
+
+int run(std::vector<std::string> argv, const testing::ChildOptions& options = {}) {
+  ChildProcess process(std::move(argv), options);
+  return process.wait_for_exit(10s).value_or(-1);
+}
+
+int publish(const Ports& ports, const std::string& topic, const std::string& payload,
+            bool retain = false) {
+  std::vector<std::string> argv{
+      "mosquitto_pub", "-p", std::to_string(ports.mqtt), "-q", "1", "-t", topic, "-m", payload};
+  if (retain) argv.emplace_back("-r");
+  return run(argv);
+}
+
+json device_of(const json& devices, const std::string& name) {
+  if (!devices.is_object() || !devices.contains("devices")) return json();
+  for (const json& device : devices["devices"]) {
+    if (device.value("name", "") == name) return device;
+  }
+  return json();
+}
+
+// How many readings the history holds, whatever resolution it picked (the
+// count of each point).
+std::size_t history_count(const Ports& ports, const std::string& device,
+                          const std::string& metric) {
+  const json history = get_json(ports.http, "/api/devices/" + device + "/metrics/" + metric +
+                                                "/history?from=0&points=100000");
+  if (!history.is_object() || !history.contains("points")) return 0;
+  std::size_t count = 0;
+  for (const json& point : history["points"]) count += point[4].get<std::size_t>();
+  return count;
+}
+
+class GatewaySystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MOTE_SKIP_UNLESS_PROGRAM("mosquitto_pub");
+    MOTE_SKIP_UNLESS_PROGRAM("curl");
+  }
+  testing::TempDir dir;
+  Ports ports;
+};
+
+TEST_F(GatewaySystemTest, ReadingsFromMqttAndCoapReachTheApiTheFeedAndMetrics) {
+  MOTE_SKIP_UNLESS_PROGRAM("coap-client-notls");
+  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
+  Gateway gateway(dir.file("data"), ports, 60);
+  ASSERT_TRUE(gateway.ready(ports)) << gateway.process().describe();
+
+  const std::string script = dir.write("live.py", kLiveClient);
+  ChildProcess live(
+      {kPython, script, "ws://127.0.0.1:" + std::to_string(ports.http) + "/api/live", "3"});
+  ASSERT_TRUE(live.wait_for_output("open", 10s)) << live.describe();
+
+  ASSERT_EQ(publish(ports, "mote/kitchen/temperature", "21.5"), 0);
+  ASSERT_EQ(publish(ports, "mote/kitchen/humidity",
+                    R"({"value": 40.25, "unit": "%", "time_ms": 1795219200000})"),
+            0);
+  // Bad input is dropped (and logged), the gateway goes on. A topic outside
+  // <prefix>/+/+ is no reading at all (only a subscriber would see it).
+  ASSERT_EQ(publish(ports, "mote/kitchen/temperature", "warm"), 0);
+  ASSERT_EQ(publish(ports, "mote/kitchen/too/deep", "1"), 0);
+  const std::string coap = "coap://127.0.0.1:" + std::to_string(ports.coap);
+  ChildProcess post(
+      {"coap-client-notls", "-m", "post", "-e", "18.75", coap + "/mote/porch/temperature"});
+  EXPECT_EQ(post.wait_for_exit(10s), 0) << post.describe();
+  ChildProcess bad_post(
+      {"coap-client-notls", "-m", "post", "-e", "{\"value\": \"x\"}", coap + "/mote/porch/t"});
+  EXPECT_EQ(bad_post.wait_for_exit(10s), 0) << bad_post.describe();
+  EXPECT_NE(bad_post.stderr_text().find("4.00 a reading is"), std::string::npos)
+      << bad_post.describe();
+
+  json devices;
+  ASSERT_TRUE(eventually([&] {
+    devices = get_json(ports.http, "/api/devices");
+    return device_of(devices, "kitchen").value("metrics", json::array()).size() == 2 &&
+           device_of(devices, "porch").value("metrics", json::array()).size() == 1;
+  })) << devices.dump()
+      << gateway.process().describe();
+  const json kitchen = device_of(devices, "kitchen");
+  EXPECT_TRUE(kitchen["online"].get<bool>());
+  EXPECT_EQ(kitchen["metrics"][0]["name"], "humidity");
+  EXPECT_EQ(kitchen["metrics"][0]["unit"], "%");
+  EXPECT_EQ(kitchen["metrics"][0]["last_time_ms"], 1795219200000);
+  EXPECT_EQ(kitchen["metrics"][0]["last_value"], 40.25);
+  EXPECT_EQ(kitchen["metrics"][1]["last_value"], 21.5);
+  EXPECT_EQ(device_of(devices, "porch")["metrics"][0]["last_value"], 18.75);
+  EXPECT_EQ(history_count(ports, "kitchen", "humidity"), 1u);
+  EXPECT_EQ(history_count(ports, "porch", "temperature"), 1u);
+  EXPECT_EQ(http_get(ports.http, "/api/devices/cellar").status, 404);
+  EXPECT_EQ(http_get(ports.http, "/api/devices/kitchen/metrics/nope/history").status, 404);
+  EXPECT_EQ(http_get(ports.http, "/api/devices/kitchen/metrics/humidity/history?from=x").status,
+            400);
+  EXPECT_EQ(get_json(ports.http, "/api/devices/kitchen")["name"], "kitchen");
+  // The dashboard is served.
+  EXPECT_NE(http_get(ports.http, "/").body.find("<html"), std::string::npos);
+
+  // CoAP: the latest reading, and the resources in /.well-known/core.
+  ChildProcess get({"coap-client-notls", "-m", "get", coap + "/mote/kitchen/humidity"});
+  EXPECT_EQ(get.wait_for_exit(10s), 0);
+  const json latest = json::parse(get.stdout_text(), nullptr, false);
+  EXPECT_EQ(latest.value("value", 0.0), 40.25) << get.describe();
+  ChildProcess core({"coap-client-notls", "-m", "get", coap + "/.well-known/core"});
+  EXPECT_EQ(core.wait_for_exit(10s), 0);
+  EXPECT_NE(core.stdout_text().find("</mote/porch/temperature>"), std::string::npos)
+      << core.describe();
+
+  // The live feed saw the samples as they came.
+  ASSERT_EQ(live.wait_for_exit(15s), 0) << live.describe();
+  std::istringstream lines(live.stdout_text());
+  std::size_t samples = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const json message = json::parse(line, nullptr, false);
+    if (message.is_object() && message.value("type", "") == "sample") {
+      ++samples;
+      EXPECT_TRUE(message.contains("device") && message.contains("metric") &&
+                  message.contains("time_ms") && message.contains("value"))
+          << line;
+    }
+  }
+  EXPECT_EQ(samples, 3u) << live.stdout_text();
+
+  // A node's will says offline: an alert.
+  ASSERT_EQ(publish(ports, "mote/kitchen/status", "offline", true), 0);
+  json alerts;
+  ASSERT_TRUE(eventually([&] {
+    alerts = get_json(ports.http, "/api/alerts");
+    return alerts.is_object() && alerts["alerts"].size() == 1;
+  })) << alerts.dump();
+  EXPECT_EQ(alerts["alerts"][0]["device"], "kitchen");
+  EXPECT_EQ(alerts["alerts"][0]["kind"], "silent");
+  EXPECT_FALSE(device_of(get_json(ports.http, "/api/devices"), "kitchen")["online"].get<bool>());
+
+  // /metrics: every sample line is `name{labels} value` with a number.
+  const HttpAnswer metrics = http_get(ports.http, "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  std::istringstream metric_lines(metrics.body);
+  std::size_t sample_lines = 0;
+  for (std::string line; std::getline(metric_lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    ++sample_lines;
+    const std::size_t space = line.rfind(' ');
+    ASSERT_NE(space, std::string::npos) << line;
+    char* end = nullptr;
+    const double value = std::strtod(line.c_str() + space + 1, &end);
+    EXPECT_TRUE(*end == '\0' && std::isfinite(value)) << line;
+    const std::string name = line.substr(0, line.find_first_of("{ "));
+    EXPECT_EQ(name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_"), std::string::npos) << line;
+  }
+  EXPECT_GE(sample_lines, 10u);
+  EXPECT_NE(metrics.body.find("mote_device_online{device=\"kitchen\"} 0\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("mote_device_online{device=\"porch\"} 1\n"), std::string::npos);
+  EXPECT_NE(
+      metrics.body.find("mote_reading{device=\"kitchen\",metric=\"humidity\",unit=\"%\"} 40.25\n"),
+      std::string::npos);
+  EXPECT_NE(metrics.body.find("mote_samples_stored_total 3\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("mote_bad_messages_total 2\n"), std::string::npos) << metrics.body;
+
+  EXPECT_EQ(gateway.process().stop(5s), 0) << gateway.process().describe();
+}
+
+TEST_F(GatewaySystemTest, SilenceMarksADeviceOffline) {
+  Gateway gateway(dir.file("data"), ports, 1);
+  ASSERT_TRUE(gateway.ready(ports)) << gateway.process().describe();
+  ASSERT_EQ(publish(ports, "mote/shed/temperature", "5"), 0);
+  ASSERT_TRUE(eventually([&] {
+    const json alerts = get_json(ports.http, "/api/alerts");
+    return alerts.is_object() && alerts["alerts"].size() == 1 &&
+           alerts["alerts"][0]["id"] == "shed/silent";
+  })) << gateway.process().describe();
+  // The next reading clears it.
+  ASSERT_EQ(publish(ports, "mote/shed/temperature", "6"), 0);
+  EXPECT_TRUE(eventually([&] {
+    const json device = get_json(ports.http, "/api/devices/shed");
+    return device.is_object() && device["online"].get<bool>();
+  }));
+  EXPECT_EQ(gateway.process().stop(5s), 0);
+}
+
+// Readings written before a stop are there after a restart, whether the
+// gateway stopped cleanly (SIGTERM) or was killed (SIGKILL) once they were
+// stored.
+void restart_keeps_readings(const testing::TempDir& dir, const Ports& ports, int stop_signal) {
+  constexpr std::size_t kReadings = 50;
+  std::string lines;
+  for (std::size_t i = 0; i < kReadings; ++i) {
+    lines += R"({"value": )" + std::to_string(i) + R"(, "time_ms": )" +
+             std::to_string(1795219200000 + i * 1000) + "}\n";
+  }
+  const std::string input = dir.write("readings.txt", lines);
+  {
+    Gateway gateway(dir.file("data"), ports);
+    ASSERT_TRUE(gateway.ready(ports)) << gateway.process().describe();
+    testing::ChildOptions from_file;
+    from_file.stdin_path = input;
+    ASSERT_EQ(run({"mosquitto_pub", "-p", std::to_string(ports.mqtt), "-q", "1", "-t",
+                   "mote/vault/temperature", "-l"},
+                  from_file),
+              0);
+    ASSERT_TRUE(eventually([&] {
+      return history_count(ports, "vault", "temperature") == kReadings;
+    })) << gateway.process().describe();
+    gateway.process().signal(stop_signal);
+    const std::optional<int> exit = gateway.process().wait_for_exit(10s);
+    if (stop_signal == SIGTERM) {
+      EXPECT_EQ(exit, 0) << gateway.process().describe();
+      EXPECT_TRUE(gateway.process().wait_for_output("stopped", 1s)) << gateway.process().describe();
+    } else {
+      EXPECT_TRUE(exit.has_value());
+    }
+  }
+  Gateway again(dir.file("data"), ports);
+  ASSERT_TRUE(again.ready(ports)) << again.process().describe();
+  EXPECT_EQ(history_count(ports, "vault", "temperature"), kReadings);
+  const json vault = get_json(ports.http, "/api/devices/vault");
+  EXPECT_FALSE(vault.value("online", true)) << vault.dump();  // known, offline until heard from
+  EXPECT_EQ(vault["metrics"][0]["last_value"], static_cast<double>(kReadings - 1));
+  EXPECT_EQ(again.process().stop(5s), 0);
+}
+
+TEST_F(GatewaySystemTest, RestartAfterSigtermKeepsEveryReading) {
+  restart_keeps_readings(dir, ports, SIGTERM);
+}
+
+TEST_F(GatewaySystemTest, RestartAfterKill9KeepsEveryStoredReading) {
+  restart_keeps_readings(dir, ports, SIGKILL);
+}
+
+TEST_F(GatewaySystemTest, SensorNodesGoOnlineAndOfflineWhenKilled) {
+  Gateway gateway(dir.file("data"), ports, 30);
+  ASSERT_TRUE(gateway.ready(ports)) << gateway.process().describe();
+  const std::string mqtt = "127.0.0.1:" + std::to_string(ports.mqtt);
+  ChildProcess north({MOTE_BINARY, "sensor", "--name", "north", "--simulate", "--interval", "200ms",
+                      "--mqtt", mqtt});
+  ChildProcess south({MOTE_BINARY, "sensor", "--name", "south", "--simulate", "--interval", "200ms",
+                      "--mqtt", mqtt});
+  const auto online = [&](const std::string& name) {
+    const json device = device_of(get_json(ports.http, "/api/devices"), name);
+    return device.is_object() && device["online"].get<bool>() &&
+           !device.value("metrics", json::array()).empty();
+  };
+  ASSERT_TRUE(eventually([&] { return online("north") && online("south"); }))
+      << gateway.process().describe() << north.describe() << south.describe();
+  // kill -9: no clean goodbye; the broker publishes the node's will.
+  south.signal(SIGKILL);
+  ASSERT_TRUE(eventually([&] { return !online("south"); })) << gateway.process().describe();
+  EXPECT_TRUE(online("north"));
+  const json alerts = get_json(ports.http, "/api/alerts");
+  ASSERT_EQ(alerts["alerts"].size(), 1u) << alerts.dump();
+  EXPECT_EQ(alerts["alerts"][0]["device"], "south");
+  north.stop();
+  EXPECT_EQ(gateway.process().stop(5s), 0);
+}
+
+}  // namespace
+}  // namespace mote::gateway
