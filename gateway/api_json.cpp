@@ -73,6 +73,10 @@ std::string alerts_json(const std::vector<Alert>& alerts) {
 
 std::string error_json(std::string_view message) { return dump({{"error", message}}); }
 
+std::string reading_json(const telemetry::Sample& sample) {
+  return dump({{"value", sample.value}, {"unit", sample.unit}, {"time_ms", sample.time_ms}});
+}
+
 std::string live_sample_json(const telemetry::Sample& sample) {
   return dump({{"type", "sample"},
                {"device", sample.device},

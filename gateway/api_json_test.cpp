@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "mote/gateway/ingest.hpp"
+
 namespace mote::gateway {
 namespace {
 
@@ -71,6 +73,17 @@ TEST(ApiJson, AlertsAndLiveMessages) {
   DeviceTracker tracker({});
   EXPECT_EQ(parse(live_device_json(kitchen(), tracker))["device"]["name"], "kitchen");
   EXPECT_EQ(parse(error_json("no such device"))["error"], "no such device");
+}
+
+TEST(ApiJson, ReadingIsTheWireFormat) {
+  const telemetry::Sample sample{"kitchen", "temperature", 1795219200000, 21.5, "°C\n"};
+  const std::string text = reading_json(sample);
+  EXPECT_EQ(text, "{\"time_ms\":1795219200000,\"unit\":\"°C\\n\",\"value\":21.5}");
+  const Result<ReadingPayload> parsed = parse_reading(text);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->value, 21.5);
+  EXPECT_EQ(parsed->unit, "°C\n");
+  EXPECT_EQ(parsed->time_ms, 1795219200000);
 }
 
 TEST(ApiJson, InvalidUtf8NeverAborts) {

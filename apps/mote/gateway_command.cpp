@@ -40,6 +40,7 @@
 #include "mote/gateway/config.hpp"
 #include "mote/gateway/device_tracker.hpp"
 #include "mote/gateway/ingest.hpp"
+#include "mote/gateway/prometheus.hpp"
 #include "mote/http/router.hpp"
 #include "mote/http/server.hpp"
 #include "mote/http/static_files.hpp"
@@ -184,7 +185,7 @@ class ReadingResource final : private ResourcePath, public coap::Resource {
                                             .title = {}}),
         gateway_(gateway) {}
   void handle(const coap::ServerRequest& request, coap::ResponseBuilder& response) override;
-  std::string latest;  // {"value": ..., "unit": ..., "time_ms": ...}
+  std::string latest;  // reading_json(): {"value": ..., "unit": ..., "time_ms": ...}
 
  private:
   Gateway& gateway_;
@@ -371,21 +372,7 @@ class Gateway {
       found = resources_.emplace(path, std::make_unique<ReadingResource>(*this, path)).first;
       if (coap_ != nullptr) coap_->add(*found->second);
     }
-    std::string json = "{\"value\":";
-    char number[32];
-    const auto written = std::to_chars(number, number + sizeof number, sample.value);
-    json.append(number, written.ptr);
-    if (!sample.unit.empty()) {
-      // parse_reading only takes units JSON can carry; escape what needs it.
-      json += ",\"unit\":\"";
-      for (const char c : sample.unit) {
-        if (c == '"' || c == '\\') json += '\\';
-        json += c;
-      }
-      json += '"';
-    }
-    json += ",\"time_ms\":" + std::to_string(sample.time_ms) + "}";
-    found->second->latest = std::move(json);
+    found->second->latest = gateway::reading_json(sample);
     if (coap_ != nullptr) coap_->notify(*found->second);
   }
 
@@ -554,102 +541,20 @@ Task<Status> get_alerts(Gateway& gateway, http::ResponseWriter& response) {
   co_return co_await response.send(200, body, kJson);
 }
 
-// A Prometheus label value (text format: \\, \" and \n escaped).
-void append_label(std::string& out, std::string_view name, std::string_view value) {
-  out += name;
-  out += "=\"";
-  for (const char c : value) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
-void append_number(std::string& out, double value) {
-  char number[32];
-  const auto written = std::to_chars(number, number + sizeof number, value);
-  out.append(number, written.ptr);
-}
-
-void append_family(std::string& out, const char* name, const char* type, const char* help) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out += ' ';
-  out += type;
-  out += '\n';
-}
-
 Task<Status> get_metrics(Gateway& gateway, std::size_t mqtt_clients,
                          http::ResponseWriter& response) {
   Result<std::vector<telemetry::DeviceSummary>> devices = gateway.devices();
-  if (!devices.ok()) co_return co_await response.send(500, devices.status().str());
-  std::string out;
-  append_family(out, "mote_device_online", "gauge", "1 while the device is online, else 0.");
-  for (const telemetry::DeviceSummary& device : *devices) {
-    const gateway::DeviceState* state = gateway.tracker().device(device.name);
-    out += "mote_device_online{";
-    append_label(out, "device", device.name);
-    out += (state != nullptr && state->online) ? "} 1\n" : "} 0\n";
+  if (!devices.ok()) {
+    co_return co_await response.send(500, gateway::error_json(devices.status().str()), kJson);
   }
-  append_family(out, "mote_device_last_seen_seconds", "gauge",
-                "Time of the device's newest reading, in seconds since the Unix epoch.");
-  for (const telemetry::DeviceSummary& device : *devices) {
-    out += "mote_device_last_seen_seconds{";
-    append_label(out, "device", device.name);
-    out += "} ";
-    append_number(out, static_cast<double>(device.last_seen_ms) / 1000.0);
-    out += '\n';
-  }
-  append_family(out, "mote_reading", "gauge", "The latest reading of each metric.");
-  for (const telemetry::DeviceSummary& device : *devices) {
-    for (const telemetry::MetricSummary& metric : device.metrics) {
-      out += "mote_reading{";
-      append_label(out, "device", device.name);
-      out += ',';
-      append_label(out, "metric", metric.name);
-      out += ',';
-      append_label(out, "unit", metric.unit);
-      out += "} ";
-      append_number(out, metric.last_value);
-      out += '\n';
-    }
-  }
-  const auto counter = [&out](const char* name, const char* help, std::uint64_t value) {
-    append_family(out, name, "counter", help);
-    out += name;
-    out += ' ';
-    out += std::to_string(value);
-    out += '\n';
-  };
-  const auto gauge = [&out](const char* name, const char* help, std::uint64_t value) {
-    append_family(out, name, "gauge", help);
-    out += name;
-    out += ' ';
-    out += std::to_string(value);
-    out += '\n';
-  };
-  counter("mote_samples_received_total", "Readings received over MQTT and CoAP.",
-          gateway.samples_received());
-  counter("mote_samples_stored_total",
-          "Readings stored (a re-sent reading with the same time counts once).",
-          gateway.samples_stored());
-  counter("mote_bad_messages_total", "Messages dropped because they were malformed.",
-          gateway.bad_input().total());
-  gauge("mote_devices_online", "Devices online now.", gateway.tracker().online_count());
-  gauge("mote_alerts_active", "Active alerts.", gateway.tracker().alerts().size());
-  gauge("mote_mqtt_clients", "MQTT clients connected.", mqtt_clients);
-  gauge("mote_live_clients", "WebSocket clients of the live feed.", gateway.hub().size());
-  co_return co_await response.send(200, out, "text/plain; version=0.0.4; charset=utf-8");
+  gateway::GatewayCounters counters;
+  counters.samples_received = gateway.samples_received();
+  counters.samples_stored = gateway.samples_stored();
+  counters.bad_messages = gateway.bad_input().total();
+  counters.mqtt_clients = mqtt_clients;
+  counters.live_clients = gateway.hub().size();
+  const std::string body = gateway::prometheus_text(*devices, gateway.tracker(), counters);
+  co_return co_await response.send(200, body, gateway::kPrometheusContentType);
 }
 
 // --- /api/live ------------------------------------------------------------
@@ -816,7 +721,7 @@ class GatewayCommand final : public Command {
     options.integer("--coap-port", coap_port_, "CoAP port, UDP (default 5683)", 0, 65535);
     options.integer("--silent-after", silent_after_,
                     "Seconds without a message before a device is offline (default 60)", 1,
-                    86400 * 365);
+                    std::int64_t{86400} * 365);
     options.flag("-v,--verbose", verbose_, "Log at debug level");
   }
   int run(const GlobalOptions&) override {
@@ -852,7 +757,7 @@ class GatewayCommand final : public Command {
                            : config.log_level == "error" ? log::Level::error
                                                          : log::Level::info);
     if (config.dashboard_dir.empty()) config.dashboard_dir = default_dashboard_dir();
-    return serve(std::move(config));
+    return serve(config);
   }
 
  private:
@@ -861,7 +766,7 @@ class GatewayCommand final : public Command {
     return io::Endpoint{address, listen.port};
   }
 
-  static int serve(gateway::GatewayConfig config) {
+  static int serve(const gateway::GatewayConfig& config) {
     std::error_code error;
     std::filesystem::create_directories(config.data_dir, error);
     if (error) {

@@ -28,6 +28,9 @@ std::string history_json(std::string_view device, std::string_view metric,
                          const telemetry::History& history);
 // GET /api/alerts: {"alerts": [{"id", "kind", "device", "metric", "message", "since_ms"}]}
 std::string alerts_json(const std::vector<Alert>& alerts);
+// CoAP GET /<prefix>/{device}/{metric}: the latest reading in the wire
+// format's JSON, {"value", "unit", "time_ms"}.
+std::string reading_json(const telemetry::Sample& sample);
 // An error body: {"error": message}.
 std::string error_json(std::string_view message);
 
