@@ -40,6 +40,53 @@ async def main(url, seconds):
 asyncio.run(main(sys.argv[1], float(sys.argv[2])))
 )";
 
+// A live-feed client that stops reading: a raw socket with a small receive
+// buffer does the opening handshake, prints "open", waits until the file
+// argv[2] exists, then reads every frame and prints how many text messages
+// came and the close code ("close 1008") or "eof".
+constexpr const char* kStalledClient = R"(
+import base64, os, socket, struct, sys, time
+port, go = int(sys.argv[1]), sys.argv[2]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", port))
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET /api/live HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+           "Sec-WebSocket-Version: 13\r\n\r\n" % key).encode())
+head = b""
+while not head.endswith(b"\r\n\r\n"):
+    head += s.recv(1)
+print("open", head.split(b"\r\n")[0].decode(), flush=True)
+deadline = time.time() + 60
+while not os.path.exists(go) and time.time() < deadline:
+    time.sleep(0.05)
+def exact(n):
+    data = b""
+    while len(data) < n:
+        more = s.recv(n - len(data))
+        if not more:
+            raise EOFError
+        data += more
+    return data
+texts = 0
+try:
+    while True:
+        b0, b1 = exact(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack(">H", exact(2))[0]
+        elif n == 127:
+            n = struct.unpack(">Q", exact(8))[0]
+        payload = exact(n)
+        if b0 & 0x0F == 8:
+            print("texts", texts, "close", struct.unpack(">H", payload[:2])[0], flush=True)
+            break
+        texts += 1
+except EOFError:
+    print("texts", texts, "eof", flush=True)
+)";
+
 struct Ports {
   std::uint16_t mqtt = testing::unused_port(SOCK_STREAM);
   std::uint16_t http = testing::unused_port(SOCK_STREAM);
@@ -253,6 +300,49 @@ TEST_F(GatewaySystemTest, ReadingsFromMqttAndCoapReachTheApiTheFeedAndMetrics) {
   EXPECT_NE(metrics.body.find("mote_samples_stored_total 3\n"), std::string::npos);
   EXPECT_NE(metrics.body.find("mote_bad_messages_total 2\n"), std::string::npos) << metrics.body;
 
+  EXPECT_EQ(gateway.process().stop(5s), 0) << gateway.process().describe();
+}
+
+// A browser that stops reading must not hold the gateway up: its queue
+// overflows and it is closed with 1008, while ingest and the API go on.
+TEST_F(GatewaySystemTest, ALiveClientThatStopsReadingIsClosedWith1008) {
+  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
+  Gateway gateway(dir.file("data"), ports, 60);
+  ASSERT_TRUE(gateway.ready(ports)) << gateway.process().describe();
+  const std::string go = dir.file("go");
+  ChildProcess stalled(
+      {kPython, dir.write("stalled.py", kStalledClient), std::to_string(ports.http), go});
+  ASSERT_TRUE(stalled.wait_for_output("open HTTP/1.1 101", 10s)) << stalled.describe();
+
+  // Far more than the client's socket buffers and its queue hold.
+  constexpr std::size_t kReadings = 30000;
+  std::string lines;
+  for (std::size_t i = 0; i < kReadings; ++i) lines += std::to_string(i % 100) + ".5\n";
+  testing::ChildOptions from_file;
+  from_file.stdin_path = dir.write("readings.txt", lines);
+  ASSERT_EQ(run({"mosquitto_pub", "-p", std::to_string(ports.mqtt), "-t", "mote/flood/level", "-l"},
+                from_file),
+            0);
+  ASSERT_TRUE(gateway.process().wait_for_output("closing it (1008)", 30s, true))
+      << gateway.process().describe();
+  // The gateway went on: every reading taken (those without time_ms that
+  // arrive in the same millisecond are one sample in the store), the API
+  // answers.
+  EXPECT_TRUE(eventually([&] {
+    return http_get(ports.http, "/metrics")
+               .body.find("\nmote_samples_received_total " + std::to_string(kReadings) + "\n") !=
+           std::string::npos;
+  })) << http_get(ports.http, "/metrics").body;
+  EXPECT_EQ(http_get(ports.http, "/api/devices/flood").status, 200);
+
+  // Once it reads again, it gets what was in flight and then the close.
+  dir.write("go", "");
+  ASSERT_EQ(stalled.wait_for_exit(30s), 0) << stalled.describe();
+  EXPECT_NE(stalled.stdout_text().find(" close 1008"), std::string::npos) << stalled.stdout_text();
+  EXPECT_TRUE(eventually([&] {
+    return http_get(ports.http, "/metrics").body.find("\nmote_live_clients 0\n") !=
+           std::string::npos;
+  }));
   EXPECT_EQ(gateway.process().stop(5s), 0) << gateway.process().describe();
 }
 
