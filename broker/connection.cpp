@@ -553,7 +553,7 @@ std::uint64_t Connection::take_output(std::vector<std::byte>& out, std::size_t b
     if (next->qos == mqtt::QoS::exactly_once && session_->stored) ticket = core_.pending_ticket();
   }
   core_.stats().bytes_sent += out.size();
-  if (control_.size() < limits_.max_output_backlog) backlog_drained_.set();
+  if (!backlog_full()) backlog_drained_.set();
   return ticket;
 }
 

@@ -316,7 +316,8 @@ TEST_F(Interop, KillNineLosesNoAcknowledgedMessage) {
     ASSERT_EQ(out, "subscribed\n");
     ChildProcess publisher(
         {kPython, testdata("paho_crash.py"), "publish", broker.port_text(), "100000"});
-    ASSERT_TRUE(publisher.wait_for_output("acked 200\n", 60s)) << publisher.describe();
+    ASSERT_TRUE(publisher.wait_for_output("acked 200\n", 60s))
+        << publisher.describe() << broker.process().describe();
     broker.process().signal(SIGKILL);
     ASSERT_TRUE(broker.process().wait_for_exit(5s).has_value());
     publisher.wait_for_exit(10s);

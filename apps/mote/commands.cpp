@@ -12,8 +12,8 @@ namespace mote::cli {
 std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(make_demo_command());
-  commands.push_back(make_sensor_command());
   commands.push_back(make_broker_command());
+  commands.push_back(make_sensor_command());
   commands.push_back(make_gateway_command());
   return commands;
 }

@@ -21,18 +21,24 @@ mode, port = sys.argv[1], int(sys.argv[2])
 
 if mode == "publish":
     count = int(sys.argv[3])
+    # The callback only records the id (list.append is atomic): taking a
+    # lock there while the main thread holds it inside publish() can
+    # deadlock against paho's own locks.
+    acked_mids = []
     numbers = {}
-    lock = threading.Lock()
 
-    def on_publish(client, userdata, mid):
-        with lock:
-            number = numbers.pop(mid, None)
-        if number is not None:
-            print("acked %d" % number, flush=True)
+    def drain():
+        while acked_mids:
+            mid = acked_mids.pop(0)
+            if mid in numbers:
+                print("acked %d" % numbers.pop(mid), flush=True)
+            else:
+                acked_mids.append(mid)  # acknowledged before publish() returned its id
+                break
 
     connected = threading.Event()
     client = mqtt.Client(client_id="crash-publisher", clean_session=True)
-    client.on_publish = on_publish
+    client.on_publish = lambda client, userdata, mid: acked_mids.append(mid)
     client.on_connect = lambda *args: connected.set()
     client.max_inflight_messages_set(20)
     client.max_queued_messages_set(0)
@@ -42,16 +48,18 @@ if mode == "publish":
         sys.exit("no CONNACK")
     for number in range(count):
         qos = 1 if number % 2 == 0 else 2
-        with lock:
-            info = client.publish("crash/%d" % qos, str(number), qos=qos)
-            numbers[info.mid] = number
-        while len(numbers) > 40:
+        info = client.publish("crash/%d" % qos, str(number), qos=qos)
+        numbers[info.mid] = number
+        drain()
+        while len(numbers) > 40 and client.is_connected():
             time.sleep(0.001)
-            if not client.is_connected():
-                break
+            drain()
         if not client.is_connected():
             break
-    time.sleep(1)
+    deadline = time.monotonic() + 1
+    while time.monotonic() < deadline:
+        drain()
+        time.sleep(0.01)
     client.loop_stop()
 elif mode == "subscribe":
     subscribed = threading.Event()

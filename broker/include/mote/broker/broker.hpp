@@ -81,7 +81,7 @@ async::Task<void> read_loop(S& stream, Connection& connection) {
     for (int waits = 0; waits < 100 && connection.congested(); ++waits) {
       co_await async::sleep_for(std::chrono::milliseconds(2));
     }
-    while (connection.output_backlog() > connection.max_packet_size() + 1024 * 1024) {
+    while (connection.backlog_full()) {
       // The client does not read what it is sent: stop reading from it too.
       connection.backlog_drained().reset();
       co_await connection.backlog_drained().wait();
@@ -107,7 +107,7 @@ async::Task<void> write_loop(S& stream, Connection& connection, Core& core) {
   std::vector<std::byte> out;
   for (;;) {
     connection.output_ready().reset();
-    const std::uint64_t ticket = connection.take_output(out, 64 * 1024);
+    const std::uint64_t ticket = connection.take_output(out, std::size_t{64} * 1024);
     if (out.empty()) {
       if (connection.closing()) break;
       co_await connection.output_ready().wait();
@@ -185,8 +185,8 @@ class Broker {
     async::TaskStorage<kConnectionFrames> storage;
   };
 
-  Broker(const BrokerConfig& config, L listener)
-      : config_(config), listener_(std::move(listener)) {}
+  Broker(BrokerConfig config, L listener)
+      : config_(std::move(config)), listener_(std::move(listener)) {}
 
   Status load() {
     std::function<bool(const Session&, std::string_view)> may_receive;

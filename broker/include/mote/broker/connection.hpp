@@ -40,13 +40,13 @@
 namespace mote::broker {
 
 struct Limits {
-  std::size_t max_connections = 10'000;       // 0: no limit
-  std::size_t max_packet_size = 1024 * 1024;  // inbound, whole packet
-  std::size_t max_queued_messages = 1000;     // per session
-  std::uint16_t topic_alias_maximum = 64;     // inbound aliases per connection (MQTT 5)
-  std::uint16_t max_keep_alive_s = 0;         // 0: accept the client's; else the most allowed
+  std::size_t max_connections = 10'000;                    // 0: no limit
+  std::size_t max_packet_size = std::size_t{1024} * 1024;  // inbound, whole packet
+  std::size_t max_queued_messages = 1000;                  // per session
+  std::uint16_t topic_alias_maximum = 64;  // inbound aliases per connection (MQTT 5)
+  std::uint16_t max_keep_alive_s = 0;      // 0: accept the client's; else the most allowed
   async::Duration connect_timeout = std::chrono::seconds(10);  // for the CONNECT to arrive
-  std::size_t max_output_backlog = 1024 * 1024;                // bytes waiting for the socket
+  std::size_t max_output_backlog = std::size_t{1024} * 1024;   // bytes waiting for the socket
 };
 
 // Who may connect and publish. Empty functions allow everything.
@@ -80,6 +80,8 @@ class Connection final : public SessionOwner {
   std::uint64_t take_output(std::vector<std::byte>& out, std::size_t budget);
   [[nodiscard]] bool has_output() const;
   [[nodiscard]] std::size_t output_backlog() const { return control_.size(); }
+  // More output waits than limits.max_output_backlog: stop reading.
+  [[nodiscard]] bool backlog_full() const { return control_.size() > limits_.max_output_backlog; }
   // Set when there is output (or closing); the writer resets it.
   async::Event& output_ready() { return output_ready_; }
   // Set when the backlog drops below the limit again.
