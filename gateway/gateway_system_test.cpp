@@ -93,13 +93,26 @@ struct Ports {
   std::uint16_t coap = testing::unused_port(SOCK_DGRAM);
 };
 
+std::vector<std::string> gateway_args(const std::string& data_dir, const Ports& ports,
+                                      int silent_after_s, const std::string& config) {
+  std::vector<std::string> args{MOTE_BINARY,      "gateway",
+                                "--data-dir",     data_dir,
+                                "--mqtt-port",    std::to_string(ports.mqtt),
+                                "--http-port",    std::to_string(ports.http),
+                                "--coap-port",    std::to_string(ports.coap),
+                                "--silent-after", std::to_string(silent_after_s)};
+  if (!config.empty()) {
+    args.emplace_back("-c");
+    args.push_back(config);
+  }
+  return args;
+}
+
 class Gateway {
  public:
-  Gateway(const std::string& data_dir, const Ports& ports, int silent_after_s = 60)
-      : process_({MOTE_BINARY, "gateway", "--data-dir", data_dir, "--mqtt-port",
-                  std::to_string(ports.mqtt), "--http-port", std::to_string(ports.http),
-                  "--coap-port", std::to_string(ports.coap), "--silent-after",
-                  std::to_string(silent_after_s)}) {}
+  Gateway(const std::string& data_dir, const Ports& ports, int silent_after_s = 60,
+          const std::string& config = {})
+      : process_(gateway_args(data_dir, ports, silent_after_s, config)) {}
   bool ready(const Ports& ports) {
     return process_.started() && testing::wait_for_tcp_listener(ports.http, 10s) &&
            testing::wait_for_tcp_listener(ports.mqtt, 10s);
@@ -344,6 +357,36 @@ TEST_F(GatewaySystemTest, ALiveClientThatStopsReadingIsClosedWith1008) {
            std::string::npos;
   }));
   EXPECT_EQ(gateway.process().stop(5s), 0) << gateway.process().describe();
+}
+
+// A config file sets what the flags leave alone: here the topic prefix and
+// a threshold rule; its ports are overridden by the flags.
+TEST_F(GatewaySystemTest, TheConfigFileSetsThePrefixAndThresholds) {
+  const std::string config = dir.write("gateway.toml",
+                                       "[mqtt]\nport = 1\ntopic_prefix = \"farm\"\n"
+                                       "[[alerts.threshold]]\ndevice = \"*\"\n"
+                                       "metric = \"temperature\"\nabove = 30.0\n");
+  Gateway gateway(dir.file("data"), ports, 60, config);
+  ASSERT_TRUE(gateway.ready(ports)) << gateway.process().describe();
+  ASSERT_EQ(publish(ports, "mote/barn/temperature", "35"), 0);  // not the prefix: ignored
+  ASSERT_EQ(publish(ports, "farm/barn/temperature", "35"), 0);
+  json alerts;
+  ASSERT_TRUE(eventually([&] {
+    alerts = get_json(ports.http, "/api/alerts");
+    return alerts.is_object() && alerts["alerts"].size() == 1;
+  })) << gateway.process().describe();
+  EXPECT_EQ(alerts["alerts"][0]["kind"], "threshold");
+  EXPECT_EQ(alerts["alerts"][0]["device"], "barn");
+  EXPECT_EQ(get_json(ports.http, "/api/devices")["devices"].size(), 1u);
+  ASSERT_EQ(publish(ports, "farm/barn/temperature", "20"), 0);
+  EXPECT_TRUE(eventually([&] { return get_json(ports.http, "/api/alerts")["alerts"].empty(); }));
+  EXPECT_EQ(gateway.process().stop(5s), 0);
+
+  // A config with a typo is a usage error naming the line.
+  const std::string typo = dir.write("typo.toml", "[mqtt]\nprot = 1883\n");
+  ChildProcess refused({MOTE_BINARY, "gateway", "-c", typo, "--data-dir", dir.file("other")});
+  EXPECT_EQ(refused.wait_for_exit(10s), 2);
+  EXPECT_NE(refused.stderr_text().find("typo.toml:2"), std::string::npos) << refused.describe();
 }
 
 TEST_F(GatewaySystemTest, SilenceMarksADeviceOffline) {

@@ -724,7 +724,7 @@ class GatewayCommand final : public Command {
                     std::int64_t{86400} * 365);
     options.flag("-v,--verbose", verbose_, "Log at debug level");
   }
-  int run(const GlobalOptions&) override {
+  int run(const GlobalOptions& global) override {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     gateway::GatewayConfig config;
     if (!config_path_.empty()) {
@@ -749,13 +749,15 @@ class GatewayCommand final : public Command {
     if (http_port_ >= 0) config.http.port = static_cast<std::uint16_t>(http_port_);
     if (coap_port_ >= 0) config.coap.port = static_cast<std::uint16_t>(coap_port_);
     if (silent_after_ > 0) config.devices.silent_after = std::chrono::seconds(silent_after_);
+    // -v, else --log-level when it was given (not the default), else the file's.
     if (verbose_) {
-      config.log_level = "debug";
+      log::set_runtime_level(log::Level::debug);
+    } else if (global.log_level == log::Level::info) {
+      log::set_runtime_level(config.log_level == "debug"   ? log::Level::debug
+                             : config.log_level == "warn"  ? log::Level::warn
+                             : config.log_level == "error" ? log::Level::error
+                                                           : log::Level::info);
     }
-    log::set_runtime_level(config.log_level == "debug"   ? log::Level::debug
-                           : config.log_level == "warn"  ? log::Level::warn
-                           : config.log_level == "error" ? log::Level::error
-                                                         : log::Level::info);
     if (config.dashboard_dir.empty()) config.dashboard_dir = default_dashboard_dir();
     return serve(config);
   }
