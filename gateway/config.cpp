@@ -105,11 +105,35 @@ void read_retention(Reader& reader, const toml::table& table, const char* key,
   retention = std::chrono::hours(days * 24);
 }
 
+// toml++ 3.3 reaches __builtin_unreachable on some non-ASCII characters
+// (U+0235, for one) in its whitespace checks: undefined behaviour on a
+// config file's text. The gateway's config needs no more than ASCII; other
+// characters can still be written as \uXXXX escapes inside strings.
+bool reject_non_ascii(std::string_view text, std::string_view source, std::string& error) {
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      error = std::string(source) + ":" + std::to_string(line) + ":" + std::to_string(column) +
+              ": only ASCII is accepted; write other characters as \\uXXXX escapes in strings";
+      return false;
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<GatewayConfig> parse_gateway_config(std::string_view text, std::string_view source,
                                            std::string& error) {
   error.clear();
+  if (!reject_non_ascii(text, source, error)) return Status::invalid_argument();
   toml::parse_result parsed = toml::parse(text, source);
   if (!parsed) {
     error = where(source, parsed.error().source()) + std::string(parsed.error().description());

@@ -119,7 +119,7 @@ inline Result<std::size_t> format_reading(ByteSpan out, std::int64_t milli_value
   writer.text("{\"value\":");
   writer.thousandths(milli_value);
   if (!unit.empty()) {
-    writer.text(",\"unit\":\"");
+    writer.text(R"(,"unit":")");
     writer.text(unit);
     writer.put('"');
   }

@@ -70,7 +70,7 @@ struct Publish {
 // §3.4–3.7: PUBACK, PUBREC, PUBREL, PUBCOMP share one layout.
 template <PacketType kType>
 struct PublishResponse {
-  static constexpr PacketType type = kType;
+  static constexpr PacketType kPacketType = kType;
   std::uint16_t packet_id = 0;
   ReasonCode reason = ReasonCode::success;
   Properties properties;
