@@ -715,10 +715,12 @@ class GatewayCommand final : public Command {
     options.text("-c,--config", config_path_, "The TOML configuration file");
     options.text("--data-dir", data_dir_, "Where the gateway keeps its state (default mote-data)");
     options.text("--bind", bind_, "Address every listener binds (default 127.0.0.1)");
-    options.integer("--mqtt-port", mqtt_port_, "MQTT port (default 1883)", 0, 65535);
-    options.integer("--http-port", http_port_, "HTTP port: dashboard, API (default 8080)", 0,
-                    65535);
-    options.integer("--coap-port", coap_port_, "CoAP port, UDP (default 5683)", 0, 65535);
+    options.integer("--mqtt-port", mqtt_port_, "MQTT port (default: the config file's, else 1883)",
+                    0, 65535);
+    options.integer("--http-port", http_port_,
+                    "HTTP port: dashboard, API (default: the config file's, else 8080)", 0, 65535);
+    options.integer("--coap-port", coap_port_,
+                    "CoAP port, UDP (default: the config file's, else 5683)", 0, 65535);
     options.integer("--silent-after", silent_after_,
                     "Seconds without a message before a device is offline (default 60)", 1,
                     std::int64_t{86400} * 365);
