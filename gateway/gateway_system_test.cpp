@@ -359,6 +359,27 @@ TEST_F(GatewaySystemTest, ALiveClientThatStopsReadingIsClosedWith1008) {
   EXPECT_EQ(gateway.process().stop(5s), 0) << gateway.process().describe();
 }
 
+// CoAP Observe (RFC 7641) of a metric's resource: every new reading,
+// whether it came over MQTT or CoAP, is a notification.
+TEST_F(GatewaySystemTest, CoapObserversGetEveryNewReading) {
+  MOTE_SKIP_UNLESS_PROGRAM("coap-client-notls");
+  Gateway gateway(dir.file("data"), ports, 60);
+  ASSERT_TRUE(gateway.ready(ports)) << gateway.process().describe();
+  const std::string resource =
+      "coap://127.0.0.1:" + std::to_string(ports.coap) + "/mote/pond/temperature";
+  ChildProcess first({"coap-client-notls", "-m", "post", "-e", "11.5", resource});
+  ASSERT_EQ(first.wait_for_exit(10s), 0) << first.describe();
+  ChildProcess observer({"coap-client-notls", "-m", "get", "-s", "5", resource});
+  ASSERT_TRUE(observer.wait_for_output("11.5", 10s)) << observer.describe();
+  ASSERT_EQ(publish(ports, "mote/pond/temperature", "12.25"), 0);
+  EXPECT_TRUE(observer.wait_for_output("12.25", 10s)) << observer.describe();
+  ChildProcess second({"coap-client-notls", "-m", "put", "-e", "13.75", resource});
+  ASSERT_EQ(second.wait_for_exit(10s), 0) << second.describe();
+  EXPECT_TRUE(observer.wait_for_output("13.75", 10s)) << observer.describe();
+  observer.stop();
+  EXPECT_EQ(gateway.process().stop(5s), 0);
+}
+
 // A config file sets what the flags leave alone: here the topic prefix and
 // a threshold rule; its ports are overridden by the flags.
 TEST_F(GatewaySystemTest, TheConfigFileSetsThePrefixAndThresholds) {
