@@ -26,7 +26,7 @@ using testing::ChildProcess;
 constexpr const char* kPython = "/usr/bin/python3";
 
 // A live-feed client: prints every text message it receives, one a line,
-// for `seconds`, then exits.
+// until none comes for `seconds` or the server closes ("closed <code>").
 constexpr const char* kLiveClient = R"(
 import asyncio, sys, websockets
 async def main(url, seconds):
@@ -37,6 +37,9 @@ async def main(url, seconds):
                 print(await asyncio.wait_for(ws.recv(), seconds), flush=True)
         except asyncio.TimeoutError:
             pass
+        except websockets.ConnectionClosed as closed:
+            print("closed", closed.rcvd.code if closed.rcvd else "without a close frame",
+                  flush=True)
 asyncio.run(main(sys.argv[1], float(sys.argv[2])))
 )";
 
@@ -408,6 +411,19 @@ TEST_F(GatewaySystemTest, TheConfigFileSetsThePrefixAndThresholds) {
   ChildProcess refused({MOTE_BINARY, "gateway", "-c", typo, "--data-dir", dir.file("other")});
   EXPECT_EQ(refused.wait_for_exit(10s), 2);
   EXPECT_NE(refused.stderr_text().find("typo.toml:2"), std::string::npos) << refused.describe();
+}
+
+TEST_F(GatewaySystemTest, LiveClientsAreToldWhenTheGatewayStops) {
+  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
+  Gateway gateway(dir.file("data"), ports, 60);
+  ASSERT_TRUE(gateway.ready(ports)) << gateway.process().describe();
+  ChildProcess live({kPython, dir.write("live.py", kLiveClient),
+                     "ws://127.0.0.1:" + std::to_string(ports.http) + "/api/live", "30"});
+  ASSERT_TRUE(live.wait_for_output("open", 10s)) << live.describe();
+  gateway.process().signal(SIGTERM);
+  EXPECT_EQ(gateway.process().wait_for_exit(10s), 0) << gateway.process().describe();
+  EXPECT_EQ(live.wait_for_exit(10s), 0) << live.describe();
+  EXPECT_NE(live.stdout_text().find("closed 1001"), std::string::npos) << live.describe();
 }
 
 TEST_F(GatewaySystemTest, SilenceMarksADeviceOffline) {

@@ -125,6 +125,7 @@ struct LiveClient {
   async::Event ready;
   bool overflowed = false;  // fell kLiveQueueLimit behind: to be closed with 1008
   bool done = false;        // the client closed or the connection failed
+  bool going_away = false;  // the gateway stops: close with 1001
 };
 
 class LiveHub {
@@ -142,6 +143,13 @@ class LiveHub {
     }
   }
   [[nodiscard]] std::size_t size() const { return clients_.size(); }
+  // The gateway is stopping: every client is closed with 1001 (going away).
+  void close_all() {
+    for (LiveClient* client : clients_) {
+      client->going_away = true;
+      client->ready.set();
+    }
+  }
 
   // Registers a client for as long as it lives (also when its task is
   // cancelled: the frame's destructors run).
@@ -566,8 +574,6 @@ struct LiveBuffers {
 };
 using LiveSocket = websocket::Connection<websocket::BorrowedStream<KernelTcpStream>>;
 
-Task<void> wait_for(async::Event& event) { co_await event.wait(); }
-
 // Reads what the client sends (nothing is expected; pings are answered on
 // the way) until it closes.
 Task<void> live_receive(LiveSocket& socket, LiveClient& client, LiveBuffers& buffers) {
@@ -582,12 +588,20 @@ Task<void> live_receive(LiveSocket& socket, LiveClient& client, LiveBuffers& buf
 Task<void> live_send(LiveSocket& socket, LiveClient& client, KernelTcpStream& stream) {
   for (;;) {
     if (client.done) break;
-    if (client.overflowed) {
-      MOTE_LOG_WARN("a live client fell %zu messages behind: closing it (1008)", kLiveQueueLimit);
-      if ((co_await async::with_timeout(
-               2s, socket.close(websocket::kClosePolicyViolation, "too slow for the live feed")))
-              .ok()) {
-        static_cast<void>(co_await async::with_timeout(2s, wait_for(client.ready)));
+    if (client.overflowed || client.going_away) {
+      if (client.overflowed) {
+        MOTE_LOG_WARN("a live client fell %zu messages behind: closing it (1008)", kLiveQueueLimit);
+      }
+      // (Code and reason are chosen first: gcc 12 destroys a Task made in a
+      // conditional expression inside co_await twice.)
+      const std::uint16_t code =
+          client.overflowed ? websocket::kClosePolicyViolation : websocket::kCloseGoingAway;
+      const std::string_view reason =
+          client.overflowed ? "too slow for the live feed" : "the gateway is stopping";
+      const Status closing = co_await async::with_timeout(1s, socket.close(code, reason));
+      // The client's answering close ends live_receive (done): up to a second.
+      for (int waits = 0; closing.ok() && !client.done && waits < 50; ++waits) {
+        co_await async::sleep_for(20ms);
       }
       break;
     }
@@ -673,6 +687,11 @@ struct Running {
 Task<void> supervise(Running& running, platform::FdWatch& signals) {
   const int signal = co_await next_signal(signals);
   MOTE_LOG_INFO("%s received: stopping", signal_name(signal));
+  // Live clients get a close frame (1001) before their connections go.
+  running.gateway.hub().close_all();
+  for (int waits = 0; waits < 100 && running.gateway.hub().size() > 0; ++waits) {
+    co_await async::sleep_for(20ms);
+  }
   running.http.stop();
   running.coap.cancel();
   running.flusher.cancel();
