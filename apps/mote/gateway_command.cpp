@@ -18,7 +18,6 @@
 #include "gateway_command.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -489,48 +488,22 @@ Task<Status> get_device(Gateway& gateway, http::Request& request, http::Response
   co_return co_await response.send(200, body, kJson);
 }
 
-// "from=1&to=2" -> the value of `key`, nullopt if absent.
-std::optional<std::string_view> query_value(std::string_view query, std::string_view key) {
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const std::size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == key) {
-      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
-
-bool parse_integer(std::string_view text, std::int64_t& value) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && end == text.data() + text.size();
-}
-
 Task<Status> get_history(Gateway& gateway, http::Request& request, http::ResponseWriter& response) {
   telemetry::HistoryQuery query;
   query.device = std::string(request.param("name"));
   query.metric = std::string(request.param("metric"));
-  std::int64_t to = wall_ms() + 1;
-  std::int64_t from = to - std::int64_t{3600} * 1000;
-  std::int64_t points = 1000;
-  const std::optional<std::string_view> from_text = query_value(request.query, "from");
-  const std::optional<std::string_view> to_text = query_value(request.query, "to");
-  const std::optional<std::string_view> points_text = query_value(request.query, "points");
-  const bool ok = (!to_text || parse_integer(*to_text, to)) &&
-                  (!from_text || parse_integer(*from_text, from)) &&
-                  (!points_text || parse_integer(*points_text, points));
-  if (!to_text && from_text && ok) to = std::max(to, from + 1);
-  if (!ok || from >= to || points < 1 || points > 100000) {
+  const Result<gateway::HistoryRange> range =
+      gateway::parse_history_query(request.query, wall_ms());
+  if (!range.ok()) {
     co_return co_await response.send(
-        400, gateway::error_json("from and to are integers (ms, from < to), points 1..100000"),
+        400,
+        gateway::error_json("from and to are integers (ms since the epoch, from < to), "
+                            "points 1..100000"),
         kJson);
   }
-  query.from_ms = from;
-  query.to_ms = to;
-  query.max_points = static_cast<std::size_t>(points);
+  query.from_ms = range->from_ms;
+  query.to_ms = range->to_ms;
+  query.max_points = range->points;
   Result<telemetry::History> history = gateway.store().history(query);
   if (history.status() == Status::not_found()) {
     co_return co_await response.send(
