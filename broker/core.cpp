@@ -258,6 +258,9 @@ Core::Published Core::publish(Session* from, const MessagePtr& message) {
     }
   }
   if (!message->expired(now)) {
+    for (const Observer& observer : observers_) {
+      if (mqtt::topic_matches(observer.filter, message->topic)) observer.callback(*message);
+    }
     deliveries_.clear();
     tree_.match(
         message->topic, from != nullptr ? from->id() : 0,
@@ -281,6 +284,10 @@ Core::Published Core::publish(Session* from, const MessagePtr& message) {
   }
   published.ticket = pending_ticket();
   return published;
+}
+
+void Core::observe(std::string filter, PublishObserver observer) {
+  observers_.push_back(Observer{std::move(filter), std::move(observer)});
 }
 
 bool Core::is_congested(SessionId session) const {

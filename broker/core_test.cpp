@@ -297,6 +297,37 @@ TEST_F(CoreTest, HalfFullQueuesReportCongestion) {
   EXPECT_FALSE(core.is_congested(12345));
 }
 
+TEST_F(CoreTest, ObserversSeeMatchingPublishesWithoutASession) {
+  Core core(options());
+  FakeOwner pub_owner;
+  Session& pub = *core.connect(request("pub"), pub_owner).session;
+  std::vector<std::string> seen;
+  core.observe("mote/+/+", [&seen](const Message& m) {
+    seen.push_back(m.topic + "=" + std::string(m.payload.begin(), m.payload.end()));
+  });
+  // Nobody subscribes: the observer is no subscriber (no deliveries).
+  EXPECT_EQ(core.publish(&pub, message("mote/kitchen/temperature", "21.5")).deliveries, 0u);
+  core.publish(&pub, message("mote/kitchen/status", "offline", QoS::at_least_once, true));
+  core.publish(&pub, message("mote/kitchen", "no"));
+  core.publish(&pub, message("mote/a/b/c", "no"));
+  core.publish(&pub, message("other/a/b", "no"));
+  core.publish(nullptr, message("mote/broker/will", "from the broker"));
+  auto expired = std::make_shared<Message>(*message("mote/x/y", "expired"));
+  expired->expires_at_ms = now - 1;
+  core.publish(&pub, expired);
+  EXPECT_EQ(seen, (std::vector<std::string>{"mote/kitchen/temperature=21.5",
+                                            "mote/kitchen/status=offline",
+                                            "mote/broker/will=from the broker"}));
+  // Wildcard filters skip $SYS topics as subscriptions do.
+  std::size_t everything = 0;
+  core.observe("#", [&everything](const Message&) { ++everything; });
+  core.publish_sys(std::chrono::seconds(1));
+  EXPECT_EQ(everything, 0u);
+  core.publish(&pub, message("mote/kitchen/temperature", "22"));
+  EXPECT_EQ(everything, 1u);
+  EXPECT_EQ(seen.size(), 4u);
+}
+
 TEST_F(CoreTest, AssignedClientIdsAreUnique) {
   Core core(options());
   const std::string a = core.assign_client_id();

@@ -122,6 +122,43 @@ TEST(CoapServer, UnrecognisedCriticalOptionIs402ForConAndResetForNon) {
   EXPECT_EQ(x.hello.calls, 1);
 }
 
+// Takes paths no resource has; records them.
+struct Catchall final : Resource {
+  Catchall() : Resource("ignored") {}
+  void handle(const ServerRequest& request, ResponseBuilder& response) override {
+    char path[64];
+    paths.emplace_back(path, request.message.uri_path(path).value());
+    response.set_code(codes::kChanged);
+  }
+  std::vector<std::string> paths;
+};
+
+TEST(CoapServer, TheFallbackTakesPathsWithoutAResourceAndIsNotListed) {
+  RawExchange x;
+  Catchall catchall;
+  x.server.set_fallback(catchall);
+  const std::vector<Bytes> replies = x.exchange({
+      request(Type::confirmable, 1, {{11, text_value("hello")}}),
+      request(Type::confirmable, 2, {{11, text_value("a")}, {11, text_value("b")}}, codes::kPost),
+      request(Type::confirmable, 3, {{11, text_value(".well-known")}, {11, text_value("core")}}),
+      // Observing the fallback is a plain request: it is not observable.
+      request(Type::confirmable, 4, {{6, {}}, {11, text_value("x")}}),
+  });
+  ASSERT_EQ(replies.size(), 4u);
+  EXPECT_EQ(parsed(replies[0]).code(), codes::kContent);  // the resource, not the fallback
+  EXPECT_EQ(parsed(replies[1]).code(), codes::kChanged);
+  const Message core = parsed(replies[2]);
+  EXPECT_EQ(core.code(), codes::kContent);
+  const std::string links(reinterpret_cast<const char*>(core.payload().data()),
+                          core.payload().size());
+  EXPECT_EQ(links.find("ignored"), std::string::npos) << links;
+  EXPECT_NE(links.find("</hello>"), std::string::npos) << links;
+  EXPECT_EQ(parsed(replies[3]).code(), codes::kChanged);
+  EXPECT_FALSE(parsed(replies[3]).find(OptionNumber::observe).has_value());
+  EXPECT_EQ(catchall.paths, (std::vector<std::string>{"a/b", "x"}));
+  EXPECT_EQ(x.hello.calls, 1);
+}
+
 TEST(CoapServer, ProxyRequestsAre505) {
   RawExchange x;
   const std::vector<Bytes> replies = x.exchange({

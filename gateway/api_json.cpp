@@ -1,7 +1,11 @@
 #include "mote/gateway/api_json.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace mote::gateway {
 namespace {
@@ -38,7 +42,46 @@ json alert_object(const Alert& alert) {
           {"metric", alert.metric}, {"message", alert.message},      {"since_ms", alert.since_ms}};
 }
 
+// "from=1&to=2" -> the value of `key`; nullopt if absent.
+std::optional<std::string_view> query_value(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == key) {
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+// A decimal integer, optionally negative, the whole text.
+bool parse_integer(std::optional<std::string_view> text, std::int64_t& value) {
+  if (!text) return true;  // absent: the default stays
+  const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  return !text->empty() && error == std::errc() && end == text->data() + text->size();
+}
+
 }  // namespace
+
+Result<HistoryRange> parse_history_query(std::string_view query, std::int64_t now_ms) {
+  constexpr std::int64_t kHourMs = std::int64_t{3600} * 1000;
+  constexpr std::int64_t kMaxPoints = 100000;
+  std::int64_t to = now_ms + 1;
+  std::int64_t from = 0;
+  std::int64_t points = 1000;
+  const std::optional<std::string_view> from_text = query_value(query, "from");
+  if (!parse_integer(query_value(query, "to"), to) || !parse_integer(from_text, from) ||
+      !parse_integer(query_value(query, "points"), points)) {
+    return Status::invalid_argument();
+  }
+  constexpr std::int64_t kEarliest = std::numeric_limits<std::int64_t>::min();
+  if (!from_text) from = to > kEarliest + kHourMs ? to - kHourMs : kEarliest;
+  if (from >= to || points < 1 || points > kMaxPoints) return Status::invalid_argument();
+  return HistoryRange{from, to, static_cast<std::size_t>(points)};
+}
 
 std::string devices_json(const std::vector<telemetry::DeviceSummary>& devices,
                          const DeviceTracker& tracker) {
@@ -72,6 +115,10 @@ std::string alerts_json(const std::vector<Alert>& alerts) {
 }
 
 std::string error_json(std::string_view message) { return dump({{"error", message}}); }
+
+std::string reading_json(const telemetry::Sample& sample) {
+  return dump({{"value", sample.value}, {"unit", sample.unit}, {"time_ms", sample.time_ms}});
+}
 
 std::string live_sample_json(const telemetry::Sample& sample) {
   return dump({{"type", "sample"},

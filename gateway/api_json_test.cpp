@@ -1,7 +1,10 @@
 #include "mote/gateway/api_json.hpp"
 
 #include <gtest/gtest.h>
+#include <limits>
 #include <nlohmann/json.hpp>
+
+#include "mote/gateway/ingest.hpp"
 
 namespace mote::gateway {
 namespace {
@@ -71,6 +74,38 @@ TEST(ApiJson, AlertsAndLiveMessages) {
   DeviceTracker tracker({});
   EXPECT_EQ(parse(live_device_json(kitchen(), tracker))["device"]["name"], "kitchen");
   EXPECT_EQ(parse(error_json("no such device"))["error"], "no such device");
+}
+
+TEST(ApiJson, HistoryQueries) {
+  constexpr std::int64_t kNow = 1795219200000;
+  const auto range = [](std::string_view query) { return parse_history_query(query, kNow); };
+  ASSERT_TRUE(range("").ok());
+  EXPECT_EQ(range("")->to_ms, kNow + 1);
+  EXPECT_EQ(range("")->from_ms, kNow + 1 - 3600000);
+  EXPECT_EQ(range("")->points, 1000u);
+  ASSERT_TRUE(range("points=5&from=10&to=20").ok());
+  EXPECT_EQ(range("points=5&from=10&to=20")->from_ms, 10);
+  EXPECT_EQ(range("points=5&from=10&to=20")->to_ms, 20);
+  EXPECT_EQ(range("points=5&from=10&to=20")->points, 5u);
+  // Only `to`: the hour before it.
+  EXPECT_EQ(range("to=7200000")->from_ms, 3600000);
+  EXPECT_EQ(range("to=-9223372036854775807")->from_ms, std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(range("x=1&from=0")->from_ms, 0);
+  for (const char* bad : {"from=x", "from=", "to=1.5", "points=0", "points=100001", "from=5&to=5",
+                          "from=6&to=5", "points=-1", "from=99999999999999999999", "to= 1"}) {
+    EXPECT_FALSE(range(bad).ok()) << bad;
+  }
+}
+
+TEST(ApiJson, ReadingIsTheWireFormat) {
+  const telemetry::Sample sample{"kitchen", "temperature", 1795219200000, 21.5, "°C\n"};
+  const std::string text = reading_json(sample);
+  EXPECT_EQ(text, "{\"time_ms\":1795219200000,\"unit\":\"°C\\n\",\"value\":21.5}");
+  const Result<ReadingPayload> parsed = parse_reading(text);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->value, 21.5);
+  EXPECT_EQ(parsed->unit, "°C\n");
+  EXPECT_EQ(parsed->time_ms, 1795219200000);
 }
 
 TEST(ApiJson, InvalidUtf8NeverAborts) {

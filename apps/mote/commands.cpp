@@ -4,6 +4,7 @@
 #include "broker_command.hpp"
 #include "command.hpp"
 #include "demo_command.hpp"
+#include "gateway_command.hpp"
 #include "sensor_command.hpp"
 
 namespace mote::cli {
@@ -13,6 +14,7 @@ std::vector<std::unique_ptr<Command>> all_commands() {
   commands.push_back(make_demo_command());
   commands.push_back(make_broker_command());
   commands.push_back(make_sensor_command());
+  commands.push_back(make_gateway_command());
   return commands;
 }
 

@@ -152,7 +152,13 @@ async function loadHistory() {
 
 function onSample(sample) {
   let device = state.devices.get(sample.device);
-  if (!device) return;  // a "device" message announces new devices first
+  if (!device) {
+    // A "device" message announces new devices first; one that came before
+    // this page's feed opened was missed: load the list again (once a second
+    // at most, however many samples arrive meanwhile).
+    reloadSoon();
+    return;
+  }
   device.last_seen_ms = Math.max(device.last_seen_ms ?? 0, sample.time_ms);
   let metric = device.metrics.find((m) => m.name === sample.metric);
   const isNewMetric = !metric;
@@ -202,6 +208,15 @@ function onLiveMessage(message) {
     default:
       break;  // newer gateways may send more kinds
   }
+}
+
+let reloadTimer = null;
+function reloadSoon() {
+  if (reloadTimer !== null) return;
+  reloadTimer = setTimeout(() => {
+    reloadTimer = null;
+    reload();
+  }, 1000);
 }
 
 // (Re)loads everything: at start and after the live feed reconnects.

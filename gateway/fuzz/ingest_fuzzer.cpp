@@ -1,4 +1,4 @@
-// Hostile payloads and topics for the gateway's ingest path: parsing must
+// Hostile payloads, topics, configs and history queries for the gateway: parsing must
 // never crash, and what it accepts must be sane.
 #include <cmath>
 #include <cstddef>
@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "mote/gateway/api_json.hpp"
 #include "mote/gateway/config.hpp"
 #include "mote/gateway/ingest.hpp"
 
@@ -18,6 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)mote::gateway::parse_status(text);
   if (const auto route = mote::gateway::route_topic("mote", text); route.ok()) {
     if (!mote::gateway::valid_name(route->device)) std::abort();
+  }
+  if (const auto range = mote::gateway::parse_history_query(text, 1795219200000); range.ok()) {
+    if (range->from_ms >= range->to_ms || range->points < 1 || range->points > 100000) {
+      std::abort();
+    }
   }
   std::string error;
   if (!mote::gateway::parse_gateway_config(text, "fuzz.toml", error).ok() && error.empty()) {

@@ -122,6 +122,16 @@ class Core {
   // `from` (null: the broker itself, e.g. $SYS or a will).
   Published publish(Session* from, const MessagePtr& message);
 
+  // In-process observers (the gateway's ingest): `observer` is called, on
+  // the executor's thread and before the message is delivered to any
+  // session, with every message publish() routes whose topic matches
+  // `filter` (a valid MQTT topic filter; wildcards as in a subscription,
+  // so "#" and "+" skip $SYS topics, MQTT §4.7.2). No session, no queue
+  // and no flow control: an observer must not block or re-enter publish().
+  // Expired messages are not observed. Observers stay for the core's life.
+  using PublishObserver = std::function<void(const Message&)>;
+  void observe(std::string filter, PublishObserver observer);
+
   // Whether an online session's queue is at least half full.
   [[nodiscard]] bool is_congested(SessionId session) const;
 
@@ -209,6 +219,11 @@ class Core {
   bool generation_failed_ = false;  // a write of this generation failed
   std::multimap<std::uint64_t, std::function<void(bool)>> waiting_;
   std::vector<Delivery> deliveries_;  // scratch
+  struct Observer {
+    std::string filter;
+    PublishObserver callback;
+  };
+  std::vector<Observer> observers_;
   std::int64_t next_retained_purge_ms_ = 0;
   std::uint64_t id_counter_ = 0;
   BrokerStats stats_;

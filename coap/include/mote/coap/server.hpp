@@ -157,6 +157,13 @@ class Server {
   ~Server() { resources_.clear(); }
 
   void add(Resource& resource) { resources_.push_back(resource); }
+  // Requests for a path no added resource has go to `resource` (its own
+  // path is ignored, it is not listed in /.well-known/core and it cannot be
+  // observed): for paths that name things the application creates on
+  // demand, such as the gateway's /<prefix>/<device>/<metric>. Its handler
+  // reads the path from the request (Message::uri_path) and answers 4.04
+  // itself for paths it does not take.
+  void set_fallback(Resource& resource) { fallback_ = &resource; }
   void remove(Resource& resource) {
     for (Observer& observer : observers_) {
       if (observer.resource == &resource) observer = Observer{};
@@ -263,7 +270,7 @@ class Server {
     for (Resource& resource : resources_) {
       if (request.uri_path_is(resource.path())) return &resource;
     }
-    return nullptr;
+    return fallback_;
   }
 
   static bool is_well_known_core(const Message& request) {
@@ -652,6 +659,7 @@ class Server {
   Transport<Socket, kExchanges> transport_;
   Options options_;
   IntrusiveList<Resource> resources_;
+  Resource* fallback_ = nullptr;
   std::array<Observer, kObservers> observers_{};
   std::uint32_t sequence_ = 1;  // RFC 7641 §4.4: starts anywhere; 0 and 1 avoided for clarity
   Block1Transfer block1_;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mote/base/result.hpp"
 #include "mote/gateway/device_tracker.hpp"
 #include "mote/telemetry/store.hpp"
 
@@ -28,8 +29,22 @@ std::string history_json(std::string_view device, std::string_view metric,
                          const telemetry::History& history);
 // GET /api/alerts: {"alerts": [{"id", "kind", "device", "metric", "message", "since_ms"}]}
 std::string alerts_json(const std::vector<Alert>& alerts);
+// CoAP GET /<prefix>/{device}/{metric}: the latest reading in the wire
+// format's JSON, {"value", "unit", "time_ms"}.
+std::string reading_json(const telemetry::Sample& sample);
 // An error body: {"error": message}.
 std::string error_json(std::string_view message);
+
+// The query of GET .../history ("from=...&to=...&points=..."): times in ms
+// since the Unix epoch. Missing: to = now_ms + 1 (so a reading taken now is
+// in), from = to - 1 hour, points = 1000. invalid_argument for a value that
+// is not a decimal integer, from >= to, or points outside 1..100000.
+struct HistoryRange {
+  std::int64_t from_ms = 0;
+  std::int64_t to_ms = 0;
+  std::size_t points = 0;
+};
+Result<HistoryRange> parse_history_query(std::string_view query, std::int64_t now_ms);
 
 // Live feed messages (one WebSocket text message each):
 //   {"type": "sample", "device", "metric", "unit", "time_ms", "value"}

@@ -1,0 +1,146 @@
+// Browser test of the dashboard: starts `mote gateway` and simulated sensor
+// nodes on loopback ports, opens the dashboard in headless Debian Chromium
+// (playwright-core), and checks that every node is listed online, that a
+// chart updates live without reloading, and that a node that stops is shown
+// offline with an alert. Saves a screenshot of that last state.
+//
+//   node e2e/dashboard.mjs <mote binary> <screenshot.png>
+//
+// Everything listens on 127.0.0.1; every wait is bounded; the processes are
+// killed when the test ends, whatever the outcome.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(here, '../tools/peers/package.json'));
+const { chromium } = require('playwright-core');
+
+const [moteBinary, screenshotPath] = process.argv.slice(2);
+if (!moteBinary || !screenshotPath) {
+  console.error('usage: node e2e/dashboard.mjs <mote binary> <screenshot.png>');
+  process.exit(2);
+}
+
+const children = [];
+const dataDir = mkdtempSync(join(tmpdir(), 'mote-dashboard-'));
+let browser;
+
+function cleanUp() {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+}
+process.on('exit', cleanUp);
+
+function unusedPort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function start(name, args) {
+  const child = spawn(moteBinary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.output = '';
+  child.stdout.on('data', (data) => (child.output += data));
+  child.stderr.on('data', (data) => (child.output += data));
+  child.on('exit', (code, signal) => (child.exitedWith = signal ?? code));
+  child.label = name;
+  children.push(child);
+  return child;
+}
+
+async function waitFor(what, check, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function fail(message) {
+  console.error(`FAIL: ${message}`);
+  for (const child of children) {
+    console.error(`--- ${child.label} (exit ${child.exitedWith ?? 'running'}) ---\n${child.output}`);
+  }
+  process.exitCode = 1;
+}
+
+try {
+  const [httpPort, mqttPort, coapPort] = await Promise.all([unusedPort(), unusedPort(), unusedPort()]);
+  const gateway = start('gateway', [
+    'gateway', '--data-dir', dataDir, '--http-port', String(httpPort),
+    '--mqtt-port', String(mqttPort), '--coap-port', String(coapPort), '--silent-after', '3',
+  ]);
+  const url = `http://127.0.0.1:${httpPort}/`;
+  await waitFor('the gateway to serve HTTP', async () => (await fetch(`${url}api/devices`)).ok);
+
+  const nodes = ['greenhouse', 'workshop'];
+  const sensors = nodes.map((name) =>
+    start(`sensor ${name}`, [
+      'sensor', '--name', name, '--simulate', '--interval', '500ms',
+      '--mqtt', `127.0.0.1:${mqttPort}`,
+    ]),
+  );
+
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  await page.goto(url);
+
+  // Every node listed and online.
+  for (const name of nodes) {
+    await page.locator(`.device[data-device="${name}"][data-online="true"]`).waitFor({ timeout: 20000 });
+  }
+  await page.locator('#connection[data-state="open"]').waitFor({ timeout: 10000 });
+
+  // A chart of the selected node grows while we watch, without a reload.
+  await page.locator(`.device[data-device="${nodes[0]}"]`).click();
+  const chart = page.locator('.chart').first();
+  await chart.waitFor({ timeout: 10000 });
+  const before = Number(await waitFor('a chart with points', async () => {
+    const last = await chart.getAttribute('data-last-time-ms');
+    return last ? last : null;
+  }));
+  const after = await waitFor('the chart to update live', async () => {
+    const last = Number(await chart.getAttribute('data-last-time-ms'));
+    return last > before ? last : null;
+  });
+  console.log(`chart updated live: newest point ${before} -> ${after}`);
+
+  // A node that stops is shown offline, with an alert.
+  sensors[1].kill('SIGKILL');
+  await page.locator(`.device[data-device="${nodes[1]}"][data-online="false"]`).waitFor({ timeout: 20000 });
+  await page.locator(`.alert[data-device="${nodes[1]}"]`).waitFor({ timeout: 10000 });
+  console.log(`${nodes[1]} shown offline with an alert`);
+  await page.screenshot({ path: screenshotPath, fullPage: true });
+  console.log(`screenshot: ${screenshotPath}`);
+
+  if (pageErrors.length > 0) fail(`errors in the page: ${pageErrors.join('; ')}`);
+  if (gateway.exitedWith !== undefined) fail(`the gateway exited (${gateway.exitedWith})`);
+  if (!process.exitCode) console.log('PASS');
+} catch (error) {
+  fail(error.message);
+} finally {
+  await browser?.close();
+  cleanUp();
+}
