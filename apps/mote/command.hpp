@@ -1,5 +1,5 @@
 #pragma once
-// A subcommand of the `mote` program (`mote demo`, later `mote broker`, ...).
+// A subcommand of the `mote` program (`mote demo`, `mote sensor`, `mote broker`, ...).
 //
 // A subcommand declares its options through Options, which knows nothing of
 // the command-line parser: CLI11 throws exceptions, so it is confined to
