@@ -2,9 +2,11 @@
 // ports with a temporary data directory, fed by real peers (mosquitto_pub,
 // coap-client-notls, `mote sensor` nodes), read through its HTTP API, its
 // Prometheus /metrics, CoAP GET and the live WebSocket feed (a
-// python3-websockets client). Every wait is bounded.
+// python3-websockets client); MQTT over WebSocket at /mqtt (MQTT.js, paho).
+// Every wait is bounded.
 
 #include <cmath>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
@@ -411,6 +413,67 @@ TEST_F(GatewaySystemTest, TheConfigFileSetsThePrefixAndThresholds) {
   ChildProcess refused({MOTE_BINARY, "gateway", "-c", typo, "--data-dir", dir.file("other")});
   EXPECT_EQ(refused.wait_for_exit(10s), 2);
   EXPECT_NE(refused.stderr_text().find("typo.toml:2"), std::string::npos) << refused.describe();
+}
+
+// MQTT over WebSocket at /mqtt on the HTTP port: MQTT.js (both versions)
+// and paho's edge-case script (refusals, deflate, faults, WebSocket <-> TCP);
+// a reading published over WebSocket reaches the API. Turned off, /mqtt is
+// no upgrade (the router's 404).
+TEST_F(GatewaySystemTest, MqttOverWebSocketAtSlashMqtt) {
+  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
+  Gateway gateway(dir.file("data"), ports, 60);
+  ASSERT_TRUE(gateway.ready(ports)) << gateway.process().describe();
+  const std::string testdata = MOTE_BROKER_TESTDATA;
+  const std::string peers = std::string(MOTE_SOURCE_DIR) + "/tools/peers";
+  if (testing::find_program("node") && std::ifstream(peers + "/node_modules/mqtt/package.json")) {
+    for (const char* version : {"4", "5"}) {
+      testing::ChildOptions options;
+      options.stdin_path = testdata + "/mqttjs_check.mjs";
+      options.working_directory = peers;
+      ChildProcess mqttjs({"node", "--input-type=module", "-",
+                           "ws://127.0.0.1:" + std::to_string(ports.http) + "/mqtt", version},
+                          options);
+      EXPECT_EQ(mqttjs.wait_for_exit(20s), 0) << mqttjs.describe();
+      EXPECT_EQ(mqttjs.stdout_text(), "OK\n") << "MQTT.js protocol " << version;
+    }
+  }
+  ChildProcess edges({kPython, testdata + "/ws_check.py", std::to_string(ports.http), "/mqtt",
+                      std::to_string(ports.mqtt)});
+  EXPECT_EQ(edges.wait_for_exit(30s), 0) << edges.describe() << gateway.process().describe();
+  EXPECT_EQ(edges.stdout_text(), "OK\n");
+
+  const std::string publisher = dir.write("publish.py", R"(
+import sys, paho.mqtt.client as mqtt
+c = mqtt.Client(client_id="browser", transport="websockets")
+c.connect("127.0.0.1", int(sys.argv[1]))
+c.loop_start()
+c.publish("mote/browser/temperature", b"22.5", qos=1).wait_for_publish(5)
+c.disconnect()
+c.loop_stop()
+)");
+  EXPECT_EQ(run({kPython, publisher, std::to_string(ports.http)}), 0);
+  EXPECT_TRUE(eventually([&] {
+    return device_of(get_json(ports.http, "/api/devices"), "browser")
+               .value("metrics", json::array())
+               .size() == 1;
+  })) << gateway.process().describe();
+  EXPECT_EQ(gateway.process().stop(5s), 0);
+
+  Ports other;
+  std::vector<std::string> args = gateway_args(dir.file("data2"), other, 60, {});
+  args.emplace_back("--no-mqtt-websocket");
+  ChildProcess without(args);
+  ASSERT_TRUE(without.started() && testing::wait_for_tcp_listener(other.http, 10s))
+      << without.describe();
+  ChildProcess upgrade(
+      {"curl", "-s", "-o", "/dev/null", "--max-time", "5", "-w", "%{http_code}", "-H",
+       "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13", "-H",
+       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "-H", "Sec-WebSocket-Protocol: mqtt",
+       "http://127.0.0.1:" + std::to_string(other.http) + "/mqtt"});
+  EXPECT_EQ(upgrade.wait_for_exit(10s).value_or(-1), 0) << upgrade.describe();
+  EXPECT_EQ(upgrade.stdout_text(), "404") << upgrade.describe();
+  EXPECT_EQ(without.stdout_text().find("MQTT/WS"), std::string::npos) << without.describe();
+  EXPECT_EQ(without.stop(5s), 0);
 }
 
 TEST_F(GatewaySystemTest, LiveClientsAreToldWhenTheGatewayStops) {
