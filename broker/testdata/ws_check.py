@@ -9,6 +9,7 @@ Raw sockets for what a library would not send, python3-paho-mqtt (Debian
 - permessage-deflate, when offered, is negotiated and works both ways (a
   compressed CONNECT gets a compressed CONNACK);
 - a WebSocket client and a TCP client exchange messages through the broker;
+- a ping is answered, the client's close is echoed;
 - a broken frame (reserved opcode) is closed with 1002, a text frame with
   1003, a message over the packet limit with 1009, a malformed MQTT packet
   ends that connection; meanwhile an
@@ -227,8 +228,22 @@ sock.sendall(frame(0x2, CONNECT[:5]) + frame(0x2, CONNECT[5:]))
 got = read_frame(sock, rest)
 if got is None or got[3] != CONNACK:
     fail("split CONNECT: %r" % (got,))
+# A ping is answered with its payload.
+sock.sendall(frame(0x9, b"hi"))
+pong = read_frame(sock, got[4])
+if pong is None or pong[2] != 0xA or pong[3] != b"hi":
+    fail("ping: %r" % (pong,))
 sock.sendall(frame(0x2, bytes([0x00, 0x00])))
-expect_end(sock, got[4], "malformed MQTT packet")
+expect_end(sock, pong[4], "malformed MQTT packet")
+sock.close()
+# The client's close (1000) is answered with 1000, then the stream ends.
+sock, status, _, rest = handshake("mqtt")
+sock.sendall(frame(0x2, CONNECT))
+got = read_frame(sock, rest)
+if got is None or got[3] != CONNACK:
+    fail("CONNECT: %r" % (got,))
+sock.sendall(frame(0x8, struct.pack("!H", 1000)))
+expect_close(sock, got[4], 1000, "client's close")
 sock.close()
 # A message over the broker's packet limit (1 MiB by default), refused on
 # its header alone: 1009.
