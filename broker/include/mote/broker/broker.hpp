@@ -196,12 +196,12 @@ class Broker {
       stream.close();
       co_return;
     }
-    struct Counted {
-      explicit Counted(std::size_t& count) : count_(count) { ++count_; }
-      ~Counted() { --count_; }
+    struct Counted {  // also when the task is cancelled
+      explicit Counted(std::size_t& counter) : count(counter) { ++count; }
+      ~Counted() { --count; }
       Counted(const Counted&) = delete;
       Counted& operator=(const Counted&) = delete;
-      std::size_t& count_;
+      std::size_t& count;
     } counted(served_);
     Connection connection(*core_, config_.limits, access_);
     co_await serve_connection(stream, connection, *core_);
