@@ -60,8 +60,8 @@ def bulk(args):
     print(f"Bulk transfer, {args.bytes:,} bytes, one connection, checksums on; "
           f"median of {args.repeat} runs (Gbps of checked payload):\n")
     print("| MSS | mote Gbps | lwIP Gbps | kernel Gbps | mote/lwIP | mote CPU Gbps | "
-          "lwIP CPU Gbps | CPU mote/lwIP |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "lwIP CPU Gbps | kernel CPU Gbps | CPU mote/lwIP |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
     for mss in MSS_VALUES:
         wall, cpu = {}, {}
@@ -85,7 +85,7 @@ def bulk(args):
         print(f"| {mss} | {fmt(wall['mote']) if wall['mote'] else 'pending'} | "
               f"{fmt(wall['lwip'])} | {fmt(wall['kernel'])} | {ratio(wall)} | "
               f"{fmt(cpu['mote']) if cpu['mote'] else 'pending'} | {fmt(cpu['lwip'])} | "
-              f"{ratio(cpu)} |")
+              f"{fmt(cpu['kernel'])} | {ratio(cpu)} |")
     print()
     for note in notes:
         print(f"- {note}")
@@ -121,8 +121,8 @@ def netsim_cell(args, stack, **cell):
 
 def netsim(args):
     print(f"Network simulator: {args.seconds} s of virtual time per cell, MSS 1460, "
-          "loss on both directions, seed 1; goodput in bytes/s "
-          "(lwIP, mote pending; window limit = buffer / RTT):\n")
+          "the loss in each direction, seed 1; goodput in bytes/s "
+          "(lwIP; mote pending; window limit = buffer / RTT):\n")
     for rtt in RTTS_MS:
         print(f"RTT {rtt} ms:\n")
         print("| loss | " + " | ".join(f"{b:,} B" for b in BUFFERS) + " |")

@@ -7,15 +7,16 @@
 //                   [--rate BYTES_PER_S --queue BYTES] [--mss N]
 //
 // The link: each direction delays frames by half the RTT and drops `loss`
-// percent of them (seeded; the two directions get different seeds). With
+// percent of them (seeded). With
 // --rate, frames towards the receiver pass a bottleneck first: a FIFO of
 // --queue bytes drained at --rate bytes/s, tail drop when full (the
 // FaultInjector's bottleneck, net/phy). Every flow has send and receive
 // buffers of --buffer bytes and sends for the whole span.
 //
 // Prints one line: `stack=... loss=... buffer=... rtt_ms=... flows=...
-// goodput=B/s window_limit=B/s queue_dropped=... arrived=... drop_rate=...
-// lost=... result=ok|failed|pending`. Goodput is payload delivered to the
+// goodput=B/s window_limit=B/s arrived=... queue_dropped=... drop_rate=...
+// lost=... overflowed=... connected=... result=ok|failed|pending` (lost:
+// frames the random loss took, both directions). Goodput is payload delivered to the
 // receiving applications (checked against the pattern) per virtual second;
 // window_limit is flows x buffer / RTT; drop_rate is tail drops over frames
 // arriving at the bottleneck.
@@ -111,21 +112,25 @@ int run(int argc, char** argv) {
   const std::size_t in_flight = 4 * (static_cast<std::size_t>(buffer) * flows + queue) + (1u << 20);
   std::vector<std::byte> cable_storage(2 * in_flight);
   net::Cable cable(cable_storage, {net::Medium::ip, mss + 40});
+  // A FaultInjector's drop applies to both of its paths (frames it receives
+  // and frames it transmits), its delay and bottleneck to received frames.
+  // So the loss lives on the receiver's end only (its receive path: data;
+  // its transmit path: ACKs), once per direction, and each end delays what
+  // it receives by half the RTT.
   const auto one_way = std::chrono::microseconds(rtt_ms * 1000 / 2);
-  net::FaultConfig to_sender;  // the ACK path, into end A
-  to_sender.seed = seed * 2 + 1;
-  to_sender.drop_percent = static_cast<std::uint8_t>(loss);
-  to_sender.delay = one_way;
-  net::FaultConfig to_receiver;  // the data path, into end B
-  to_receiver.seed = seed * 2;
-  to_receiver.drop_percent = static_cast<std::uint8_t>(loss);
-  to_receiver.delay = one_way;
-  to_receiver.bottleneck_bytes_per_second = rate;
-  to_receiver.queue_bytes = queue;
+  net::FaultConfig sender_end;
+  sender_end.seed = seed * 2 + 1;
+  sender_end.delay = one_way;
+  net::FaultConfig receiver_end;
+  receiver_end.seed = seed * 2;
+  receiver_end.drop_percent = static_cast<std::uint8_t>(loss);
+  receiver_end.delay = one_way;
+  receiver_end.bottleneck_bytes_per_second = rate;
+  receiver_end.queue_bytes = queue;
   std::vector<std::byte> held_a(in_flight);
   std::vector<std::byte> held_b(in_flight);
-  net::FaultInjector<net::Cable::End> end_a(cable.end_a(), to_sender, held_a);
-  net::FaultInjector<net::Cable::End> end_b(cable.end_b(), to_receiver, held_b);
+  net::FaultInjector<net::Cable::End> end_a(cable.end_a(), sender_end, held_a);
+  net::FaultInjector<net::Cable::End> end_b(cable.end_b(), receiver_end, held_b);
   DeviceLinkPort<net::FaultInjector<net::Cable::End>> sender_link(end_a);
   DeviceLinkPort<net::FaultInjector<net::Cable::End>> receiver_link(end_b);
 
@@ -136,18 +141,21 @@ int run(int argc, char** argv) {
   const Instant end = Instant{} + std::chrono::seconds(seconds);
   run_until_done(*pair, sender_link, receiver_link, config, end, std::chrono::seconds(300));
   const FlowTotals totals = pair->totals();
-  const net::FaultStats& data = end_b.stats();
-  const net::FaultStats& acks = end_a.stats();
+  const net::FaultStats& receiver_stats = end_b.stats();
+  const net::FaultStats& sender_stats = end_a.stats();
   const double goodput = static_cast<double>(totals.received) / seconds;
   const double window_limit = static_cast<double>(buffer) * flows * 1000.0 / rtt_ms;
   const double drop_rate =
-      data.arrived == 0 ? 0.0 : static_cast<double>(data.queue_dropped) / data.arrived;
+      receiver_stats.arrived == 0
+          ? 0.0
+          : static_cast<double>(receiver_stats.queue_dropped) / receiver_stats.arrived;
   const bool ok = totals.failed == 0;
   std::printf(
       "%s goodput=%.0f window_limit=%.0f arrived=%u queue_dropped=%u drop_rate=%.4f "
-      "lost_data=%u lost_acks=%u overflowed=%u connected=%u result=%s\n",
-      prefix, goodput, window_limit, data.arrived, data.queue_dropped, drop_rate, data.dropped,
-      acks.dropped, data.overflowed + acks.overflowed, totals.connected, ok ? "ok" : "failed");
+      "lost=%u overflowed=%u connected=%u result=%s\n",
+      prefix, goodput, window_limit, receiver_stats.arrived, receiver_stats.queue_dropped,
+      drop_rate, receiver_stats.dropped, receiver_stats.overflowed + sender_stats.overflowed,
+      totals.connected, ok ? "ok" : "failed");
   return ok ? 0 : 1;
 }
 
