@@ -31,7 +31,7 @@ class KernelPair final : public TcpStackPair {
   Status open(const PairConfig& config, LinkPort& /*sender_link*/,
               LinkPort& /*receiver_link*/) override {
     config_ = config;
-    buffer_.resize(256 * 1024);
+    buffer_.resize(std::size_t{256} * 1024);
     platform::UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (listener.get() < 0) return Status::internal();
     const int mss = config.mss;

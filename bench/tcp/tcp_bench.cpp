@@ -13,10 +13,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <time.h>
 #include <vector>
 
 #include "mote/net/phy/cable.hpp"

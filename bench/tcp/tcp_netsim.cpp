@@ -5,13 +5,16 @@
 //   mote_tcp_netsim --stack lwip|mote [--loss PERCENT] [--buffer BYTES]
 //                   [--rtt-ms MS] [--seconds S] [--flows N] [--seed N]
 //                   [--rate BYTES_PER_S --queue BYTES] [--mss N]
+//                   [--reorder PERCENT] [--duplicate PERCENT]
 //
 // The link: each direction delays frames by half the RTT and drops `loss`
 // percent of them (seeded). With
 // --rate, frames towards the receiver pass a bottleneck first: a FIFO of
 // --queue bytes drained at --rate bytes/s, tail drop when full (the
 // FaultInjector's bottleneck, net/phy). Every flow has send and receive
-// buffers of --buffer bytes and sends for the whole span.
+// buffers of --buffer bytes and sends for the whole span. --reorder holds
+// that share of frames in each direction 10 ms longer (later ones overtake
+// them); --duplicate delivers that share twice, in each direction.
 //
 // Prints one line: `stack=... loss=... buffer=... rtt_ms=... flows=...
 // goodput=B/s window_limit=B/s arrived=... queue_dropped=... drop_rate=...
@@ -47,6 +50,8 @@ int run(int argc, char** argv) {
   std::uint32_t rate = 0;
   std::uint32_t queue = 64 * 1500;
   unsigned mss = 1460;
+  unsigned reorder = 0;
+  unsigned duplicate = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view flag = argv[i];
     const unsigned long value = std::strtoul(argv[i + 1], nullptr, 10);
@@ -70,13 +75,17 @@ int run(int argc, char** argv) {
       queue = static_cast<std::uint32_t>(value);
     } else if (flag == "--mss") {
       mss = static_cast<unsigned>(value);
+    } else if (flag == "--reorder") {
+      reorder = static_cast<unsigned>(value);
+    } else if (flag == "--duplicate") {
+      duplicate = static_cast<unsigned>(value);
     } else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
     }
   }
-  if (loss > 100 || buffer == 0 || flows == 0 || flows > 64 || seconds == 0 || mss < 64 ||
-      mss > 8192) {
+  if (loss > 100 || reorder > 100 || duplicate > 100 || buffer == 0 || flows == 0 || flows > 64 ||
+      seconds == 0 || mss < 64 || mss > 8192) {
     std::fprintf(stderr, "bad arguments\n");
     return 2;
   }
@@ -91,8 +100,10 @@ int run(int argc, char** argv) {
   }
   char prefix[256];
   std::snprintf(prefix, sizeof prefix,
-                "stack=%s loss=%u buffer=%u rtt_ms=%u flows=%u rate=%u queue=%u seconds=%u",
-                stack.c_str(), loss, buffer, rtt_ms, flows, rate, queue, seconds);
+                "stack=%s loss=%u buffer=%u rtt_ms=%u flows=%u rate=%u queue=%u seconds=%u "
+                "reorder=%u duplicate=%u",
+                stack.c_str(), loss, buffer, rtt_ms, flows, rate, queue, seconds, reorder,
+                duplicate);
   if (!pair) {
     std::printf("%s result=pending\n", prefix);
     return 0;
@@ -121,10 +132,13 @@ int run(int argc, char** argv) {
   net::FaultConfig sender_end;
   sender_end.seed = seed * 2 + 1;
   sender_end.delay = one_way;
+  sender_end.reorder_percent = static_cast<std::uint8_t>(reorder);
   net::FaultConfig receiver_end;
   receiver_end.seed = seed * 2;
   receiver_end.drop_percent = static_cast<std::uint8_t>(loss);
   receiver_end.delay = one_way;
+  receiver_end.reorder_percent = static_cast<std::uint8_t>(reorder);
+  receiver_end.duplicate_percent = static_cast<std::uint8_t>(duplicate);
   receiver_end.bottleneck_bytes_per_second = rate;
   receiver_end.queue_bytes = queue;
   std::vector<std::byte> held_a(in_flight);
