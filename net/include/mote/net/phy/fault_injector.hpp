@@ -72,7 +72,7 @@ struct FaultStats {
   std::uint32_t reordered = 0;
   std::uint32_t rate_limited = 0;
   std::uint32_t overflowed = 0;        // no room in the delay lines
-  std::uint32_t arrived = 0;           // frames taken from the inner device
+  std::uint32_t arrived = 0;           // received frames past drop, duplicates counted
   std::uint32_t queue_dropped = 0;     // tail drops at the bottleneck
   std::uint32_t queue_high_water = 0;  // most bytes ever queued there
 };
