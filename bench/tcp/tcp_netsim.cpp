@@ -8,21 +8,20 @@
 //                   [--reorder PERCENT] [--duplicate PERCENT]
 //
 // The link: each direction delays frames by half the RTT and drops `loss`
-// percent of them (seeded). With
-// --rate, frames towards the receiver pass a bottleneck first: a FIFO of
-// --queue bytes drained at --rate bytes/s, tail drop when full (the
-// FaultInjector's bottleneck, net/phy). Every flow has send and receive
-// buffers of --buffer bytes and sends for the whole span. --reorder holds
-// that share of frames in each direction 10 ms longer (later ones overtake
-// them); --duplicate delivers that share twice, in each direction.
+// percent of them (seeded). With --rate, frames towards the receiver pass a
+// bottleneck first: a FIFO of --queue bytes drained at --rate bytes/s, tail
+// drop when full (the FaultInjector's bottleneck, net/phy). Every flow has
+// send and receive buffers of --buffer bytes and sends for the whole span.
+// --reorder holds that share of frames in each direction 10 ms longer (later
+// ones overtake them); --duplicate delivers that share twice, each way.
 //
 // Prints one line: `stack=... loss=... buffer=... rtt_ms=... flows=...
 // goodput=B/s window_limit=B/s arrived=... queue_dropped=... drop_rate=...
-// lost=... overflowed=... connected=... result=ok|failed|pending` (lost:
-// frames the random loss took, both directions). Goodput is payload delivered to the
-// receiving applications (checked against the pattern) per virtual second;
-// window_limit is flows x buffer / RTT; drop_rate is tail drops over frames
-// arriving at the bottleneck.
+// lost=... overflowed=... connected=... result=ok|failed|pending`. Goodput
+// is payload delivered to the receiving applications (checked against the
+// pattern) per virtual second; window_limit is flows x buffer / RTT;
+// drop_rate is tail drops over frames arriving at the bottleneck; lost is
+// what the random loss took, both directions.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
