@@ -63,6 +63,7 @@ def bulk(args):
           "lwIP CPU Gbps | kernel CPU Gbps | CPU mote/lwIP |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
+    medians = {}
     for mss in MSS_VALUES:
         wall, cpu = {}, {}
         for stack in STACKS:
@@ -76,6 +77,7 @@ def bulk(args):
                 wall[stack] = cpu[stack] = None
                 state = runs[-1].get("result", "failed") if runs else "failed"
                 notes.append(f"{stack} at MSS {mss}: {state}")
+            medians[(stack, mss)] = cpu[stack]
 
         def ratio(table):
             if table["mote"] is None or table["lwip"] is None:
@@ -90,6 +92,7 @@ def bulk(args):
     for note in notes:
         print(f"- {note}")
     print()
+    return medians
 
 
 def sizes(path):
@@ -110,6 +113,7 @@ def sizes(path):
         print(f"| {label} | {values.get((key, '0'), '—')} | {values.get((key, '1'), '—')} |")
     print("| mote's TCP control block | pending | pending |")
     print()
+    return values.get(("lwip_tcp_pcb_size", "0"))
 
 
 def netsim_cell(args, stack, **cell):
@@ -119,24 +123,42 @@ def netsim_cell(args, stack, **cell):
     return run_one(command)
 
 
+def netsim_grid(args, stack):
+    """Goodput per (rtt, loss, buffer) for one stack; None when it is pending."""
+    grid = {}
+    for rtt in RTTS_MS:
+        for loss in LOSS:
+            for buffer in BUFFERS:
+                fields = netsim_cell(args, stack, loss=loss, buffer=buffer, rtt_ms=rtt,
+                                     seconds=args.seconds)
+                if fields.get("result") == "pending":
+                    return None
+                grid[(rtt, loss, buffer)] = (float(fields["goodput"])
+                                             if fields.get("result") == "ok" else None)
+    return grid
+
+
 def netsim(args):
     print(f"Network simulator: {args.seconds} s of virtual time per cell, MSS 1460, "
           "the loss in each direction, seed 1; goodput in bytes/s "
-          "(lwIP; mote pending; window limit = buffer / RTT):\n")
-    for rtt in RTTS_MS:
-        print(f"RTT {rtt} ms:\n")
-        print("| loss | " + " | ".join(f"{b:,} B" for b in BUFFERS) + " |")
-        print("|---:|" + "---:|" * len(BUFFERS))
-        for loss in LOSS:
-            cells = []
-            for buffer in BUFFERS:
-                fields = netsim_cell(args, "lwip", loss=loss, buffer=buffer, rtt_ms=rtt,
-                                     seconds=args.seconds)
-                cells.append(f"{float(fields['goodput']):,.0f}" if fields.get("result") == "ok"
-                             else fields.get("result", "failed"))
-            print(f"| {loss}% | " + " | ".join(cells) + " |")
-        print("\nwindow limit: " + ", ".join(
-            f"{b:,} B → {b * 1000 // rtt:,} B/s" for b in BUFFERS) + "\n")
+          "(window limit = buffer / RTT):\n")
+    grids = {}
+    for stack in ("mote", "lwip"):
+        grid = grids[stack] = netsim_grid(args, stack)
+        label = {"mote": "mote", "lwip": "lwIP 2.1.3"}[stack]
+        if grid is None:
+            print(f"{label}: pending (not in this build)\n")
+            continue
+        for rtt in RTTS_MS:
+            print(f"{label}, RTT {rtt} ms:\n")
+            print("| loss | " + " | ".join(f"{b:,} B" for b in BUFFERS) + " |")
+            print("|---:|" + "---:|" * len(BUFFERS))
+            for loss in LOSS:
+                cells = ["failed" if grid[(rtt, loss, buffer)] is None
+                         else f"{grid[(rtt, loss, buffer)]:,.0f}" for buffer in BUFFERS]
+                print(f"| {loss}% | " + " | ".join(cells) + " |")
+            print("\nwindow limit: " + ", ".join(
+                f"{b:,} B → {b * 1000 // rtt:,} B/s" for b in BUFFERS) + "\n")
     print("smoltcp's published figures at 100 ms, 32 KiB: " +
           ", ".join(f"{loss}% → {value:,} B/s" for loss, value in SMOLTCP.items()) + "\n")
 
@@ -146,15 +168,63 @@ def netsim(args):
           f"{args.seconds} s:\n")
     print("| stack | goodput B/s | of the rate | frames at the queue | tail drops | drop rate |")
     print("|---|---:|---:|---:|---:|---:|")
+    drop_rates = {}
     for stack in ("mote", "lwip"):
         fields = netsim_cell(args, stack, flows=64, buffer=32768, rtt_ms=100, rate=rate,
                              queue=queue, seconds=args.seconds)
         if fields.get("result") != "ok":
+            drop_rates[stack] = None
             print(f"| {stack} | {fields.get('result', 'failed')} | | | | |")
             continue
         goodput = float(fields["goodput"])
+        drop_rates[stack] = float(fields["drop_rate"])
         print(f"| {stack} | {goodput:,.0f} | {goodput / rate:.0%} | {int(fields['arrived']):,} | "
-              f"{int(fields['queue_dropped']):,} | {float(fields['drop_rate']):.3f} |")
+              f"{int(fields['queue_dropped']):,} | {drop_rates[stack]:.3f} |")
+    print()
+    return grids, drop_rates
+
+
+def targets(bulk_results, lwip_tcb, grids, drop_rates):
+    """Issue 5's measured targets, for mote (lwIP's standing for reference)."""
+    print("Issue 5's targets (mote; lwIP's standing against the same bar for reference):\n")
+    print("| target | mote | lwIP |")
+    print("|---|---|---|")
+
+    def verdict(value, ok, text):
+        if value is None:
+            return "pending"
+        return f"{text} {'met' if ok else 'NOT met'}"
+
+    for mss in (1460, 536):
+        mote, lwip = bulk_results.get(("mote", mss)), bulk_results.get(("lwip", mss))
+        ratio = None if mote is None or lwip is None else mote / lwip
+        print(f"| in-memory throughput ≥ 1.5x lwIP at MSS {mss} (CPU Gbps) | "
+              f"{verdict(ratio, ratio is not None and ratio >= 1.5, f'{ratio:.2f}x' if ratio else '')}"
+              " | 1.00x |")
+    for loss, figure in SMOLTCP.items():
+        row = f"| netsim 100 ms, 32 KiB, {loss}% loss ≥ smoltcp's {figure:,} B/s |"
+        for stack in ("mote", "lwip"):
+            grid = grids.get(stack) if grids else None
+            value = None if grid is None else grid.get((100, loss, 32768))
+            row += " " + verdict(value, value is not None and value >= figure,
+                                 f"{value:,.0f} B/s" if value else "") + " |"
+        print(row)
+    row = "| netsim 0% loss within 5% of the window limit, every buffer and RTT |"
+    for stack in ("mote", "lwip"):
+        grid = grids.get(stack) if grids else None
+        if grid is None:
+            row += " pending |"
+            continue
+        worst = min((grid[(rtt, 0, b)] or 0) / (b * 1000 / rtt) for rtt in RTTS_MS for b in BUFFERS)
+        row += f" worst {worst:.0%} of the limit, {'met' if worst >= 0.95 else 'NOT met'} |"
+    print(row)
+    row = "| 64-flow drop rate < 5% |"
+    for stack in ("mote", "lwip"):
+        value = drop_rates.get(stack) if drop_rates else None
+        row += " " + verdict(value, value is not None and value < 0.05,
+                             f"{value:.3f}" if value is not None else "") + " |"
+    print(row)
+    print(f"| TCP control block < lwIP's 156 B (Cortex-M0) | pending | {lwip_tcb} B |")
     print()
 
 
@@ -170,10 +240,10 @@ def main():
     with open("/proc/loadavg", encoding="utf-8") as handle:
         load = handle.read().split()[0]
     print(f"Host: {os.cpu_count()} CPUs, load average {load} before the run.\n")
-    bulk(args)
-    sizes(args.sizes)
-    if args.netsim:
-        netsim(args)
+    bulk_results = bulk(args)
+    lwip_tcb = sizes(args.sizes)
+    grids, drop_rates = netsim(args) if args.netsim else ({}, {})
+    targets(bulk_results, lwip_tcb, grids, drop_rates)
 
 
 if __name__ == "__main__":
