@@ -5,7 +5,7 @@
 //   mote_tcp_netsim --stack lwip|mote [--loss PERCENT] [--buffer BYTES]
 //                   [--rtt-ms MS] [--seconds S] [--flows N] [--seed N]
 //                   [--rate BYTES_PER_S --queue BYTES] [--mss N]
-//                   [--reorder PERCENT] [--duplicate PERCENT]
+//                   [--reorder PERCENT] [--duplicate PERCENT] [--corrupt PERCENT]
 //
 // The link: each direction delays frames by half the RTT and drops `loss`
 // percent of them (seeded). With --rate, frames towards the receiver pass a
@@ -13,7 +13,9 @@
 // drop when full (the FaultInjector's bottleneck, net/phy). Every flow has
 // send and receive buffers of --buffer bytes and sends for the whole span.
 // --reorder holds that share of frames in each direction 10 ms longer (later
-// ones overtake them); --duplicate delivers that share twice, each way.
+// ones overtake them); --duplicate delivers that share twice, each way;
+// --corrupt flips one bit in that share, each way (the checksums must catch
+// it: a flipped payload bit that got through fails the pattern check).
 //
 // Prints one line: `stack=... loss=... buffer=... rtt_ms=... flows=...
 // goodput=B/s window_limit=B/s arrived=... queue_dropped=... drop_rate=...
@@ -51,6 +53,7 @@ int run(int argc, char** argv) {
   unsigned mss = 1460;
   unsigned reorder = 0;
   unsigned duplicate = 0;
+  unsigned corrupt = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view flag = argv[i];
     const unsigned long value = std::strtoul(argv[i + 1], nullptr, 10);
@@ -78,13 +81,15 @@ int run(int argc, char** argv) {
       reorder = static_cast<unsigned>(value);
     } else if (flag == "--duplicate") {
       duplicate = static_cast<unsigned>(value);
+    } else if (flag == "--corrupt") {
+      corrupt = static_cast<unsigned>(value);
     } else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
     }
   }
-  if (loss > 100 || reorder > 100 || duplicate > 100 || buffer == 0 || flows == 0 || flows > 64 ||
-      seconds == 0 || mss < 64 || mss > 8192) {
+  if (loss > 100 || reorder > 100 || duplicate > 100 || corrupt > 100 || buffer == 0 ||
+      flows == 0 || flows > 64 || seconds == 0 || mss < 64 || mss > 8192) {
     std::fprintf(stderr, "bad arguments\n");
     return 2;
   }
@@ -100,9 +105,9 @@ int run(int argc, char** argv) {
   char prefix[256];
   std::snprintf(prefix, sizeof prefix,
                 "stack=%s loss=%u buffer=%u rtt_ms=%u flows=%u rate=%u queue=%u seconds=%u "
-                "reorder=%u duplicate=%u",
+                "reorder=%u duplicate=%u corrupt=%u",
                 stack.c_str(), loss, buffer, rtt_ms, flows, rate, queue, seconds, reorder,
-                duplicate);
+                duplicate, corrupt);
   if (!pair) {
     std::printf("%s result=pending\n", prefix);
     return 0;
@@ -138,6 +143,7 @@ int run(int argc, char** argv) {
   receiver_end.delay = one_way;
   receiver_end.reorder_percent = static_cast<std::uint8_t>(reorder);
   receiver_end.duplicate_percent = static_cast<std::uint8_t>(duplicate);
+  receiver_end.corrupt_percent = static_cast<std::uint8_t>(corrupt);
   receiver_end.bottleneck_bytes_per_second = rate;
   receiver_end.queue_bytes = queue;
   std::vector<std::byte> held_a(in_flight);
