@@ -22,6 +22,12 @@
 #include <thread>
 #include <vector>
 
+#include "mote/async/async.hpp"
+#include "mote/coap/server.hpp"
+#include "mote/net/iface/interface.hpp"
+#include "mote/net/linux/qemu_link.hpp"
+#include "mote/net/socket/udp_socket.hpp"
+#include "mote/net/stack.hpp"
 #include "mote/testing/process.hpp"
 
 namespace mote::gateway {
@@ -211,6 +217,99 @@ TEST_F(FirmwareNodeTest, KeepsTryingWhileTheGatewayIsAway) {
     return count_of(history(ports, kDevice, "temperature")) >= kReadings;
   })) << gateway.describe();
   EXPECT_EQ(gateway.stop(), 0) << gateway.describe();
+}
+
+// Driver level, without slirp: the LAN9118 on `-netdev dgram` (one UDP
+// datagram on 127.0.0.1 per Ethernet frame) facing mote's own stack on the
+// host (QemuDgramLink) with a CoAP server. The node has a fixed address
+// (--address) and the MAC given to QEMU: ARP both ways, then confirmable
+// POSTs and their ACKs, every frame through the driver's FIFOs.
+class IngestRecorder final : public coap::Resource {
+ public:
+  IngestRecorder() : coap::Resource("") {}
+  void handle(const coap::ServerRequest& request, coap::ResponseBuilder& response) override {
+    char path[256];
+    const Result<std::size_t> size = request.message.uri_path(path);
+    requests.push_back(std::string(path, size.value_or(0)) + " " +
+                       std::string(as_string_view(request.payload)));
+    response.set_code(coap::codes::kChanged);
+  }
+  std::vector<std::string> requests;
+};
+
+async::Task<void> run_host_stack(net::Stack<net::QemuDgramLink>& stack) { return stack.run(); }
+async::Task<Status> run_server(coap::Server<net::UdpSocket>& server) {
+  co_return co_await server.run();
+}
+
+TEST_F(FirmwareNodeTest, TalksToMoteStackOverDgramLink) {
+  const std::uint16_t qemu_port = testing::unused_port(SOCK_DGRAM);
+  const std::uint16_t host_port = testing::unused_port(SOCK_DGRAM);
+  const io::Ipv4Address localhost(127, 0, 0, 1);
+  platform::EpollDriver driver;
+  async::Executor executor(driver);
+  Result<net::QemuDgramLink> link = net::QemuDgramLink::open(
+      driver, io::Endpoint{localhost, host_port}, io::Endpoint{localhost, qemu_port});
+  ASSERT_TRUE(link.ok()) << link.status().str();
+  net::InterfaceConfig config;
+  config.hardware_address = net::wire::MacAddress(0x02, 0x6d, 0x6f, 0x74, 0x65, 0x01);
+  net::StaticInterface<> iface(link->capabilities(), config);
+  ASSERT_TRUE(iface.set_ipv4_address(io::Ipv4Address(10, 9, 0, 1), 24).ok());
+  net::Stack<net::QemuDgramLink> stack(iface, *link);
+  net::StaticUdpSocket<8192, 8192> socket;
+  ASSERT_TRUE(socket.bind(iface, 5683).ok());
+  coap::Server<net::UdpSocket> server(socket, 1234);
+  IngestRecorder recorder;
+  server.set_fallback(recorder);
+  async::TaskStorage<2048> stack_task;
+  async::TaskStorage<16384> server_task;
+  ASSERT_TRUE(executor.spawn(stack_task, run_host_stack, std::ref(stack)).ok());
+  ASSERT_TRUE(executor.spawn(server_task, run_server, std::ref(server)).ok());
+
+  constexpr int kReadings = 4;
+  const std::string netdev =
+      "dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=" + std::to_string(qemu_port) +
+      ",remote.type=inet,remote.host=127.0.0.1,remote.port=" + std::to_string(host_port);
+  ChildProcess node({"qemu-system-arm", "-M", "mps2-an385", "-nographic", "-monitor", "none",
+                     "-semihosting-config", "enable=on,target=native", "-netdev", netdev, "-net",
+                     "nic,netdev=n0,model=lan9118,macaddr=02:6d:6f:74:65:02", "-kernel", image_,
+                     "-append",
+                     "--address 10.9.0.2/24 --gateway 10.9.0.1:5683 --device dgram-node "
+                     "--interval-ms 100 --count " +
+                         std::to_string(kReadings)});
+  ASSERT_TRUE(node.started());
+  // Once the node talks, a frame longer than Ethernet allows (QEMU passes
+  // up to 2047 bytes): the driver must drop it and go on.
+  std::vector<std::byte> oversized(1600, std::byte{0x5a});
+  const std::array<std::uint8_t, 14> header = {0x02, 0x6d, 0x6f, 0x74, 0x65, 0x02, 0x02,
+                                               0x6d, 0x6f, 0x74, 0x65, 0x01, 0x08, 0x00};
+  for (std::size_t i = 0; i < header.size(); ++i) oversized[i] = std::byte{header[i]};
+  bool sent_oversized = false;
+  const auto give_up = std::chrono::steady_clock::now() + 60s;
+  while (node.running() && std::chrono::steady_clock::now() < give_up) {
+    static_cast<void>(executor.run_for(20ms));
+    if (!sent_oversized && !recorder.requests.empty()) {
+      sent_oversized = link->transmit({}, oversized).ok();
+    }
+  }
+  static_cast<void>(executor.run_for(50ms));
+  server.stop();
+  server_task.cancel();
+  stack_task.cancel();
+  ASSERT_EQ(node.wait_for_exit(1s), 0) << node.describe();
+  // The driver read the MAC address QEMU gave the chip.
+  EXPECT_NE(node.stderr_text().find("MAC 02:6d:6f:74:65:02"), std::string::npos) << node.describe();
+  EXPECT_TRUE(sent_oversized);
+  EXPECT_NE(node.stderr_text().find("too long 1"), std::string::npos) << node.describe();
+  // "online" first, then the readings in order: 20 °C + n/16 °C.
+  ASSERT_EQ(recorder.requests.size(), static_cast<std::size_t>(kReadings + 1)) << node.describe();
+  EXPECT_EQ(recorder.requests[0], "mote/dgram-node/status online");
+  for (int n = 0; n < kReadings; ++n) {
+    char value[16];
+    std::snprintf(value, sizeof value, "%.3f", expected_celsius(n));
+    EXPECT_EQ(recorder.requests[n + 1],
+              std::string("mote/dgram-node/temperature {\"value\":") + value + ",\"unit\":\"°C\"}");
+  }
 }
 
 }  // namespace

@@ -19,6 +19,8 @@
 //   --interval-ms N       time between readings (1000)
 //   --count N             stop with exit status 0 once N readings were taken
 //                         by the gateway (0: run for ever)
+//   --address A.B.C.D/P   a fixed address instead of DHCP (the gateway must
+//                         then be on that subnet: no router is set)
 // Exit status 2 for a bad command line, 1 when the network card fails.
 
 #include <array>
@@ -28,6 +30,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string_view>
 
 #define MOTE_LOG_MODULE "coap_node"
@@ -76,6 +79,8 @@ struct Options {
   std::array<char, 65> device{};  // NUL-terminated
   std::uint32_t interval_ms = 1000;
   std::uint32_t count = 0;
+  std::optional<mote::io::Ipv4Address> address;  // nullopt: DHCP
+  std::uint8_t prefix_len = 24;
 };
 
 bool parse_number(std::string_view text, std::uint32_t& out) {
@@ -122,8 +127,23 @@ bool parse_command_line(std::string_view line, Options& options) {
       ok = parse_number(value, options.interval_ms) && options.interval_ms >= 10;
     } else if (name == "--count") {
       ok = parse_number(value, options.count);
+    } else if (name == "--address") {
+      // No substr(): it may throw, and firmware links no exception support.
+      const std::size_t slash = value.find('/');
+      std::uint32_t prefix = 0;
+      ok = slash != std::string_view::npos;
+      Result<mote::io::Ipv4Address> address =
+          mote::io::Ipv4Address::parse(std::string_view(value.data(), ok ? slash : 0));
+      ok = ok && address.ok() &&
+           parse_number(std::string_view(value.data() + slash + 1, value.size() - slash - 1),
+                        prefix) &&
+           prefix >= 1 && prefix <= 30;
+      if (ok) {
+        options.address = *address;
+        options.prefix_len = static_cast<std::uint8_t>(prefix);
+      }
     } else {
-      MOTE_LOG_ERROR("unknown option %.*s (--gateway, --device, --interval-ms, --count)",
+      MOTE_LOG_ERROR("unknown option %.*s (--gateway, --device, --interval-ms, --count, --address)",
                      static_cast<int>(name.size()), name.data());
       return false;
     }
@@ -318,7 +338,15 @@ int main() {
   node.coap.emplace(node.coap_socket, node.random->next_u32());
 
   bool ok = executor.spawn(stack_storage, run_stack, std::ref(node)).ok();
-  ok = ok && executor.spawn(dhcp_storage, run_dhcp, std::ref(node)).ok();
+  if (node.options.address) {
+    ok = ok && node.iface->set_ipv4_address(*node.options.address, node.options.prefix_len).ok();
+    const auto& a = node.options.address->octets();
+    MOTE_LOG_INFO("fixed address %u.%u.%u.%u/%u", a[0], a[1], a[2], a[3],
+                  static_cast<unsigned>(node.options.prefix_len));
+    node.leased.set();
+  } else {
+    ok = ok && executor.spawn(dhcp_storage, run_dhcp, std::ref(node)).ok();
+  }
   ok = ok && executor.spawn(coap_storage, run_coap, std::ref(node)).ok();
   ok = ok && executor.spawn(node_storage, run_node, std::ref(node), std::ref(driver)).ok();
   if (!ok) {
@@ -330,12 +358,13 @@ int main() {
   const Status result = run.ok() ? node_storage.exit_status() : run;
   const mote::firmware::Lan9118Counters& c = node.nic.counters();
   MOTE_LOG_INFO(
-      "readings taken %lu, failed %lu; frames in %lu out %lu, interrupts %lu, errors rx %lu tx %lu",
+      "readings taken %lu, failed %lu; frames in %lu out %lu, interrupts %lu, errors rx %lu tx "
+      "%lu, too long %lu",
       static_cast<unsigned long>(node.sent), static_cast<unsigned long>(node.failed),
       static_cast<unsigned long>(c.rx_frames), static_cast<unsigned long>(c.tx_frames),
       static_cast<unsigned long>(c.interrupts),
       static_cast<unsigned long>(c.rx_errors + c.fifo_errors),
-      static_cast<unsigned long>(c.tx_errors));
+      static_cast<unsigned long>(c.tx_errors), static_cast<unsigned long>(c.rx_too_long));
   MOTE_LOG_INFO("frame bytes used: stack %u, dhcp %u, coap %u, node %u",
                 u(stack_storage.high_water_mark()), u(dhcp_storage.high_water_mark()),
                 u(coap_storage.high_water_mark()), u(node_storage.high_water_mark()));
