@@ -29,12 +29,17 @@
 #include "mote/net/socket/udp_socket.hpp"
 #include "mote/net/stack.hpp"
 #include "mote/testing/process.hpp"
+#include "system_test_support.hpp"
 
 namespace mote::gateway {
 namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
+using system_test::device_of;
+using system_test::eventually;
+using system_test::get_json;
+using system_test::Ports;
 using testing::ChildProcess;
 
 constexpr const char* kDevice = "qemu-node";
@@ -45,12 +50,6 @@ std::string image_path() {
   }
   return MOTE_COAP_NODE_IMAGE_DEFAULT;
 }
-
-struct Ports {
-  std::uint16_t mqtt = testing::unused_port(SOCK_STREAM);
-  std::uint16_t http = testing::unused_port(SOCK_STREAM);
-  std::uint16_t coap = testing::unused_port(SOCK_DGRAM);
-};
 
 std::vector<std::string> gateway_args(const std::string& data_dir, const Ports& ports) {
   return {MOTE_BINARY,   "gateway",
@@ -79,24 +78,6 @@ std::vector<std::string> qemu_args(const std::string& image, const std::string& 
           append};
 }
 
-json get_json(std::uint16_t port, const std::string& path) {
-  ChildProcess curl({"curl", "-s", "-S", "--max-time", "5", "-w", "\n%{http_code}",
-                     "http://127.0.0.1:" + std::to_string(port) + path});
-  if (curl.wait_for_exit(10s) != 0) return json();
-  const std::string out = curl.stdout_text();
-  const std::size_t newline = out.rfind('\n');
-  if (newline == std::string::npos || out.substr(newline + 1) != "200") return json();
-  return json::parse(out.substr(0, newline), nullptr, false);
-}
-
-json device_of(const json& devices, const std::string& name) {
-  if (!devices.is_object() || !devices.contains("devices")) return json();
-  for (const json& device : devices["devices"]) {
-    if (device.value("name", "") == name) return device;
-  }
-  return json();
-}
-
 // The stored readings of one metric over the last 10 minutes: [time_ms,
 // min, max, mean, count] points, one per reading (raw resolution).
 json history(const Ports& ports, const std::string& device, const std::string& metric) {
@@ -114,16 +95,6 @@ std::size_t count_of(const json& points) {
   std::size_t count = 0;
   for (const json& point : points) count += point[4].get<std::size_t>();
   return count;
-}
-
-template <typename Check>
-bool eventually(Check check, std::chrono::milliseconds timeout = 15s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!check()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
 }
 
 class FirmwareNodeTest : public ::testing::Test {
