@@ -143,7 +143,13 @@ TEST_F(FirmwareNodeTest, ReadingsReachTheGatewayOverCoap) {
     device = device_of(get_json(ports.http, "/api/devices"), kDevice);
     return device.is_object() && !device["metrics"].empty();
   })) << gateway.describe();
-  EXPECT_TRUE(device["online"].get<bool>());  // the node said "online" first
+  // The node said "online" first and "offline" when it stopped.
+  EXPECT_TRUE(eventually([&] {
+    return !device_of(get_json(ports.http, "/api/devices"), kDevice).value("online", true);
+  })) << gateway.describe();
+  EXPECT_NE((gateway.stdout_text() + gateway.stderr_text()).find("qemu-node is online"),
+            std::string::npos)
+      << gateway.describe();
   const json& metric = device["metrics"][0];
   EXPECT_EQ(metric["name"], "temperature");
   EXPECT_EQ(metric["unit"], "°C");
@@ -279,9 +285,11 @@ TEST_F(FirmwareNodeTest, TalksToMoteStackOverDgramLink) {
   ASSERT_NE(interrupts_at, std::string::npos) << node.describe();
   EXPECT_GT(std::atoi(log.c_str() + interrupts_at + 11), kReadings) << node.describe();
   EXPECT_NE(log.find("errors rx 0 tx 0, too long 1"), std::string::npos) << node.describe();
-  // "online" first, then the readings in order: 20 °C + n/16 °C.
-  ASSERT_EQ(recorder.requests.size(), static_cast<std::size_t>(kReadings + 1)) << node.describe();
+  // "online" first, then the readings in order (20 °C + n/16 °C), then
+  // "offline".
+  ASSERT_EQ(recorder.requests.size(), static_cast<std::size_t>(kReadings + 2)) << node.describe();
   EXPECT_EQ(recorder.requests[0], "mote/dgram-node/status online");
+  EXPECT_EQ(recorder.requests[kReadings + 1], "mote/dgram-node/status offline");
   for (int n = 0; n < kReadings; ++n) {
     char value[16];
     std::snprintf(value, sizeof value, "%.3f", expected_celsius(n));

@@ -17,8 +17,8 @@
 //                         host under QEMU's user networking)
 //   --device NAME         the device name (mps2-<last 3 MAC octets>)
 //   --interval-ms N       time between readings (1000)
-//   --count N             stop with exit status 0 once N readings were taken
-//                         by the gateway (0: run for ever)
+//   --count N             once N readings were taken by the gateway, send
+//                         "offline" and stop with exit status 0 (0: run for ever)
 //   --address A.B.C.D/P   a fixed address instead of DHCP (the gateway must
 //                         then be on that subnet: no router is set)
 // Exit status 2 for a bad command line, 1 when the network card fails.
@@ -273,7 +273,11 @@ Task<Status> sample_and_publish(Node& node, mote::async::Driver& clock) {
       ++node.sent;
       MOTE_LOG_INFO("reading %lu: %ld m°C taken", static_cast<unsigned long>(node.sent),
                     static_cast<long>(reading->value));
-      if (node.options.count != 0 && node.sent >= node.options.count) co_return mote::ok_status();
+      if (node.options.count != 0 && node.sent >= node.options.count) {
+        // Leaving on purpose: say so, as an MQTT node's will would, so the
+        // gateway shows the node offline at once instead of after silence.
+        co_return co_await publisher.publish_status("offline");
+      }
     } else {
       ++node.failed;
       MOTE_LOG_WARN("gateway did not take the reading (%s); trying again", sent.str());
