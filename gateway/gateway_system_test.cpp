@@ -17,12 +17,19 @@
 #include <vector>
 
 #include "mote/testing/process.hpp"
+#include "system_test_support.hpp"
 
 namespace mote::gateway {
 namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
+using system_test::device_of;
+using system_test::eventually;
+using system_test::get_json;
+using system_test::http_get;
+using system_test::HttpAnswer;
+using system_test::Ports;
 using testing::ChildProcess;
 
 constexpr const char* kPython = "/usr/bin/python3";
@@ -92,12 +99,6 @@ except EOFError:
     print("texts", texts, "eof", flush=True)
 )";
 
-struct Ports {
-  std::uint16_t mqtt = testing::unused_port(SOCK_STREAM);
-  std::uint16_t http = testing::unused_port(SOCK_STREAM);
-  std::uint16_t coap = testing::unused_port(SOCK_DGRAM);
-};
-
 std::vector<std::string> gateway_args(const std::string& data_dir, const Ports& ports,
                                       int silent_after_s, const std::string& config) {
   std::vector<std::string> args{MOTE_BINARY,      "gateway",
@@ -128,38 +129,6 @@ class Gateway {
   ChildProcess process_;
 };
 
-// GET over curl: the status and the body.
-struct HttpAnswer {
-  int status = 0;
-  std::string body;
-};
-HttpAnswer http_get(std::uint16_t port, const std::string& path) {
-  ChildProcess curl({"curl", "-s", "-S", "--max-time", "5", "-w", "\n%{http_code}",
-                     "http://127.0.0.1:" + std::to_string(port) + path});
-  if (curl.wait_for_exit(10s) != 0) return {};
-  const std::string out = curl.stdout_text();
-  const std::size_t newline = out.rfind('\n');
-  if (newline == std::string::npos) return {};
-  return {std::atoi(out.c_str() + newline + 1), out.substr(0, newline)};
-}
-
-json get_json(std::uint16_t port, const std::string& path) {
-  const HttpAnswer answer = http_get(port, path);
-  if (answer.status != 200) return json();
-  return json::parse(answer.body, nullptr, false);
-}
-
-// Polls `check` every 100 ms until it holds or `timeout` passes.
-template <typename Check>
-bool eventually(Check check, std::chrono::milliseconds timeout = 15s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!check()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
-}
-
 int run(std::vector<std::string> argv, const testing::ChildOptions& options = {}) {
   ChildProcess process(std::move(argv), options);
   return process.wait_for_exit(10s).value_or(-1);
@@ -171,14 +140,6 @@ int publish(const Ports& ports, const std::string& topic, const std::string& pay
       "mosquitto_pub", "-p", std::to_string(ports.mqtt), "-q", "1", "-t", topic, "-m", payload};
   if (retain) argv.emplace_back("-r");
   return run(argv);
-}
-
-json device_of(const json& devices, const std::string& name) {
-  if (!devices.is_object() || !devices.contains("devices")) return json();
-  for (const json& device : devices["devices"]) {
-    if (device.value("name", "") == name) return device;
-  }
-  return json();
 }
 
 // How many readings the history holds, whatever resolution it picked (the
