@@ -8,7 +8,8 @@ Raw sockets for what a library would not send, python3-paho-mqtt (Debian
   refused with 400; `mqtt` and `mqttv3.1` are accepted and echoed;
 - permessage-deflate, when offered, is negotiated and works both ways (a
   compressed CONNECT gets a compressed CONNACK);
-- a WebSocket client and a TCP client exchange messages through the broker;
+- a WebSocket client and a TCP client exchange messages through the broker,
+  small ones and 600 KB ones;
 - a ping is answered, the client's close is echoed;
 - a broken frame (reserved opcode) is closed with 1002, a text frame with
   1003, a message over the packet limit with 1009, a malformed MQTT packet
@@ -209,6 +210,15 @@ tcp_sub.publish("wsck/to-ws/1", b"from tcp", qos=1).wait_for_publish(5)
 ws_sub.publish("wsck/to-tcp/1", b"from ws", qos=1).wait_for_publish(5)
 if not waiter("ws wsck/to-ws/1").wait(5) or not waiter("tcp wsck/to-tcp/1").wait(5):
     fail("TCP <-> WebSocket: %r" % arrived)
+# 600 KB each way: the broker's writes split it over several messages.
+big = os.urandom(600 * 1024)
+tcp_sub.publish("wsck/to-ws/big", big, qos=1).wait_for_publish(10)
+ws_sub.publish("wsck/to-tcp/big", big, qos=1).wait_for_publish(10)
+if not waiter("ws wsck/to-ws/big").wait(10) or not waiter("tcp wsck/to-tcp/big").wait(10):
+    fail("600 KB messages did not arrive")
+with lock:
+    if arrived["ws"].pop() != ("wsck/to-ws/big", big) or arrived["tcp"].pop() != ("wsck/to-tcp/big", big):
+        fail("600 KB messages arrived changed")
 
 # --- Faults end only the client at fault ---------------------------------------
 # A reserved opcode: 1002.
