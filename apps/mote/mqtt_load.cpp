@@ -462,9 +462,36 @@ async::Task<void> publish_loop(Shared& shared, BenchClient& client) {
   shared.publishers_done.fetch_add(1, std::memory_order_acq_rel);
 }
 
+// Decodes the whole packets in rx, hands each to `handle`, keeps the rest.
+template <typename Handle>
+void take_packets(Shared& shared, BenchClient& client, Handle&& handle) {
+  std::size_t consumed = 0;
+  for (;;) {
+    const ConstByteSpan unread(client.rx.data() + consumed, client.rx_used - consumed);
+    const mqtt::DecodeResult<mqtt::Frame> frame = mqtt::frame_packet(unread, client.rx.size());
+    if (!frame.ok()) {
+      shared.fail(client, "bad packet from the broker", frame.status());
+      break;
+    }
+    if (frame->size == 0) break;
+    const mqtt::DecodeResult<mqtt::Packet> packet =
+        mqtt::decode_packet(unread.first(frame->size), shared.options.version);
+    consumed += frame->size;
+    if (!packet.ok()) {
+      shared.fail(client, "bad packet from the broker", packet.status());
+      break;
+    }
+    if (std::holds_alternative<mqtt::Disconnect>(*packet)) {
+      shared.fail(client, "DISCONNECT from the broker", Status::aborted());
+      break;
+    }
+    handle(*packet);
+  }
+  if (consumed != 0) drop_front(client, consumed);
+}
+
 // Reads what the broker sends a publisher: PUBACK, PUBREC, PUBCOMP.
 async::Task<void> acknowledgement_loop(Shared& shared, BenchClient& client) {
-  const LoadOptions& options = shared.options;
   for (;;) {
     Result<std::size_t> n = co_await client.stream.read(
         ByteSpan(client.rx.data() + client.rx_used, client.rx.size() - client.rx_used));
@@ -476,45 +503,27 @@ async::Task<void> acknowledgement_loop(Shared& shared, BenchClient& client) {
       break;
     }
     client.rx_used += *n;
-    std::size_t consumed = 0;
     std::uint64_t acknowledged = 0;
-    for (;;) {
-      const ConstByteSpan unread(client.rx.data() + consumed, client.rx_used - consumed);
-      const mqtt::DecodeResult<mqtt::Frame> frame = mqtt::frame_packet(unread, client.rx.size());
-      if (!frame.ok()) {
-        shared.fail(client, "bad packet from the broker", frame.status());
-        break;
-      }
-      if (frame->size == 0) break;
-      const mqtt::DecodeResult<mqtt::Packet> packet =
-          mqtt::decode_packet(unread.first(frame->size), options.version);
-      consumed += frame->size;
-      if (!packet.ok()) {
-        shared.fail(client, "bad packet from the broker", packet.status());
-        break;
-      }
-      if (const auto* puback = std::get_if<mqtt::Puback>(&*packet)) {
+    take_packets(shared, client, [&](const mqtt::Packet& packet) {
+      if (const auto* puback = std::get_if<mqtt::Puback>(&packet)) {
         if (release_packet_id(client, puback->packet_id)) {
           --client.inflight;
           ++acknowledged;
         }
-      } else if (const auto* pubrec = std::get_if<mqtt::Pubrec>(&*packet)) {
+      } else if (const auto* pubrec = std::get_if<mqtt::Pubrec>(&packet)) {
         if (static_cast<std::uint8_t>(pubrec->reason) >= 0x80) {
           // Refused: the flow ends here (§4.3.3).
           if (release_packet_id(client, pubrec->packet_id)) --client.inflight;
         } else {
           client.pubrels.push_back(pubrec->packet_id);
         }
-      } else if (const auto* pubcomp = std::get_if<mqtt::Pubcomp>(&*packet)) {
+      } else if (const auto* pubcomp = std::get_if<mqtt::Pubcomp>(&packet)) {
         if (release_packet_id(client, pubcomp->packet_id)) {
           --client.inflight;
           ++acknowledged;
         }
-      } else if (std::holds_alternative<mqtt::Disconnect>(*packet)) {
-        shared.fail(client, "DISCONNECT from the broker", Status::aborted());
       }
-    }
-    if (consumed != 0) drop_front(client, consumed);
+    });
     client.acknowledged += acknowledged;
     shared.acknowledged.fetch_add(acknowledged, std::memory_order_relaxed);
     client.room.set();
@@ -541,43 +550,25 @@ async::Task<void> run_publisher(Shared& shared, BenchClient& client,
 
 // Handles the PUBLISHes in rx; appends the acknowledgements to tx.
 void take_messages(Shared& shared, BenchClient& client, std::uint64_t now) {
-  const LoadOptions& options = shared.options;
-  std::size_t consumed = 0;
   std::uint64_t fresh = 0;
-  for (;;) {
-    const ConstByteSpan unread(client.rx.data() + consumed, client.rx_used - consumed);
-    const mqtt::DecodeResult<mqtt::Frame> frame = mqtt::frame_packet(unread, client.rx.size());
-    if (!frame.ok()) {
-      shared.fail(client, "bad packet from the broker", frame.status());
-      break;
-    }
-    if (frame->size == 0) break;
-    const mqtt::DecodeResult<mqtt::Packet> packet =
-        mqtt::decode_packet(unread.first(frame->size), options.version);
-    consumed += frame->size;
-    if (!packet.ok()) {
-      shared.fail(client, "bad packet from the broker", packet.status());
-      break;
-    }
-    if (const auto* publish = std::get_if<mqtt::Publish>(&*packet)) {
+  take_packets(shared, client, [&](const mqtt::Packet& packet) {
+    if (const auto* publish = std::get_if<mqtt::Publish>(&packet)) {
       if (publish->qos == mqtt::QoS::at_least_once) {
         append_ack(client.tx, mqtt::PacketType::puback, publish->packet_id);
       } else if (publish->qos == mqtt::QoS::exactly_once) {
         append_ack(client.tx, mqtt::PacketType::pubrec, publish->packet_id);
       }
-      if (publish->payload.size() < kHeaderBytes) {
-        ++client.foreign;
-        continue;
-      }
       const std::byte* header = publish->payload.data();
-      const std::uint64_t sent_ns = load_le(header, 8);
-      const auto publisher = static_cast<std::uint32_t>(load_le(header + 8, 4));
-      const auto sequence = static_cast<std::uint32_t>(load_le(header + 12, 4));
+      const auto publisher = publish->payload.size() < kHeaderBytes
+                                 ? ~std::uint32_t{0}
+                                 : static_cast<std::uint32_t>(load_le(header + 8, 4));
       if (publisher < client.first_publisher ||
           publisher - client.first_publisher >= client.publisher_count) {
         ++client.foreign;
-        continue;
+        return;
       }
+      const std::uint64_t sent_ns = load_le(header, 8);
+      const auto sequence = static_cast<std::uint32_t>(load_le(header + 12, 4));
       if (client.seen[publisher - client.first_publisher].insert(sequence)) {
         ++client.received;
         ++fresh;
@@ -585,13 +576,10 @@ void take_messages(Shared& shared, BenchClient& client, std::uint64_t now) {
       } else {
         ++client.duplicates;
       }
-    } else if (const auto* pubrel = std::get_if<mqtt::Pubrel>(&*packet)) {
+    } else if (const auto* pubrel = std::get_if<mqtt::Pubrel>(&packet)) {
       append_ack(client.tx, mqtt::PacketType::pubcomp, pubrel->packet_id);
-    } else if (std::holds_alternative<mqtt::Disconnect>(*packet)) {
-      shared.fail(client, "DISCONNECT from the broker", Status::aborted());
     }
-  }
-  if (consumed != 0) drop_front(client, consumed);
+  });
   if (fresh != 0) {
     client.last_received_ns = now;
     shared.progress.received.fetch_add(fresh, std::memory_order_relaxed);
