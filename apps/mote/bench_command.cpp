@@ -58,8 +58,10 @@ void print_json(const LoadReport& r) {
       r.publishers, r.subscribers,
       o.scenario == Scenario::idle ? o.clients : r.publishers + r.subscribers, o.payload_size,
       o.threads, o.inflight, o.rate);
-  std::printf(" \"connected\": %u, \"failed\": %u, \"connect_seconds\": %.3f,\n", r.connected,
-              r.failed, r.connect_seconds);
+  std::printf(
+      " \"connected\": %u, \"failed\": %u, \"connect_seconds\": %.3f, "
+      "\"cpu_seconds\": %.3f,\n",
+      r.connected, r.failed, r.connect_seconds, r.cpu_seconds);
   std::printf(
       " \"sent\": %llu, \"acknowledged\": %llu, \"expected\": %llu, \"received\": %llu, "
       "\"lost\": %llu, \"duplicates\": %llu,\n",

@@ -53,6 +53,7 @@ class BenchMqttTest : public ::testing::Test {
                             "threads",
                             "connected",
                             "failed",
+                            "cpu_seconds",
                             "sent",
                             "acknowledged",
                             "expected",

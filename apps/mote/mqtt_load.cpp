@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -691,6 +692,15 @@ void run_thread(Shared& shared, const std::vector<BenchClient*>& clients,
   for (BenchClient* client : clients) client->stream.close();
 }
 
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 Result<io::Endpoint> resolve(const LoadOptions& options) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
@@ -775,6 +785,7 @@ LoadReport run_load(const LoadOptions& options, LoadProgress& progress,
   const std::uint32_t per_thread_connecting =
       std::max<std::uint32_t>(1, options.max_connecting / threads);
   const std::uint64_t begin = monotonic_ns();
+  const double cpu_at_start = process_cpu_seconds();
   std::vector<std::thread> workers;
   for (std::uint32_t t = 0; t < threads; ++t) {
     workers.emplace_back(run_thread, std::ref(shared), std::cref(shares[t]), per_thread_connecting);
@@ -845,6 +856,7 @@ LoadReport run_load(const LoadOptions& options, LoadProgress& progress,
   }
   shared.phase.store(Phase::stopping, std::memory_order_release);
   for (std::thread& worker : workers) worker.join();
+  report.cpu_seconds = process_cpu_seconds() - cpu_at_start;
   if (on_tick) on_tick();
 
   // The figures.

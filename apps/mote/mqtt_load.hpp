@@ -102,6 +102,7 @@ struct LoadReport {
   double publish_seconds = 0;      // first publish to last publish written (and acked)
   double receive_seconds = 0;      // first publish to last message received
   double connect_seconds = 0;      // start to every connection up (and subscribed)
+  double cpu_seconds = 0;          // the generator's own CPU time (user + system), all threads
   LatencyHistogram latency;
   std::vector<std::string> errors;  // the first few, with the client they concern
   [[nodiscard]] double sent_per_second() const {

@@ -49,6 +49,8 @@ def median_run(directory, broker, scenario):
             run["broker_cpu_ns"] = 0
         delivered = run["received"] + run["duplicates"]
         run["broker_cpu_ns_per_message"] = run["broker_cpu_ns"] / delivered if delivered else 0
+        run["generator_cpu_ns_per_message"] = (
+            run.get("cpu_seconds", 0) * 1e9 / delivered if delivered else 0)
         runs.append(run)
     if not runs:
         return None, 0
@@ -73,13 +75,13 @@ def main():
 
     print("| scenario | mosquitto msg/s | mote msg/s | mote / mosquitto | "
           "mosquitto p50 | mote p50 | mosquitto p99 | mote p99 | lost (mosq / mote) | "
-          "broker CPU ns/msg (mosq / mote) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "broker CPU ns/msg (mosq / mote) | generator CPU ns/msg (mosq / mote) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for key, title in ROWS:
         runs = {b: median_run(directory, b, key)[0] for b in BROKERS}
         if not all(runs.values()):
             print(f"| {title} | " + " | ".join("failed" if not runs[b] else "" for b in BROKERS)
-                  + " | | | | | | | |")
+                  + " | | | | | | | | |")
             continue
         m, t = runs["mosquitto"], runs["mote"]
         ratio = t["received_per_second"] / m["received_per_second"]
@@ -88,7 +90,9 @@ def main():
               f"{fmt_us(m['latency_us']['p50'])} | {fmt_us(t['latency_us']['p50'])} | "
               f"{fmt_us(m['latency_us']['p99'])} | {fmt_us(t['latency_us']['p99'])} | "
               f"{m['lost']} / {t['lost']} | "
-              f"{m['broker_cpu_ns_per_message']:,.0f} / {t['broker_cpu_ns_per_message']:,.0f} |")
+              f"{m['broker_cpu_ns_per_message']:,.0f} / {t['broker_cpu_ns_per_message']:,.0f} | "
+              f"{m['generator_cpu_ns_per_message']:,.0f} / "
+              f"{t['generator_cpu_ns_per_message']:,.0f} |")
         summary["throughput"].append({
             "scenario": key, "mosquitto": m, "mote": t, "ratio": ratio})
 
