@@ -152,7 +152,8 @@ class BenchCommand final : public Command {
                     1'000'000);
     options.integer("-q,--qos", qos_, "QoS of the messages and subscriptions", 0, 2);
     options.text("-V,--protocol-version", protocol_, "311 (mqttv311) or 5 (mqttv5)");
-    options.integer("--size", size_, "Payload bytes (at least 16)", 16, 256 * 1024 * 1024);
+    options.integer("--size", size_, "Payload bytes (at least 16)", 16,
+                    std::int64_t{256} * 1024 * 1024);
     options.integer("-n,--count", count_, "Messages per publisher (0: until --duration)", 0,
                     0xffffffffLL);
     options.duration("-d,--duration", duration_,

@@ -383,7 +383,7 @@ async::Task<void> publish_loop(Shared& shared, BenchClient& client) {
   const bool qos0 = options.qos == mqtt::QoS::at_most_once;
   const std::size_t packet_size = client.publish_template.size();
   // QoS 0 has no window: write about 64 KiB at a time.
-  const std::uint64_t qos0_batch = std::max<std::size_t>(1, (64 * 1024) / packet_size);
+  const std::uint64_t qos0_batch = std::max<std::size_t>(1, (std::size_t{64} * 1024) / packet_size);
   const std::uint64_t start = shared.start_ns.load(std::memory_order_acquire);
   std::uint64_t sent = 0;
   for (;;) {
@@ -754,7 +754,8 @@ LoadReport run_load(const LoadOptions& options, LoadProgress& progress,
     client->client_id = std::string("mb-") + run_id + "-" + tag + std::to_string(index);
     client->topic = base + std::to_string(topic);
     const std::size_t packet = options.payload_size + client->topic.size() + 64;
-    client->rx.resize(role == Role::idle ? 256 : std::max<std::size_t>(64 * 1024, 2 * packet));
+    client->rx.resize(
+        role == Role::idle ? 256 : std::max<std::size_t>(std::size_t{64} * 1024, 2 * packet));
     clients.push_back(std::move(client));
   };
   const bool one_topic = options.scenario != Scenario::pairs;
@@ -772,7 +773,7 @@ LoadReport run_load(const LoadOptions& options, LoadProgress& progress,
   }
   for (auto& client : clients) {
     if (client->role == Role::publisher && !make_template(options, *client).ok()) {
-      report.errors.push_back("cannot encode a PUBLISH of that size and topic");
+      report.errors.emplace_back("cannot encode a PUBLISH of that size and topic");
       return report;
     }
   }

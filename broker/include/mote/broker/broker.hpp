@@ -50,7 +50,7 @@ async::Task<Result<std::size_t>> read_some(S& stream, ByteSpan buffer) {
 // The read buffer starts small, since an idle connection holds nothing
 // else, and doubles while reads fill it (a busy publisher), up to this.
 inline constexpr std::size_t kInitialReadBuffer = 256;
-inline constexpr std::size_t kGrownReadBuffer = 64 * 1024;
+inline constexpr std::size_t kGrownReadBuffer = std::size_t{64} * 1024;
 
 template <io::Stream S>
 async::Task<void> read_loop(S& stream, Connection& connection) {
@@ -228,6 +228,11 @@ class Broker {
   void reap() {
     clients_.remove_if([](const std::unique_ptr<Client>& client) {
       if (client->storage.state() != async::TaskState::finished) return false;
+      if (client->storage.exit_status().code() == StatusCode::resource_exhausted) {
+        MOTE_LOG_ERROR("broker: '%s' dropped: its task needs %zu frame bytes, has %zu",
+                       client->connection.client_id().c_str(), client->storage.bytes_needed(),
+                       client->storage.capacity());
+      }
       MOTE_LOG_DEBUG("broker: '%s' gone (task %s, %zu of %zu frame bytes used)",
                      client->connection.client_id().c_str(), client->storage.exit_status().str(),
                      client->storage.high_water_mark(), client->storage.capacity());
