@@ -164,9 +164,10 @@ class BenchCommand final : public Command {
     options.integer("--inflight", inflight_, "Unacknowledged QoS 1/2 messages per publisher", 1,
                     65535);
     options.duration("--drain", drain_, "Longest wait for the last messages after publishing");
-    options.integer("-k,--keepalive", keep_alive_,
-                    "Keep-alive in seconds (0: none); idle connections ping at this period", 0,
-                    65535);
+    options.integer(
+        "-k,--keepalive", keep_alive_,
+        "Keep-alive in seconds (default: 0 for load clients; 60 for idle ones, which ping)", 0,
+        65535);
     options.text("-t,--topic", load_.topic_prefix, "Topic prefix (topics are PREFIX/RUN/N)");
     options.flag("--json", json_, "Print the result as one JSON object");
   }
