@@ -18,13 +18,14 @@ Session::EnqueueResult Session::enqueue(Outbound outbound) {
   }
   outbound.seq = next_seq++;
   outbound.state = OutboundState::queued;
-  while (!queue_.empty() && queue_.size() >= max_queued) {
+  std::deque<Outbound>& queue = this->queue();
+  while (!queue.empty() && queue.size() >= max_queued) {
     // Drop policy: the oldest QoS 0 message first, else the oldest message.
-    auto victim = std::find_if(queue_.begin(), queue_.end(),
+    auto victim = std::find_if(queue.begin(), queue.end(),
                                [](const Outbound& o) { return o.qos == QoS::at_most_once; });
-    if (victim == queue_.end()) victim = queue_.begin();
+    if (victim == queue.end()) victim = queue.begin();
     result.dropped.push_back(std::move(*victim));
-    queue_.erase(victim);
+    queue.erase(victim);
     ++dropped_;
   }
   if (max_queued == 0) {
@@ -32,14 +33,14 @@ Session::EnqueueResult Session::enqueue(Outbound outbound) {
     ++dropped_;
     return result;
   }
-  queue_.push_back(std::move(outbound));
-  result.queued = &queue_.back();
+  queue.push_back(std::move(outbound));
+  result.queued = &queue.back();
   return result;
 }
 
 bool Session::has_sendable() const {
-  if (queue_.empty()) return false;
-  return queue_.front().qos == QoS::at_most_once || window_used_ < receive_maximum;
+  if (!queue_ || queue_->empty()) return false;
+  return queue_->front().qos == QoS::at_most_once || window_used_ < receive_maximum;
 }
 
 std::uint16_t Session::allocate_packet_id() {
@@ -52,21 +53,23 @@ std::uint16_t Session::allocate_packet_id() {
 }
 
 std::optional<Outbound> Session::next_to_send(std::int64_t now_ms, std::vector<Outbound>& expired) {
-  while (!queue_.empty()) {
-    Outbound& front = queue_.front();
+  if (!queue_) return std::nullopt;
+  std::deque<Outbound>& queue = *queue_;
+  while (!queue.empty()) {
+    Outbound& front = queue.front();
     if (front.message->expired(now_ms)) {
       expired.push_back(std::move(front));
-      queue_.pop_front();
+      queue.pop_front();
       continue;
     }
     if (front.qos == QoS::at_most_once) {
       Outbound sent = std::move(front);
-      queue_.pop_front();
+      queue.pop_front();
       return sent;
     }
     if (window_used_ >= receive_maximum || packet_ids_.size() >= 65535) return std::nullopt;
     Outbound sent = std::move(front);
-    queue_.pop_front();
+    queue.pop_front();
     sent.packet_id = allocate_packet_id();
     sent.state = sent.qos == QoS::at_least_once ? OutboundState::awaiting_puback
                                                 : OutboundState::awaiting_pubrec;
@@ -110,6 +113,16 @@ std::optional<std::uint64_t> Session::acknowledge_pubcomp(std::uint16_t packet_i
   return finish(packet_id, OutboundState::awaiting_pubcomp);
 }
 
+const std::deque<Outbound>& Session::queued() const {
+  static const std::deque<Outbound> kNone;
+  return queue_ ? *queue_ : kNone;
+}
+
+std::deque<Outbound>& Session::queue() {
+  if (!queue_) queue_ = std::make_unique<std::deque<Outbound>>();
+  return *queue_;
+}
+
 std::vector<const Outbound*> Session::in_flight() const {
   std::vector<const Outbound*> flights;
   flights.reserve(in_flight_.size());
@@ -125,9 +138,9 @@ void Session::restore(Outbound outbound) {
     outbound.packet_id = 0;
     // Keep seq order: stored rows come back sorted, but be safe.
     const auto at =
-        std::upper_bound(queue_.begin(), queue_.end(), outbound.seq,
+        std::upper_bound(queue().begin(), queue().end(), outbound.seq,
                          [](std::uint64_t seq, const Outbound& o) { return seq < o.seq; });
-    queue_.insert(at, std::move(outbound));
+    queue().insert(at, std::move(outbound));
     return;
   }
   packet_ids_.emplace(outbound.packet_id, outbound.seq);
@@ -137,7 +150,7 @@ void Session::restore(Outbound outbound) {
 }
 
 void Session::clear_messages() {
-  queue_.clear();
+  if (queue_) queue_->clear();
   in_flight_.clear();
   packet_ids_.clear();
   window_used_ = 0;

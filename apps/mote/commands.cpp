@@ -1,6 +1,7 @@
 // The registry of subcommands. Adding one is one include and one line here
 // (see docs/cli.md); main.cpp, the parser, stays untouched.
 
+#include "bench_command.hpp"
 #include "broker_command.hpp"
 #include "command.hpp"
 #include "demo_command.hpp"
@@ -15,6 +16,7 @@ std::vector<std::unique_ptr<Command>> all_commands() {
   commands.push_back(make_broker_command());
   commands.push_back(make_sensor_command());
   commands.push_back(make_gateway_command());
+  commands.push_back(make_bench_command());
   return commands;
 }
 

@@ -81,6 +81,25 @@ void add_options(CLI::App& app, const Options& options) {
   }
 }
 
+// Whether a command declares "-h" for something of its own.
+bool declares_short_h(const Options& options) {
+  for (const Options::Entry& entry : options.entries()) {
+    const bool has = std::visit(
+        [](const auto& o) {
+          using T = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, Options::Positional>) {
+            return false;
+          } else {
+            const std::string names = "," + o.names + ",";
+            return names.find(",-h,") != std::string::npos;
+          }
+        },
+        entry);
+    if (has) return true;
+  }
+  return false;
+}
+
 log::Level parse_log_level(const std::string& text) {
   for (unsigned i = 0; i < std::size(kLogLevels); ++i) {
     if (text == kLogLevels[i]) return static_cast<log::Level>(i);
@@ -116,6 +135,8 @@ int main_impl(int argc, char** argv) {
     sub->fallthrough();  // global options may follow the subcommand name
     Options options;
     command->declare(options);
+    // mosquitto's tools take -h for the host: such a command keeps only --help.
+    if (declares_short_h(options)) sub->set_help_flag("--help", "Print this help message and exit");
     add_options(*sub, options);
     subcommands.emplace_back(sub, command.get());
   }

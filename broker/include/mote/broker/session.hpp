@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -111,10 +112,10 @@ class Session {
   // In-flight messages in send order, for a resumed session (§4.4: resend
   // PUBLISH with DUP set, or PUBREL, before anything new).
   [[nodiscard]] std::vector<const Outbound*> in_flight() const;
-  [[nodiscard]] const std::deque<Outbound>& queued() const { return queue_; }
+  [[nodiscard]] const std::deque<Outbound>& queued() const;
   [[nodiscard]] std::size_t in_flight_count() const { return in_flight_.size(); }
-  [[nodiscard]] std::size_t queued_count() const { return queue_.size(); }
-  [[nodiscard]] bool queue_full() const { return queue_.size() >= max_queued; }
+  [[nodiscard]] std::size_t queued_count() const { return queue_ ? queue_->size() : 0; }
+  [[nodiscard]] bool queue_full() const { return queued_count() >= max_queued; }
   [[nodiscard]] std::uint64_t dropped() const { return dropped_; }
   [[nodiscard]] bool has_sendable() const;
 
@@ -138,7 +139,10 @@ class Session {
 
   SessionId id_;
   std::string client_id_;
-  std::deque<Outbound> queue_;
+  std::deque<Outbound>& queue();  // created on first use
+  // Made on the first message: an idle session then holds no queue storage
+  // (a std::deque allocates about 600 bytes as soon as it is constructed).
+  std::unique_ptr<std::deque<Outbound>> queue_;
   std::map<std::uint64_t, Outbound> in_flight_;                  // by seq
   std::unordered_map<std::uint16_t, std::uint64_t> packet_ids_;  // packet id -> seq
   std::size_t window_used_ = 0;  // QoS 1/2 in flight (counts against receive_maximum)
