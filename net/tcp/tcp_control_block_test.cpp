@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "../testdata/byte_pattern.hpp"
+
 namespace mote::net {
 namespace {
 
@@ -32,13 +34,7 @@ constexpr std::uint16_t kMss = 1460;
 Instant at(Duration d) { return Instant(d); }
 
 std::vector<std::byte> pattern(std::size_t n, std::uint32_t seed = 7) {
-  std::vector<std::byte> out(n);
-  std::uint32_t x = seed;
-  for (auto& b : out) {
-    x = x * 1103515245u + 12345u;
-    b = std::byte(static_cast<std::uint8_t>(x >> 16));
-  }
-  return out;
+  return testing::byte_pattern(n, seed);
 }
 
 // A segment on the wire: the bytes emit() wrote, and who sent it.
@@ -116,6 +112,8 @@ struct Host {
 // and passes each packet through `filter`, which may drop it (false).
 template <typename A, typename B>
 struct Network {
+  Network(A& a_host, B& b_host) : a(a_host), b(b_host) {}
+
   A& a;
   B& b;
   Duration delay = 1ms;
@@ -179,9 +177,6 @@ struct Network {
     ADD_FAILURE() << "the network did not settle";
   }
 };
-
-template <typename A, typename B>
-Network(A&, B&) -> Network<A, B>;
 
 template <typename A, typename B>
 void open(Network<A, B>& net) {

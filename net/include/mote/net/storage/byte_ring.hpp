@@ -68,7 +68,8 @@ class ByteRing {
     MOTE_ASSERT(n <= size_);
     head_ = static_cast<std::uint32_t>(wrap(head_ + n));
     size_ -= static_cast<std::uint32_t>(n);
-    if (size_ == 0) head_ = 0;  // keeps later writes contiguous for longer
+    // The front stays where it is even when the ring empties: bytes
+    // written past the queue (write_at) must keep their place.
   }
 
   // Copies and drops up to out.size() bytes from the front; returns how many.
