@@ -128,6 +128,9 @@ void TcpControlBlock::reset_connection() {
   snd_wnd_ = 0;
   max_snd_wnd_ = 0;
   snd_mss_ = kDefaultMss;
+  cwnd_ = 0;
+  ssthresh_ = 0;
+  dup_acks_ = 0;
   remote_address_ = {};
   remote_port_ = 0;
 }
@@ -486,6 +489,7 @@ std::optional<TcpTransmit> TcpControlBlock::process_syn_sent(std::uint32_t now_m
     snd_una_ = segment.ack_number;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
     if (flag(kTimingRtt) && seq_ge(snd_una_, rtt_seq_)) take_rtt_sample(now_ms);
+    init_congestion_control();
     retries_ = 0;
     recompute_rto();
     set_flag(kRtoArmed, false);
@@ -542,6 +546,7 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     snd_una_ = ack;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
     if (flag(kTimingRtt) && seq_ge(snd_una_, rtt_seq_)) take_rtt_sample(now_ms);
+    init_congestion_control();
     retries_ = 0;
     recompute_rto();
     set_flag(kRtoArmed, false);
@@ -565,8 +570,14 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     return AckVerdict::drop;
   }
 
+  // RFC 5681 §2's duplicate ACK: data outstanding, none carried, no FIN,
+  // the same ACK number and the same window.
+  const bool duplicate = ack == snd_una_ && segment.payload.empty() && !segment.flags.fin() &&
+                         snd_max_ != snd_una_ &&
+                         (std::uint32_t{segment.window_len} << snd_wscale_) == snd_wnd_;
   if (seq_gt(ack, snd_una_)) {
     std::uint32_t acked = ack - snd_una_;
+    const std::uint32_t newly_acked = acked;
     if (flag(kFinQueued)) {
       const std::uint32_t fin = snd_una_ + static_cast<std::uint32_t>(tx_.size());
       if (ack == fin + 1) {
@@ -582,6 +593,7 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     if (flag(kTimingRtt) && seq_ge(ack, rtt_seq_)) take_rtt_sample(now_ms);
     retries_ = 0;
     set_flag(kProbe, false);
+    on_new_ack(newly_acked);
     // RFC 6298 §5.3: "When an ACK is received that acknowledges new data,
     // restart the retransmission timer"; §5.2: stop it when all is acked.
     recompute_rto();
@@ -590,6 +602,8 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     } else {
       arm_rto(now_ms);
     }
+  } else if (duplicate) {
+    on_duplicate_ack();
   } else if (snd_wnd_ == 0 && retries_ != 0) {
     // An answer to a zero-window probe: the peer is alive; go on probing
     // without counting towards the limit (RFC 1122 §4.2.2.17).
@@ -742,7 +756,9 @@ void TcpControlBlock::process_fin() {
 // RFC 6298 §2.2-2.3, in fixed point: SRTT in 1/8 ms, RTTVAR in 1/4 ms.
 void TcpControlBlock::take_rtt_sample(std::uint32_t now_ms) {
   set_flag(kTimingRtt, false);
-  const std::uint32_t rtt = std::min<std::uint32_t>(now_ms - rtt_sent_at_, 8191);
+  const auto elapsed =
+      static_cast<std::uint16_t>(static_cast<std::uint16_t>(now_ms) - rtt_sent_at_);
+  const std::uint32_t rtt = std::min<std::uint32_t>(elapsed, 8191);
   if (!flag(kHasRtt)) {
     // "SRTT <- R, RTTVAR <- R/2"
     srtt8_ = static_cast<std::uint16_t>(rtt * 8);
@@ -772,6 +788,90 @@ void TcpControlBlock::restart_idle_timer(std::uint32_t now_ms) {
   if (snd_una_ == snd_max_) retries_ = 0;  // a keep-alive was answered
   timer_at_ = now_ms + std::uint32_t{keep_alive_s_} * 1000;
   set_flag(kTimerArmed);
+}
+
+// --- Congestion control (RFC 5681, RFC 6582) ----------------------------------
+
+void TcpControlBlock::init_congestion_control() {
+  const std::uint32_t mss = snd_mss_;
+  // RFC 6928: IW = min(10 * MSS, max(2 * MSS, 14600)); RFC 5681 §3.1: one
+  // segment when the SYN or SYN,ACK had to be sent again.
+  cwnd_ = retries_ != 0
+              ? mss
+              : std::min<std::uint32_t>(10 * mss, std::max<std::uint32_t>(2 * mss, 14600));
+  // "The initial value of ssthresh SHOULD be set arbitrarily high".
+  ssthresh_ = 0xffffffffu;
+  recover_ = snd_una_ - 1;
+  dup_acks_ = 0;
+  set_flag(kRecovery, false);
+}
+
+void TcpControlBlock::on_new_ack(std::uint32_t acked) {
+  const std::uint32_t mss = snd_mss_;
+  dup_acks_ = 0;
+  if (flag(kRecovery)) {
+    if (seq_ge(snd_una_, recover_)) {
+      // RFC 6582 §3.2 step 3, full acknowledgment: "Set cwnd to either (1)
+      // min (ssthresh, max(FlightSize, SMSS) + SMSS) or (2) ssthresh".
+      cwnd_ = std::min(ssthresh_, std::max(flight_size(), mss) + mss);
+      set_flag(kRecovery, false);
+    } else {
+      // Partial acknowledgment: "retransmit the first unacknowledged
+      // segment", "deflate the congestion window by the amount of new data
+      // acknowledged ... If the partial ACK acknowledges at least one SMSS
+      // of new data, then add back SMSS bytes".
+      snd_nxt_ = snd_una_;
+      cwnd_ = cwnd_ > acked ? cwnd_ - acked : 0;
+      if (acked >= mss) cwnd_ += mss;
+      cwnd_ = std::max(cwnd_, mss);
+    }
+    return;
+  }
+  constexpr std::uint32_t kMaxCwnd = 1u << 30;
+  if (cwnd_ < ssthresh_) {
+    // Slow start, with RFC 3465's byte counting (L = 2 * SMSS).
+    cwnd_ += std::min(acked, 2 * mss);
+  } else {
+    // Congestion avoidance: about one SMSS per RTT (RFC 5681 eq. 3).
+    cwnd_ += std::max<std::uint32_t>(1, mss * mss / std::max<std::uint32_t>(cwnd_, 1));
+  }
+  cwnd_ = std::min(cwnd_, kMaxCwnd);
+}
+
+void TcpControlBlock::on_duplicate_ack() {
+  const std::uint32_t mss = snd_mss_;
+  if (flag(kRecovery)) {
+    // RFC 5681 §3.2 step 4: each further duplicate inflates cwnd by SMSS.
+    cwnd_ += mss;
+    return;
+  }
+  if (dup_acks_ < 255) ++dup_acks_;
+  if (dup_acks_ != 3) return;
+  // RFC 6582 §3.2 step 2: only when the ACK covers more than `recover`
+  // (no second fast retransmit for the same loss).
+  if (!seq_gt(snd_una_, recover_)) return;
+  // RFC 5681 §3.2 steps 2-3: "ssthresh = max (FlightSize / 2, 2*SMSS)",
+  // retransmit the lost segment, "cwnd = ssthresh + 3*SMSS".
+  ssthresh_ = std::max(flight_size() / 2, 2 * mss);
+  cwnd_ = ssthresh_ + 3 * mss;
+  recover_ = snd_max_;
+  set_flag(kRecovery);
+  snd_nxt_ = snd_una_;
+  set_flag(kTimingRtt, false);
+}
+
+// RFC 5681 §3.1: after a retransmission timeout "cwnd MUST be set to no
+// more than the loss window, LW, which equals 1 full-sized segment", and
+// ssthresh to max(FlightSize / 2, 2 * SMSS) -- once per loss, not again
+// for the same segment's later timeouts.
+void TcpControlBlock::enter_loss_window() {
+  const std::uint32_t mss = snd_mss_;
+  if (retries_ == 0) ssthresh_ = std::max(flight_size() / 2, 2 * mss);
+  cwnd_ = mss;
+  // RFC 6582 §4: "recover" is set on a timeout too.
+  recover_ = snd_max_;
+  set_flag(kRecovery, false);
+  dup_acks_ = 0;
 }
 
 // --- Sending -----------------------------------------------------------------
@@ -816,6 +916,7 @@ void TcpControlBlock::on_retransmission_timeout(std::uint32_t now_ms) {
     reset_to_closed(Failure::timed_out);
     return;
   }
+  if (is_synchronized()) enter_loss_window();
   ++retries_;
   // RFC 6298 §5.5: "back off the timer"; §5.4: retransmit the earliest
   // segment not acknowledged (here: go back to SND.UNA).
@@ -879,7 +980,8 @@ bool TcpControlBlock::plan_data(std::size_t& len, bool& fin) const {
   const std::uint32_t offset = snd_nxt_ - snd_una_;
   if (offset > tx_.size()) return false;  // the FIN is out
   const std::size_t unsent = tx_.size() - offset;
-  const std::uint32_t window_end = snd_una_ + snd_wnd_;
+  // RFC 5681 §3.1: no more than min(cwnd, rwnd) in flight.
+  const std::uint32_t window_end = snd_una_ + std::min(snd_wnd_, cwnd_);
   const std::uint32_t usable = seq_gt(window_end, snd_nxt_) ? window_end - snd_nxt_ : 0;
   len = std::min<std::size_t>({unsent, usable, snd_mss_});
   if (len == 0 && unsent != 0 && flag(kProbe)) {
@@ -915,10 +1017,12 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
   // Karn's rule: time only new data.
   if (!flag(kTimingRtt) && seq_ge(snd_nxt_, snd_max_)) {
     rtt_seq_ = end;
-    rtt_sent_at_ = now_ms;
+    rtt_sent_at_ = static_cast<std::uint16_t>(now_ms);
     set_flag(kTimingRtt);
   }
-  snd_nxt_ = end;
+  // In fast recovery a retransmission is one segment from SND.UNA: then
+  // on with new data (RFC 6582).
+  snd_nxt_ = flag(kRecovery) && seq_lt(end, snd_max_) ? snd_max_ : end;
   if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
   // RFC 6298 §5.1: start the timer when sending data, unless running.
   if (!flag(kRtoArmed)) arm_rto(now_ms);
@@ -954,7 +1058,7 @@ std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
       if (!passive || flag(kWindowScale)) out.header.window_scale = rcv_wscale_;
       if (retries_ == 0) {
         rtt_seq_ = snd_una_ + 1;
-        rtt_sent_at_ = now_ms;
+        rtt_sent_at_ = static_cast<std::uint16_t>(now_ms);
         set_flag(kTimingRtt);
       }
       snd_nxt_ = snd_una_ + 1;

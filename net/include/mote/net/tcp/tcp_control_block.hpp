@@ -31,7 +31,10 @@
 // delayed ACKs (every second full segment, else after 40 ms); Nagle's
 // algorithm with an off switch; zero-window probes; sender and receiver
 // silly-window avoidance (RFC 9293 §3.8.6.2); keep-alive (RFC 9293 §3.8.4);
-// out-of-order data kept (two ranges) and taken in when the hole fills.
+// out-of-order data kept (two ranges) and taken in when the hole fills;
+// congestion control (RFC 5681 slow start and congestion avoidance, fast
+// retransmit and NewReno fast recovery per RFC 6582), always on, with an
+// initial window of RFC 6928 (10 segments, at most 14,600 bytes).
 //
 // Deviations, on purpose (as Linux): the minimum RTO is 200 ms, not RFC
 // 6298's 1 s; data on a SYN is not queued (the peer sends it again); a FIN
@@ -215,6 +218,10 @@ class TcpControlBlock {
     return std::chrono::milliseconds(rto_ms_);
   }
   [[nodiscard]] Duration smoothed_rtt() const;
+  // Congestion control state (RFC 5681): on by default.
+  [[nodiscard]] std::uint32_t congestion_window() const { return cwnd_; }
+  [[nodiscard]] std::uint32_t slow_start_threshold() const { return ssthresh_; }
+  [[nodiscard]] bool in_fast_recovery() const { return flag(kRecovery); }
 
  private:
   enum Flag : std::uint16_t {
@@ -233,6 +240,7 @@ class TcpControlBlock {
     kRstPending = 1u << 12,      // abort(): send a RST
     kKeepAliveDue = 1u << 13,    // send a keep-alive probe
     kFinAcked = 1u << 14,        // the peer acknowledged our FIN
+    kRecovery = 1u << 15,        // in fast recovery (RFC 6582)
   };
   enum class Failure : std::uint8_t { none, refused, reset, timed_out };
 
@@ -270,6 +278,11 @@ class TcpControlBlock {
   TcpTransmit make_segment(std::uint32_t seq, std::uint8_t flags);
   std::optional<TcpTransmit> send_data(std::uint32_t now_ms, std::size_t len, bool fin);
   void arm_rto(std::uint32_t now_ms);
+  void init_congestion_control();
+  void on_new_ack(std::uint32_t acked);
+  void on_duplicate_ack();
+  void enter_loss_window();
+  [[nodiscard]] std::uint32_t flight_size() const { return snd_max_ - snd_una_; }
   void store_out_of_order(std::uint32_t seq, ConstByteSpan data);
 
   ByteRing rx_;
@@ -304,10 +317,16 @@ class TcpControlBlock {
   std::uint32_t ack_at_ = 0;
   std::uint32_t timer_at_ = 0;  // keep-alive or TIME-WAIT
   std::uint32_t rtt_seq_ = 0;
-  std::uint32_t rtt_sent_at_ = 0;
+  // Congestion control (RFC 5681, NewReno per RFC 6582): the congestion
+  // window, the slow-start threshold, and `recover` (the highest sequence
+  // sent when fast recovery began).
+  std::uint32_t cwnd_ = 0;
+  std::uint32_t ssthresh_ = 0;
+  std::uint32_t recover_ = 0;
   std::uint16_t srtt8_ = 0;             // SRTT in 1/8 ms (at most 8 s)
   std::uint16_t rttvar4_ = 0;           // RTTVAR in 1/4 ms (at most 16 s)
   std::uint16_t challenge_second_ = 0;  // now_ms / 1024 when the count began
+  std::uint16_t rtt_sent_at_ = 0;       // low 16 bits of the ms clock (RTTs < 65 s)
   std::uint16_t rto_ms_ = 1000;
   std::uint16_t keep_alive_s_ = 0;
   std::uint16_t snd_mss_ = kDefaultMss;
@@ -319,6 +338,7 @@ class TcpControlBlock {
   std::uint8_t rcv_wscale_ = 0;
   std::uint8_t retries_ = 0;
   std::uint8_t challenge_acks_ = 0;
+  std::uint8_t dup_acks_ = 0;
 };
 
 // RFC/issue target: smaller than lwIP's tcp_pcb (156 bytes on a 32-bit
