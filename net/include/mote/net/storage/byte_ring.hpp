@@ -40,6 +40,7 @@ class ByteRing {
   // they must be queued.
   void read_at(std::size_t offset, ByteSpan out) const {
     MOTE_ASSERT(offset + out.size() <= size_);
+    if (out.empty()) return;
     const std::size_t start = wrap(head_ + offset);
     const std::size_t first = capacity_ - start < out.size() ? capacity_ - start : out.size();
     std::memcpy(out.data(), data_ + start, first);
