@@ -247,6 +247,54 @@ TEST_F(FirmwareNodeTest, GoesOfflineByItsWillWhenQemuIsKilled) {
   EXPECT_EQ(gateway.stop(), 0) << gateway.describe();
 }
 
+// The status topic's retained message, read by mosquitto_sub ("" when
+// there is none within 2 s).
+std::string retained_status(const Ports& ports) {
+  ChildProcess sub({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(ports.mqtt), "-t",
+                    std::string("mote/") + kDevice + "/status", "-C", "1", "-W", "2"});
+  static_cast<void>(sub.wait_for_exit(10s));
+  std::string text = sub.stdout_text();
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+// Another client connects with the node's client id: the broker ends the
+// node's session (Session taken over) and publishes its will, so the
+// retained status says "offline". The node reconnects and, before its next
+// reading, says "online" again — only it can make the retained status
+// "online" once more.
+TEST_F(FirmwareNodeTest, SaysOnlineAgainAfterItsSessionIsTakenOver) {
+  MOTE_SKIP_UNLESS_PROGRAM("mosquitto_pub");
+  MOTE_SKIP_UNLESS_PROGRAM("mosquitto_sub");
+  const Ports ports;
+  ChildProcess gateway(gateway_args(dir_.path(), ports));
+  ASSERT_TRUE(gateway.started() && testing::wait_for_tcp_listener(ports.http, 10s))
+      << gateway.describe();
+  ChildProcess node(qemu_args(image_, append(ports, Transport::mqtt, 0)));
+  ASSERT_TRUE(node.started());
+  ASSERT_TRUE(node.wait_for_output("reading 2: ", 60s, true)) << node.describe();
+  EXPECT_EQ(retained_status(ports), "online");
+
+  ChildProcess intruder({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(ports.mqtt), "-V",
+                         "5", "-i", std::string("mote-node-") + kDevice, "-t", "elsewhere/x", "-m",
+                         "1"});
+  ASSERT_EQ(intruder.wait_for_exit(10s), 0) << intruder.describe();
+  ASSERT_TRUE(node.wait_for_output("Session taken over", 10s, true)) << node.describe();
+  // The will went out: the gateway saw "offline".
+  EXPECT_TRUE(eventually([&] {
+    return (gateway.stdout_text() + gateway.stderr_text()).find("qemu-node is offline") !=
+           std::string::npos;
+  })) << gateway.describe();
+  EXPECT_TRUE(eventually([&] { return retained_status(ports) == "online"; })) << node.describe();
+  EXPECT_TRUE(node.running()) << node.describe();
+  EXPECT_TRUE(device_of(get_json(ports.http, "/api/devices"), kDevice).value("online", false));
+
+  node.signal(SIGKILL);
+  ASSERT_TRUE(node.wait_for_exit(10s).has_value());
+  EXPECT_TRUE(eventually([&] { return retained_status(ports) == "offline"; }));
+  EXPECT_EQ(gateway.stop(), 0) << gateway.describe();
+}
+
 // The node starts while nothing listens on the gateway's port and keeps
 // trying; `waiting` in its log says it is, and it goes on for `linger`.
 // Then the gateway starts and the
