@@ -338,6 +338,25 @@ TEST_F(FirmwareNodeTest, KeepsTryingWhileTheGatewayIsAwayOverCoap) {
   run_node_before_gateway(dir_.path(), image_, Transport::coap, "publishing to", 1500ms);
 }
 
+// A command line the node cannot follow ends it at once with status 2 and
+// says why, before it touches the network.
+TEST_F(FirmwareNodeTest, RefusesABadCommandLine) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--mqtt 10.0.2.2:1883 --coap 10.0.2.2:5683", "give one of them"},
+      {"--mqtt 10.0.2.2", "bad value for --mqtt"},
+      {"--coap 10.0.2.2:0", "bad value for --coap"},
+      {"--gateway 10.0.2.2:5683", "unknown option --gateway"},
+      {"--device bad/name", "bad value for --device"},
+  };
+  for (const auto& [line, complaint] : cases) {
+    ChildProcess node(qemu_args(image_, line));
+    ASSERT_TRUE(node.started());
+    EXPECT_EQ(node.wait_for_exit(30s), 2) << line << "\n" << node.describe();
+    EXPECT_NE(node.stderr_text().find(complaint), std::string::npos) << node.describe();
+    EXPECT_EQ(node.stderr_text().find("LAN9118"), std::string::npos) << node.describe();
+  }
+}
+
 // Driver level, without slirp: the LAN9118 on `-netdev dgram` (one UDP
 // datagram on 127.0.0.1 per Ethernet frame) facing mote's own stack on the
 // host (QemuDgramLink) with a CoAP server. The node has a fixed address
