@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "mote/net/iface/probe_table.hpp"
+#include "mote/net/socket/tcp_socket.hpp"
 #include "mote/net/socket/udp_socket.hpp"
 #include "mote/net/wire/arp.hpp"
 #include "mote/net/wire/ethernet.hpp"
@@ -65,12 +67,19 @@ Interface::Interface(DeviceCapabilities device, const InterfaceConfig& config,
   MOTE_ASSERT(!memory.udp_table.empty() &&
               (memory.udp_table.size() & (memory.udp_table.size() - 1)) == 0);
   for (UdpSocket*& slot : memory_.udp_table) slot = nullptr;
+  MOTE_ASSERT(!memory.tcp_table.empty() &&
+              (memory.tcp_table.size() & (memory.tcp_table.size() - 1)) == 0);
+  for (TcpSocket*& slot : memory_.tcp_table) slot = nullptr;
 }
 
 Interface::~Interface() {
   for (UdpSocket* socket : memory_.udp_table) {
     if (socket != nullptr) socket->detach();
   }
+  for (TcpSocket* socket : memory_.tcp_table) {
+    if (socket != nullptr) socket->detach();
+  }
+  while (tcp_listeners_ != nullptr) unlisten_tcp(*tcp_listeners_);
 }
 
 // --- Addresses ---------------------------------------------------------------
@@ -197,20 +206,8 @@ void Interface::unbind_udp(UdpSocket& socket) {
     if (memory_.udp_table[i] == nullptr) return;
     i = (i + 1) & (size - 1);
   }
-  // Backward-shift deletion (linear probing without tombstones): pull later
-  // entries of the same probe run into the hole when their home slot allows.
-  std::size_t hole = i;
-  for (std::size_t j = (hole + 1) & (size - 1); memory_.udp_table[j] != nullptr;
-       j = (j + 1) & (size - 1)) {
-    const std::size_t home = home_slot(memory_.udp_table[j]->port_, size);
-    // Move j into the hole unless its home lies cyclically in (hole, j].
-    const bool home_after_hole = ((j - home) & (size - 1)) < ((j - hole) & (size - 1));
-    if (!home_after_hole) {
-      memory_.udp_table[hole] = memory_.udp_table[j];
-      hole = j;
-    }
-  }
-  memory_.udp_table[hole] = nullptr;
+  internal::erase_probed(memory_.udp_table, i,
+                         [&](const UdpSocket* entry) { return home_slot(entry->port_, size); });
   --udp_count_;
 }
 
@@ -334,6 +331,10 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
       !to_broadcast && link_unicast_to_us && has_ipv4_address() && ip.source.is_unicast();
   switch (ip.protocol) {
     case IpProtocol::udp: return process_udp(ip, payload, may_answer_error, link_source, tx);
+    case IpProtocol::tcp:
+      // RFC 1122 §4.2.3.10: segments to broadcast or multicast are dropped.
+      if (to_broadcast || !has_ipv4_address()) return 0;
+      return process_tcp(now, ip, payload, link_source, tx);
     case IpProtocol::icmp:
       if (to_broadcast) return 0;  // RFC 1122 §3.2.2.6: MAY ignore broadcast echo; Linux does
       return process_icmp(ip, payload, link_source, tx);
@@ -489,7 +490,8 @@ std::size_t Interface::next_frame(Instant now, ByteSpan tx) {
   if (std::size_t len = next_pending_frame(now, tx); len != 0) return len;
   if (std::size_t len = next_arp_frame(now, tx); len != 0) return len;
   if (std::size_t len = next_time_exceeded_frame(now, tx); len != 0) return len;
-  return next_udp_frame(now, tx);
+  if (std::size_t len = next_udp_frame(now, tx); len != 0) return len;
+  return next_tcp_frame(now, tx);
 }
 
 std::size_t Interface::next_time_exceeded_frame(Instant now, ByteSpan tx) {
@@ -618,6 +620,9 @@ Instant Interface::poll_at(Instant now) const {
     if (socket != nullptr && !socket->tx_queue().empty()) return now;
   }
   Instant at = reassembler_.next_expiry();
+  for (const TcpSocket* socket : memory_.tcp_table) {
+    if (socket != nullptr) at = std::min(at, socket->tcb().poll_at(now));
+  }
   if (device_.medium == Medium::ethernet) {
     if (announcements_left_ > 0 && has_ipv4_address()) at = std::min(at, next_announcement_);
     for (const Neighbour& entry : neighbours_.entries()) {

@@ -4,34 +4,9 @@
 
 #include "mote/async/executor.hpp"
 #include "mote/net/iface/interface.hpp"
+#include "mote/net/socket/socket_waiter.hpp"
 
 namespace mote::net {
-
-// Parks the calling coroutine on one of the socket's wakers until the
-// interface (or close) wakes it. Cancelling clears the waker.
-class UdpSocket::WaitAwaiter {
- public:
-  explicit WaitAwaiter(async::Waker& slot) : slot_(slot) {}
-  WaitAwaiter(const WaitAwaiter&) = delete;
-  WaitAwaiter& operator=(const WaitAwaiter&) = delete;
-  ~WaitAwaiter() {
-    if (parked_) slot_ = async::Waker();
-  }
-  static bool await_ready() { return false; }
-  void await_suspend(std::coroutine_handle<> suspended) {
-    MOTE_ASSERT(!slot_ && "one waiter per direction");
-    slot_ = async::Waker(async::park(suspended));
-    parked_ = true;
-  }
-  void await_resume() {
-    slot_ = async::Waker();
-    parked_ = false;
-  }
-
- private:
-  async::Waker& slot_;
-  bool parked_ = false;
-};
 
 Status UdpSocket::bind(Interface& iface, std::uint16_t port) {
   if (iface_ != nullptr) return Status::failed_precondition();
@@ -91,7 +66,7 @@ async::Task<Status> UdpSocket::send_to(ConstByteSpan data, io::Endpoint to) {
   for (;;) {
     const Status status = try_send_to(data, to);
     if (status.code() != StatusCode::unavailable) co_return status;
-    co_await WaitAwaiter(tx_waker_);
+    co_await internal::SocketWaiter(tx_waker_);
   }
 }
 
@@ -99,7 +74,7 @@ async::Task<Result<io::Datagram>> UdpSocket::receive_from(ByteSpan buffer) {
   for (;;) {
     Result<io::Datagram> datagram = try_receive_from(buffer);
     if (datagram.ok() || datagram.status().code() != StatusCode::unavailable) co_return datagram;
-    co_await WaitAwaiter(rx_waker_);
+    co_await internal::SocketWaiter(rx_waker_);
   }
 }
 

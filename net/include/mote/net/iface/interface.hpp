@@ -34,6 +34,7 @@
 #include "mote/net/iface/pending_packets.hpp"
 #include "mote/net/iface/reassembly.hpp"
 #include "mote/net/phy/device.hpp"
+#include "mote/net/tcp/tcp_control_block.hpp"
 #include "mote/net/wire/address.hpp"
 #include "mote/net/wire/arp.hpp"
 #include "mote/net/wire/icmpv4.hpp"
@@ -42,6 +43,10 @@
 namespace mote::net {
 
 class UdpSocket;
+class TcpSocket;
+class TcpListener;
+class RandomSource;
+struct TcpTransmit;
 
 struct InterfaceConfig {
   // Ethernet medium only: the interface's own address (a locally
@@ -83,6 +88,8 @@ struct InterfaceMemory {
   // The UDP port table: a power of two, at least twice the sockets wanted
   // (open addressing, kept at most half full for O(1) lookups).
   std::span<UdpSocket*> udp_table;
+  // The TCP connection table by 4-tuple: the same scheme, power of two.
+  std::span<TcpSocket*> tcp_table;
 };
 
 struct InterfaceLimits {
@@ -92,6 +99,7 @@ struct InterfaceLimits {
   std::size_t reassembly_slots = 2;
   std::size_t reassembly_bytes = 4096;  // shared by the slots
   std::size_t udp_sockets = 8;
+  std::size_t tcp_sockets = 8;  // connections at once, listeners' backlogs included
 };
 
 namespace internal {
@@ -107,7 +115,7 @@ class InterfaceStorage {
  public:
   InterfaceMemory memory() {
     return {rx_frame_,         tx_frame_,         neighbours_, pending_,
-            reassembly_slots_, reassembly_bytes_, udp_table_};
+            reassembly_slots_, reassembly_bytes_, udp_table_,  tcp_table_};
   }
 
  private:
@@ -118,6 +126,7 @@ class InterfaceStorage {
   std::array<ReassemblySlot, kLimits.reassembly_slots> reassembly_slots_{};
   std::array<std::byte, kLimits.reassembly_bytes> reassembly_bytes_{};
   std::array<UdpSocket*, internal::next_power_of_two(2 * kLimits.udp_sockets)> udp_table_{};
+  std::array<TcpSocket*, internal::next_power_of_two(2 * kLimits.tcp_sockets)> tcp_table_{};
 };
 
 // Counters for tests and diagnostics; they only ever grow.
@@ -133,7 +142,10 @@ struct InterfaceStats {
   std::uint32_t icmp_errors_sent = 0;  // unreachable and time exceeded
   std::uint32_t udp_delivered = 0;
   std::uint32_t udp_no_socket = 0;
-  std::uint32_t udp_rx_full = 0;  // the socket's receive buffer was full
+  std::uint32_t udp_rx_full = 0;       // the socket's receive buffer was full
+  std::uint32_t tcp_segments_in = 0;   // given to a connection or listener
+  std::uint32_t tcp_resets_sent = 0;   // to segments no socket takes
+  std::uint32_t tcp_backlog_full = 0;  // SYNs dropped: no free socket in the backlog
 };
 
 class Interface {
@@ -202,6 +214,29 @@ class Interface {
   [[nodiscard]] Status check_route(io::Ipv4Address destination) const;
   [[nodiscard]] std::size_t max_udp_payload() const;
 
+  // --- For TCP ---------------------------------------------------------------
+  // The key of the initial sequence numbers (RFC 6528); draw it once from
+  // a good source before TCP is used. Until then the key is zero and the
+  // numbers are guessable by an off-path attacker.
+  void set_tcp_secret(RandomSource& random);
+  // RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport,
+  // secretkey), M a 4 µs clock and F SHA-1 over the tuple and the key.
+  [[nodiscard]] std::uint32_t tcp_initial_sequence(TcpEndpoint local, TcpEndpoint remote,
+                                                   Instant now) const;
+  // The MSS this interface takes (MTU - 40).
+  [[nodiscard]] std::uint16_t tcp_mss() const;
+  // Opens `socket` (free, not bound) to `remote` from a free ephemeral port.
+  // Errors: not_found (no route or no address), resource_exhausted (table
+  // or ports full), invalid_argument (not IPv4, port 0).
+  Status connect_tcp(TcpSocket& socket, io::Endpoint remote, Instant now);
+  Status listen_tcp(TcpListener& listener, std::uint16_t port);
+  void unlisten_tcp(TcpListener& listener);
+  // Takes a socket out of the table (it keeps its state).
+  void unbind_tcp(TcpSocket& socket);
+  // The socket of a connection, or nullptr: O(1) expected.
+  [[nodiscard]] TcpSocket* find_tcp(std::uint16_t local_port, io::Ipv4Address remote,
+                                    std::uint16_t remote_port) const;
+
  private:
   static constexpr std::size_t kPollBudget = 64;
 
@@ -246,6 +281,15 @@ class Interface {
   std::size_t route_packet(Instant now, ByteSpan tx, io::Ipv4Address destination,
                            std::size_t ip_len);
   std::size_t next_udp_frame(Instant now, ByteSpan tx);
+  std::size_t process_tcp(Instant now, const wire::Ipv4Repr& ip, ConstByteSpan segment,
+                          wire::MacAddress link_source, ByteSpan tx);
+  // A TCP segment in an IPv4 packet at tx[link_header_len()...]; returns
+  // the IPv4 length, 0 when it does not fit.
+  std::size_t build_tcp(const TcpTransmit& segment, ByteSpan tx);
+  std::size_t next_tcp_frame(Instant now, ByteSpan tx);
+  Status bind_tcp(TcpSocket& socket);
+  [[nodiscard]] std::size_t tcp_slot(std::uint16_t local_port, io::Ipv4Address remote,
+                                     std::uint16_t remote_port) const;
   std::size_t next_arp_frame(Instant now, ByteSpan tx);
   std::size_t next_pending_frame(Instant now, ByteSpan tx);
   std::size_t next_time_exceeded_frame(Instant now, ByteSpan tx);
@@ -267,7 +311,12 @@ class Interface {
   std::uint16_t next_ephemeral_port_ = 49152;
   std::size_t udp_count_ = 0;
   std::size_t udp_cursor_ = 0;  // round-robin start for sockets' output
-  bool more_work_ = false;      // the last poll() ran out of budget
+  std::size_t tcp_count_ = 0;
+  std::size_t tcp_cursor_ = 0;
+  TcpListener* tcp_listeners_ = nullptr;
+  std::uint16_t next_tcp_port_ = 49152;
+  std::array<std::byte, 16> tcp_secret_{};
+  bool more_work_ = false;  // the last poll() ran out of budget
   async::Waker egress_waker_;
   // A reassembly that timed out, for an ICMP time exceeded (RFC 1122 §3.3.2).
   std::optional<Reassembler::Expired> reassembly_expired_;

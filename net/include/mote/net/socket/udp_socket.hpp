@@ -86,7 +86,6 @@ class UdpSocket {
 
  private:
   friend class Interface;
-  class WaitAwaiter;
 
   Interface* iface_ = nullptr;
   std::uint16_t port_ = 0;

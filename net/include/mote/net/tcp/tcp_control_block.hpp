@@ -1,0 +1,349 @@
+#pragma once
+// TcpControlBlock: one TCP connection (RFC 9293) as a sans-I/O state
+// machine. It reads no clock and does no I/O: the caller hands it received
+// segments and the time, asks it for the next segment to send, and comes
+// back at poll_at(). Its send and receive buffers are the caller's bytes.
+// The interface demultiplexes segments to it and the async stream wraps it;
+// the unit tests and the fuzzer drive it directly.
+//
+//   TcpControlBlock tcb(rx_bytes, tx_bytes);
+//   tcb.connect({local, 49152}, {server, 80}, iss, now);   // or listen(...)
+//   loop:
+//     if (auto reply = tcb.process(now, source, destination, segment)) send *reply;
+//     while (auto out = tcb.dispatch(now)) send out (TcpTransmit::emit);
+//     tcb.send(data) / tcb.receive(buffer) / tcb.close();
+//     wait for a segment or until tcb.poll_at(now);
+//
+// States and transitions (RFC 9293 §3.3.2, Figure 5), all implemented:
+//   closed --listen()--> LISTEN --SYN/SYN,ACK--> SYN-RECEIVED --ACK--> ESTABLISHED
+//   closed --connect()/SYN--> SYN-SENT --SYN,ACK/ACK--> ESTABLISHED
+//   SYN-SENT --SYN/SYN,ACK--> SYN-RECEIVED (simultaneous open)
+//   ESTABLISHED --close()/FIN--> FIN-WAIT-1 --ACK of FIN--> FIN-WAIT-2 --FIN/ACK--> TIME-WAIT
+//   FIN-WAIT-1 --FIN/ACK--> CLOSING --ACK of FIN--> TIME-WAIT (simultaneous close)
+//   ESTABLISHED --FIN/ACK--> CLOSE-WAIT --close()/FIN--> LAST-ACK --ACK of FIN--> closed
+//   TIME-WAIT --2 MSL--> closed
+//
+// What it does, beyond the state machine: the segment acceptability test
+// (§3.10.7.4); RST, SYN and ACK validation with rate-limited challenge ACKs
+// (RFC 5961); MSS and window scale options (RFC 9293 §3.7.1, RFC 7323);
+// retransmission timeout per RFC 6298 (SRTT/RTTVAR, Karn's rule, backoff, a
+// retry limit after which the connection fails with deadline_exceeded);
+// delayed ACKs (every second full segment, else after 40 ms); Nagle's
+// algorithm with an off switch; zero-window probes; sender and receiver
+// silly-window avoidance (RFC 9293 §3.8.6.2); keep-alive (RFC 9293 §3.8.4);
+// out-of-order data kept (two ranges) and taken in when the hole fills;
+// congestion control (RFC 5681 slow start and congestion avoidance, fast
+// retransmit and NewReno fast recovery per RFC 6582), always on, with an
+// initial window of RFC 6928 (10 segments, at most 14,600 bytes).
+//
+// Deviations, on purpose (as Linux): the minimum RTO is 200 ms, not RFC
+// 6298's 1 s; data on a SYN is not queued (the peer sends it again); a FIN
+// that arrives out of order is dropped (likewise); TIME-WAIT is 60 s.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "mote/async/time.hpp"
+#include "mote/base/bytes.hpp"
+#include "mote/base/result.hpp"
+#include "mote/io/address.hpp"
+#include "mote/net/storage/byte_ring.hpp"
+#include "mote/net/wire/tcp.hpp"
+
+namespace mote::net {
+
+using async::Duration;
+using async::Instant;
+
+enum class TcpState : std::uint8_t {
+  closed,
+  listen,
+  syn_sent,
+  syn_received,
+  established,
+  fin_wait_1,
+  fin_wait_2,
+  close_wait,
+  closing,
+  last_ack,
+  time_wait,
+};
+
+// The name RFC 9293 gives a state ("SYN-SENT"), for logs and tests.
+const char* to_string(TcpState state);
+
+// A segment dispatch() wants sent: the header fields and up to two pieces
+// of payload from the send buffer (it may wrap). emit() writes the segment
+// with its checksum; the payload is copied once.
+struct TcpTransmit {
+  io::Ipv4Address source;
+  io::Ipv4Address destination;
+  wire::TcpRepr header;  // header.payload is empty
+  ConstByteSpan payload_head;
+  ConstByteSpan payload_tail;
+
+  [[nodiscard]] std::size_t payload_len() const {
+    return payload_head.size() + payload_tail.size();
+  }
+  [[nodiscard]] std::size_t buffer_len() const { return header.header_len() + payload_len(); }
+  // Writes the whole TCP segment into `buffer`; returns buffer_len(), or
+  // resource_exhausted when the buffer is shorter.
+  Result<std::size_t> emit(ByteSpan buffer) const;
+};
+
+// The RST that RFC 9293 §3.10.7.1 answers a segment with when no connection
+// takes it (nothing when the segment is itself a RST):
+//   ACK set:   <SEQ=SEG.ACK><CTL=RST>
+//   ACK clear: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+std::optional<wire::TcpRepr> tcp_reset_for(const wire::TcpRepr& segment);
+
+struct TcpEndpoint {
+  io::Ipv4Address address;
+  std::uint16_t port = 0;
+  friend constexpr bool operator==(TcpEndpoint, TcpEndpoint) = default;
+};
+
+class TcpControlBlock {
+ public:
+  // RFC 9293 §3.7.1: without the option the peer's MSS is 536.
+  static constexpr std::uint16_t kDefaultMss = 536;
+  // RFC 6298 §2.1: "a value of 1 second" before any RTT sample.
+  static constexpr Duration kInitialRto = std::chrono::seconds(1);
+  static constexpr Duration kMinRto = std::chrono::milliseconds(200);
+  // RFC 6298 §2.5: "A maximum value MAY be placed on RTO provided it is at
+  // least 60 seconds."
+  static constexpr Duration kMaxRto = std::chrono::seconds(60);
+  static constexpr Duration kAckDelay = std::chrono::milliseconds(40);
+  // 2 MSL, with Linux's 30 s MSL.
+  static constexpr Duration kTimeWait = std::chrono::seconds(60);
+  // Retransmissions before the connection fails (Linux: tcp_syn_retries 6;
+  // for data about 15 minutes at the maximum RTO).
+  static constexpr std::uint8_t kMaxSynRetries = 6;
+  static constexpr std::uint8_t kMaxRetries = 15;
+  // RFC 1122 §4.2.3.6 / Linux: probes 75 s apart, 9 unanswered end it.
+  static constexpr Duration kKeepAliveInterval = std::chrono::seconds(75);
+  static constexpr std::uint8_t kKeepAliveProbes = 9;
+  // RFC 5961 §7: challenge ACKs are rate limited; at most this many a second.
+  static constexpr std::uint8_t kChallengeAcksPerSecond = 10;
+
+  TcpControlBlock(ByteSpan rx_storage, ByteSpan tx_storage);
+  TcpControlBlock(const TcpControlBlock&) = delete;
+  TcpControlBlock& operator=(const TcpControlBlock&) = delete;
+
+  // --- Opening -------------------------------------------------------------
+  // Passive open: wait for a SYN to `local` (address 0.0.0.0: any). `mss` is
+  // the largest segment this host takes (link MTU - 40). failed_precondition
+  // unless closed.
+  Status listen(TcpEndpoint local, std::uint16_t mss);
+  // Active open: SYN from `local` to `remote` with initial sequence number
+  // `iss` (RFC 6528: the interface computes it). failed_precondition unless
+  // closed; invalid_argument for port 0 or an unspecified address.
+  Status connect(TcpEndpoint local, TcpEndpoint remote, std::uint32_t iss, std::uint16_t mss,
+                 Instant now);
+  // A listener's backlog: this (closed) block takes the SYN `syn` that
+  // arrived from `remote` to `local` and answers SYN,ACK, as a block in
+  // LISTEN would. failed_precondition unless closed and `syn` is a SYN
+  // without ACK or RST.
+  Status accept_syn(TcpEndpoint local, TcpEndpoint remote, const wire::TcpRepr& syn,
+                    std::uint32_t iss, std::uint16_t mss, Instant now);
+
+  // --- The application's side ----------------------------------------------
+  // Copies as much of `data` as the send buffer takes; returns how much
+  // (0 when full). failed_precondition once closed or after close(); the
+  // connection's error (aborted, unavailable, deadline_exceeded) once it
+  // failed.
+  Result<std::size_t> send(ConstByteSpan data);
+  // Copies received bytes into `buffer`; returns how many: 0 when none are
+  // waiting (see at_end()). Errors as for send(), except that data received
+  // before a FIN can still be read.
+  Result<std::size_t> receive(ByteSpan buffer);
+  // The received bytes up to the end of the ring, for reading in place,
+  // then consume(n).
+  [[nodiscard]] ConstByteSpan peek() const { return rx_.front_span(); }
+  void consume(std::size_t n);
+  // RFC 9293 CLOSE: send a FIN after everything queued; reading goes on.
+  // The connection ends once the peer acknowledged it all (and its FIN came).
+  // In LISTEN and SYN-SENT it ends at once.
+  void close();
+  // RFC 9293 ABORT: a RST to the peer (when synchronized), then closed.
+  // Queued data is dropped.
+  void abort();
+
+  // --- The interface's side ------------------------------------------------
+  // Takes a segment from `source` to `destination` (the IPv4 header's
+  // addresses) that the demultiplexer matched to this block. Returns a
+  // segment to send at once when the answer is a RST that the block does
+  // not remember (RFC 9293's "send a reset"); other answers come from
+  // dispatch(). `iss` is the initial sequence number for the connection a
+  // SYN opens in LISTEN (RFC 6528; ignored in other states).
+  std::optional<TcpTransmit> process(Instant now, io::Ipv4Address source,
+                                     io::Ipv4Address destination, const wire::TcpRepr& segment,
+                                     std::uint32_t iss = 0);
+  // The next segment to send, if any (SYN, data, FIN, ACK, window update,
+  // probe, keep-alive, RST), after running the timers due at `now`.
+  std::optional<TcpTransmit> dispatch(Instant now);
+  // When to call dispatch() next: `now` when something is ready to send,
+  // kNever when nothing is timed.
+  [[nodiscard]] Instant poll_at(Instant now) const;
+
+  // --- Settings ------------------------------------------------------------
+  // Nagle's algorithm (RFC 9293 §3.7.4), on by default.
+  void set_nagle(bool enabled) { set_flag(kNoDelay, !enabled); }
+  // Keep-alive after `idle` without segments (whole seconds, at most 18 h);
+  // zero turns it off (the default).
+  void set_keep_alive(Duration idle);
+
+  // --- State ---------------------------------------------------------------
+  [[nodiscard]] TcpState state() const { return state_; }
+  [[nodiscard]] bool is_open() const { return state_ != TcpState::closed; }
+  // Established or later, until closed: data may flow.
+  [[nodiscard]] bool is_synchronized() const;
+  [[nodiscard]] TcpEndpoint local() const { return {local_address_, local_port_}; }
+  [[nodiscard]] TcpEndpoint remote() const { return {remote_address_, remote_port_}; }
+  // Why the connection ended: ok when it closed normally or is open;
+  // unavailable (refused: RST to our SYN), aborted (reset by the peer),
+  // deadline_exceeded (retransmissions or keep-alives went unanswered).
+  [[nodiscard]] Status error() const;
+  // The peer sent a FIN and every byte before it has been read.
+  [[nodiscard]] bool at_end() const;
+  [[nodiscard]] std::size_t receive_queued() const { return rx_.size(); }
+  // Room in the send buffer (0 after close()).
+  [[nodiscard]] std::size_t send_room() const;
+  // Bytes in the send buffer: not yet sent or not yet acknowledged.
+  [[nodiscard]] std::size_t send_queued() const { return tx_.size(); }
+  [[nodiscard]] std::uint16_t send_mss() const { return snd_mss_; }
+  [[nodiscard]] std::uint32_t send_window() const { return snd_wnd_; }
+  [[nodiscard]] Duration retransmission_timeout() const {
+    return std::chrono::milliseconds(rto_ms_);
+  }
+  [[nodiscard]] Duration smoothed_rtt() const;
+  // Congestion control state (RFC 5681): on by default.
+  [[nodiscard]] std::uint32_t congestion_window() const { return cwnd_; }
+  [[nodiscard]] std::uint32_t slow_start_threshold() const { return ssthresh_; }
+  [[nodiscard]] bool in_fast_recovery() const { return flag(kRecovery); }
+
+ private:
+  enum Flag : std::uint16_t {
+    kFinQueued = 1u << 0,        // close() called: FIN after the data
+    kNoDelay = 1u << 1,          // Nagle off
+    kAckNow = 1u << 2,           // an ACK is owed at once
+    kAckDelayed = 1u << 3,       // ack_at_ armed
+    kRtoArmed = 1u << 4,         // rto_at_ armed
+    kTimerArmed = 1u << 5,       // timer_at_ armed (keep-alive, TIME-WAIT)
+    kHasRtt = 1u << 6,           // SRTT/RTTVAR hold a sample
+    kTimingRtt = 1u << 7,        // rtt_seq_ is being timed
+    kPassive = 1u << 8,          // listen(): a reset in SYN-RECEIVED goes back to LISTEN
+    kWindowScale = 1u << 9,      // both sides sent the window scale option
+    kProbe = 1u << 10,           // the persist timer fired: send a window probe
+    kSegmentUnacked = 1u << 11,  // one full segment received and not acknowledged
+    kRstPending = 1u << 12,      // abort(): send a RST
+    kKeepAliveDue = 1u << 13,    // send a keep-alive probe
+    kFinAcked = 1u << 14,        // the peer acknowledged our FIN
+    kRecovery = 1u << 15,        // in fast recovery (RFC 6582)
+  };
+  enum class Failure : std::uint8_t { none, refused, reset, timed_out };
+
+  [[nodiscard]] bool flag(std::uint16_t f) const { return (flags_ & f) != 0; }
+  void set_flag(std::uint16_t f, bool on = true) {
+    flags_ = static_cast<std::uint16_t>(on ? (flags_ | f) : (flags_ & ~f));
+  }
+
+  void reset_connection();
+  void reset_to_closed(Failure failure);
+  void take_syn(const wire::TcpRepr& syn, std::uint32_t iss);
+  void enter_time_wait(std::uint32_t now_ms);
+  void take_options(const wire::TcpRepr& syn, std::uint16_t mss);
+  std::optional<TcpTransmit> process_listen(io::Ipv4Address source, io::Ipv4Address destination,
+                                            const wire::TcpRepr& segment, std::uint32_t iss);
+  std::optional<TcpTransmit> process_syn_sent(std::uint32_t now_ms, const wire::TcpRepr& segment);
+  bool acceptable(const wire::TcpRepr& segment, std::uint32_t segment_len) const;
+  void challenge_ack(std::uint32_t now_ms);
+  enum class AckVerdict : std::uint8_t { proceed, drop, reset };
+  AckVerdict process_ack(std::uint32_t now_ms, const wire::TcpRepr& segment);
+  void process_text(std::uint32_t now_ms, const wire::TcpRepr& segment);
+  void process_fin();
+  void take_rtt_sample(std::uint32_t now_ms);
+  void run_timers(std::uint32_t now_ms);
+  void on_retransmission_timeout(std::uint32_t now_ms);
+  void restart_idle_timer(std::uint32_t now_ms);
+  void recompute_rto();
+  [[nodiscard]] bool may_send_data() const;
+  [[nodiscard]] std::uint32_t window_edge_offer() const;
+  std::uint16_t advertise_window();
+  // How many data bytes to send now from snd_nxt_, and whether a FIN goes
+  // with them; false when nothing is to be sent.
+  bool plan_data(std::size_t& len, bool& fin) const;
+  [[nodiscard]] bool wants_to_send() const;
+  TcpTransmit make_segment(std::uint32_t seq, std::uint8_t flags);
+  std::optional<TcpTransmit> send_data(std::uint32_t now_ms, std::size_t len, bool fin);
+  void arm_rto(std::uint32_t now_ms);
+  void init_congestion_control();
+  void on_new_ack(std::uint32_t acked);
+  void on_duplicate_ack();
+  void enter_loss_window();
+  [[nodiscard]] std::uint32_t flight_size() const { return snd_max_ - snd_una_; }
+  void store_out_of_order(std::uint32_t seq, ConstByteSpan data);
+
+  ByteRing rx_;
+  ByteRing tx_;
+  io::Ipv4Address local_address_;
+  io::Ipv4Address remote_address_;
+  std::uint16_t local_port_ = 0;
+  std::uint16_t remote_port_ = 0;
+
+  // RFC 9293 §3.3.1's send sequence variables. snd_max_ is the highest
+  // SND.NXT so far: after a timeout snd_nxt_ goes back to snd_una_.
+  std::uint32_t snd_una_ = 0;
+  std::uint32_t snd_nxt_ = 0;
+  std::uint32_t snd_max_ = 0;
+  std::uint32_t snd_wnd_ = 0;  // scaled
+  std::uint32_t snd_wl1_ = 0;
+  std::uint32_t snd_wl2_ = 0;
+  std::uint32_t max_snd_wnd_ = 0;  // RFC 5961 §5.2's MAX.SND.WND
+  // Receive: RCV.NXT and the right edge of the window last advertised.
+  std::uint32_t rcv_nxt_ = 0;
+  std::uint32_t rcv_adv_ = 0;
+  // Out-of-order data in the receive ring: [begin, end) sequence ranges,
+  // empty when begin == end.
+  struct SeqRange {
+    std::uint32_t begin = 0;
+    std::uint32_t end = 0;
+  };
+  SeqRange out_of_order_[2];
+
+  // Times are milliseconds of the caller's clock, wrapping (49 days).
+  std::uint32_t rto_at_ = 0;
+  std::uint32_t ack_at_ = 0;
+  std::uint32_t timer_at_ = 0;  // keep-alive or TIME-WAIT
+  std::uint32_t rtt_seq_ = 0;
+  // Congestion control (RFC 5681, NewReno per RFC 6582): the congestion
+  // window, the slow-start threshold, and `recover` (the highest sequence
+  // sent when fast recovery began).
+  std::uint32_t cwnd_ = 0;
+  std::uint32_t ssthresh_ = 0;
+  std::uint32_t recover_ = 0;
+  std::uint16_t srtt8_ = 0;             // SRTT in 1/8 ms (at most 8 s)
+  std::uint16_t rttvar4_ = 0;           // RTTVAR in 1/4 ms (at most 16 s)
+  std::uint16_t challenge_second_ = 0;  // now_ms / 1024 when the count began
+  std::uint16_t rtt_sent_at_ = 0;       // low 16 bits of the ms clock (RTTs < 65 s)
+  std::uint16_t rto_ms_ = 1000;
+  std::uint16_t keep_alive_s_ = 0;
+  std::uint16_t snd_mss_ = kDefaultMss;
+  std::uint16_t local_mss_ = kDefaultMss;
+  std::uint16_t flags_ = 0;
+  TcpState state_ = TcpState::closed;
+  Failure failure_ = Failure::none;
+  std::uint8_t snd_wscale_ = 0;
+  std::uint8_t rcv_wscale_ = 0;
+  std::uint8_t retries_ = 0;
+  std::uint8_t challenge_acks_ = 0;
+  std::uint8_t dup_acks_ = 0;
+};
+
+// RFC/issue target: smaller than lwIP's tcp_pcb (156 bytes on a 32-bit
+// target), buffers excluded.
+static_assert(sizeof(void*) != 4 || sizeof(TcpControlBlock) < 156,
+              "the TCP control block must stay smaller than lwIP's tcp_pcb");
+
+}  // namespace mote::net

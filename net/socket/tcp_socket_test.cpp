@@ -1,0 +1,353 @@
+// TCP through the io concepts on mote's stack: two interfaces on an
+// in-memory cable, each run by its Stack task on the simulator's clock;
+// an echo server (listener with a backlog) and clients (connector) written
+// against io::Listener / io::Connector / io::Stream only.
+
+#include "mote/net/socket/tcp_socket.hpp"
+
+#include <gtest/gtest.h>
+#include <vector>
+
+#include "../testdata/byte_pattern.hpp"
+#include "mote/async/async.hpp"
+#include "mote/net/iface/interface.hpp"
+#include "mote/net/phy/cable.hpp"
+#include "mote/net/phy/fault_injector.hpp"
+#include "mote/net/stack.hpp"
+#include "mote/platform/sim_driver.hpp"
+
+namespace mote::net {
+namespace {
+
+using namespace std::chrono_literals;
+using async::Task;
+using io::Endpoint;
+using io::Ipv4Address;
+
+constexpr Ipv4Address kServerIp(192, 168, 1, 1);
+constexpr Ipv4Address kClientIp(192, 168, 1, 2);
+
+InterfaceConfig config_for(std::uint8_t last_octet) {
+  InterfaceConfig config;
+  config.hardware_address = wire::MacAddress(0x02, 0, 0, 0, 0, last_octet);
+  return config;
+}
+
+template <typename Link>
+Task<void> run_stack(Stack<Link>& stack) {
+  return stack.run();
+}
+
+std::vector<std::byte> pattern(std::size_t n, std::uint32_t seed = 7) {
+  return testing::byte_pattern(n, seed);
+}
+
+// Protocol code: written against the concepts only.
+template <io::Stream Stream>
+Task<Status> echo_until_end(Stream stream) {
+  std::array<std::byte, 1000> buffer{};
+  for (;;) {
+    MOTE_CO_TRY_ASSIGN(std::size_t n, co_await stream.read(buffer));
+    if (n == 0) break;
+    MOTE_CO_TRY(co_await stream.write(ConstByteSpan(buffer).first(n)));
+  }
+  MOTE_CO_TRY(stream.shutdown_write());
+  stream.close();
+  co_return ok_status();
+}
+
+template <io::Listener Listener>
+Task<Status> serve(Listener& listener, int connections) {
+  for (int i = 0; i < connections; ++i) {
+    MOTE_CO_TRY_ASSIGN(auto stream, co_await listener.accept());
+    MOTE_CO_TRY(co_await echo_until_end(std::move(stream)));
+  }
+  co_return ok_status();
+}
+
+template <io::Connector Connector>
+Task<Status> send_and_read_back(Connector& connector, Endpoint server,
+                                const std::vector<std::byte>& data, std::vector<std::byte>& back) {
+  MOTE_CO_TRY_ASSIGN(auto stream, co_await connector.connect(server));
+  MOTE_CO_TRY(co_await stream.write(data));
+  MOTE_CO_TRY(stream.shutdown_write());
+  std::array<std::byte, 777> buffer{};
+  for (;;) {
+    MOTE_CO_TRY_ASSIGN(std::size_t n, co_await stream.read(buffer));
+    if (n == 0) break;
+    back.insert(back.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  stream.close();
+  co_return ok_status();
+}
+
+template <typename ServerLink, typename ClientLink>
+struct TwoStacks {
+  TwoStacks(ServerLink& server_link, ClientLink& client_link)
+      : server_link(server_link), client_link(client_link) {}
+
+  void start(async::Executor& executor) {
+    EXPECT_TRUE(server_iface.set_ipv4_address(kServerIp, 24).ok());
+    EXPECT_TRUE(client_iface.set_ipv4_address(kClientIp, 24).ok());
+    EXPECT_TRUE(executor.spawn(server_task, run_stack<ServerLink>, std::ref(server_stack)).ok());
+    EXPECT_TRUE(executor.spawn(client_task, run_stack<ClientLink>, std::ref(client_stack)).ok());
+  }
+  ~TwoStacks() {
+    server_task.cancel();
+    client_task.cancel();
+  }
+
+  ServerLink& server_link;
+  ClientLink& client_link;
+  StaticInterface<> server_iface{server_link.capabilities(), config_for(1)};
+  StaticInterface<> client_iface{client_link.capabilities(), config_for(2)};
+  Stack<ServerLink> server_stack{server_iface, server_link};
+  Stack<ClientLink> client_stack{client_iface, client_link};
+  async::TaskStorage<1024> server_task;
+  async::TaskStorage<1024> client_task;
+};
+
+TEST(TcpSocketTest, EchoThroughTheConcepts) {
+  platform::SimDriver driver;
+  async::Executor executor(driver);
+  StaticCable<65536> cable;
+  TwoStacks stacks(cable.end_a(), cable.end_b());
+  stacks.start(executor);
+
+  StaticTcpSocket<4096, 4096> backlog_a;
+  StaticTcpSocket<4096, 4096> backlog_b;
+  std::array<TcpSocket*, 2> backlog{&backlog_a, &backlog_b};
+  TcpListener listener(stacks.server_iface, backlog);
+  ASSERT_TRUE(listener.listen(7).ok());
+  StaticTcpSocket<8192, 2048> client_socket;
+  std::array<TcpSocket*, 1> pool{&client_socket};
+  TcpConnector connector(stacks.client_iface, pool);
+
+  // Less than the buffers hold on the way: the client reads only once it
+  // has written everything.
+  const auto data = pattern(12000, 1);
+  std::vector<std::byte> back;
+  async::TaskStorage<4096> server_task;
+  async::TaskStorage<4096> client_task;
+  ASSERT_TRUE(executor.spawn(server_task, serve<TcpListener>, std::ref(listener), 1).ok());
+  ASSERT_TRUE(executor
+                  .spawn(client_task, send_and_read_back<TcpConnector>, std::ref(connector),
+                         Endpoint{kServerIp, 7}, std::cref(data), std::ref(back))
+                  .ok());
+  static_cast<void>(executor.run_for(30s));
+  EXPECT_EQ(client_task.state(), async::TaskState::finished);
+  EXPECT_EQ(client_task.exit_status(), ok_status());
+  EXPECT_EQ(server_task.exit_status(), ok_status());
+  EXPECT_EQ(back.size(), data.size());
+  EXPECT_TRUE(back == data);
+}
+
+// Reads everything until the peer's FIN and compares it with `expected`.
+template <io::Listener Listener>
+Task<Status> receive_all(Listener& listener, std::vector<std::byte>& got) {
+  MOTE_CO_TRY_ASSIGN(auto stream, co_await listener.accept());
+  std::array<std::byte, 1460> buffer{};
+  for (;;) {
+    MOTE_CO_TRY_ASSIGN(std::size_t n, co_await stream.read(buffer));
+    if (n == 0) break;
+    got.insert(got.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  stream.close();
+  co_return ok_status();
+}
+
+template <io::Connector Connector>
+Task<Status> upload(Connector& connector, Endpoint server, const std::vector<std::byte>& data) {
+  MOTE_CO_TRY_ASSIGN(auto stream, co_await connector.connect(server));
+  MOTE_CO_TRY(co_await stream.write(data));
+  MOTE_CO_TRY(stream.shutdown_write());
+  std::array<std::byte, 16> buffer{};
+  MOTE_CO_TRY_ASSIGN(std::size_t n, co_await stream.read(buffer));  // the server's FIN
+  stream.close();
+  co_return n == 0 ? ok_status() : Status::internal();
+}
+
+template <typename ServerLink, typename ClientLink>
+void run_upload(TwoStacks<ServerLink, ClientLink>& stacks, async::Executor& executor,
+                std::size_t size, async::Duration limit) {
+  StaticTcpSocket<16384, 4096> server_socket;
+  std::array<TcpSocket*, 1> backlog{&server_socket};
+  TcpListener listener(stacks.server_iface, backlog);
+  ASSERT_TRUE(listener.listen(5001).ok());
+  StaticTcpSocket<4096, 16384> client_socket;
+  std::array<TcpSocket*, 1> pool{&client_socket};
+  TcpConnector connector(stacks.client_iface, pool);
+  const auto data = pattern(size, 3);
+  std::vector<std::byte> got;
+  async::TaskStorage<4096> server_task;
+  async::TaskStorage<4096> client_task;
+  ASSERT_TRUE(
+      executor.spawn(server_task, receive_all<TcpListener>, std::ref(listener), std::ref(got))
+          .ok());
+  ASSERT_TRUE(executor
+                  .spawn(client_task, upload<TcpConnector>, std::ref(connector),
+                         Endpoint{kServerIp, 5001}, std::cref(data))
+                  .ok());
+  static_cast<void>(executor.run_for(limit));
+  EXPECT_EQ(server_task.state(), async::TaskState::finished);
+  EXPECT_EQ(server_task.exit_status(), ok_status());
+  EXPECT_EQ(client_task.state(), async::TaskState::finished);
+  EXPECT_EQ(client_task.exit_status(), ok_status());
+  EXPECT_EQ(got.size(), data.size());
+  EXPECT_TRUE(got == data);
+  server_task.cancel();
+  client_task.cancel();
+}
+
+TEST(TcpSocketTest, BulkUploadIsByteExact) {
+  platform::SimDriver driver;
+  async::Executor executor(driver);
+  StaticCable<65536> cable;
+  TwoStacks stacks(cable.end_a(), cable.end_b());
+  stacks.start(executor);
+  run_upload(stacks, executor, 2 * 1024 * 1024, 60s);
+}
+
+TEST(TcpSocketTest, BulkUploadThroughLossDelayAndReordering) {
+  platform::SimDriver driver;
+  async::Executor executor(driver);
+  StaticCable<65536> cable;
+  FaultConfig faults;
+  faults.seed = 5;
+  faults.drop_percent = 5;
+  faults.reorder_percent = 5;
+  faults.duplicate_percent = 2;
+  faults.delay = 5ms;
+  std::array<std::byte, 65536> held{};
+  FaultInjector lossy(cable.end_a(), faults, held);
+  TwoStacks stacks(lossy, cable.end_b());
+  stacks.start(executor);
+  run_upload(stacks, executor, 300 * 1024, 600s);
+  EXPECT_GT(lossy.stats().dropped, 10u);
+}
+
+Task<Status> connect_only(TcpConnector& connector, Endpoint to, Status& result) {
+  Result<TcpStream> stream = co_await connector.connect(to);
+  result = stream.status();
+  co_return ok_status();
+}
+
+TEST(TcpSocketTest, ConnectErrors) {
+  platform::SimDriver driver;
+  async::Executor executor(driver);
+  StaticCable<65536> cable;
+  TwoStacks stacks(cable.end_a(), cable.end_b());
+  stacks.start(executor);
+  StaticTcpSocket<1024, 1024> socket;
+  std::array<TcpSocket*, 1> pool{&socket};
+  TcpConnector connector(stacks.client_iface, pool);
+  async::TaskStorage<2048> task;
+
+  // Nothing listens: the server's stack answers RST -> refused.
+  Status refused = ok_status();
+  ASSERT_TRUE(
+      executor
+          .spawn(task, connect_only, std::ref(connector), Endpoint{kServerIp, 9}, std::ref(refused))
+          .ok());
+  static_cast<void>(executor.run_for(2s));
+  EXPECT_EQ(refused, Status::unavailable());
+  EXPECT_EQ(stacks.server_iface.stats().tcp_resets_sent, 1u);
+
+  // Off the subnet with no gateway: no route.
+  Status no_route = ok_status();
+  ASSERT_TRUE(executor
+                  .spawn(task, connect_only, std::ref(connector),
+                         Endpoint{Ipv4Address(8, 8, 8, 8), 80}, std::ref(no_route))
+                  .ok());
+  static_cast<void>(executor.run_for(1s));
+  EXPECT_EQ(no_route, Status::not_found());
+
+  // On the subnet, but nobody there: the SYNs go unanswered -> timeout.
+  Status timed_out = ok_status();
+  ASSERT_TRUE(executor
+                  .spawn(task, connect_only, std::ref(connector),
+                         Endpoint{Ipv4Address(192, 168, 1, 77), 80}, std::ref(timed_out))
+                  .ok());
+  static_cast<void>(executor.run_for(200s));
+  EXPECT_EQ(timed_out, Status::deadline_exceeded());
+}
+
+Task<Status> accept_then_abort(TcpListener& listener) {
+  MOTE_CO_TRY_ASSIGN(TcpStream stream, co_await listener.accept());
+  std::array<std::byte, 4> buffer{};
+  MOTE_CO_TRY(co_await stream.read(buffer));
+  stream.close();  // unread data: a reset
+  co_return ok_status();
+}
+
+Task<Status> write_then_read(TcpConnector& connector, Status& result) {
+  MOTE_CO_TRY_ASSIGN(TcpStream stream, co_await connector.connect(Endpoint{kServerIp, 7}));
+  MOTE_CO_TRY(co_await stream.write(bytes_of("12345678")));
+  std::array<std::byte, 4> buffer{};
+  result = (co_await stream.read(buffer)).status();
+  co_return ok_status();
+}
+
+TEST(TcpSocketTest, ResetReachesTheReader) {
+  platform::SimDriver driver;
+  async::Executor executor(driver);
+  StaticCable<65536> cable;
+  TwoStacks stacks(cable.end_a(), cable.end_b());
+  stacks.start(executor);
+  StaticTcpSocket<1024, 1024> server_socket;
+  std::array<TcpSocket*, 1> backlog{&server_socket};
+  TcpListener listener(stacks.server_iface, backlog);
+  ASSERT_TRUE(listener.listen(7).ok());
+  StaticTcpSocket<1024, 1024> client_socket;
+  std::array<TcpSocket*, 1> pool{&client_socket};
+  TcpConnector connector(stacks.client_iface, pool);
+  async::TaskStorage<2048> server_task;
+  async::TaskStorage<2048> client_task;
+  Status result = ok_status();
+  ASSERT_TRUE(executor.spawn(server_task, accept_then_abort, std::ref(listener)).ok());
+  ASSERT_TRUE(
+      executor.spawn(client_task, write_then_read, std::ref(connector), std::ref(result)).ok());
+  static_cast<void>(executor.run_for(2s));
+  EXPECT_EQ(result, Status::aborted());
+}
+
+TEST(TcpSocketTest, ManyConnectionsThroughASmallBacklog) {
+  platform::SimDriver driver;
+  async::Executor executor(driver);
+  StaticCable<65536> cable;
+  TwoStacks stacks(cable.end_a(), cable.end_b());
+  stacks.start(executor);
+  StaticTcpSocket<2048, 2048> backlog_a;
+  StaticTcpSocket<2048, 2048> backlog_b;
+  std::array<TcpSocket*, 2> backlog{&backlog_a, &backlog_b};
+  TcpListener listener(stacks.server_iface, backlog);
+  ASSERT_TRUE(listener.listen(7).ok());
+  // Two client sockets, used again and again: each leaves TIME-WAIT early
+  // when the pool needs it.
+  StaticTcpSocket<2048, 2048> client_a;
+  StaticTcpSocket<2048, 2048> client_b;
+  std::array<TcpSocket*, 2> pool{&client_a, &client_b};
+  TcpConnector connector(stacks.client_iface, pool);
+  constexpr int kConnections = 6;
+  async::TaskStorage<4096> server_task;
+  ASSERT_TRUE(
+      executor.spawn(server_task, serve<TcpListener>, std::ref(listener), kConnections).ok());
+  std::array<std::vector<std::byte>, kConnections> data;
+  std::array<std::vector<std::byte>, kConnections> back;
+  for (int i = 0; i < kConnections; ++i) {
+    data[i] = pattern(1500, 10 + i);
+    async::TaskStorage<4096> client_task;
+    ASSERT_TRUE(executor
+                    .spawn(client_task, send_and_read_back<TcpConnector>, std::ref(connector),
+                           Endpoint{kServerIp, 7}, std::cref(data[i]), std::ref(back[i]))
+                    .ok());
+    static_cast<void>(executor.run_for(2s));
+    EXPECT_EQ(client_task.exit_status(), ok_status()) << i;
+    EXPECT_TRUE(back[i] == data[i]) << i;
+    client_task.cancel();
+  }
+  EXPECT_EQ(server_task.exit_status(), ok_status());
+}
+
+}  // namespace
+}  // namespace mote::net

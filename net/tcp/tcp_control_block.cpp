@@ -1,0 +1,1115 @@
+#include "mote/net/tcp/tcp_control_block.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace mote::net {
+namespace {
+
+using wire::TcpFlags;
+using wire::TcpRepr;
+
+// RFC 9293 §3.4: sequence numbers compare modulo 2^32.
+constexpr bool seq_lt(std::uint32_t a, std::uint32_t b) {
+  return static_cast<std::int32_t>(a - b) < 0;
+}
+constexpr bool seq_le(std::uint32_t a, std::uint32_t b) {
+  return static_cast<std::int32_t>(a - b) <= 0;
+}
+constexpr bool seq_gt(std::uint32_t a, std::uint32_t b) { return seq_lt(b, a); }
+constexpr bool seq_ge(std::uint32_t a, std::uint32_t b) { return seq_le(b, a); }
+
+std::uint32_t to_ms(Instant now) {
+  return static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+}
+constexpr std::uint32_t to_ms(Duration duration) {
+  return static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
+}
+bool due(std::uint32_t deadline, std::uint32_t now_ms) {
+  return static_cast<std::int32_t>(now_ms - deadline) >= 0;
+}
+// The Instant of a millisecond deadline, never before it.
+Instant instant_of(std::uint32_t deadline, Instant now) {
+  const auto ahead = static_cast<std::int32_t>(deadline - to_ms(now));
+  return ahead <= 0 ? now : now + std::chrono::milliseconds(ahead);
+}
+
+std::uint32_t segment_len(const TcpRepr& segment) {
+  return static_cast<std::uint32_t>(segment.payload.size()) + (segment.flags.syn() ? 1 : 0) +
+         (segment.flags.fin() ? 1 : 0);
+}
+
+// RFC 7323 §2.3: the smallest shift that lets the window cover the buffer.
+std::uint8_t window_scale_for(std::size_t capacity) {
+  std::uint8_t shift = 0;
+  while (shift < TcpRepr::kMaxWindowScale && (capacity >> shift) > 0xffff) ++shift;
+  return shift;
+}
+
+}  // namespace
+
+const char* to_string(TcpState state) {
+  switch (state) {
+    case TcpState::closed: return "CLOSED";
+    case TcpState::listen: return "LISTEN";
+    case TcpState::syn_sent: return "SYN-SENT";
+    case TcpState::syn_received: return "SYN-RECEIVED";
+    case TcpState::established: return "ESTABLISHED";
+    case TcpState::fin_wait_1: return "FIN-WAIT-1";
+    case TcpState::fin_wait_2: return "FIN-WAIT-2";
+    case TcpState::close_wait: return "CLOSE-WAIT";
+    case TcpState::closing: return "CLOSING";
+    case TcpState::last_ack: return "LAST-ACK";
+    case TcpState::time_wait: return "TIME-WAIT";
+  }
+  return "?";
+}
+
+Result<std::size_t> TcpTransmit::emit(ByteSpan buffer) const {
+  const std::size_t header_len = header.header_len();
+  const std::size_t len = header_len + payload_len();
+  if (buffer.size() < len) return Status::resource_exhausted();
+  std::byte* out = buffer.data() + header_len;
+  if (!payload_head.empty()) std::memcpy(out, payload_head.data(), payload_head.size());
+  if (!payload_tail.empty()) {
+    std::memcpy(out + payload_head.size(), payload_tail.data(), payload_tail.size());
+  }
+  TcpRepr repr = header;
+  repr.payload = buffer.subspan(header_len, payload_len());  // in place: emit does not copy
+  return repr.emit(buffer.first(len), source, destination);
+}
+
+std::optional<TcpRepr> tcp_reset_for(const TcpRepr& segment) {
+  if (segment.flags.rst()) return std::nullopt;
+  TcpRepr reset;
+  reset.source_port = segment.destination_port;
+  reset.destination_port = segment.source_port;
+  if (segment.flags.ack()) {
+    reset.seq_number = segment.ack_number;
+    reset.flags = TcpFlags(TcpFlags::kRst);
+  } else {
+    reset.ack_number = segment.seq_number + segment_len(segment);
+    reset.flags = TcpFlags(TcpFlags::kRst | TcpFlags::kAck);
+  }
+  return reset;
+}
+
+namespace {
+
+std::optional<TcpTransmit> reset_reply(io::Ipv4Address source, io::Ipv4Address destination,
+                                       const TcpRepr& segment) {
+  std::optional<TcpRepr> reset = tcp_reset_for(segment);
+  if (!reset) return std::nullopt;
+  return TcpTransmit{destination, source, *reset, {}, {}};
+}
+
+}  // namespace
+
+TcpControlBlock::TcpControlBlock(ByteSpan rx_storage, ByteSpan tx_storage)
+    : rx_(rx_storage), tx_(tx_storage) {}
+
+// --- Opening ---------------------------------------------------------------
+
+void TcpControlBlock::reset_connection() {
+  rx_.clear();
+  tx_.clear();
+  out_of_order_[0] = {};
+  out_of_order_[1] = {};
+  flags_ &= kNoDelay;
+  failure_ = Failure::none;
+  retries_ = 0;
+  rto_ms_ = static_cast<std::uint16_t>(to_ms(kInitialRto));
+  srtt8_ = 0;
+  rttvar4_ = 0;
+  snd_wscale_ = 0;
+  rcv_wscale_ = 0;
+  snd_wnd_ = 0;
+  max_snd_wnd_ = 0;
+  snd_mss_ = kDefaultMss;
+  cwnd_ = 0;
+  ssthresh_ = 0;
+  dup_acks_ = 0;
+  remote_address_ = {};
+  remote_port_ = 0;
+}
+
+Status TcpControlBlock::listen(TcpEndpoint local, std::uint16_t mss) {
+  if (state_ != TcpState::closed) return Status::failed_precondition();
+  if (local.port == 0) return Status::invalid_argument();
+  reset_connection();
+  local_address_ = local.address;
+  local_port_ = local.port;
+  local_mss_ = mss;
+  set_flag(kPassive);
+  state_ = TcpState::listen;
+  return Status();
+}
+
+Status TcpControlBlock::connect(TcpEndpoint local, TcpEndpoint remote, std::uint32_t iss,
+                                std::uint16_t mss, Instant now) {
+  (void)now;
+  if (state_ != TcpState::closed) return Status::failed_precondition();
+  if (local.port == 0 || remote.port == 0 || remote.address.is_unspecified() ||
+      local.address.is_unspecified()) {
+    return Status::invalid_argument();
+  }
+  reset_connection();
+  local_address_ = local.address;
+  local_port_ = local.port;
+  remote_address_ = remote.address;
+  remote_port_ = remote.port;
+  local_mss_ = mss;
+  snd_una_ = snd_nxt_ = snd_max_ = iss;
+  // RFC 7323 §2.2: offer window scaling in our SYN.
+  rcv_wscale_ = window_scale_for(rx_.capacity());
+  state_ = TcpState::syn_sent;
+  return Status();
+}
+
+Status TcpControlBlock::accept_syn(TcpEndpoint local, TcpEndpoint remote, const TcpRepr& syn,
+                                   std::uint32_t iss, std::uint16_t mss, Instant now) {
+  (void)now;
+  if (state_ != TcpState::closed || !syn.flags.syn() || syn.flags.ack() || syn.flags.rst()) {
+    return Status::failed_precondition();
+  }
+  reset_connection();
+  local_address_ = local.address;
+  local_port_ = local.port;
+  remote_address_ = remote.address;
+  remote_port_ = remote.port;
+  local_mss_ = mss;
+  take_syn(syn, iss);
+  return Status();
+}
+
+void TcpControlBlock::take_options(const TcpRepr& syn, std::uint16_t mss) {
+  // RFC 9293 §3.7.1: send no segment larger than the peer's MSS (536
+  // without the option) nor than our own link takes.
+  snd_mss_ = std::min(syn.max_segment_size.value_or(kDefaultMss), mss);
+  if (snd_mss_ == 0) snd_mss_ = 1;
+  // RFC 7323 §2.2: scaling is on only when both SYNs carried the option.
+  if (syn.window_scale) {
+    snd_wscale_ = std::min(*syn.window_scale, TcpRepr::kMaxWindowScale);
+    rcv_wscale_ = window_scale_for(rx_.capacity());
+    set_flag(kWindowScale);
+  } else {
+    snd_wscale_ = 0;
+    rcv_wscale_ = 0;
+    set_flag(kWindowScale, false);
+  }
+}
+
+// LISTEN or a listener's backlog: RFC 9293 §3.10.7.2, third check.
+void TcpControlBlock::take_syn(const TcpRepr& syn, std::uint32_t iss) {
+  rcv_nxt_ = syn.seq_number + 1;
+  rcv_adv_ = rcv_nxt_;
+  snd_una_ = snd_nxt_ = snd_max_ = iss;
+  take_options(syn, local_mss_);
+  // RFC 7323 §2.2: "The window field in a segment where the SYN bit is set
+  // ... MUST NOT be scaled."
+  snd_wnd_ = syn.window_len;
+  max_snd_wnd_ = snd_wnd_;
+  snd_wl1_ = syn.seq_number;
+  snd_wl2_ = iss;
+  state_ = TcpState::syn_received;
+}
+
+// --- The application's side ------------------------------------------------
+
+Status TcpControlBlock::error() const {
+  switch (failure_) {
+    case Failure::none: return Status();
+    case Failure::refused: return Status::unavailable();
+    case Failure::reset: return Status::aborted();
+    case Failure::timed_out: return Status::deadline_exceeded();
+  }
+  return Status();
+}
+
+bool TcpControlBlock::is_synchronized() const {
+  return state_ >= TcpState::established && state_ <= TcpState::time_wait;
+}
+
+bool TcpControlBlock::may_send_data() const {
+  return state_ == TcpState::syn_sent || state_ == TcpState::syn_received ||
+         state_ == TcpState::established || state_ == TcpState::close_wait;
+}
+
+std::size_t TcpControlBlock::send_room() const {
+  return may_send_data() && !flag(kFinQueued) ? tx_.free() : 0;
+}
+
+Result<std::size_t> TcpControlBlock::send(ConstByteSpan data) {
+  if (failure_ != Failure::none) return error();
+  if (!may_send_data() || flag(kFinQueued)) return Status::failed_precondition();
+  return tx_.push(data);
+}
+
+Result<std::size_t> TcpControlBlock::receive(ByteSpan buffer) {
+  if (rx_.empty()) {
+    if (failure_ != Failure::none) return error();
+    if (state_ == TcpState::listen) return Status::failed_precondition();
+    return std::size_t{0};
+  }
+  const std::size_t n = std::min(buffer.size(), rx_.size());
+  rx_.read_at(0, buffer.first(n));
+  consume(n);
+  return n;
+}
+
+bool TcpControlBlock::at_end() const {
+  if (!rx_.empty()) return false;
+  switch (state_) {
+    case TcpState::close_wait:
+    case TcpState::closing:
+    case TcpState::last_ack:
+    case TcpState::time_wait: return true;
+    case TcpState::closed: return failure_ == Failure::none;
+    default: return false;
+  }
+}
+
+void TcpControlBlock::consume(std::size_t n) {
+  rx_.consume(n);
+  // RFC 9293 §3.8.6.2.2 (receiver SWS avoidance): tell the peer of a
+  // window that opened by at least min(buffer / 2, MSS), at once: a sender
+  // that saw a small or zero window waits for it.
+  if (state_ == TcpState::established || state_ == TcpState::fin_wait_1 ||
+      state_ == TcpState::fin_wait_2) {
+    const std::uint32_t offer = window_edge_offer();
+    if (offer != rcv_adv_) set_flag(kAckNow);
+  }
+}
+
+void TcpControlBlock::close() {
+  switch (state_) {
+    case TcpState::listen:
+    case TcpState::syn_sent: reset_to_closed(Failure::none); break;
+    // RFC 9293 §3.10.4: in SYN-RECEIVED "queue [the FIN] for processing
+    // after entering ESTABLISHED state".
+    case TcpState::syn_received: set_flag(kFinQueued); break;
+    case TcpState::established:
+      set_flag(kFinQueued);
+      state_ = TcpState::fin_wait_1;
+      break;
+    case TcpState::close_wait:
+      set_flag(kFinQueued);
+      state_ = TcpState::last_ack;
+      break;
+    default: break;
+  }
+}
+
+void TcpControlBlock::abort() {
+  const bool send_reset = state_ >= TcpState::syn_received && state_ <= TcpState::last_ack;
+  reset_to_closed(Failure::none);
+  rx_.clear();
+  // RFC 9293 §3.10.5: "Send a reset segment: <SEQ=SND.NXT><CTL=RST>".
+  if (send_reset) set_flag(kRstPending);
+}
+
+void TcpControlBlock::set_keep_alive(Duration idle) {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(idle).count();
+  keep_alive_s_ = static_cast<std::uint16_t>(std::clamp<std::int64_t>(seconds, 0, 65535));
+  if (idle > Duration::zero() && keep_alive_s_ == 0) keep_alive_s_ = 1;
+  if (keep_alive_s_ == 0 && state_ != TcpState::time_wait) set_flag(kTimerArmed, false);
+}
+
+Duration TcpControlBlock::smoothed_rtt() const {
+  return std::chrono::microseconds(std::int64_t{srtt8_} * 1000 / 8);
+}
+
+void TcpControlBlock::reset_to_closed(Failure failure) {
+  state_ = TcpState::closed;
+  failure_ = failure;
+  flags_ &= kNoDelay;
+  tx_.clear();
+  // A reset discards what was received (RFC 9293 §3.10.7.4: "any
+  // outstanding RECEIVEs and SEND should receive 'reset' responses"); a
+  // normal close leaves it to be read.
+  if (failure != Failure::none) rx_.clear();
+}
+
+void TcpControlBlock::enter_time_wait(std::uint32_t now_ms) {
+  state_ = TcpState::time_wait;
+  timer_at_ = now_ms + to_ms(kTimeWait);
+  set_flag(kTimerArmed);
+  set_flag(kRtoArmed | kAckDelayed | kTimingRtt | kKeepAliveDue | kProbe, false);
+}
+
+// --- Receiving ---------------------------------------------------------------
+
+std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address source,
+                                                    io::Ipv4Address destination,
+                                                    const TcpRepr& segment, std::uint32_t iss) {
+  const std::uint32_t now_ms = to_ms(now);
+  switch (state_) {
+    case TcpState::closed: return reset_reply(source, destination, segment);
+    case TcpState::listen: return process_listen(source, destination, segment, iss);
+    case TcpState::syn_sent: return process_syn_sent(now_ms, segment);
+    default: break;
+  }
+
+  TcpRepr seg = segment;
+  if (state_ == TcpState::syn_received && seg.flags.syn() && seg.seq_number == rcv_nxt_ - 1) {
+    // The peer's SYN again: our SYN,ACK was lost (or is late). Send it
+    // again now rather than at our timeout.
+    if (!seg.flags.ack()) {
+      snd_nxt_ = snd_una_;
+      return std::nullopt;
+    }
+    // A SYN,ACK repeating the SYN we have (simultaneous open, RFC 9293
+    // Figure 8): its ACK still counts.
+    seg.seq_number += 1;
+    seg.flags = TcpFlags(seg.flags.bits() & ~TcpFlags::kSyn);
+  }
+
+  // RFC 9293 §3.10.7.4, first: the sequence number.
+  if (!acceptable(seg, segment_len(seg))) {
+    // "If an incoming segment is not acceptable, an acknowledgment should be
+    // sent in reply (unless the RST bit is set ...)."
+    if (!seg.flags.rst()) {
+      set_flag(kAckNow);
+      // RFC 9293 §3.10.7.4, eighth, TIME-WAIT: "Restart the 2 MSL time-out"
+      // on a retransmitted FIN.
+      if (state_ == TcpState::time_wait && seg.flags.fin()) enter_time_wait(now_ms);
+    }
+    return std::nullopt;
+  }
+
+  // Second: RST (RFC 5961 §3.2). Only an exact match resets; one elsewhere
+  // in the window earns a challenge ACK.
+  if (seg.flags.rst()) {
+    if (seg.seq_number != rcv_nxt_) {
+      challenge_ack(now_ms);
+      return std::nullopt;
+    }
+    switch (state_) {
+      case TcpState::syn_received:
+        if (flag(kPassive)) {
+          // "If this connection was initiated with a passive OPEN ... then
+          // return this connection to the LISTEN state."
+          reset_connection();
+          set_flag(kPassive);
+          state_ = TcpState::listen;
+        } else {
+          // "... initiated with an active OPEN ... the connection was refused."
+          reset_to_closed(Failure::refused);
+        }
+        break;
+      case TcpState::closing:
+      case TcpState::last_ack:
+      case TcpState::time_wait: reset_to_closed(Failure::none); break;
+      default: reset_to_closed(Failure::reset); break;
+    }
+    return std::nullopt;
+  }
+
+  // Fourth: SYN in a synchronized state (RFC 5961 §4): challenge ACK.
+  if (seg.flags.syn()) {
+    challenge_ack(now_ms);
+    return std::nullopt;
+  }
+
+  // Fifth: "if the ACK bit is off, drop the segment and return".
+  if (!seg.flags.ack()) return std::nullopt;
+  const bool was_syn = segment.flags.syn();
+  if (was_syn) {
+    // The window of a SYN is never scaled (RFC 7323 §2.2): take it as is.
+    seg.window_len =
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(seg.window_len >> snd_wscale_, 0xffff));
+  }
+  switch (process_ack(now_ms, seg)) {
+    case AckVerdict::proceed: break;
+    case AckVerdict::drop: return std::nullopt;
+    case AckVerdict::reset: return reset_reply(source, destination, seg);
+  }
+  restart_idle_timer(now_ms);
+
+  // Seventh: the text.
+  process_text(now_ms, seg);
+
+  // Eighth: FIN, once everything before it is in.
+  if (seg.flags.fin() &&
+      seg.seq_number + static_cast<std::uint32_t>(seg.payload.size()) == rcv_nxt_) {
+    process_fin();
+    if (state_ == TcpState::time_wait) enter_time_wait(now_ms);
+  }
+  return std::nullopt;
+}
+
+std::optional<TcpTransmit> TcpControlBlock::process_listen(io::Ipv4Address source,
+                                                           io::Ipv4Address destination,
+                                                           const TcpRepr& segment,
+                                                           std::uint32_t iss) {
+  // RFC 9293 §3.10.7.2: "An incoming RST segment could not be valid ...
+  // ignore it"; "Any acknowledgment is bad if it arrives on a connection
+  // still in the LISTEN state. An acceptable reset segment should be formed".
+  if (segment.flags.rst()) return std::nullopt;
+  if (segment.flags.ack()) return reset_reply(source, destination, segment);
+  if (!segment.flags.syn()) return std::nullopt;
+  if (!local_address_.is_unspecified() && local_address_ != destination) return std::nullopt;
+  local_address_ = destination;
+  remote_address_ = source;
+  remote_port_ = segment.source_port;
+  take_syn(segment, iss);
+  return std::nullopt;
+}
+
+std::optional<TcpTransmit> TcpControlBlock::process_syn_sent(std::uint32_t now_ms,
+                                                             const TcpRepr& segment) {
+  // RFC 9293 §3.10.7.3.
+  const bool ack_ok = segment.flags.ack() && seq_gt(segment.ack_number, snd_una_) &&
+                      seq_le(segment.ack_number, snd_max_);
+  if (segment.flags.ack() && !ack_ok) {
+    // "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST
+    // bit is set, if so drop the segment and return)".
+    if (segment.flags.rst()) return std::nullopt;
+    return reset_reply(remote_address_, local_address_, segment);
+  }
+  if (segment.flags.rst()) {
+    // RFC 5961 §3.2: in SYN-SENT a RST is valid when it acknowledges our SYN.
+    if (ack_ok) reset_to_closed(Failure::refused);
+    return std::nullopt;
+  }
+  if (!segment.flags.syn()) return std::nullopt;
+
+  rcv_nxt_ = segment.seq_number + 1;
+  rcv_adv_ = rcv_nxt_;
+  take_options(segment, local_mss_);
+  snd_wnd_ = segment.window_len;  // a SYN's window is not scaled
+  max_snd_wnd_ = snd_wnd_;
+  snd_wl1_ = segment.seq_number;
+  snd_wl2_ = segment.ack_number;
+  if (ack_ok) {
+    // "If SND.UNA > ISS (our SYN has been ACKed), change the connection
+    // state to ESTABLISHED, form an ACK segment and send it."
+    snd_una_ = segment.ack_number;
+    if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+    if (flag(kTimingRtt) && seq_ge(snd_una_, rtt_seq_)) take_rtt_sample(now_ms);
+    init_congestion_control();
+    retries_ = 0;
+    recompute_rto();
+    set_flag(kRtoArmed, false);
+    state_ = TcpState::established;
+    set_flag(kAckNow);
+    restart_idle_timer(now_ms);
+  } else {
+    // Simultaneous open: "enter SYN-RECEIVED, form a SYN,ACK segment and
+    // send it" -- our SYN again, now with an ACK.
+    state_ = TcpState::syn_received;
+    snd_nxt_ = snd_una_;
+    set_flag(kTimingRtt, false);
+  }
+  return std::nullopt;
+}
+
+// RFC 9293 §3.10.7.4: "There are four cases for the acceptability test".
+bool TcpControlBlock::acceptable(const TcpRepr& segment, std::uint32_t len) const {
+  // The window is what we can take: at least what we advertised (we never
+  // shrink it), maybe more.
+  const auto window = static_cast<std::uint32_t>(rx_.free());
+  const std::uint32_t seq = segment.seq_number;
+  if (window == 0) {
+    // Zero window: only RCV.NXT, and then the data is not taken; "special
+    // allowance should be made to accept valid ACKs, URGs, and RSTs".
+    return seq == rcv_nxt_;
+  }
+  const std::uint32_t end = rcv_nxt_ + window;
+  const bool start_in = seq_le(rcv_nxt_, seq) && seq_lt(seq, end);
+  if (len == 0) return start_in;
+  const std::uint32_t last = seq + len - 1;
+  return start_in || (seq_le(rcv_nxt_, last) && seq_lt(last, end));
+}
+
+// RFC 5961 §7: "the number of challenge ACKs ... should be limited".
+void TcpControlBlock::challenge_ack(std::uint32_t now_ms) {
+  const auto second = static_cast<std::uint16_t>(now_ms >> 10);
+  if (second != challenge_second_) {
+    challenge_second_ = second;
+    challenge_acks_ = 0;
+  }
+  if (challenge_acks_ >= kChallengeAcksPerSecond) return;
+  ++challenge_acks_;
+  set_flag(kAckNow);
+}
+
+TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
+                                                         const TcpRepr& segment) {
+  const std::uint32_t ack = segment.ack_number;
+  if (state_ == TcpState::syn_received) {
+    // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state";
+    // "If the segment acknowledgment is not acceptable, form a reset".
+    if (!(seq_lt(snd_una_, ack) && seq_le(ack, snd_max_))) return AckVerdict::reset;
+    snd_una_ = ack;
+    if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+    if (flag(kTimingRtt) && seq_ge(snd_una_, rtt_seq_)) take_rtt_sample(now_ms);
+    init_congestion_control();
+    retries_ = 0;
+    recompute_rto();
+    set_flag(kRtoArmed, false);
+    snd_wnd_ = std::uint32_t{segment.window_len} << snd_wscale_;
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+    snd_wl1_ = segment.seq_number;
+    snd_wl2_ = ack;
+    state_ = flag(kFinQueued) ? TcpState::fin_wait_1 : TcpState::established;
+    return AckVerdict::proceed;
+  }
+
+  // RFC 5961 §5.2: acceptable when (SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT.
+  if (seq_gt(ack, snd_max_)) {
+    // RFC 9293: "If the ACK acks something not yet sent ... send an ACK,
+    // drop the segment".
+    set_flag(kAckNow);
+    return AckVerdict::drop;
+  }
+  if (seq_lt(ack, snd_una_ - max_snd_wnd_)) {
+    challenge_ack(now_ms);
+    return AckVerdict::drop;
+  }
+
+  // RFC 5681 §2's duplicate ACK: data outstanding, none carried, no FIN,
+  // the same ACK number and the same window.
+  const bool duplicate = ack == snd_una_ && segment.payload.empty() && !segment.flags.fin() &&
+                         snd_max_ != snd_una_ &&
+                         (std::uint32_t{segment.window_len} << snd_wscale_) == snd_wnd_;
+  if (seq_gt(ack, snd_una_)) {
+    std::uint32_t acked = ack - snd_una_;
+    const std::uint32_t newly_acked = acked;
+    if (flag(kFinQueued)) {
+      const std::uint32_t fin = snd_una_ + static_cast<std::uint32_t>(tx_.size());
+      if (ack == fin + 1) {
+        set_flag(kFinAcked);
+        acked -= 1;
+      }
+    }
+    tx_.consume(std::min<std::size_t>(acked, tx_.size()));
+    snd_una_ = ack;
+    if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+    // Karn's rule: only a segment sent once is timed (kTimingRtt is
+    // cleared on every retransmission).
+    if (flag(kTimingRtt) && seq_ge(ack, rtt_seq_)) take_rtt_sample(now_ms);
+    retries_ = 0;
+    set_flag(kProbe, false);
+    on_new_ack(newly_acked);
+    // RFC 6298 §5.3: "When an ACK is received that acknowledges new data,
+    // restart the retransmission timer"; §5.2: stop it when all is acked.
+    recompute_rto();
+    if (snd_una_ == snd_max_) {
+      set_flag(kRtoArmed, false);
+    } else {
+      arm_rto(now_ms);
+    }
+  } else if (duplicate) {
+    on_duplicate_ack();
+  } else if (snd_wnd_ == 0 && retries_ != 0) {
+    // An answer to a zero-window probe: the peer is alive; go on probing
+    // without counting towards the limit (RFC 1122 §4.2.2.17).
+    retries_ = 0;
+  }
+
+  // RFC 9293 §3.10.7.4: "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
+  // SND.WL2 =< SEG.ACK), set SND.WND <- SEG.WND".
+  if (seq_lt(snd_wl1_, segment.seq_number) ||
+      (snd_wl1_ == segment.seq_number && seq_le(snd_wl2_, ack))) {
+    const bool reopened = snd_wnd_ == 0 && segment.window_len != 0;
+    snd_wnd_ = std::uint32_t{segment.window_len} << snd_wscale_;
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+    snd_wl1_ = segment.seq_number;
+    snd_wl2_ = ack;
+    if (reopened && snd_nxt_ != snd_una_) {
+      // A probe the closed window dropped is outstanding: send from
+      // SND.UNA now, without waiting for the backed-off timer.
+      snd_nxt_ = snd_una_;
+      set_flag(kTimingRtt, false);
+      retries_ = 0;
+      recompute_rto();
+      arm_rto(now_ms);
+    }
+  }
+
+  switch (state_) {
+    case TcpState::fin_wait_1:
+      if (flag(kFinAcked)) state_ = TcpState::fin_wait_2;
+      break;
+    case TcpState::closing:
+      if (flag(kFinAcked)) enter_time_wait(now_ms);
+      break;
+    case TcpState::last_ack:
+      if (flag(kFinAcked)) {
+        reset_to_closed(Failure::none);
+        return AckVerdict::drop;
+      }
+      break;
+    default: break;
+  }
+  return AckVerdict::proceed;
+}
+
+void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment) {
+  if (segment.payload.empty()) return;
+  if (state_ != TcpState::established && state_ != TcpState::fin_wait_1 &&
+      state_ != TcpState::fin_wait_2) {
+    return;
+  }
+  ConstByteSpan data = segment.payload;
+  std::uint32_t seq = segment.seq_number;
+  // Trim what we already have ...
+  if (seq_lt(seq, rcv_nxt_)) {
+    const std::uint32_t old = rcv_nxt_ - seq;
+    if (old >= data.size()) {
+      set_flag(kAckNow);  // a duplicate: the peer missed our ACK
+      return;
+    }
+    data = data.subspan(old);
+    seq = rcv_nxt_;
+  }
+  // ... and what does not fit.
+  const std::uint32_t offset = seq - rcv_nxt_;
+  const std::size_t room = rx_.free();
+  if (offset >= room) {
+    set_flag(kAckNow);
+    return;
+  }
+  data = data.first(std::min<std::size_t>(data.size(), room - offset));
+
+  if (offset != 0) {
+    // RFC 5681 §4.2: "A TCP receiver SHOULD send an immediate duplicate
+    // ACK when an out-of-order segment arrives."
+    store_out_of_order(seq, data);
+    set_flag(kAckNow);
+    return;
+  }
+  rx_.write_at(rx_.size(), data);
+  rx_.commit(data.size());
+  rcv_nxt_ += static_cast<std::uint32_t>(data.size());
+  // Take in the out-of-order data this reaches (two passes: the ranges are
+  // not sorted).
+  bool filled_gap = false;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (SeqRange& range : out_of_order_) {
+      if (range.begin == range.end || seq_gt(range.begin, rcv_nxt_)) continue;
+      if (seq_gt(range.end, rcv_nxt_)) {
+        rx_.commit(range.end - rcv_nxt_);
+        rcv_nxt_ = range.end;
+      }
+      range = {};
+      filled_gap = true;
+    }
+  }
+  // RFC 5681 §4.2: an immediate ACK for a segment that fills a gap; else
+  // RFC 9293 §3.8.6.3: "an ACK SHOULD be generated for at least every
+  // second full-sized segment", and none later than 0.5 s (we wait 40 ms).
+  if (filled_gap || flag(kSegmentUnacked)) {
+    set_flag(kAckNow);
+  } else {
+    set_flag(kSegmentUnacked);
+    if (!flag(kAckDelayed)) {
+      ack_at_ = now_ms + to_ms(kAckDelay);
+      set_flag(kAckDelayed);
+    }
+  }
+}
+
+void TcpControlBlock::store_out_of_order(std::uint32_t seq, ConstByteSpan data) {
+  std::uint32_t begin = seq;
+  std::uint32_t end = seq + static_cast<std::uint32_t>(data.size());
+  for (SeqRange& range : out_of_order_) {
+    if (range.begin == range.end) continue;
+    if (seq_le(begin, range.end) && seq_le(range.begin, end)) {
+      if (seq_lt(range.begin, begin)) begin = range.begin;
+      if (seq_gt(range.end, end)) end = range.end;
+      range = {};
+    }
+  }
+  SeqRange* slot = nullptr;
+  for (SeqRange& range : out_of_order_) {
+    if (range.begin == range.end) slot = &range;
+  }
+  if (slot == nullptr) {
+    // Both slots hold other ranges: keep the two nearest RCV.NXT, since
+    // they fill first.
+    SeqRange& far = seq_gt(out_of_order_[0].begin, out_of_order_[1].begin) ? out_of_order_[0]
+                                                                           : out_of_order_[1];
+    if (seq_gt(begin, far.begin)) return;  // the new data is farthest: lost
+    slot = &far;
+  }
+  rx_.write_at(rx_.size() + (seq - rcv_nxt_), data);
+  *slot = {begin, end};
+}
+
+void TcpControlBlock::process_fin() {
+  // RFC 9293 §3.10.7.4, eighth: "advance RCV.NXT over the FIN, and send an
+  // acknowledgment for the FIN."
+  rcv_nxt_ += 1;
+  set_flag(kAckNow);
+  switch (state_) {
+    case TcpState::established: state_ = TcpState::close_wait; break;
+    case TcpState::fin_wait_1: state_ = TcpState::closing; break;  // FIN not yet acked
+    case TcpState::fin_wait_2: state_ = TcpState::time_wait; break;
+    default: break;
+  }
+}
+
+// RFC 6298 §2.2-2.3, in fixed point: SRTT in 1/8 ms, RTTVAR in 1/4 ms.
+void TcpControlBlock::take_rtt_sample(std::uint32_t now_ms) {
+  set_flag(kTimingRtt, false);
+  const auto elapsed =
+      static_cast<std::uint16_t>(static_cast<std::uint16_t>(now_ms) - rtt_sent_at_);
+  const std::uint32_t rtt = std::min<std::uint32_t>(elapsed, 8191);
+  if (!flag(kHasRtt)) {
+    // "SRTT <- R, RTTVAR <- R/2"
+    srtt8_ = static_cast<std::uint16_t>(rtt * 8);
+    rttvar4_ = static_cast<std::uint16_t>(rtt * 2);
+    set_flag(kHasRtt);
+  } else {
+    // "RTTVAR <- (1 - beta) * RTTVAR + beta * |SRTT - R'|", beta = 1/4;
+    // "SRTT <- (1 - alpha) * SRTT + alpha * R'", alpha = 1/8.
+    const std::int32_t error8 = static_cast<std::int32_t>(rtt * 8) - srtt8_;
+    const std::int32_t deviation4 = (error8 < 0 ? -error8 : error8) / 2;
+    rttvar4_ = static_cast<std::uint16_t>(std::clamp<std::int32_t>(
+        rttvar4_ + (deviation4 - static_cast<std::int32_t>(rttvar4_)) / 4, 0, 0xffff));
+    srtt8_ = static_cast<std::uint16_t>(std::clamp<std::int32_t>(srtt8_ + error8 / 8, 0, 0xffff));
+  }
+}
+
+void TcpControlBlock::recompute_rto() {
+  if (!flag(kHasRtt)) return;
+  // "RTO <- SRTT + max (G, K*RTTVAR)", K = 4 (rttvar4_ is 4 * RTTVAR in
+  // ms), G = 1 ms.
+  const std::uint32_t rto = srtt8_ / 8 + std::max<std::uint32_t>(1, rttvar4_);
+  rto_ms_ = static_cast<std::uint16_t>(std::clamp(rto, to_ms(kMinRto), to_ms(kMaxRto)));
+}
+
+void TcpControlBlock::restart_idle_timer(std::uint32_t now_ms) {
+  if (keep_alive_s_ == 0 || state_ == TcpState::time_wait) return;
+  if (snd_una_ == snd_max_) retries_ = 0;  // a keep-alive was answered
+  timer_at_ = now_ms + std::uint32_t{keep_alive_s_} * 1000;
+  set_flag(kTimerArmed);
+}
+
+// --- Congestion control (RFC 5681, RFC 6582) ----------------------------------
+
+void TcpControlBlock::init_congestion_control() {
+  const std::uint32_t mss = snd_mss_;
+  // RFC 6928: IW = min(10 * MSS, max(2 * MSS, 14600)); RFC 5681 §3.1: one
+  // segment when the SYN or SYN,ACK had to be sent again.
+  cwnd_ = retries_ != 0
+              ? mss
+              : std::min<std::uint32_t>(10 * mss, std::max<std::uint32_t>(2 * mss, 14600));
+  // "The initial value of ssthresh SHOULD be set arbitrarily high".
+  ssthresh_ = 0xffffffffu;
+  recover_ = snd_una_ - 1;
+  dup_acks_ = 0;
+  set_flag(kRecovery, false);
+}
+
+void TcpControlBlock::on_new_ack(std::uint32_t acked) {
+  const std::uint32_t mss = snd_mss_;
+  dup_acks_ = 0;
+  if (flag(kRecovery)) {
+    if (seq_ge(snd_una_, recover_)) {
+      // RFC 6582 §3.2 step 3, full acknowledgment: "Set cwnd to either (1)
+      // min (ssthresh, max(FlightSize, SMSS) + SMSS) or (2) ssthresh".
+      cwnd_ = std::min(ssthresh_, std::max(flight_size(), mss) + mss);
+      set_flag(kRecovery, false);
+    } else {
+      // Partial acknowledgment: "retransmit the first unacknowledged
+      // segment", "deflate the congestion window by the amount of new data
+      // acknowledged ... If the partial ACK acknowledges at least one SMSS
+      // of new data, then add back SMSS bytes".
+      snd_nxt_ = snd_una_;
+      cwnd_ = cwnd_ > acked ? cwnd_ - acked : 0;
+      if (acked >= mss) cwnd_ += mss;
+      cwnd_ = std::max(cwnd_, mss);
+    }
+    return;
+  }
+  constexpr std::uint32_t kMaxCwnd = 1u << 30;
+  if (cwnd_ < ssthresh_) {
+    // Slow start, with RFC 3465's byte counting (L = 2 * SMSS).
+    cwnd_ += std::min(acked, 2 * mss);
+  } else {
+    // Congestion avoidance: about one SMSS per RTT (RFC 5681 eq. 3).
+    cwnd_ += std::max<std::uint32_t>(1, mss * mss / std::max<std::uint32_t>(cwnd_, 1));
+  }
+  cwnd_ = std::min(cwnd_, kMaxCwnd);
+}
+
+void TcpControlBlock::on_duplicate_ack() {
+  const std::uint32_t mss = snd_mss_;
+  if (flag(kRecovery)) {
+    // RFC 5681 §3.2 step 4: each further duplicate inflates cwnd by SMSS.
+    cwnd_ += mss;
+    return;
+  }
+  if (dup_acks_ < 255) ++dup_acks_;
+  if (dup_acks_ != 3) return;
+  // RFC 6582 §3.2 step 2: only when the ACK covers more than `recover`
+  // (no second fast retransmit for the same loss).
+  if (!seq_gt(snd_una_, recover_)) return;
+  // RFC 5681 §3.2 steps 2-3: "ssthresh = max (FlightSize / 2, 2*SMSS)",
+  // retransmit the lost segment, "cwnd = ssthresh + 3*SMSS".
+  ssthresh_ = std::max(flight_size() / 2, 2 * mss);
+  cwnd_ = ssthresh_ + 3 * mss;
+  recover_ = snd_max_;
+  set_flag(kRecovery);
+  snd_nxt_ = snd_una_;
+  set_flag(kTimingRtt, false);
+}
+
+// RFC 5681 §3.1: after a retransmission timeout "cwnd MUST be set to no
+// more than the loss window, LW, which equals 1 full-sized segment", and
+// ssthresh to max(FlightSize / 2, 2 * SMSS) -- once per loss, not again
+// for the same segment's later timeouts.
+void TcpControlBlock::enter_loss_window() {
+  const std::uint32_t mss = snd_mss_;
+  if (retries_ == 0) ssthresh_ = std::max(flight_size() / 2, 2 * mss);
+  cwnd_ = mss;
+  // RFC 6582 §4: "recover" is set on a timeout too.
+  recover_ = snd_max_;
+  set_flag(kRecovery, false);
+  dup_acks_ = 0;
+}
+
+// --- Sending -----------------------------------------------------------------
+
+void TcpControlBlock::arm_rto(std::uint32_t now_ms) {
+  rto_at_ = now_ms + rto_ms_;
+  set_flag(kRtoArmed);
+}
+
+void TcpControlBlock::run_timers(std::uint32_t now_ms) {
+  if (flag(kRtoArmed) && due(rto_at_, now_ms)) on_retransmission_timeout(now_ms);
+  if (flag(kAckDelayed) && due(ack_at_, now_ms)) {
+    set_flag(kAckDelayed, false);
+    set_flag(kAckNow);
+  }
+  if (flag(kTimerArmed) && due(timer_at_, now_ms)) {
+    set_flag(kTimerArmed, false);
+    if (state_ == TcpState::time_wait) {
+      reset_to_closed(Failure::none);
+    } else if (keep_alive_s_ != 0 && is_synchronized()) {
+      if (snd_una_ != snd_max_) {
+        // Data in flight: the retransmission timer watches the peer.
+        restart_idle_timer(now_ms);
+      } else if (retries_ >= kKeepAliveProbes) {
+        reset_to_closed(Failure::timed_out);
+      } else {
+        ++retries_;
+        set_flag(kKeepAliveDue);
+        timer_at_ = now_ms + to_ms(std::min<Duration>(kKeepAliveInterval,
+                                                      std::chrono::seconds(keep_alive_s_)));
+        set_flag(kTimerArmed);
+      }
+    }
+  }
+}
+
+void TcpControlBlock::on_retransmission_timeout(std::uint32_t now_ms) {
+  (void)now_ms;
+  set_flag(kRtoArmed, false);
+  const bool opening = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
+  if (retries_ >= (opening ? kMaxSynRetries : kMaxRetries)) {
+    reset_to_closed(Failure::timed_out);
+    return;
+  }
+  if (is_synchronized()) enter_loss_window();
+  ++retries_;
+  // RFC 6298 §5.5: "back off the timer"; §5.4: retransmit the earliest
+  // segment not acknowledged (here: go back to SND.UNA).
+  rto_ms_ = static_cast<std::uint16_t>(std::min(std::uint32_t{rto_ms_} * 2, to_ms(kMaxRto)));
+  snd_nxt_ = snd_una_;
+  set_flag(kTimingRtt, false);
+  // With a zero window this is the persist timer: probe it.
+  if (snd_wnd_ == 0 && is_synchronized()) set_flag(kProbe);
+}
+
+std::uint32_t TcpControlBlock::window_edge_offer() const {
+  // What we could offer: all free space, in units of the scale. RFC 9293
+  // §3.8.6.2.2: move the right edge only by min(buffer / 2, MSS) or more.
+  const auto free = static_cast<std::uint32_t>(rx_.free());
+  const std::uint32_t units = std::min<std::uint32_t>(free >> rcv_wscale_, 0xffff);
+  const std::uint32_t edge = rcv_nxt_ + (units << rcv_wscale_);
+  // The edge stays where it is until it can move by the threshold (a
+  // sender that overran the window moves it to RCV.NXT).
+  const std::uint32_t current = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ : rcv_nxt_;
+  const std::uint32_t threshold = std::max<std::uint32_t>(
+      1, std::min<std::uint32_t>(static_cast<std::uint32_t>(rx_.capacity() / 2), local_mss_));
+  if (seq_gt(edge, current) && edge - current >= threshold) return edge;
+  return current;
+}
+
+std::uint16_t TcpControlBlock::advertise_window() {
+  const std::uint32_t edge = window_edge_offer();
+  if (seq_gt(edge, rcv_adv_)) rcv_adv_ = edge;
+  return static_cast<std::uint16_t>(
+      std::min<std::uint32_t>((rcv_adv_ - rcv_nxt_) >> rcv_wscale_, 0xffff));
+}
+
+TcpTransmit TcpControlBlock::make_segment(std::uint32_t seq, std::uint8_t flags) {
+  TcpTransmit out;
+  out.source = local_address_;
+  out.destination = remote_address_;
+  out.header.source_port = local_port_;
+  out.header.destination_port = remote_port_;
+  out.header.seq_number = seq;
+  out.header.flags = TcpFlags(flags);
+  if ((flags & TcpFlags::kAck) != 0) {
+    out.header.ack_number = rcv_nxt_;
+    out.header.window_len = advertise_window();
+    set_flag(kAckNow | kAckDelayed | kSegmentUnacked, false);
+  }
+  return out;
+}
+
+bool TcpControlBlock::plan_data(std::size_t& len, bool& fin) const {
+  len = 0;
+  fin = false;
+  switch (state_) {
+    case TcpState::established:
+    case TcpState::close_wait:
+    case TcpState::fin_wait_1:
+    case TcpState::closing:
+    case TcpState::last_ack: break;
+    default: return false;
+  }
+  if (flag(kFinAcked)) return false;
+  const std::uint32_t offset = snd_nxt_ - snd_una_;
+  if (offset > tx_.size()) return false;  // the FIN is out
+  const std::size_t unsent = tx_.size() - offset;
+  // RFC 5681 §3.1: no more than min(cwnd, rwnd) in flight.
+  const std::uint32_t window_end = snd_una_ + std::min(snd_wnd_, cwnd_);
+  const std::uint32_t usable = seq_gt(window_end, snd_nxt_) ? window_end - snd_nxt_ : 0;
+  len = std::min<std::size_t>({unsent, usable, snd_mss_});
+  if (len == 0 && unsent != 0 && flag(kProbe)) {
+    // RFC 9293 §3.8.6.1: a zero-window probe carries one octet.
+    len = 1;
+    return true;
+  }
+  fin = flag(kFinQueued) && offset + len == tx_.size();
+  if (len == 0) return fin;
+  const bool nothing_in_flight = snd_nxt_ == snd_una_;
+  // Retransmissions, full segments and the FIN go at once.
+  if (len >= snd_mss_ || seq_lt(snd_nxt_, snd_max_) || fin) return true;
+  // RFC 9293 §3.7.4 (Nagle): a short segment only when nothing is
+  // unacknowledged, unless Nagle is off -- and then only when it is all
+  // the data there is (§3.8.6.2.1, sender SWS avoidance) or at least half
+  // the largest window the peer offered.
+  if (nothing_in_flight) return true;
+  if (len == unsent && flag(kNoDelay)) return true;
+  return max_snd_wnd_ != 0 && len >= max_snd_wnd_ / 2;
+}
+
+std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std::size_t len,
+                                                      bool fin) {
+  const std::uint32_t offset = snd_nxt_ - snd_una_;
+  std::uint8_t flags = TcpFlags::kAck;
+  if (fin) flags |= TcpFlags::kFin;
+  if (len != 0 && offset + len == tx_.size()) flags |= TcpFlags::kPsh;
+  TcpTransmit out = make_segment(snd_nxt_, flags);
+  const ByteRing::Pieces pieces = tx_.pieces_at(offset, len);
+  out.payload_head = pieces.head;
+  out.payload_tail = pieces.tail;
+  const std::uint32_t end = snd_nxt_ + static_cast<std::uint32_t>(len) + (fin ? 1 : 0);
+  // Karn's rule: time only new data.
+  if (!flag(kTimingRtt) && seq_ge(snd_nxt_, snd_max_)) {
+    rtt_seq_ = end;
+    rtt_sent_at_ = static_cast<std::uint16_t>(now_ms);
+    set_flag(kTimingRtt);
+  }
+  // In fast recovery a retransmission is one segment from SND.UNA: then
+  // on with new data (RFC 6582).
+  snd_nxt_ = flag(kRecovery) && seq_lt(end, snd_max_) ? snd_max_ : end;
+  if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
+  // RFC 6298 §5.1: start the timer when sending data, unless running.
+  if (!flag(kRtoArmed)) arm_rto(now_ms);
+  return out;
+}
+
+std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
+  const std::uint32_t now_ms = to_ms(now);
+  run_timers(now_ms);
+  switch (state_) {
+    case TcpState::closed: {
+      if (!flag(kRstPending)) return std::nullopt;
+      set_flag(kRstPending, false);
+      TcpTransmit out = make_segment(snd_nxt_, TcpFlags::kRst);
+      return out;
+    }
+    case TcpState::listen: return std::nullopt;
+    case TcpState::syn_sent:
+    case TcpState::syn_received: {
+      if (snd_nxt_ != snd_una_) {
+        if (state_ == TcpState::syn_received && flag(kAckNow)) {
+          return make_segment(snd_nxt_, TcpFlags::kAck);
+        }
+        return std::nullopt;
+      }
+      const bool passive = state_ == TcpState::syn_received;
+      TcpTransmit out =
+          make_segment(snd_una_, passive ? (TcpFlags::kSyn | TcpFlags::kAck) : TcpFlags::kSyn);
+      // RFC 7323 §2.2: a SYN's window is not scaled.
+      out.header.window_len = static_cast<std::uint16_t>(std::min<std::size_t>(rx_.free(), 0xffff));
+      rcv_adv_ = rcv_nxt_ + out.header.window_len;
+      out.header.max_segment_size = local_mss_;
+      if (!passive || flag(kWindowScale)) out.header.window_scale = rcv_wscale_;
+      if (retries_ == 0) {
+        rtt_seq_ = snd_una_ + 1;
+        rtt_sent_at_ = static_cast<std::uint16_t>(now_ms);
+        set_flag(kTimingRtt);
+      }
+      snd_nxt_ = snd_una_ + 1;
+      if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
+      if (!flag(kRtoArmed)) arm_rto(now_ms);
+      return out;
+    }
+    default: break;
+  }
+
+  std::size_t len = 0;
+  bool fin = false;
+  if (plan_data(len, fin)) {
+    set_flag(kProbe, false);
+    return send_data(now_ms, len, fin);
+  }
+  // Unsent data facing a zero window: the persist timer (RFC 9293
+  // §3.8.6.1) is the retransmission timer, with its backoff.
+  if (snd_wnd_ == 0 && !flag(kRtoArmed) && tx_.size() > snd_nxt_ - snd_una_ &&
+      (state_ == TcpState::established || state_ == TcpState::close_wait)) {
+    arm_rto(now_ms);
+  }
+  if (flag(kKeepAliveDue)) {
+    set_flag(kKeepAliveDue, false);
+    // RFC 9293 §3.8.4: "SEG.SEQ = SND.NXT-1", no data.
+    return make_segment(snd_nxt_ - 1, TcpFlags::kAck);
+  }
+  if (flag(kAckNow)) return make_segment(snd_nxt_, TcpFlags::kAck);
+  return std::nullopt;
+}
+
+bool TcpControlBlock::wants_to_send() const {
+  switch (state_) {
+    case TcpState::closed: return flag(kRstPending);
+    case TcpState::listen: return false;
+    case TcpState::syn_sent: return snd_nxt_ == snd_una_;
+    case TcpState::syn_received: return snd_nxt_ == snd_una_ || flag(kAckNow);
+    default: break;
+  }
+  std::size_t len = 0;
+  bool fin = false;
+  return flag(kAckNow) || flag(kKeepAliveDue) || plan_data(len, fin);
+}
+
+Instant TcpControlBlock::poll_at(Instant now) const {
+  if (wants_to_send()) return now;
+  Instant at = async::kNever;
+  if (flag(kRtoArmed)) at = std::min(at, instant_of(rto_at_, now));
+  if (flag(kAckDelayed)) at = std::min(at, instant_of(ack_at_, now));
+  if (flag(kTimerArmed)) at = std::min(at, instant_of(timer_at_, now));
+  return at;
+}
+
+}  // namespace mote::net
