@@ -244,6 +244,7 @@ TEST(TcpSocketTest, ConnectErrors) {
   async::TaskStorage<2048> task;
 
   // Nothing listens: the server's stack answers RST -> refused.
+  stacks.server_iface.enable_tcp();
   Status refused = ok_status();
   ASSERT_TRUE(
       executor
