@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "../linux/testdata/tap_namespace.hpp"
 #include "mote/async/async.hpp"
 #include "mote/net/iface/interface.hpp"
 #include "mote/net/linux/system_random.hpp"
@@ -36,13 +37,6 @@ constexpr Ipv4Address kKernel(10, 79, 0, 1);
 constexpr Ipv4Address kMote(10, 79, 0, 2);
 constexpr wire::MacAddress kMac{0x02, 0x6d, 0x6f, 0x74, 0x65, 0x54};
 using LossyTap = FaultInjector<TunTapDevice>;
-
-std::optional<std::string> ip_command(std::vector<std::string> arguments) {
-  arguments.insert(arguments.begin(), "ip");
-  testing::ChildProcess child(arguments);
-  if (child.started() && child.wait_for_exit(10s) == 0) return std::nullopt;
-  return child.describe();
-}
 
 std::string file_content(std::size_t size) {
   std::string text;
@@ -100,25 +94,8 @@ class TcpTapTest : public ::testing::Test {
  protected:
   void SetUp() override {
     MOTE_SKIP_UNLESS_PROGRAM("ip");
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (CAP_NET_ADMIN) for netns and TAP";
-    static int counter = 0;
-    const std::string name =
-        "mote-tcp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-    if (std::optional<std::string> failed = ip_command({"netns", "add", name})) {
-      GTEST_SKIP() << "cannot create a network namespace here: " << *failed;
-    }
-    namespace_ = name;
-    Result<TunTapDevice> tap = TunTapDevice::open(driver_, "");
-    if (!tap.ok()) GTEST_SKIP() << "cannot open /dev/net/tun: " << tap.status().str();
-    tap_ = std::move(*tap);
-    for (const std::vector<std::string>& step :
-         {std::vector<std::string>{"link", "set", tap_.name(), "netns", namespace_},
-          std::vector<std::string>{"-n", namespace_, "addr", "add", "10.79.0.1/24", "dev",
-                                   tap_.name()},
-          std::vector<std::string>{"-n", namespace_, "link", "set", tap_.name(), "up"},
-          std::vector<std::string>{"-n", namespace_, "link", "set", "lo", "up"}}) {
-      const std::optional<std::string> failed = ip_command(step);
-      ASSERT_FALSE(failed.has_value()) << *failed;
+    if (std::optional<std::string> why = namespace_.open(driver_, tap_, "tcp", "10.79.0.1/24")) {
+      GTEST_SKIP() << *why;
     }
     FaultConfig faults;
     faults.seed = 2026;
@@ -139,10 +116,7 @@ class TcpTapTest : public ::testing::Test {
     static_cast<void>(executor_.run_for(1ms));
     if (peer_) peer_->stop();
     tap_.close();
-    if (!namespace_.empty()) {
-      const std::optional<std::string> failed = ip_command({"netns", "del", namespace_});
-      EXPECT_FALSE(failed.has_value()) << *failed;
-    }
+    namespace_.close();
   }
 
   // Runs the executor until `done` or 60 s of real time.
@@ -155,7 +129,7 @@ class TcpTapTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::string namespace_;
+  test_support::TapNamespace namespace_;
   std::optional<testing::ChildProcess> peer_;
   platform::EpollDriver driver_;
   async::Executor executor_{driver_};
@@ -178,7 +152,7 @@ TEST_F(TcpTapTest, CurlDownloadsAFileFromMote) {
   ASSERT_TRUE(listener.listen(8080).ok());
   ASSERT_TRUE(executor_.spawn(app_task_, serve_file, std::ref(listener), std::cref(body)).ok());
   const std::string out = dir_.file("downloaded.bin");
-  peer_.emplace(std::vector<std::string>{"ip", "netns", "exec", namespace_, "curl", "-sS",
+  peer_.emplace(std::vector<std::string>{"ip", "netns", "exec", namespace_.name(), "curl", "-sS",
                                          "--max-time", "50", "-o", out,
                                          "http://10.79.0.2:8080/file.bin"});
   ASSERT_TRUE(peer_->started());
@@ -202,9 +176,9 @@ TEST_F(TcpTapTest, MoteDownloadsAFileFromTheKernel) {
   const std::string site = dir_.path() + "/site";
   ASSERT_EQ(::mkdir(site.c_str(), 0755), 0);
   dir_.write("site/file.bin", body);
-  peer_.emplace(std::vector<std::string>{"ip", "netns", "exec", namespace_, "/usr/bin/python3",
-                                         "-u", "-m", "http.server", "8000", "--bind", "10.79.0.1",
-                                         "--directory", site});
+  peer_.emplace(std::vector<std::string>{"ip", "netns", "exec", namespace_.name(),
+                                         "/usr/bin/python3", "-u", "-m", "http.server", "8000",
+                                         "--bind", "10.79.0.1", "--directory", site});
   ASSERT_TRUE(peer_->wait_for_output("Serving HTTP", 10s)) << peer_->describe();
   std::array<TcpSocket*, 1> pool{&socket_};
   TcpConnector connector(*iface_, pool);

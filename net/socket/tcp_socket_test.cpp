@@ -39,7 +39,7 @@ Task<void> run_stack(Stack<Link>& stack) {
 }
 
 std::vector<std::byte> pattern(std::size_t n, std::uint32_t seed = 7) {
-  return testing::byte_pattern(n, seed);
+  return test_support::byte_pattern(n, seed);
 }
 
 // Protocol code: written against the concepts only.

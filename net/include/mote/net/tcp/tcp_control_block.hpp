@@ -251,6 +251,8 @@ class TcpControlBlock {
   }
 
   void reset_connection();
+  // A fresh connection between these endpoints (connect, accept_syn).
+  void open_between(TcpEndpoint local, TcpEndpoint remote, std::uint16_t mss);
   void reset_to_closed(Failure failure);
   void take_syn(const wire::TcpRepr& syn, std::uint32_t iss);
   void enter_time_wait(std::uint32_t now_ms);
