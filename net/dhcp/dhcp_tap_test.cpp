@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "../linux/testdata/tap_namespace.hpp"
 #include "mote/async/async.hpp"
 #include "mote/net/dhcp/async_dhcp_client.hpp"
 #include "mote/net/dns/dns_resolver.hpp"
@@ -36,14 +37,6 @@ using io::Ipv4Address;
 constexpr Ipv4Address kServer(10, 78, 0, 1);
 constexpr Ipv4Address kBroker(10, 78, 0, 7);
 constexpr wire::MacAddress kMac{0x02, 0x6d, 0x6f, 0x74, 0x65, 0x44};
-
-// `ip ...` to completion (bounded); its output when it failed.
-std::optional<std::string> ip_command(std::vector<std::string> arguments) {
-  arguments.insert(arguments.begin(), "ip");
-  testing::ChildProcess child(arguments);
-  if (child.started() && child.wait_for_exit(10s) == 0) return std::nullopt;
-  return child.describe();
-}
 
 using DhcpOverMote = AsyncDhcpClient<UdpSocket>;
 using ResolverOverMote = DnsResolver<UdpSocket>;
@@ -82,31 +75,15 @@ class DhcpTapTest : public ::testing::Test {
   void SetUp() override {
     MOTE_SKIP_UNLESS_PROGRAM("ip");
     MOTE_SKIP_UNLESS_PROGRAM("/usr/sbin/dnsmasq");
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (CAP_NET_ADMIN) for netns and TAP";
-    static int counter = 0;
-    const std::string name =
-        "mote-dhcp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-    if (std::optional<std::string> failed = ip_command({"netns", "add", name})) {
-      GTEST_SKIP() << "cannot create a network namespace here: " << *failed;
-    }
-    namespace_ = name;
-    Result<TunTapDevice> tap = TunTapDevice::open(driver_, "");
-    if (!tap.ok()) GTEST_SKIP() << "cannot open /dev/net/tun: " << tap.status().str();
-    tap_ = std::move(*tap);
-    for (const std::vector<std::string>& step :
-         {std::vector<std::string>{"link", "set", tap_.name(), "netns", namespace_},
-          std::vector<std::string>{"-n", namespace_, "addr", "add", "10.78.0.1/24", "dev",
-                                   tap_.name()},
-          std::vector<std::string>{"-n", namespace_, "link", "set", tap_.name(), "up"}}) {
-      const std::optional<std::string> failed = ip_command(step);
-      ASSERT_FALSE(failed.has_value()) << *failed;
+    if (std::optional<std::string> why = namespace_.open(driver_, tap_, "dhcp", "10.78.0.1/24")) {
+      GTEST_SKIP() << *why;
     }
     leases_ = dir_.file("dnsmasq.leases");
     dnsmasq_.emplace(
         std::vector<std::string>{"ip",
                                  "netns",
                                  "exec",
-                                 namespace_,
+                                 namespace_.name(),
                                  "/usr/sbin/dnsmasq",
                                  "--no-daemon",
                                  "--interface=" + tap_.name(),
@@ -143,10 +120,7 @@ class DhcpTapTest : public ::testing::Test {
     static_cast<void>(executor_.run_for(1ms));
     if (dnsmasq_) dnsmasq_->stop();
     tap_.close();
-    if (!namespace_.empty()) {
-      const std::optional<std::string> failed = ip_command({"netns", "del", namespace_});
-      EXPECT_FALSE(failed.has_value()) << *failed;
-    }
+    namespace_.close();
   }
 
   // Runs the executor until `done` or 10 s of real time.
@@ -166,7 +140,7 @@ class DhcpTapTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::string namespace_;
+  test_support::TapNamespace namespace_;
   std::string leases_;
   std::optional<testing::ChildProcess> dnsmasq_;
   platform::EpollDriver driver_;

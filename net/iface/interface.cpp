@@ -76,10 +76,12 @@ Interface::~Interface() {
   for (UdpSocket* socket : memory_.udp_table) {
     if (socket != nullptr) socket->detach();
   }
-  for (TcpSocket* socket : memory_.tcp_table) {
-    if (socket != nullptr) socket->detach();
+  if (tcp_ != nullptr) {
+    for (TcpSocket* socket : memory_.tcp_table) {
+      if (socket != nullptr) socket->detach();
+    }
+    while (tcp_listeners_ != nullptr) unlisten_tcp(*tcp_listeners_);
   }
-  while (tcp_listeners_ != nullptr) unlisten_tcp(*tcp_listeners_);
 }
 
 // --- Addresses ---------------------------------------------------------------
@@ -332,9 +334,12 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
   switch (ip.protocol) {
     case IpProtocol::udp: return process_udp(ip, payload, may_answer_error, link_source, tx);
     case IpProtocol::tcp:
-      // RFC 1122 §4.2.3.10: segments to broadcast or multicast are dropped.
-      if (to_broadcast || !has_ipv4_address()) return 0;
-      return process_tcp(now, ip, payload, link_source, tx);
+      if (tcp_ != nullptr) {
+        // RFC 1122 §4.2.3.10: segments to broadcast or multicast are dropped.
+        if (to_broadcast || !has_ipv4_address()) return 0;
+        return tcp_->process(*this, now, ip, payload, link_source, tx);
+      }
+      [[fallthrough]];  // no TCP in use: as any transport we lack
     case IpProtocol::icmp:
       if (to_broadcast) return 0;  // RFC 1122 §3.2.2.6: MAY ignore broadcast echo; Linux does
       return process_icmp(ip, payload, link_source, tx);
@@ -491,7 +496,7 @@ std::size_t Interface::next_frame(Instant now, ByteSpan tx) {
   if (std::size_t len = next_arp_frame(now, tx); len != 0) return len;
   if (std::size_t len = next_time_exceeded_frame(now, tx); len != 0) return len;
   if (std::size_t len = next_udp_frame(now, tx); len != 0) return len;
-  return next_tcp_frame(now, tx);
+  return tcp_ != nullptr ? tcp_->next_frame(*this, now, tx) : 0;
 }
 
 std::size_t Interface::next_time_exceeded_frame(Instant now, ByteSpan tx) {
@@ -620,9 +625,7 @@ Instant Interface::poll_at(Instant now) const {
     if (socket != nullptr && !socket->tx_queue().empty()) return now;
   }
   Instant at = reassembler_.next_expiry();
-  for (const TcpSocket* socket : memory_.tcp_table) {
-    if (socket != nullptr) at = std::min(at, socket->tcb().poll_at(now));
-  }
+  if (tcp_ != nullptr) at = std::min(at, tcp_->poll_at(*this, now));
   if (device_.medium == Medium::ethernet) {
     if (announcements_left_ > 0 && has_ipv4_address()) at = std::min(at, next_announcement_);
     for (const Neighbour& entry : neighbours_.entries()) {

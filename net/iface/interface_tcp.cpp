@@ -37,6 +37,24 @@ std::size_t tcp_home(const TcpSocket* socket, std::size_t size) {
 
 }  // namespace
 
+void Interface::enable_tcp() {
+  static constexpr TcpHooks kHooks{
+      [](Interface& iface, Instant now, const Ipv4Repr& ip, ConstByteSpan segment,
+         MacAddress link_source,
+         ByteSpan tx) { return iface.process_tcp(now, ip, segment, link_source, tx); },
+      [](Interface& iface, Instant now, ByteSpan tx) { return iface.next_tcp_frame(now, tx); },
+      [](const Interface& iface, Instant now) { return iface.tcp_poll_at(now); }};
+  tcp_ = &kHooks;
+}
+
+Instant Interface::tcp_poll_at(Instant now) const {
+  Instant at = async::kNever;
+  for (const TcpSocket* socket : memory_.tcp_table) {
+    if (socket != nullptr) at = std::min(at, socket->tcb().poll_at(now));
+  }
+  return at;
+}
+
 void Interface::set_tcp_secret(RandomSource& random) {
   for (std::size_t i = 0; i < tcp_secret_.size(); i += 4) {
     store_be32(&tcp_secret_[i], random.next_u32());
@@ -109,6 +127,7 @@ Status Interface::connect_tcp(TcpSocket& socket, io::Endpoint remote, Instant no
     return Status::invalid_argument();
   }
   MOTE_TRY(check_route(destination));
+  enable_tcp();
   // RFC 6335 §6: an ephemeral port in 49152..65535, one not already in use
   // to this remote endpoint.
   for (std::uint32_t attempt = 0; attempt < 16384; ++attempt) {
@@ -136,6 +155,7 @@ Status Interface::listen_tcp(TcpListener& listener, std::uint16_t port) {
   for (TcpListener* l = tcp_listeners_; l != nullptr; l = l->next_) {
     if (l->port_ == port) return Status::already_exists();
   }
+  enable_tcp();
   listener.port_ = port;
   listener.next_ = tcp_listeners_;
   tcp_listeners_ = &listener;

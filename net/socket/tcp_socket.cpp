@@ -9,16 +9,20 @@ namespace mote::net {
 namespace {
 
 // A socket of `pool` for a new connection: a free one, else one that an
-// application let go and that sits in TIME-WAIT -- its TIME-WAIT ends
-// early, which bounds what TIME-WAIT costs: no socket is held back from a
-// new connection by it.
+// application let go and that lingers -- in TIME-WAIT first, then in
+// FIN-WAIT-2 (a peer that never closes its side). Taking it ends that
+// early, which bounds what lingering costs: no socket is held back from a
+// new connection by it. (Segments that still come for the old connection
+// find no socket and get a RST.)
 TcpSocket* take_from_pool(std::span<TcpSocket*> pool) {
   for (TcpSocket* socket : pool) {
     if (socket->is_free() && socket->tcb().state() == TcpState::closed) return socket;
   }
-  for (TcpSocket* socket : pool) {
-    if (!socket->is_free() && socket->tcb().state() == TcpState::time_wait && socket->reclaim()) {
-      return socket;
+  for (const TcpState lingering : {TcpState::time_wait, TcpState::fin_wait_2}) {
+    for (TcpSocket* socket : pool) {
+      if (!socket->is_free() && socket->tcb().state() == lingering && socket->reclaim()) {
+        return socket;
+      }
     }
   }
   return nullptr;
@@ -38,7 +42,7 @@ void TcpSocket::detach() {
 bool TcpSocket::reclaim() {
   if (in_use_ || listener_ != nullptr) return false;
   if (iface_ != nullptr) iface_->unbind_tcp(*this);
-  tcb_.abort();  // from TIME-WAIT: no RST, just closed
+  tcb_.abort();  // nothing is sent: the socket left the interface
   return true;
 }
 

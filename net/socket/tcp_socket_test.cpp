@@ -39,7 +39,7 @@ Task<void> run_stack(Stack<Link>& stack) {
 }
 
 std::vector<std::byte> pattern(std::size_t n, std::uint32_t seed = 7) {
-  return testing::byte_pattern(n, seed);
+  return test_support::byte_pattern(n, seed);
 }
 
 // Protocol code: written against the concepts only.
@@ -244,6 +244,7 @@ TEST(TcpSocketTest, ConnectErrors) {
   async::TaskStorage<2048> task;
 
   // Nothing listens: the server's stack answers RST -> refused.
+  stacks.server_iface.enable_tcp();
   Status refused = ok_status();
   ASSERT_TRUE(
       executor
@@ -347,6 +348,56 @@ TEST(TcpSocketTest, ManyConnectionsThroughASmallBacklog) {
     client_task.cancel();
   }
   EXPECT_EQ(server_task.exit_status(), ok_status());
+}
+
+// Accepts `count` connections and holds them open (never closes its side).
+Task<Status> accept_and_hold(TcpListener& listener, int count, std::vector<TcpStream>& held) {
+  for (int i = 0; i < count; ++i) {
+    MOTE_CO_TRY_ASSIGN(TcpStream stream, co_await listener.accept());
+    held.push_back(std::move(stream));
+  }
+  co_return ok_status();
+}
+
+Task<Status> connect_and_close_twice(TcpConnector& connector, int& connected) {
+  for (int i = 0; i < 2; ++i) {
+    MOTE_CO_TRY_ASSIGN(TcpStream stream, co_await connector.connect(Endpoint{kServerIp, 7}));
+    ++connected;
+    stream.close();  // FIN; the server never answers with its own
+    co_await async::sleep_for(100ms);
+  }
+  co_return ok_status();
+}
+
+TEST(TcpSocketTest, APeerThatNeverClosesDoesNotHoldThePool) {
+  platform::SimDriver driver;
+  async::Executor executor(driver);
+  StaticCable<65536> cable;
+  TwoStacks stacks(cable.end_a(), cable.end_b());
+  stacks.start(executor);
+  StaticTcpSocket<1024, 1024> backlog_a;
+  StaticTcpSocket<1024, 1024> backlog_b;
+  std::array<TcpSocket*, 2> backlog{&backlog_a, &backlog_b};
+  TcpListener listener(stacks.server_iface, backlog);
+  ASSERT_TRUE(listener.listen(7).ok());
+  StaticTcpSocket<1024, 1024> client_socket;
+  std::array<TcpSocket*, 1> pool{&client_socket};
+  TcpConnector connector(stacks.client_iface, pool);
+  std::vector<TcpStream> held;
+  int connected = 0;
+  async::TaskStorage<4096> server_task;
+  async::TaskStorage<4096> client_task;
+  ASSERT_TRUE(
+      executor.spawn(server_task, accept_and_hold, std::ref(listener), 2, std::ref(held)).ok());
+  ASSERT_TRUE(
+      executor.spawn(client_task, connect_and_close_twice, std::ref(connector), std::ref(connected))
+          .ok());
+  static_cast<void>(executor.run_for(2s));
+  EXPECT_EQ(connected, 2);
+  EXPECT_EQ(client_task.exit_status(), ok_status());
+  EXPECT_EQ(held.size(), 2u);
+  held.clear();
+  server_task.cancel();
 }
 
 }  // namespace

@@ -147,6 +147,15 @@ Status TcpControlBlock::listen(TcpEndpoint local, std::uint16_t mss) {
   return Status();
 }
 
+void TcpControlBlock::open_between(TcpEndpoint local, TcpEndpoint remote, std::uint16_t mss) {
+  reset_connection();
+  local_address_ = local.address;
+  local_port_ = local.port;
+  remote_address_ = remote.address;
+  remote_port_ = remote.port;
+  local_mss_ = mss;
+}
+
 Status TcpControlBlock::connect(TcpEndpoint local, TcpEndpoint remote, std::uint32_t iss,
                                 std::uint16_t mss, Instant now) {
   (void)now;
@@ -155,12 +164,7 @@ Status TcpControlBlock::connect(TcpEndpoint local, TcpEndpoint remote, std::uint
       local.address.is_unspecified()) {
     return Status::invalid_argument();
   }
-  reset_connection();
-  local_address_ = local.address;
-  local_port_ = local.port;
-  remote_address_ = remote.address;
-  remote_port_ = remote.port;
-  local_mss_ = mss;
+  open_between(local, remote, mss);
   snd_una_ = snd_nxt_ = snd_max_ = iss;
   // RFC 7323 §2.2: offer window scaling in our SYN.
   rcv_wscale_ = window_scale_for(rx_.capacity());
@@ -174,12 +178,7 @@ Status TcpControlBlock::accept_syn(TcpEndpoint local, TcpEndpoint remote, const 
   if (state_ != TcpState::closed || !syn.flags.syn() || syn.flags.ack() || syn.flags.rst()) {
     return Status::failed_precondition();
   }
-  reset_connection();
-  local_address_ = local.address;
-  local_port_ = local.port;
-  remote_address_ = remote.address;
-  remote_port_ = remote.port;
-  local_mss_ = mss;
+  open_between(local, remote, mss);
   take_syn(syn, iss);
   return Status();
 }

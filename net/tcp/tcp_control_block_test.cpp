@@ -34,7 +34,7 @@ constexpr std::uint16_t kMss = 1460;
 Instant at(Duration d) { return Instant(d); }
 
 std::vector<std::byte> pattern(std::size_t n, std::uint32_t seed = 7) {
-  return testing::byte_pattern(n, seed);
+  return test_support::byte_pattern(n, seed);
 }
 
 // A segment on the wire: the bytes emit() wrote, and who sent it.

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace mote::net::testing {
+namespace mote::net::test_support {
 
 inline std::vector<std::byte> byte_pattern(std::size_t n, std::uint32_t seed) {
   std::vector<std::byte> out(n);
@@ -18,4 +18,4 @@ inline std::vector<std::byte> byte_pattern(std::size_t n, std::uint32_t seed) {
   return out;
 }
 
-}  // namespace mote::net::testing
+}  // namespace mote::net::test_support

@@ -215,6 +215,11 @@ class Interface {
   [[nodiscard]] std::size_t max_udp_payload() const;
 
   // --- For TCP ---------------------------------------------------------------
+  // Turns TCP on: segments go to connections and listeners, and those for
+  // closed ports get a RST (before, TCP is a transport the interface lacks:
+  // ICMP protocol unreachable). The first listen_tcp / connect_tcp does it;
+  // an image that never calls any of them does not link the TCP code.
+  void enable_tcp();
   // The key of the initial sequence numbers (RFC 6528); draw it once from
   // a good source before TCP is used. Until then the key is zero and the
   // numbers are guessable by an off-path attacker.
@@ -287,7 +292,16 @@ class Interface {
   // the IPv4 length, 0 when it does not fit.
   std::size_t build_tcp(const TcpTransmit& segment, ByteSpan tx);
   std::size_t next_tcp_frame(Instant now, ByteSpan tx);
+  [[nodiscard]] Instant tcp_poll_at(Instant now) const;
   Status bind_tcp(TcpSocket& socket);
+  // The interface reaches its TCP code through these, set by the first
+  // listen_tcp / connect_tcp: an image that never uses TCP does not link it.
+  struct TcpHooks {
+    std::size_t (*process)(Interface&, Instant, const wire::Ipv4Repr&, ConstByteSpan,
+                           wire::MacAddress, ByteSpan);
+    std::size_t (*next_frame)(Interface&, Instant, ByteSpan);
+    Instant (*poll_at)(const Interface&, Instant);
+  };
   [[nodiscard]] std::size_t tcp_slot(std::uint16_t local_port, io::Ipv4Address remote,
                                      std::uint16_t remote_port) const;
   std::size_t next_arp_frame(Instant now, ByteSpan tx);
@@ -314,6 +328,7 @@ class Interface {
   std::size_t tcp_count_ = 0;
   std::size_t tcp_cursor_ = 0;
   TcpListener* tcp_listeners_ = nullptr;
+  const TcpHooks* tcp_ = nullptr;
   std::uint16_t next_tcp_port_ = 49152;
   std::array<std::byte, 16> tcp_secret_{};
   bool more_work_ = false;  // the last poll() ran out of budget

@@ -74,7 +74,7 @@ class TcpSocket {
   // The interface is going away (or unlinked this socket).
   void detach();
   // For pools: takes back a socket nobody holds that lingers in TIME-WAIT
-  // (false if someone holds it).
+  // or FIN-WAIT-2 (false if someone holds it).
   bool reclaim();
 
  private:

@@ -224,24 +224,25 @@ class TcpControlBlock {
   [[nodiscard]] bool in_fast_recovery() const { return flag(kRecovery); }
 
  private:
-  enum Flag : std::uint16_t {
-    kFinQueued = 1u << 0,        // close() called: FIN after the data
-    kNoDelay = 1u << 1,          // Nagle off
-    kAckNow = 1u << 2,           // an ACK is owed at once
-    kAckDelayed = 1u << 3,       // ack_at_ armed
-    kRtoArmed = 1u << 4,         // rto_at_ armed
-    kTimerArmed = 1u << 5,       // timer_at_ armed (keep-alive, TIME-WAIT)
-    kHasRtt = 1u << 6,           // SRTT/RTTVAR hold a sample
-    kTimingRtt = 1u << 7,        // rtt_seq_ is being timed
-    kPassive = 1u << 8,          // listen(): a reset in SYN-RECEIVED goes back to LISTEN
-    kWindowScale = 1u << 9,      // both sides sent the window scale option
-    kProbe = 1u << 10,           // the persist timer fired: send a window probe
-    kSegmentUnacked = 1u << 11,  // one full segment received and not acknowledged
-    kRstPending = 1u << 12,      // abort(): send a RST
-    kKeepAliveDue = 1u << 13,    // send a keep-alive probe
-    kFinAcked = 1u << 14,        // the peer acknowledged our FIN
-    kRecovery = 1u << 15,        // in fast recovery (RFC 6582)
-  };
+  // flags_ bits.
+  static constexpr std::uint16_t kFinQueued = 1u << 0;   // close() called: FIN after the data
+  static constexpr std::uint16_t kNoDelay = 1u << 1;     // Nagle off
+  static constexpr std::uint16_t kAckNow = 1u << 2;      // an ACK is owed at once
+  static constexpr std::uint16_t kAckDelayed = 1u << 3;  // ack_at_ armed
+  static constexpr std::uint16_t kRtoArmed = 1u << 4;    // rto_at_ armed
+  static constexpr std::uint16_t kTimerArmed = 1u << 5;  // timer_at_ armed (keep-alive, TIME-WAIT)
+  static constexpr std::uint16_t kHasRtt = 1u << 6;      // SRTT/RTTVAR hold a sample
+  static constexpr std::uint16_t kTimingRtt = 1u << 7;   // rtt_seq_ is being timed
+  static constexpr std::uint16_t kPassive =
+      1u << 8;  // listen(): a reset in SYN-RECEIVED goes back to LISTEN
+  static constexpr std::uint16_t kWindowScale = 1u << 9;  // both sides sent the window scale option
+  static constexpr std::uint16_t kProbe = 1u << 10;  // the persist timer fired: send a window probe
+  static constexpr std::uint16_t kSegmentUnacked =
+      1u << 11;  // one full segment received and not acknowledged
+  static constexpr std::uint16_t kRstPending = 1u << 12;    // abort(): send a RST
+  static constexpr std::uint16_t kKeepAliveDue = 1u << 13;  // send a keep-alive probe
+  static constexpr std::uint16_t kFinAcked = 1u << 14;      // the peer acknowledged our FIN
+  static constexpr std::uint16_t kRecovery = 1u << 15;      // in fast recovery (RFC 6582)
   enum class Failure : std::uint8_t { none, refused, reset, timed_out };
 
   [[nodiscard]] bool flag(std::uint16_t f) const { return (flags_ & f) != 0; }
@@ -250,6 +251,8 @@ class TcpControlBlock {
   }
 
   void reset_connection();
+  // A fresh connection between these endpoints (connect, accept_syn).
+  void open_between(TcpEndpoint local, TcpEndpoint remote, std::uint16_t mss);
   void reset_to_closed(Failure failure);
   void take_syn(const wire::TcpRepr& syn, std::uint32_t iss);
   void enter_time_wait(std::uint32_t now_ms);
