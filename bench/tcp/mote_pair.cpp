@@ -39,15 +39,19 @@ constexpr std::uint16_t kPort = 5001;
 constexpr unsigned kMaxFlows = 64;
 
 // Frames up to the largest MSS the benchmarks use (8,192) plus the IPv4
-// and TCP headers; every flow's socket fits the 4-tuple table.
-constexpr net::InterfaceLimits kLimits{.max_frame_len = 8192 + 40,
-                                       .neighbours = 1,
-                                       .pending_bytes = 0,
-                                       .reassembly_slots = 1,
-                                       .reassembly_bytes = 0,
-                                       .udp_sockets = 1,
-                                       .tcp_sockets = kMaxFlows};
-using BenchInterface = StaticInterface<kLimits>;
+// and TCP headers; every flow's socket fits the 4-tuple table, which is the
+// default's 8 sockets (a 16-slot table) for up to 8 flows, as a board would
+// have it, and 64 for the simulator's 64 flows.
+constexpr net::InterfaceLimits limits_for(std::size_t tcp_sockets) {
+  return {.max_frame_len = 8192 + 40,
+          .neighbours = 1,
+          .pending_bytes = 0,
+          .reassembly_slots = 1,
+          .reassembly_bytes = 0,
+          .udp_sockets = 1,
+          .tcp_sockets = tcp_sockets};
+}
+constexpr std::size_t kFewFlows = net::InterfaceLimits{}.tcp_sockets;
 
 // A LinkPort as a net::Device, for Interface::poll.
 class LinkDevice {
@@ -96,13 +100,16 @@ std::unique_ptr<TcpSocket> make_socket(std::vector<std::byte>& storage, std::siz
   return std::make_unique<TcpSocket>(bytes.first(rx), bytes.subspan(rx));
 }
 
+template <net::InterfaceLimits kLimits>
 class MotePair final : public TcpStackPair {
+  using BenchInterface = StaticInterface<kLimits>;
+
  public:
   [[nodiscard]] std::string_view name() const override { return "mote"; }
   [[nodiscard]] bool uses_links() const override { return true; }
 
   Status open(const PairConfig& config, LinkPort& sender_link, LinkPort& receiver_link) override {
-    if (config.flows == 0 || config.flows > kMaxFlows || config.pattern == nullptr) {
+    if (config.flows == 0 || config.flows > kLimits.tcp_sockets || config.pattern == nullptr) {
       return Status::invalid_argument();
     }
     if (sender_link.capabilities().max_frame_len() > kLimits.max_frame_len) {
@@ -273,6 +280,9 @@ class MotePair final : public TcpStackPair {
 
 }  // namespace
 
-std::unique_ptr<TcpStackPair> make_mote_pair() { return std::make_unique<MotePair>(); }
+std::unique_ptr<TcpStackPair> make_mote_pair(unsigned flows) {
+  if (flows <= kFewFlows) return std::make_unique<MotePair<limits_for(kFewFlows)>>();
+  return std::make_unique<MotePair<limits_for(kMaxFlows)>>();
+}
 
 }  // namespace mote::bench::tcp

@@ -97,7 +97,7 @@ int run(int argc, char** argv) {
   if (stack == "lwip") {
     pair = make_lwip_pair();
   } else if (stack == "mote") {
-    pair = make_mote_pair();
+    pair = make_mote_pair(flows);
   } else {
     std::fprintf(stderr, "unknown stack %s (the kernel has no simulated link)\n", stack.c_str());
     return 2;

@@ -145,8 +145,9 @@ class TcpStackPair {
 };
 
 // The adapters. Each returns nullptr when its stack is not in this build
-// (lwIP: bench/tcp/run did not build it; mote: its TCP does not exist yet).
-std::unique_ptr<TcpStackPair> make_mote_pair();
+// (lwIP: bench/tcp/run did not build it). mote's is sized at compile time
+// (its interfaces' connection tables), so it asks how many flows it gets.
+std::unique_ptr<TcpStackPair> make_mote_pair(unsigned flows = 1);
 std::unique_ptr<TcpStackPair> make_lwip_pair();
 std::unique_ptr<TcpStackPair> make_kernel_pair();
 
