@@ -18,7 +18,7 @@
 // stacks' work). A pair that brings its own link and clock (the kernel over
 // loopback) says so with uses_links() == false and ignores both.
 //
-// Writing an adapter for a stack (mote_pair.cpp is the slot for mote's):
+// Writing an adapter for a stack (mote_pair.cpp and lwip_pair.cpp are two):
 //   open()   builds both instances on the two LinkPorts (sender on
 //            `sender_link`, receiver on `receiver_link`), addresses
 //            10.0.0.1 and 10.0.0.2 on a point-to-point IP link (the
@@ -145,8 +145,9 @@ class TcpStackPair {
 };
 
 // The adapters. Each returns nullptr when its stack is not in this build
-// (lwIP: bench/tcp/run did not build it; mote: its TCP does not exist yet).
-std::unique_ptr<TcpStackPair> make_mote_pair();
+// (lwIP: bench/tcp/run did not build it). mote's is sized at compile time
+// (its interfaces' connection tables), so it asks how many flows it gets.
+std::unique_ptr<TcpStackPair> make_mote_pair(unsigned flows = 1);
 std::unique_ptr<TcpStackPair> make_lwip_pair();
 std::unique_ptr<TcpStackPair> make_kernel_pair();
 

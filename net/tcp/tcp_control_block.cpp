@@ -831,8 +831,13 @@ void TcpControlBlock::on_new_ack(std::uint32_t acked) {
     // Slow start, with RFC 3465's byte counting (L = 2 * SMSS).
     cwnd_ += std::min(acked, 2 * mss);
   } else {
-    // Congestion avoidance: about one SMSS per RTT (RFC 5681 eq. 3).
-    cwnd_ += std::max<std::uint32_t>(1, mss * mss / std::max<std::uint32_t>(cwnd_, 1));
+    // Congestion avoidance: one SMSS per cwnd of data acknowledged (RFC
+    // 3465 §2.1's byte counting, at most 2 * SMSS per ACK, so ACKs that
+    // cover two segments -- a delayed-ACK receiver's, or with every other
+    // ACK lost -- do not halve the growth of RFC 5681 eq. 3).
+    cwnd_ += std::max<std::uint32_t>(
+        1, static_cast<std::uint32_t>(std::uint64_t{mss} * std::min(acked, 2 * mss) /
+                                      std::max<std::uint32_t>(cwnd_, 1)));
   }
   cwnd_ = std::min(cwnd_, kMaxCwnd);
 }
@@ -979,8 +984,16 @@ bool TcpControlBlock::plan_data(std::size_t& len, bool& fin) const {
   const std::uint32_t offset = snd_nxt_ - snd_una_;
   if (offset > tx_.size()) return false;  // the FIN is out
   const std::size_t unsent = tx_.size() - offset;
-  // RFC 5681 §3.1: no more than min(cwnd, rwnd) in flight.
-  const std::uint32_t window_end = snd_una_ + std::min(snd_wnd_, cwnd_);
+  // RFC 5681 §3.1: no more than min(cwnd, rwnd) in flight. RFC 3042
+  // (Limited Transmit): on each of the first two duplicate ACKs, one new
+  // segment beyond cwnd -- "the sender can only send two segments beyond
+  // the congestion window" -- so that a small window still draws the three
+  // duplicates of fast retransmit instead of waiting for a timeout.
+  std::uint32_t allowed = cwnd_;
+  if (dup_acks_ != 0 && dup_acks_ < 3 && !flag(kRecovery) && seq_ge(snd_nxt_, snd_max_)) {
+    allowed += std::uint32_t{dup_acks_} * snd_mss_;
+  }
+  const std::uint32_t window_end = snd_una_ + std::min(snd_wnd_, allowed);
   const std::uint32_t usable = seq_gt(window_end, snd_nxt_) ? window_end - snd_nxt_ : 0;
   len = std::min<std::size_t>({unsent, usable, snd_mss_});
   if (len == 0 && unsent != 0 && flag(kProbe)) {

@@ -821,6 +821,81 @@ TEST(TcpCongestionTest, TimeoutShrinksTheWindowToOneSegment) {
   EXPECT_EQ(server.received.size(), 5000u);
 }
 
+TEST(TcpCongestionTest, LimitedTransmitSendsANewSegmentOnEachOfTheFirstTwoDuplicates) {
+  Host<65536, 65536> client;
+  Host<65536, 65536> server;
+  Network net{client, server};
+  open(net);
+  transfer(net, pattern(kMss));  // the windows as data segments carry them
+  const std::uint32_t first = kClientIss + 1 + kMss;
+  ASSERT_EQ(*client.tcb.send(pattern(30 * kMss)), 30u * kMss);
+  const Instant t = net.now;
+  std::vector<Packet> flight = client.drain(t);
+  const std::uint32_t window = client.tcb.congestion_window() / kMss;
+  ASSERT_EQ(flight.size(), window);
+  // The first segment is lost; each of the next three draws a duplicate ACK.
+  std::vector<Packet> duplicates;
+  for (std::size_t i = 1; i <= 3; ++i) {
+    server.deliver(flight[i], t + 5ms);
+    for (auto& ack : server.drain(t + 5ms)) duplicates.push_back(std::move(ack));
+  }
+  ASSERT_EQ(duplicates.size(), 3u);
+  // RFC 3042: one previously unsent segment per duplicate, beyond cwnd.
+  for (std::uint32_t n = 0; n < 2; ++n) {
+    client.deliver(duplicates[n], t + 10ms);
+    const std::vector<Packet> out = client.drain(t + 10ms);
+    ASSERT_EQ(out.size(), 1u) << n;
+    EXPECT_EQ(out[0].repr().seq_number, first + (window + n) * kMss);
+    EXPECT_FALSE(client.tcb.in_fast_recovery());
+  }
+  // The third is fast retransmit: the lost segment first.
+  client.deliver(duplicates[2], t + 11ms);
+  const std::vector<Packet> out = client.drain(t + 11ms);
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out[0].repr().seq_number, first);
+  EXPECT_TRUE(client.tcb.in_fast_recovery());
+}
+
+TEST(TcpCongestionTest, AvoidanceGrowsOneSegmentPerRoundTripWhenAcksCoverTwoSegments) {
+  Host<65536, 65536> client;
+  Host<65536, 65536> server;
+  Network net{client, server};
+  net.delay = 50ms;
+  open(net);
+  const auto data = pattern(1 << 20);
+  std::size_t queued = 0;
+  const auto top_up = [&] {
+    queued += *client.tcb.send(ConstByteSpan(data).subspan(queued));
+    return false;
+  };
+  // A timeout ends slow start: ssthresh is half the flight.
+  net.filter = [](const Packet&, bool from_client) { return !from_client; };
+  net.run(net.now + 400ms, top_up);
+  ASSERT_LT(client.tcb.slow_start_threshold(), 0xffffffffu);
+  net.filter = nullptr;
+  net.run(net.now + 5s, [&] {
+    top_up();
+    return client.tcb.congestion_window() >= client.tcb.slow_start_threshold() + kMss;
+  });
+  const std::uint32_t before = client.tcb.congestion_window();
+  ASSERT_GE(before, client.tcb.slow_start_threshold());
+  // 20 round trips in which every second ACK is lost, so that each ACK
+  // that arrives covers two segments (as a delayed-ACK receiver's do): RFC
+  // 3465 byte counting still adds one MSS per round trip; counting ACKs as
+  // RFC 5681 eq. 3 does would add half that.
+  bool drop_ack = false;
+  net.filter = [&](const Packet& p, bool from_client) {
+    if (from_client || !p.repr().payload.empty()) return true;
+    drop_ack = !drop_ack;
+    return !drop_ack;
+  };
+  net.run(net.now + 2s, top_up);
+  ASSERT_LT(queued, data.size());
+  const std::uint32_t grown = client.tcb.congestion_window() - before;
+  EXPECT_GE(grown, 17u * kMss);
+  EXPECT_LE(grown, 21u * kMss);
+}
+
 // --- Closing -------------------------------------------------------------------
 
 TEST(TcpClosingTest, ActiveCloseThroughTimeWait) {

@@ -34,7 +34,8 @@
 // out-of-order data kept (two ranges) and taken in when the hole fills;
 // congestion control (RFC 5681 slow start and congestion avoidance, fast
 // retransmit and NewReno fast recovery per RFC 6582), always on, with an
-// initial window of RFC 6928 (10 segments, at most 14,600 bytes).
+// initial window of RFC 6928 (10 segments, at most 14,600 bytes), Limited
+// Transmit (RFC 3042) and byte counting in congestion avoidance (RFC 3465).
 //
 // Deviations, on purpose (as Linux): the minimum RTO is 200 ms, not RFC
 // 6298's 1 s; data on a SYN is not queued (the peer sends it again); a FIN
