@@ -56,6 +56,7 @@
 #include "mote/base/status.hpp"
 #include "mote/io/address.hpp"
 #include "mote/io/concepts.hpp"
+#include "mote/mqtt/authenticator.hpp"
 #include "mote/mqtt/codec.hpp"
 #include "mote/mqtt/packets.hpp"
 #include "mote/mqtt/properties.hpp"
@@ -81,6 +82,10 @@ struct ClientLimits {
   // Topic aliases this client may use for QoS 0 publishes (bounded further by
   // the server's Topic Alias Maximum).
   std::size_t outbound_topic_aliases = 0;
+  // Bytes for the properties of the AUTH packets this client sends
+  // (enhanced authentication, §4.12): the method's name and its longest
+  // Authentication Data, plus 6. SCRAM-SHA-1 needs about 200. 0: no AUTH.
+  std::size_t auth_properties_size = 0;
 };
 
 // The caller's memory. It must outlive the client.
@@ -122,6 +127,10 @@ struct ClientOptions {
   // Maximum Packet Size and Topic Alias Maximum itself (copies of those
   // here are left out).
   Properties connect_properties;
+  // MQTT 5 enhanced authentication (§4.12): the method and its exchange
+  // (e.g. ScramSha1Authenticator). Must outlive the client. Needs
+  // ClientLimits::auth_properties_size for the AUTH packets.
+  Authenticator* authenticator = nullptr;
 };
 
 // What the server's CONNACK said, with the spec's defaults for what it left out.
@@ -220,6 +229,8 @@ class Client {
       const Status status = co_await run_once();
       if (stop_requested_) co_return ok_status();
       if (last_refusal_ && !is_transient_refusal(*last_refusal_)) co_return status;
+      // The server failed the authenticator's check: retrying cannot fix it.
+      if (authentication_failed_) co_return status;
       if (accepted_once_) delay = options_.reconnect_delay_min;
       accepted_once_ = false;
       MOTE_LOG_INFO("mqtt: connection ended (%s); reconnecting in %lld ms", status.str(),
@@ -234,6 +245,7 @@ class Client {
   // after disconnect()). run() is this in a loop.
   async::Task<Status> run_once() {
     last_refusal_.reset();
+    authentication_failed_ = false;
     const Status opened = co_await async::with_timeout(options_.connect_timeout, open());
     if (!opened.ok()) {
       co_await close_stream();
@@ -348,6 +360,31 @@ class Client {
     co_return sent;
   }
 
+  // MQTT 5 re-authentication (§4.12.1): AUTH Re-authenticate with a new
+  // exchange of options.authenticator, while the connection carries on.
+  // ok once the server answered AUTH Success and the authenticator accepted
+  // its data. A server that refuses ends the connection (DISCONNECT), and
+  // this returns aborted; an authenticator that refuses the server's data
+  // ends it too (unauthenticated, and run() stops). Errors: unavailable
+  // (not connected), failed_precondition (no authenticator, MQTT 3.1.1, or
+  // a re-authentication already running), resource_exhausted (the AUTH
+  // does not fit ClientLimits::auth_properties_size).
+  async::Task<Status> reauthenticate() {
+    if (!connected_) co_return Status::unavailable();
+    if (!authenticating() || reauthenticating_) co_return Status::failed_precondition();
+    reauthenticating_ = true;
+    reauthenticated_.reset();
+    struct Done {
+      bool* flag;
+      ~Done() { *flag = false; }
+    } done{&reauthenticating_};
+    const Result<ConstByteSpan> data = options_.authenticator->start();
+    if (!data.ok()) co_return data.status();
+    MOTE_CO_TRY(co_await send_auth(ReasonCode::re_authenticate, *data));
+    co_await reauthenticated_.wait();
+    co_return reauthentication_status_;
+  }
+
   // Waits until a CONNACK has accepted the connection.
   [[nodiscard]] async::Event::WaitAwaiter wait_connected() { return connected_event_.wait(); }
   [[nodiscard]] bool connected() const { return connected_; }
@@ -430,32 +467,137 @@ class Client {
     stream_.emplace(std::move(*stream));
     received_ = 0;
     MOTE_CO_TRY(co_await send_connect());
-    // Wait for CONNACK, the first packet the server may send [MQTT-3.2.0-1].
+    // CONNACK is the first packet the server may send [MQTT-3.2.0-1], but
+    // for the AUTH packets of an enhanced authentication (§4.12).
+    for (;;) {
+      MOTE_CO_TRY_ASSIGN(const std::size_t size, co_await read_frame());
+      const DecodeResult<Packet> packet =
+          decode_packet(buffers_.receive.first(size), options_.version);
+      if (!packet.ok()) co_return packet.status();
+      if (const auto* auth = std::get_if<Auth>(&*packet)) {
+        MOTE_CO_TRY(co_await on_auth(*auth));
+        consume(size);
+        continue;
+      }
+      const auto* connack = std::get_if<Connack>(&*packet);
+      if (connack == nullptr) co_return Status::data_loss();
+      if (connack->reason != ReasonCode::success) {
+        last_refusal_ = connack->reason;
+        MOTE_LOG_WARN("mqtt: CONNACK refused: %s", to_string(connack->reason));
+        co_return status_of_refusal(connack->reason);
+      }
+      if (authenticating()) {
+        // The server's last word (SCRAM: its signature) must check out
+        // before the connection counts as accepted.
+        const Status verified = finish_authentication(connack->properties);
+        if (!verified.ok()) {
+          Disconnect refusal;
+          refusal.reason = ReasonCode::unspecified_error;
+          static_cast<void>(co_await send(refusal));
+          co_return verified;
+        }
+      }
+      accept(*connack);
+      consume(size);
+      co_return ok_status();
+    }
+  }
+
+  // Reads until the receive buffer holds a whole packet; its size.
+  async::Task<Result<std::size_t>> read_frame() {
     for (;;) {
       const DecodeResult<Frame> frame =
           frame_packet(buffers_.receive.first(received_), buffers_.receive.size());
       if (!frame.ok()) co_return frame.status();
-      if (frame->size != 0) break;
+      if (frame->size != 0) co_return frame->size;
       if (received_ == buffers_.receive.size()) co_return Status::resource_exhausted();
       Result<std::size_t> n = co_await stream_->read(buffers_.receive.subspan(received_));
       if (!n.ok()) co_return n.status();
       if (*n == 0) co_return Status::aborted();
       received_ += *n;
     }
-    const DecodeResult<Frame> frame = frame_packet(buffers_.receive.first(received_));
-    const DecodeResult<Packet> packet =
-        decode_packet(buffers_.receive.first(frame->size), options_.version);
-    if (!packet.ok()) co_return packet.status();
-    const auto* connack = std::get_if<Connack>(&*packet);
-    if (connack == nullptr) co_return Status::data_loss();
-    if (connack->reason != ReasonCode::success) {
-      last_refusal_ = connack->reason;
-      MOTE_LOG_WARN("mqtt: CONNACK refused: %s", to_string(connack->reason));
-      co_return status_of_refusal(connack->reason);
+  }
+
+  // --- Enhanced authentication (§4.12) -------------------------------------------
+
+  [[nodiscard]] bool authenticating() const {
+    return options_.authenticator != nullptr && options_.version == ProtocolVersion::v5;
+  }
+
+  // The Authentication Method of a server's CONNACK / AUTH must be ours
+  // [MQTT-4.12.0-5]; then the authenticator checks the final data.
+  Status finish_authentication(const Properties& properties) {
+    const std::optional<std::string_view> method =
+        properties.string(PropertyId::authentication_method);
+    Status status = Status::unauthenticated();
+    if (method && *method == options_.authenticator->method()) {
+      const std::optional<Property> data = properties.find(PropertyId::authentication_data);
+      status = options_.authenticator->finish(data ? data->binary : BinaryData{});
     }
-    accept(*connack);
-    consume(frame->size);
-    co_return ok_status();
+    if (!status.ok()) {
+      MOTE_LOG_WARN("mqtt: the server did not complete %.*s authentication",
+                    static_cast<int>(options_.authenticator->method().size()),
+                    options_.authenticator->method().data());
+      authentication_failed_ = true;
+    }
+    return status;
+  }
+
+  // An AUTH from the server, during CONNECT or a re-authentication.
+  async::Task<Status> on_auth(const Auth& auth) {
+    const bool expected = authenticating() && (!connected_ || reauthenticating_);
+    if (!expected || (auth.reason != ReasonCode::continue_authentication &&
+                      !(connected_ && auth.reason == ReasonCode::success))) {
+      co_return co_await protocol_failure({ReasonCode::protocol_error, "an unexpected AUTH"});
+    }
+    if (auth.reason == ReasonCode::success) {
+      const Status verified = finish_authentication(auth.properties);
+      end_reauthentication(verified);
+      if (!verified.ok()) {
+        co_return co_await protocol_failure(
+            {ReasonCode::unspecified_error, "re-authentication not proven"});
+      }
+      co_return ok_status();
+    }
+    const std::optional<std::string_view> method =
+        auth.properties.string(PropertyId::authentication_method);
+    if (!method || *method != options_.authenticator->method()) {
+      co_return co_await protocol_failure(
+          {ReasonCode::protocol_error, "AUTH with another Authentication Method"});
+    }
+    const std::optional<Property> data = auth.properties.find(PropertyId::authentication_data);
+    const Result<ConstByteSpan> answer =
+        options_.authenticator->challenge(data ? data->binary : BinaryData{});
+    if (!answer.ok()) {
+      authentication_failed_ = true;
+      end_reauthentication(answer.status());
+      co_return co_await protocol_failure(
+          {ReasonCode::unspecified_error, "the authenticator refused the server's challenge"});
+    }
+    co_return co_await send_auth(ReasonCode::continue_authentication, *answer);
+  }
+
+  async::Task<Status> send_auth(ReasonCode reason, ConstByteSpan data) {
+    if constexpr (kLimits.auth_properties_size == 0) {
+      co_return Status::resource_exhausted();
+    } else {
+      auto guard = co_await write_mutex_.lock();
+      PropertyBuilder builder(auth_properties_);
+      builder.add_string(PropertyId::authentication_method, options_.authenticator->method());
+      if (!data.empty()) builder.add_binary(PropertyId::authentication_data, data);
+      Result<Properties> properties = builder.properties();
+      if (!properties.ok()) co_return properties.status();
+      Auth packet;
+      packet.reason = reason;
+      packet.properties = *properties;
+      co_return co_await send_locked(packet);
+    }
+  }
+
+  void end_reauthentication(Status status) {
+    if (!reauthenticating_ || reauthenticated_.is_set()) return;
+    reauthentication_status_ = status;
+    reauthenticated_.set();
   }
 
   async::Task<Status> send_connect() {
@@ -487,10 +629,18 @@ class Client {
         if (property.id == PropertyId::session_expiry_interval ||
             property.id == PropertyId::receive_maximum ||
             property.id == PropertyId::maximum_packet_size ||
-            property.id == PropertyId::topic_alias_maximum) {
+            property.id == PropertyId::topic_alias_maximum ||
+            (authenticating() && (property.id == PropertyId::authentication_method ||
+                                  property.id == PropertyId::authentication_data))) {
           continue;
         }
         builder.add(property);
+      }
+      if (authenticating()) {
+        builder.add_string(PropertyId::authentication_method, options_.authenticator->method());
+        const Result<ConstByteSpan> data = options_.authenticator->start();
+        if (!data.ok()) co_return data.status();
+        if (!data->empty()) builder.add_binary(PropertyId::authentication_data, *data);
       }
       Result<Properties> properties = builder.properties();
       if (!properties.ok()) co_return properties.status();
@@ -565,6 +715,7 @@ class Client {
 
   async::Task<void> end_connection() {
     connected_ = false;
+    end_reauthentication(Status::aborted());
     connected_event_.reset();
     for (Request& request : requests_) {
       if (request.used && !request.done.is_set()) {
@@ -695,9 +846,7 @@ class Client {
         MOTE_LOG_WARN("mqtt: server sent DISCONNECT: %s", to_string(d.reason));
         co_return Status::aborted();
       }
-      case PacketType::auth:
-        // Enhanced authentication (§4.12) is not supported.
-        co_return co_await protocol_failure({ReasonCode::protocol_error, "AUTH is not supported"});
+      case PacketType::auth: co_return co_await on_auth(*std::get_if<Auth>(&packet));
       default:
         co_return co_await protocol_failure(
             {ReasonCode::protocol_error, "a packet a server does not send"});
@@ -1042,6 +1191,10 @@ class Client {
   bool had_session_ = false;
   bool accepted_once_ = false;
   bool ping_outstanding_ = false;
+  bool authentication_failed_ = false;
+  bool reauthenticating_ = false;
+  async::Event reauthenticated_;
+  Status reauthentication_status_;
   async::Instant last_sent_{};
   async::Instant last_received_{};
   async::Instant ping_sent_{};
@@ -1056,6 +1209,7 @@ class Client {
   std::array<InlineString<kLimits.alias_topic_size>, kLimits.inbound_topic_aliases>
       inbound_aliases_;
   std::array<bool, kLimits.outbound_topic_aliases> outbound_aliases_{};
+  std::array<std::byte, kLimits.auth_properties_size> auth_properties_{};
 };
 
 }  // namespace mote::mqtt
