@@ -38,7 +38,8 @@ constexpr ClientLimits kTestLimits{.max_inflight = 4,
                                    .max_pending_requests = 2,
                                    .inbound_topic_aliases = 3,
                                    .alias_topic_size = 32,
-                                   .outbound_topic_aliases = 2};
+                                   .outbound_topic_aliases = 2,
+                                   .auth_properties_size = 96};
 using TestClient = Client<MemoryConnector, kTestLimits>;
 
 struct RecordingHandler final : MessageHandler {
@@ -978,6 +979,164 @@ TEST_F(MqttClientTest, KeepAliveEndsAConnectionWhosePeerStoppedReading) {
   ASSERT_TRUE(results[0].has_value());
   EXPECT_FALSE(results[0]->ok());
   EXPECT_EQ(handler.connections, 2);
+}
+
+// --- Enhanced authentication (§4.12) ---------------------------------------------------
+
+// A two-step method: "hello" in CONNECT, "answer:<challenge>" to each
+// challenge, and the server's final data must be "welcome".
+struct EchoAuthenticator final : Authenticator {
+  [[nodiscard]] std::string_view method() const override { return "ECHO"; }
+  Result<ConstByteSpan> start() override {
+    ++starts;
+    return bytes_of("hello");
+  }
+  Result<ConstByteSpan> challenge(BinaryData server_data) override {
+    answer = "answer:" + std::string(as_string_view(server_data));
+    return bytes_of(answer);
+  }
+  Status finish(BinaryData server_data) override {
+    finals.push_back(std::string(as_string_view(server_data)));
+    return as_string_view(server_data) == "welcome" ? ok_status() : Status::unauthenticated();
+  }
+  int starts = 0;
+  std::string answer;
+  std::vector<std::string> finals;
+};
+
+Properties auth_props(std::array<std::byte, 64>& storage, std::string_view method,
+                      std::string_view data) {
+  PropertyBuilder builder(storage);
+  builder.add_string(PropertyId::authentication_method, method);
+  if (!data.empty()) builder.add_binary(PropertyId::authentication_data, bytes_of(data));
+  return builder.properties().value();
+}
+
+std::string auth_data_of(const Properties& properties) {
+  const auto data = properties.find(PropertyId::authentication_data);
+  return data ? std::string(as_string_view(data->binary)) : std::string();
+}
+
+// CONNECT(hello) -> AUTH 0x18(c1) -> AUTH 0x18(answer:c1) -> CONNACK(welcome);
+// then a re-authentication: AUTH 0x19(hello) -> AUTH 0x18(c2) ->
+// AUTH 0x18(answer:c2) -> AUTH 0x00(welcome).
+Task<void> enhanced_auth_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  std::array<std::byte, 64> storage{};
+  const Result<Bytes> connect_bytes = co_await broker.next();
+  const Packet connect = decoded(connect_bytes);
+  CO_ASSERT(as<Connect>(connect) != nullptr);
+  EXPECT_EQ(as<Connect>(connect)->properties.string(PropertyId::authentication_method), "ECHO");
+  EXPECT_EQ(auth_data_of(as<Connect>(connect)->properties), "hello");
+  static_cast<void>(co_await broker.send(
+      Auth{ReasonCode::continue_authentication, auth_props(storage, "ECHO", "c1")}));
+  const Result<Bytes> answer_bytes = co_await broker.next();
+  const Packet answer = decoded(answer_bytes);
+  CO_ASSERT(as<Auth>(answer) != nullptr);
+  EXPECT_EQ(as<Auth>(answer)->reason, ReasonCode::continue_authentication);
+  EXPECT_EQ(auth_data_of(as<Auth>(answer)->properties), "answer:c1");
+  static_cast<void>(co_await broker.send(
+      Connack{false, ReasonCode::success, auth_props(storage, "ECHO", "welcome")}));
+  // Re-authentication, started by the test through reauthenticate().
+  const Result<Bytes> again_bytes = co_await broker.next();
+  const Packet again = decoded(again_bytes);
+  CO_ASSERT(as<Auth>(again) != nullptr);
+  EXPECT_EQ(as<Auth>(again)->reason, ReasonCode::re_authenticate);
+  EXPECT_EQ(auth_data_of(as<Auth>(again)->properties), "hello");
+  static_cast<void>(co_await broker.send(
+      Auth{ReasonCode::continue_authentication, auth_props(storage, "ECHO", "c2")}));
+  const Result<Bytes> answer2_bytes = co_await broker.next();
+  const Packet answer2 = decoded(answer2_bytes);
+  CO_ASSERT(as<Auth>(answer2) != nullptr);
+  EXPECT_EQ(auth_data_of(as<Auth>(answer2)->properties), "answer:c2");
+  static_cast<void>(
+      co_await broker.send(Auth{ReasonCode::success, auth_props(storage, "ECHO", "welcome")}));
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+Task<void> reauthenticate_one(TestClient& client, std::optional<Status>& out) {
+  out = co_await client.reauthenticate();
+}
+
+TEST_F(MqttClientTest, AuthenticatesWithAnExchangeAndReauthenticates) {
+  EchoAuthenticator authenticator;
+  options.authenticator = &authenticator;
+  start(enhanced_auth_script);
+  EXPECT_EQ(executor.run_for(1s), Status::deadline_exceeded());
+  EXPECT_TRUE(client->connected());
+  EXPECT_EQ(authenticator.finals, (std::vector<std::string>{"welcome"}));
+  std::optional<Status> reauthenticated;
+  ASSERT_TRUE(executor
+                  .spawn(publisher_tasks[0], reauthenticate_one, std::ref(*client),
+                         std::ref(reauthenticated))
+                  .ok());
+  EXPECT_EQ(executor.run_for(1s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  EXPECT_EQ(reauthenticated, ok_status());
+  EXPECT_EQ(authenticator.starts, 2);
+  EXPECT_EQ(authenticator.finals, (std::vector<std::string>{"welcome", "welcome"}));
+  EXPECT_TRUE(client->connected());
+  EXPECT_EQ(handler.connections, 1);
+}
+
+// A server that does not know the method; then one that accepts without
+// proving itself (its final data is wrong).
+Task<void> bad_method_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  static_cast<void>(
+      co_await broker.handshake(Connack{false, ReasonCode::bad_authentication_method, {}}));
+  t.script_done = true;
+}
+
+TEST_F(MqttClientTest, StopsOnBadAuthenticationMethod) {
+  EchoAuthenticator authenticator;
+  options.authenticator = &authenticator;
+  start(bad_method_script);
+  EXPECT_EQ(executor.run_for(10s), ok_status());
+  EXPECT_TRUE(script_done);
+  EXPECT_EQ(client_task.exit_status(), Status::invalid_argument());
+  EXPECT_EQ(client->last_refusal(), ReasonCode::bad_authentication_method);
+}
+
+Task<void> unproven_server_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  std::array<std::byte, 64> storage{};
+  static_cast<void>(co_await broker.handshake(
+      Connack{false, ReasonCode::success, auth_props(storage, "ECHO", "trust me")}));
+  const Result<Bytes> bytes = co_await broker.next();
+  const Packet p = decoded(bytes);
+  CO_ASSERT(as<Disconnect>(p) != nullptr);
+  t.script_done = true;
+}
+
+TEST_F(MqttClientTest, DisconnectsFromAServerThatDoesNotProveItselfAndStops) {
+  EchoAuthenticator authenticator;
+  options.authenticator = &authenticator;
+  start(unproven_server_script);
+  EXPECT_EQ(executor.run_for(10s), ok_status());
+  EXPECT_TRUE(script_done);
+  EXPECT_EQ(client_task.exit_status(), Status::unauthenticated());
+  EXPECT_EQ(handler.connections, 0);
+}
+
+Task<void> unasked_auth_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  std::array<std::byte, 64> storage{};
+  static_cast<void>(co_await broker.handshake(Connack{}));
+  static_cast<void>(co_await broker.send(
+      Auth{ReasonCode::continue_authentication, auth_props(storage, "ECHO", "c1")}));
+  const Result<Bytes> bytes = co_await broker.next();
+  const Packet p = decoded(bytes);
+  CO_ASSERT(as<Disconnect>(p) != nullptr);
+  EXPECT_EQ(as<Disconnect>(p)->reason, ReasonCode::protocol_error);
+  t.script_done = true;
+}
+
+TEST_F(MqttClientTest, AnAuthNobodyAskedForIsAProtocolError) {
+  start(unasked_auth_script);
+  EXPECT_EQ(executor.run_for(1s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
 }
 
 }  // namespace
