@@ -1139,5 +1139,110 @@ TEST_F(MqttClientTest, AnAuthNobodyAskedForIsAProtocolError) {
   EXPECT_TRUE(script_done);
 }
 
+// --- Re-subscription -------------------------------------------------------------------
+
+// Connection 1: SUBSCRIBE a/#, b, c (c refused), UNSUBSCRIBE b. Connection 2
+// (no session): the client subscribes to a/# again by itself. Connection 3
+// (session present): it does not.
+Task<void> resubscribe_script(MqttClientTest& t) {
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    static_cast<void>(co_await broker.handshake(Connack{}));
+    const Result<Bytes> bytes = co_await broker.next();
+    const Packet p = decoded(bytes);
+    CO_ASSERT(as<Subscribe>(p) != nullptr);
+    const std::array<ReasonCode, 3> codes = {ReasonCode::granted_qos_2, ReasonCode::granted_qos_1,
+                                             ReasonCode::not_authorized};
+    static_cast<void>(co_await broker.send(Suback{as<Subscribe>(p)->packet_id, {}, codes}));
+    const Result<Bytes> bytes2 = co_await broker.next();
+    const Packet p2 = decoded(bytes2);
+    CO_ASSERT(as<Unsubscribe>(p2) != nullptr);
+    const std::array<ReasonCode, 1> unsub_codes = {ReasonCode::success};
+    static_cast<void>(
+        co_await broker.send(Unsuback{as<Unsubscribe>(p2)->packet_id, {}, unsub_codes}));
+  }
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    static_cast<void>(co_await broker.handshake(Connack{false, ReasonCode::success, {}}));
+    const Result<Bytes> bytes = co_await broker.next();
+    const Packet p = decoded(bytes);
+    const Subscribe* again = as<Subscribe>(p);
+    CO_ASSERT(again != nullptr);
+    CO_ASSERT(again->subscriptions.size() == 1);
+    EXPECT_EQ(again->subscriptions.begin()->filter, "a/#");
+    EXPECT_EQ(again->subscriptions.begin()->options.max_qos, QoS::exactly_once);
+    EXPECT_TRUE(again->subscriptions.begin()->options.no_local);
+    EXPECT_EQ(again->properties.integer(PropertyId::subscription_identifier), 5u);
+    const std::array<ReasonCode, 1> codes = {ReasonCode::granted_qos_2};
+    static_cast<void>(co_await broker.send(Suback{again->packet_id, {}, codes}));
+    // Nothing else: b was unsubscribed, c refused.
+    const Result<Bytes> more = co_await async::with_timeout(5s, broker.next());
+    EXPECT_EQ(more.status(), Status::deadline_exceeded());
+    t.notes.push_back("resubscribed");
+  }
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    static_cast<void>(co_await broker.handshake(Connack{true, ReasonCode::success, {}}));
+    const Result<Bytes> more = co_await async::with_timeout(5s, broker.next());
+    EXPECT_EQ(more.status(), Status::deadline_exceeded());
+    t.script_done = true;
+    static_cast<void>(co_await broker.next());
+  }
+}
+
+Task<void> subscribe_three(TestClient& client, std::vector<std::string>& notes) {
+  co_await client.wait_connected();
+  const std::array<Subscription, 3> subscriptions = {
+      Subscription{"a/#", {QoS::exactly_once, true, false, {}}},
+      Subscription{"b", {QoS::at_least_once, false, false, {}}},
+      Subscription{"c", {QoS::at_least_once, false, false, {}}}};
+  std::array<ReasonCode, 3> granted{};
+  std::array<std::byte, 64> storage{};
+  const Properties properties = build(storage, {{PropertyId::subscription_identifier, 5}});
+  const Status status = co_await client.subscribe(subscriptions, granted, properties);
+  const std::array<std::string_view, 1> filters = {"b"};
+  const Status unsubscribed = co_await client.unsubscribe(filters);
+  notes.push_back(std::string(status.str()) + " " + unsubscribed.str());
+}
+
+TEST_F(MqttClientTest, ResubscribesWhenTheServerHasNoSession) {
+  options.session_expiry_interval = 600;
+  start(resubscribe_script);
+  ASSERT_TRUE(
+      executor.spawn(publisher_tasks[0], subscribe_three, std::ref(*client), std::ref(notes)).ok());
+  EXPECT_EQ(executor.run_for(30s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  EXPECT_EQ(notes, (std::vector<std::string>{"ok ok", "resubscribed"}));
+  EXPECT_EQ(handler.connections, 3);
+}
+
+TEST_F(MqttClientTest, ResubscriptionCanBeTurnedOff) {
+  options.session_expiry_interval = 600;
+  options.resubscribe = false;
+  start(+[](MqttClientTest& t) -> Task<void> {
+    {
+      ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+      static_cast<void>(co_await broker.handshake(Connack{}));
+      const Result<Bytes> bytes = co_await broker.next();
+      const Packet p = decoded(bytes);
+      CO_ASSERT(as<Subscribe>(p) != nullptr);
+      const std::array<ReasonCode, 3> codes = {ReasonCode::granted_qos_2, ReasonCode::granted_qos_1,
+                                               ReasonCode::granted_qos_1};
+      static_cast<void>(co_await broker.send(Suback{as<Subscribe>(p)->packet_id, {}, codes}));
+      static_cast<void>(co_await broker.next());  // UNSUBSCRIBE b: left unanswered
+    }
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    static_cast<void>(co_await broker.handshake(Connack{false, ReasonCode::success, {}}));
+    const Result<Bytes> more = co_await async::with_timeout(5s, broker.next());
+    EXPECT_EQ(more.status(), Status::deadline_exceeded());
+    t.script_done = true;
+    static_cast<void>(co_await broker.next());
+  });
+  ASSERT_TRUE(
+      executor.spawn(publisher_tasks[0], subscribe_three, std::ref(*client), std::ref(notes)).ok());
+  EXPECT_EQ(executor.run_for(30s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+}
+
 }  // namespace
 }  // namespace mote::mqtt

@@ -86,6 +86,10 @@ struct ClientLimits {
   // (enhanced authentication, §4.12): the method's name and its longest
   // Authentication Data, plus 6. SCRAM-SHA-1 needs about 200. 0: no AUTH.
   std::size_t auth_properties_size = 0;
+  // Subscriptions remembered for automatic re-subscription
+  // (ClientOptions::resubscribe), and the longest filter remembered.
+  std::size_t max_subscriptions = 4;
+  std::size_t subscription_filter_size = 64;
 };
 
 // The caller's memory. It must outlive the client.
@@ -131,6 +135,10 @@ struct ClientOptions {
   // (e.g. ScramSha1Authenticator). Must outlive the client. Needs
   // ClientLimits::auth_properties_size for the AUTH packets.
   Authenticator* authenticator = nullptr;
+  // After a reconnect on which the server has no session (CONNACK Session
+  // Present 0), subscribe again to what subscribe() was granted and
+  // unsubscribe() did not remove (up to ClientLimits::max_subscriptions).
+  bool resubscribe = true;
 };
 
 // What the server's CONNACK said, with the spec's defaults for what it left out.
@@ -323,7 +331,15 @@ class Client {
     Subscribe packet;
     packet.properties = properties;
     packet.subscriptions = subscriptions;
-    co_return co_await request(PacketType::subscribe, packet, granted);
+    MOTE_CO_TRY(co_await request(PacketType::subscribe, packet, granted));
+    const std::uint32_t identifier =
+        properties.integer(PropertyId::subscription_identifier).value_or(0);
+    for (std::size_t i = 0; i < subscriptions.size(); ++i) {
+      // Codes beyond `granted` were not seen: assume the grant.
+      if (i < granted.size() && is_failure(granted[i])) continue;
+      remember(subscriptions[i], identifier);
+    }
+    co_return ok_status();
   }
 
   // Sends UNSUBSCRIBE and waits for UNSUBACK (MQTT 5 reason codes into
@@ -336,7 +352,9 @@ class Client {
     Unsubscribe packet;
     packet.properties = properties;
     packet.subscriptions = std::span<const Subscription>(list.data(), list.size());
-    co_return co_await request(PacketType::unsubscribe, packet, results);
+    MOTE_CO_TRY(co_await request(PacketType::unsubscribe, packet, results));
+    for (std::string_view filter : filters) forget(filter);
+    co_return ok_status();
   }
 
   // Sends DISCONNECT (with `reason` in MQTT 5; Disconnect with Will Message
@@ -443,6 +461,13 @@ class Client {
    private:
     Client* client_;
     Slot* slot_;
+  };
+
+  struct RememberedSubscription {
+    bool used = false;
+    InlineString<kLimits.subscription_filter_size> filter;
+    SubscribeOptions options;
+    std::uint32_t identifier = 0;  // Subscription Identifier (MQTT 5); 0: none
   };
 
   struct Request {
@@ -687,6 +712,13 @@ class Client {
     first_connection_ = false;
     const bool resumed = connack.session_present && had_session_;
     if (!resumed) drop_session_state();
+    resubscribe_ids_.clear();
+    if (!connack.session_present && options_.resubscribe) {
+      resubscribe_due_ = false;
+      for (const RememberedSubscription& remembered : subscriptions_) {
+        resubscribe_due_ = resubscribe_due_ || remembered.used;
+      }
+    }
     had_session_ = session_resumable();
     for (Slot& slot : slots_) slot.outstanding = false;
     outstanding_ = 0;
@@ -748,6 +780,10 @@ class Client {
   }
 
   async::Task<Status> serve() {
+    if (resubscribe_due_) {
+      resubscribe_due_ = false;
+      MOTE_CO_TRY(co_await resubscribe());
+    }
     MOTE_CO_TRY(co_await pump());
     for (;;) {
       // Everything already buffered first.
@@ -832,6 +868,15 @@ class Client {
       }
       case PacketType::suback: {
         const auto& ack = *std::get_if<Suback>(&packet);
+        for (std::size_t i = 0; i < resubscribe_ids_.size(); ++i) {
+          if (resubscribe_ids_[i] != ack.packet_id) continue;
+          if (ack.reasons.size() != 0 && is_failure(ack.reasons[0])) {
+            MOTE_LOG_WARN("mqtt: re-subscription refused: %s", to_string(ack.reasons[0]));
+          }
+          resubscribe_ids_[i] = resubscribe_ids_.back();
+          resubscribe_ids_.pop_back();
+          co_return ok_status();
+        }
         finish_request(ack.packet_id, PacketType::suback, ack.reasons);
         co_return ok_status();
       }
@@ -1072,6 +1117,58 @@ class Client {
     }
   }
 
+  // --- Re-subscription ---------------------------------------------------------------
+
+  void remember(const Subscription& subscription, std::uint32_t identifier) {
+    RememberedSubscription* slot = nullptr;
+    for (RememberedSubscription& remembered : subscriptions_) {
+      if (remembered.used && remembered.filter.view() == subscription.filter) {
+        slot = &remembered;
+        break;
+      }
+      if (!remembered.used && slot == nullptr) slot = &remembered;
+    }
+    if (slot == nullptr || !slot->filter.assign(subscription.filter).ok()) {
+      MOTE_LOG_WARN("mqtt: subscription to %.*s not remembered for re-subscription",
+                    static_cast<int>(subscription.filter.size()), subscription.filter.data());
+      return;
+    }
+    slot->used = true;
+    slot->options = subscription.options;
+    slot->identifier = identifier;
+  }
+
+  void forget(std::string_view filter) {
+    for (RememberedSubscription& remembered : subscriptions_) {
+      if (remembered.used && remembered.filter.view() == filter) {
+        remembered.used = false;
+        remembered.filter.clear();
+      }
+    }
+  }
+
+  // The server has no session: SUBSCRIBE again, one filter a packet (each
+  // with its Subscription Identifier), without waiting for the SUBACKs
+  // (the reader takes them).
+  async::Task<Status> resubscribe() {
+    for (const RememberedSubscription& remembered : subscriptions_) {
+      if (!remembered.used || resubscribe_ids_.full()) continue;
+      std::array<std::byte, 8> storage{};
+      PropertyBuilder builder(storage);
+      if (remembered.identifier != 0 && options_.version == ProtocolVersion::v5) {
+        builder.add_integer(PropertyId::subscription_identifier, remembered.identifier);
+      }
+      const std::array<Subscription, 1> list{{{remembered.filter.view(), remembered.options}}};
+      Subscribe packet;
+      packet.properties = builder.properties().value();
+      packet.subscriptions = list;
+      packet.packet_id = next_packet_id();
+      resubscribe_ids_.push_back(packet.packet_id);
+      MOTE_CO_TRY(co_await send(packet));
+    }
+    co_return ok_status();
+  }
+
   // --- Tables ----------------------------------------------------------------------
 
   Slot* find_slot(std::uint16_t packet_id, SlotState state, QoS qos) {
@@ -1113,6 +1210,9 @@ class Client {
     }
     for (const Request& request : requests_) {
       if (request.used && request.packet_id == id) return true;
+    }
+    for (std::uint16_t pending : resubscribe_ids_) {
+      if (pending == id) return true;
     }
     return false;
   }
@@ -1210,6 +1310,9 @@ class Client {
       inbound_aliases_;
   std::array<bool, kLimits.outbound_topic_aliases> outbound_aliases_{};
   std::array<std::byte, kLimits.auth_properties_size> auth_properties_{};
+  std::array<RememberedSubscription, kLimits.max_subscriptions> subscriptions_;
+  InlineVector<std::uint16_t, kLimits.max_subscriptions> resubscribe_ids_;
+  bool resubscribe_due_ = false;
 };
 
 }  // namespace mote::mqtt
