@@ -1244,5 +1244,99 @@ TEST_F(MqttClientTest, ResubscriptionCanBeTurnedOff) {
   EXPECT_TRUE(script_done);
 }
 
+// --- Outbound aliases for QoS 1/2 --------------------------------------------------------
+
+// Connection 1: a QoS 1 publish sends topic + alias, a QoS 2 one the alias
+// alone; the connection drops before PUBREC. Connection 2 (session
+// resumed): the resent QoS 2 PUBLISH carries its topic again (aliases start
+// over), and a later QoS 1 publish the alias alone. Connection 3 allows no
+// aliases: the topic goes without one.
+Task<void> qos_alias_script(MqttClientTest& t) {
+  std::array<std::byte, 64> storage{};
+  Connack connack;
+  connack.properties = build(storage, {{PropertyId::topic_alias_maximum, 2}});
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    static_cast<void>(co_await broker.handshake(connack));
+    const Result<Bytes> first = co_await broker.next();
+    const Packet p1 = decoded(first);
+    CO_ASSERT(as<Publish>(p1) != nullptr);
+    EXPECT_EQ(as<Publish>(p1)->topic, "long/topic");
+    EXPECT_EQ(as<Publish>(p1)->properties.integer(PropertyId::topic_alias), 1u);
+    static_cast<void>(co_await broker.send(Puback{as<Publish>(p1)->packet_id, {}, {}}));
+    const Result<Bytes> second = co_await broker.next();
+    const Packet p2 = decoded(second);
+    CO_ASSERT(as<Publish>(p2) != nullptr);
+    EXPECT_EQ(as<Publish>(p2)->qos, QoS::exactly_once);
+    EXPECT_EQ(as<Publish>(p2)->topic, "");
+    EXPECT_EQ(as<Publish>(p2)->properties.integer(PropertyId::topic_alias), 1u);
+    t.notes.push_back("dropped");
+    broker.stream().close();
+  }
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    connack.session_present = true;
+    static_cast<void>(co_await broker.handshake(connack));
+    const Result<Bytes> resent = co_await broker.next();
+    const Packet p = decoded(resent);
+    CO_ASSERT(as<Publish>(p) != nullptr);
+    EXPECT_TRUE(as<Publish>(p)->dup);
+    EXPECT_EQ(as<Publish>(p)->topic, "long/topic");
+    EXPECT_EQ(as<Publish>(p)->properties.integer(PropertyId::topic_alias), 1u);
+    EXPECT_EQ(as_string_view(as<Publish>(p)->payload), "two");
+    const std::uint16_t id = as<Publish>(p)->packet_id;
+    static_cast<void>(co_await broker.send(Pubrec{id, {}, {}}));
+    const Result<Bytes> rel = co_await broker.next();
+    CO_ASSERT(as<Pubrel>(decoded(rel)) != nullptr);
+    static_cast<void>(co_await broker.send(Pubcomp{id, {}, {}}));
+    t.notes.push_back("resent");
+    const Result<Bytes> third = co_await broker.next();
+    const Packet p3 = decoded(third);
+    CO_ASSERT(as<Publish>(p3) != nullptr);
+    EXPECT_EQ(as<Publish>(p3)->topic, "");
+    EXPECT_EQ(as<Publish>(p3)->properties.integer(PropertyId::topic_alias), 1u);
+    static_cast<void>(co_await broker.send(Puback{as<Publish>(p3)->packet_id, {}, {}}));
+    broker.stream().close();
+  }
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  static_cast<void>(co_await broker.handshake(Connack{true, ReasonCode::success, {}}));
+  const Result<Bytes> fourth = co_await broker.next();
+  const Packet p4 = decoded(fourth);
+  CO_ASSERT(as<Publish>(p4) != nullptr);
+  EXPECT_EQ(as<Publish>(p4)->topic, "long/topic");
+  EXPECT_FALSE(as<Publish>(p4)->properties.integer(PropertyId::topic_alias).has_value());
+  static_cast<void>(co_await broker.send(Puback{as<Publish>(p4)->packet_id, {}, {}}));
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+TEST_F(MqttClientTest, AliasesQos1And2AndSendsTheTopicAgainOnANewConnection) {
+  options.session_expiry_interval = 600;
+  start(qos_alias_script);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  publish_later(0, message("long/topic", bytes_of("one"), QoS::at_least_once, false, 1));
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  publish_later(1, message("long/topic", bytes_of("two"), QoS::exactly_once, false, 1));
+  EXPECT_EQ(executor.run_for(3s), Status::deadline_exceeded());
+  EXPECT_EQ(notes, (std::vector<std::string>{"dropped", "resent"}));
+  publish_later(2, message("long/topic", bytes_of("three"), QoS::at_least_once, false, 1));
+  EXPECT_EQ(executor.run_for(3s), Status::deadline_exceeded());
+  publish_later(3, message("long/topic", bytes_of("four"), QoS::at_least_once, false, 1));
+  EXPECT_EQ(executor.run_for(3s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  for (std::size_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(results[i].has_value() && results[i]->ok()) << i;
+    EXPECT_EQ(**results[i], ReasonCode::success) << i;
+  }
+  // An alias beyond ClientLimits, or with other properties: refused.
+  std::array<std::byte, 64> storage{};
+  OutgoingMessage with_properties = message("t", bytes_of("x"), QoS::at_least_once, false, 1);
+  with_properties.properties = build(storage, {{PropertyId::message_expiry_interval, 5}});
+  results[0].reset();
+  publish_later(0, with_properties);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  EXPECT_EQ(results[0]->status(), Status::failed_precondition());
+}
+
 }  // namespace
 }  // namespace mote::mqtt

@@ -187,9 +187,11 @@ struct OutgoingMessage {
   // MQTT 5 properties (User Property, Message Expiry, Content Type...).
   // Not Topic Alias: use topic_alias.
   Properties properties;
-  // QoS 0, MQTT 5: 1..outbound_topic_aliases. The first publish on a
-  // connection sends topic and alias, later ones only the alias. An alias
-  // must always stand for the same topic.
+  // MQTT 5: 1..outbound_topic_aliases, with no other properties. The first
+  // PUBLISH with it on a connection sends topic and alias, later ones only
+  // the alias. An alias must always stand for the same topic. QoS 1/2
+  // messages are stored with their topic; a resend on a new connection
+  // (where aliases start over) sends the topic again.
   std::uint16_t topic_alias = 0;
 };
 
@@ -279,7 +281,11 @@ class Client {
       if (!connected_) co_return Status::unavailable();
       co_return co_await publish_qos0(message);
     }
-    if (message.topic_alias != 0) co_return Status::failed_precondition();
+    // Aliases carry no other properties (as for QoS 0).
+    if (message.topic_alias != 0 &&
+        (message.topic_alias > kLimits.outbound_topic_aliases || !message.properties.empty())) {
+      co_return Status::failed_precondition();
+    }
     co_await slots_free_.acquire();
     Slot* slot = nullptr;
     for (Slot& candidate : slots_) {
@@ -302,6 +308,7 @@ class Client {
     slot->size = *size;
     slot->packet_id = packet.packet_id;
     slot->qos = message.qos;
+    slot->topic_alias = message.topic_alias;
     slot->state = SlotState::publish;
     slot->transmitted = false;
     slot->outstanding = false;
@@ -433,6 +440,9 @@ class Client {
     bool transmitted = false;  // PUBLISH sent at least once: resend with DUP
     bool outstanding = false;  // sent on this connection, counts against Receive Maximum
     bool abandoned = false;    // the publisher is gone: free on completion
+    // Outbound Topic Alias; the slot holds the PUBLISH with its full topic
+    // and no alias, which is added when sent (aliases are per connection).
+    std::uint16_t topic_alias = 0;
     Status status;
     ReasonCode reason = ReasonCode::success;
     async::Event done;
@@ -1074,6 +1084,29 @@ class Client {
     co_return ReasonCode::success;
   }
 
+  // A stored QoS 1/2 PUBLISH with its Topic Alias: topic and alias the first
+  // time on this connection, the alias alone after (§3.3.2.3.4). Precondition:
+  // the write mutex is held.
+  async::Task<Status> write_aliased_locked(Slot& slot) {
+    if constexpr (kLimits.outbound_topic_aliases == 0) {
+      co_return Status::failed_precondition();
+    } else {
+      const DecodeResult<Packet> stored =
+          decode_packet(slot.storage.first(slot.size), options_.version);
+      if (!stored.ok()) co_return Status::internal();
+      Publish packet = *std::get_if<Publish>(&*stored);
+      std::array<std::byte, 8> alias_storage{};
+      PropertyBuilder builder(alias_storage);
+      builder.add_integer(PropertyId::topic_alias, slot.topic_alias);
+      packet.properties = builder.properties().value();
+      bool& established = outbound_aliases_[slot.topic_alias - 1];
+      if (established) packet.topic = {};
+      MOTE_CO_TRY(co_await send_locked(packet));
+      established = true;
+      co_return ok_status();
+    }
+  }
+
   // Sends what the in-flight slots owe, oldest first: PUBREL for QoS 2
   // messages past PUBREC, PUBLISH (DUP when sent before) while fewer than
   // the Receive Maximum are unacknowledged.
@@ -1109,7 +1142,11 @@ class Client {
         }
         // [MQTT-3.3.1-1]: DUP on a retransmission.
         if (next->transmitted) next->storage[0] |= std::byte{0x08};
-        MOTE_CO_TRY(co_await write_locked(next->storage.first(next->size)));
+        if (next->topic_alias != 0 && next->topic_alias <= server_settings_.topic_alias_maximum) {
+          MOTE_CO_TRY(co_await write_aliased_locked(*next));
+        } else {
+          MOTE_CO_TRY(co_await write_locked(next->storage.first(next->size)));
+        }
         next->transmitted = true;
       }
       next->outstanding = true;
@@ -1198,6 +1235,7 @@ class Client {
     slot.transmitted = false;
     slot.outstanding = false;
     slot.abandoned = false;
+    slot.topic_alias = 0;
     slot.status = ok_status();
     slot.reason = ReasonCode::success;
     slot.done.reset();
