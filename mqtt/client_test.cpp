@@ -1338,5 +1338,138 @@ TEST_F(MqttClientTest, AliasesQos1And2AndSendsTheTopicAgainOnANewConnection) {
   EXPECT_EQ(results[0]->status(), Status::failed_precondition());
 }
 
+// --- Message expiry of queued messages ----------------------------------------------------
+
+OutgoingMessage expiring(std::string_view topic, QoS qos, std::uint32_t seconds,
+                         std::array<std::byte, 64>& storage) {
+  OutgoingMessage m = message(topic, bytes_of(topic), qos);
+  PropertyBuilder builder(storage);
+  builder.add_user_property("k", "v").add_integer(PropertyId::message_expiry_interval, seconds);
+  m.properties = builder.properties().value();
+  return m;
+}
+
+// Receive Maximum 1: B waits behind A for 10 s and goes out with 10 s less.
+Task<void> expiry_countdown_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  std::array<std::byte, 64> storage{};
+  Connack connack;
+  connack.properties = build(storage, {{PropertyId::receive_maximum, 1}});
+  static_cast<void>(co_await broker.handshake(connack));
+  const Result<Bytes> first = co_await broker.next();
+  const Packet a = decoded(first);
+  CO_ASSERT(as<Publish>(a) != nullptr);
+  EXPECT_EQ(as<Publish>(a)->topic, "a");
+  EXPECT_EQ(as<Publish>(a)->properties.integer(PropertyId::message_expiry_interval), 100u);
+  co_await async::sleep_for(10s);
+  static_cast<void>(co_await broker.send(Puback{as<Publish>(a)->packet_id, {}, {}}));
+  const Result<Bytes> second = co_await broker.next();
+  const Packet b = decoded(second);
+  CO_ASSERT(as<Publish>(b) != nullptr);
+  EXPECT_EQ(as<Publish>(b)->topic, "b");
+  EXPECT_EQ(as<Publish>(b)->properties.integer(PropertyId::message_expiry_interval), 20u);
+  EXPECT_EQ(as<Publish>(b)->properties.string(PropertyId::user_property), "k");
+  static_cast<void>(co_await broker.send(Puback{as<Publish>(b)->packet_id, {}, {}}));
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+TEST_F(MqttClientTest, CountsDownTheExpiryOfQueuedMessages) {
+  start(expiry_countdown_script);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  std::array<std::byte, 64> storage_a{};
+  std::array<std::byte, 64> storage_b{};
+  publish_later(0, expiring("a", QoS::at_least_once, 100, storage_a));
+  publish_later(1, expiring("b", QoS::at_least_once, 30, storage_b));
+  EXPECT_EQ(executor.run_for(20s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  ASSERT_TRUE(results[0].has_value() && results[0]->ok());
+  ASSERT_TRUE(results[1].has_value() && results[1]->ok());
+  EXPECT_EQ(**results[0], ReasonCode::success);
+  EXPECT_EQ(**results[1], ReasonCode::success);
+}
+
+// C (QoS 1) and D (QoS 2) sent, E (QoS 1) waiting; the connection drops and
+// the server is away for 10 s, past their 5 s. On the resumed session C and
+// E are dropped; D, a QoS 2 message the server may hold, is sent again
+// with 1 s left and completes.
+Task<void> expiry_drop_script(MqttClientTest& t) {
+  std::array<std::byte, 64> storage{};
+  Connack connack;
+  connack.properties = build(storage, {{PropertyId::receive_maximum, 2}});
+  std::uint16_t d_id = 0;
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    static_cast<void>(co_await broker.handshake(connack));
+    for (const char* topic : {"c", "d"}) {
+      const Result<Bytes> bytes = co_await broker.next();
+      const Packet p = decoded(bytes);
+      CO_ASSERT(as<Publish>(p) != nullptr);
+      EXPECT_EQ(as<Publish>(p)->topic, topic);
+      EXPECT_EQ(as<Publish>(p)->properties.integer(PropertyId::message_expiry_interval), 5u);
+      if (as<Publish>(p)->qos == QoS::exactly_once) d_id = as<Publish>(p)->packet_id;
+    }
+    t.notes.push_back("dropped");
+    broker.stream().close();
+  }
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  connack.session_present = true;
+  static_cast<void>(co_await broker.handshake(connack));
+  const Result<Bytes> bytes = co_await broker.next();
+  const Packet p = decoded(bytes);
+  CO_ASSERT(as<Publish>(p) != nullptr);
+  EXPECT_EQ(as<Publish>(p)->topic, "d");
+  EXPECT_EQ(as<Publish>(p)->packet_id, d_id);
+  EXPECT_TRUE(as<Publish>(p)->dup);
+  EXPECT_EQ(as<Publish>(p)->properties.integer(PropertyId::message_expiry_interval), 1u);
+  static_cast<void>(co_await broker.send(Pubrec{d_id, {}, {}}));
+  const Result<Bytes> rel = co_await broker.next();
+  CO_ASSERT(as<Pubrel>(decoded(rel)) != nullptr);
+  static_cast<void>(co_await broker.send(Pubcomp{d_id, {}, {}}));
+  // Nothing else comes: C and E expired.
+  const Result<Bytes> more = co_await async::with_timeout(5s, broker.next());
+  EXPECT_EQ(more.status(), Status::deadline_exceeded());
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+TEST_F(MqttClientTest, DropsExpiredQueuedMessages) {
+  options.session_expiry_interval = 600;
+  options.reconnect_delay_min = 1s;
+  start(expiry_drop_script);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  std::array<std::array<std::byte, 64>, 3> storage{};
+  publish_later(0, expiring("c", QoS::at_least_once, 5, storage[0]));
+  publish_later(1, expiring("d", QoS::exactly_once, 5, storage[1]));
+  publish_later(2, expiring("e", QoS::at_least_once, 5, storage[2]));
+  connector.set_refuse(true);
+  EXPECT_EQ(executor.run_for(10s), Status::deadline_exceeded());
+  EXPECT_EQ(notes, (std::vector<std::string>{"dropped"}));
+  connector.set_refuse(false);
+  EXPECT_EQ(executor.run_for(80s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  ASSERT_TRUE(results[0].has_value() && results[1].has_value() && results[2].has_value());
+  EXPECT_EQ(results[0]->status(), Status::deadline_exceeded());
+  ASSERT_TRUE(results[1]->ok());
+  EXPECT_EQ(**results[1], ReasonCode::success);
+  EXPECT_EQ(results[2]->status(), Status::deadline_exceeded());
+}
+
+TEST(MessageExpiryOffset, FindsTheValueAmongOtherProperties) {
+  std::array<std::byte, 64> storage{};
+  PropertyBuilder builder(storage);
+  builder.add_integer(PropertyId::payload_format_indicator, 1)
+      .add_string(PropertyId::content_type, "text/plain")
+      .add_user_property("a", "bc")
+      .add_integer(PropertyId::subscription_identifier, 300)
+      .add_integer(PropertyId::message_expiry_interval, 0x01020304);
+  const ConstByteSpan bytes = builder.properties().value().bytes();
+  const std::optional<std::size_t> offset = message_expiry_offset(bytes);
+  ASSERT_TRUE(offset.has_value());
+  EXPECT_EQ(bytes[*offset], std::byte{1});
+  EXPECT_EQ(bytes[*offset + 3], std::byte{4});
+  EXPECT_FALSE(message_expiry_offset(bytes.first(*offset - 1)).has_value());
+}
+
 }  // namespace
 }  // namespace mote::mqtt

@@ -199,6 +199,9 @@ struct OutgoingMessage {
 Status status_of_refusal(ReasonCode reason);
 // Whether a CONNACK refusal is worth retrying (server busy, unavailable, ...).
 bool is_transient_refusal(ReasonCode reason);
+// Where the 4-byte value of a Message Expiry Interval sits in a block of
+// checked property bytes; nullopt when there is none.
+std::optional<std::size_t> message_expiry_offset(ConstByteSpan properties);
 
 template <io::Connector Connector, ClientLimits kLimits = ClientLimits{}>
 class Client {
@@ -307,6 +310,21 @@ class Client {
     if (!size.ok()) co_return size.status();  // resource_exhausted: larger than a slot
     slot->size = *size;
     slot->packet_id = packet.packet_id;
+    slot->expiry_offset = 0;
+    slot->expiry_interval = 0;
+    if (const auto expiry = message.properties.integer(PropertyId::message_expiry_interval)) {
+      // Found again in the stored bytes, to count it down when sent (§3.3.2.3.3).
+      const DecodeResult<Packet> stored =
+          decode_packet(slot->storage.first(*size), options_.version);
+      const auto* publish = stored.ok() ? std::get_if<Publish>(&*stored) : nullptr;
+      if (publish == nullptr) co_return Status::internal();
+      const ConstByteSpan block = publish->properties.bytes();
+      const std::optional<std::size_t> offset = message_expiry_offset(block);
+      if (!offset) co_return Status::internal();
+      slot->expiry_offset = static_cast<std::size_t>(block.data() - slot->storage.data()) + *offset;
+      slot->expiry_interval = *expiry;
+      slot->stored_at = async::now();
+    }
     slot->qos = message.qos;
     slot->topic_alias = message.topic_alias;
     slot->state = SlotState::publish;
@@ -443,6 +461,11 @@ class Client {
     // Outbound Topic Alias; the slot holds the PUBLISH with its full topic
     // and no alias, which is added when sent (aliases are per connection).
     std::uint16_t topic_alias = 0;
+    // MQTT 5 Message Expiry Interval: where its value sits in `storage`
+    // (0: none), its value, and when the message was stored.
+    std::size_t expiry_offset = 0;
+    std::uint32_t expiry_interval = 0;
+    async::Instant stored_at{};
     Status status;
     ReasonCode reason = ReasonCode::success;
     async::Event done;
@@ -1107,6 +1130,28 @@ class Client {
     }
   }
 
+  // §3.3.2.3.3: the interval goes out less the time the message waited
+  // here. false: it expired — dropped, unless it is a QoS 2 message already
+  // sent (the server may hold its packet identifier: the exchange must
+  // finish, so it goes with 1 s left).
+  bool count_down_expiry(Slot& slot) {
+    const auto waited =
+        std::chrono::duration_cast<std::chrono::seconds>(async::now() - slot.stored_at);
+    const auto waited_s = static_cast<std::uint64_t>(waited.count() < 0 ? 0 : waited.count());
+    std::uint32_t remaining = 1;
+    if (waited_s < slot.expiry_interval) {
+      remaining = slot.expiry_interval - static_cast<std::uint32_t>(waited_s);
+    } else if (!(slot.qos == QoS::exactly_once && slot.transmitted)) {
+      return false;
+    }
+    std::byte* value = slot.storage.data() + slot.expiry_offset;
+    value[0] = static_cast<std::byte>(remaining >> 24);
+    value[1] = static_cast<std::byte>(remaining >> 16);
+    value[2] = static_cast<std::byte>(remaining >> 8);
+    value[3] = static_cast<std::byte>(remaining);
+    return true;
+  }
+
   // Sends what the in-flight slots owe, oldest first: PUBREL for QoS 2
   // messages past PUBREC, PUBLISH (DUP when sent before) while fewer than
   // the Receive Maximum are unacknowledged.
@@ -1138,6 +1183,10 @@ class Client {
         if (next->qos > server_settings_.maximum_qos ||
             (retain && !server_settings_.retain_available)) {
           complete(*next, Status::failed_precondition(), ReasonCode::qos_not_supported);
+          continue;
+        }
+        if (next->expiry_offset != 0 && !count_down_expiry(*next)) {
+          complete(*next, Status::deadline_exceeded(), ReasonCode::unspecified_error);
           continue;
         }
         // [MQTT-3.3.1-1]: DUP on a retransmission.
@@ -1236,6 +1285,8 @@ class Client {
     slot.outstanding = false;
     slot.abandoned = false;
     slot.topic_alias = 0;
+    slot.expiry_offset = 0;
+    slot.expiry_interval = 0;
     slot.status = ok_status();
     slot.reason = ReasonCode::success;
     slot.done.reset();
