@@ -84,7 +84,9 @@ struct ClientLimits {
   std::size_t outbound_topic_aliases = 0;
   // Bytes for the properties of the AUTH packets this client sends
   // (enhanced authentication, §4.12): the method's name and its longest
-  // Authentication Data, plus 6. SCRAM-SHA-1 needs about 200. 0: no AUTH.
+  // Authentication Data, plus 6. SCRAM-SHA-1 needs about 200. 0: no
+  // enhanced authentication (its code is left out; setting an
+  // authenticator is then a programming error).
   std::size_t auth_properties_size = 0;
   // Subscriptions remembered for automatic re-subscription
   // (ClientOptions::resubscribe), and the longest filter remembered.
@@ -223,6 +225,8 @@ class Client {
     for (std::size_t i = 0; i < kLimits.max_inflight; ++i) {
       slots_[i].storage = buffers.inflight.subspan(i * slot_size_, slot_size_);
     }
+    // An authenticator needs room for its AUTH packets' properties.
+    MOTE_ASSERT(options.authenticator == nullptr || kLimits.auth_properties_size != 0);
   }
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -578,8 +582,11 @@ class Client {
 
   // --- Enhanced authentication (§4.12) -------------------------------------------
 
+  // Constant false without room for AUTH properties: the compiler drops the
+  // exchange from clients that do not authenticate (firmware size).
   [[nodiscard]] bool authenticating() const {
-    return options_.authenticator != nullptr && options_.version == ProtocolVersion::v5;
+    return kLimits.auth_properties_size != 0 && options_.authenticator != nullptr &&
+           options_.version == ProtocolVersion::v5;
   }
 
   // The Authentication Method of a server's CONNACK / AUTH must be ours
@@ -603,6 +610,9 @@ class Client {
 
   // An AUTH from the server, during CONNECT or a re-authentication.
   async::Task<Status> on_auth(const Auth& auth) {
+    if constexpr (kLimits.auth_properties_size == 0) {
+      co_return co_await protocol_failure({ReasonCode::protocol_error, "an unexpected AUTH"});
+    }
     const bool expected = authenticating() && (!connected_ || reauthenticating_);
     if (!expected || (auth.reason != ReasonCode::continue_authentication &&
                       !(connected_ && auth.reason == ReasonCode::success))) {
@@ -1111,9 +1121,7 @@ class Client {
   // time on this connection, the alias alone after (§3.3.2.3.4). Precondition:
   // the write mutex is held.
   async::Task<Status> write_aliased_locked(Slot& slot) {
-    if constexpr (kLimits.outbound_topic_aliases == 0) {
-      co_return Status::failed_precondition();
-    } else {
+    {
       const DecodeResult<Packet> stored =
           decode_packet(slot.storage.first(slot.size), options_.version);
       if (!stored.ok()) co_return Status::internal();
@@ -1191,11 +1199,13 @@ class Client {
         }
         // [MQTT-3.3.1-1]: DUP on a retransmission.
         if (next->transmitted) next->storage[0] |= std::byte{0x08};
-        if (next->topic_alias != 0 && next->topic_alias <= server_settings_.topic_alias_maximum) {
-          MOTE_CO_TRY(co_await write_aliased_locked(*next));
-        } else {
-          MOTE_CO_TRY(co_await write_locked(next->storage.first(next->size)));
+        bool aliased = false;
+        if constexpr (kLimits.outbound_topic_aliases != 0) {
+          aliased =
+              next->topic_alias != 0 && next->topic_alias <= server_settings_.topic_alias_maximum;
+          if (aliased) MOTE_CO_TRY(co_await write_aliased_locked(*next));
         }
+        if (!aliased) MOTE_CO_TRY(co_await write_locked(next->storage.first(next->size)));
         next->transmitted = true;
       }
       next->outstanding = true;
