@@ -321,7 +321,7 @@ bool Connection::auth_step(ConstByteSpan data) {
   AuthStep step = auth_exchange_->step(data);
   std::vector<std::byte> storage;
   switch (step.outcome) {
-    case AuthStep::Outcome::continue_:
+    case AuthStep::Outcome::challenge:
       send(mqtt::Auth{ReasonCode::continue_authentication, auth_properties(step.data, storage)});
       return true;
     case AuthStep::Outcome::failure:

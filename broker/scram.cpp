@@ -116,7 +116,7 @@ class ScramSha1Exchange final : public AuthExchange {
     server_first_ = "r=" + nonce_ + ",s=" + base64(credential_.salt) +
                     ",i=" + std::to_string(credential_.iterations);
     stage_ = Stage::final;
-    return {AuthStep::Outcome::continue_, bytes_vector(server_first_), {}};
+    return {AuthStep::Outcome::challenge, bytes_vector(server_first_), {}};
   }
 
   AuthStep on_client_final(std::string_view message) {

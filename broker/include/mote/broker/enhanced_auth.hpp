@@ -3,7 +3,7 @@
 // Authentication Method, and one exchange object per CONNECT or
 // re-authentication. Connection drives it: the CONNECT's (or AUTH 0x19's)
 // Authentication Data is the first step, each AUTH 0x18 from the client the
-// next; `continue_` answers with AUTH 0x18, `success` with CONNACK (or AUTH
+// next; `challenge` answers with AUTH 0x18, `success` with CONNACK (or AUTH
 // 0x00) carrying `data`, `failure` with CONNACK 0x86 (DISCONNECT 0x87 when
 // re-authenticating). A method no mechanism has: CONNACK 0x8C.
 
@@ -18,7 +18,7 @@
 namespace mote::broker {
 
 struct AuthStep {
-  enum class Outcome : std::uint8_t { continue_, success, failure };
+  enum class Outcome : std::uint8_t { challenge, success, failure };
   Outcome outcome = Outcome::failure;
   std::vector<std::byte> data;  // Authentication Data for the answer (may be empty)
   std::string user;             // success: the identity proven (user name for ACLs)
