@@ -7,6 +7,7 @@
 
 #include "mote/base/log.hpp"
 #include "mote/broker/auth.hpp"
+#include "mote/broker/scram.hpp"
 
 namespace mote::broker {
 namespace {
@@ -137,6 +138,10 @@ Status apply(std::size_t line, std::string_view key, std::string_view value, Bro
     config.password_file = std::string(value);
     return ok_status();
   }
+  if (key == "scram_file") {
+    config.scram_file = std::string(value);
+    return ok_status();
+  }
   if (key == "acl_file") {
     config.acl_file = std::string(value);
     return ok_status();
@@ -248,6 +253,11 @@ Status load_access(const BrokerConfig& config, AccessPolicy& access,
       return shared->check(
           user, {reinterpret_cast<const std::uint8_t*>(password->data()), password->size()});
     };
+  }
+  if (!config.scram_file.empty()) {
+    MOTE_TRY_ASSIGN(ScramCredentials credentials, ScramCredentials::load(config.scram_file));
+    access.auth_mechanisms.push_back(std::make_shared<ScramSha1Mechanism>(
+        std::make_shared<const ScramCredentials>(std::move(credentials))));
   }
   if (!config.acl_file.empty()) {
     MOTE_TRY_ASSIGN(AclFile acl, AclFile::load(config.acl_file));

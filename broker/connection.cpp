@@ -174,6 +174,21 @@ bool Connection::on_packet(ConstByteSpan bytes) {
   if (closing_) return false;
   core_.stats().bytes_received += bytes.size();
   const mqtt::DecodeResult<mqtt::Packet> decoded = mqtt::decode_packet(bytes, version_);
+  if (!connected_ && auth_exchange_) {
+    // Between CONNECT and CONNACK of an enhanced authentication only AUTH
+    // and DISCONNECT may come [MQTT-3.1.2-30].
+    if (!decoded.ok()) {
+      refuse_connect(decoded.error().reason, decoded.error().detail);
+      return false;
+    }
+    if (const auto* auth = std::get_if<mqtt::Auth>(&decoded.value())) return on_auth(*auth);
+    if (std::holds_alternative<mqtt::Disconnect>(decoded.value())) {
+      close();
+      return false;
+    }
+    refuse_connect(ReasonCode::protocol_error, "a packet other than AUTH before CONNACK");
+    return false;
+  }
   if (!connected_) {
     if (!decoded.ok()) {
       if (decoded.error().reason == ReasonCode::unsupported_protocol_version) {
@@ -189,7 +204,7 @@ bool Connection::on_packet(ConstByteSpan bytes) {
       close();  // §3.1: the first packet is CONNECT
       return false;
     }
-    const bool accepted = on_connect(*connect);
+    const bool accepted = on_connect(*connect, bytes);
     core_.request_commit();
     return accepted;
   }
@@ -238,18 +253,117 @@ bool Connection::dispatch(const mqtt::Packet& packet) {
     case mqtt::PacketType::pingreq: send(mqtt::Pingresp{}); return true;
     case mqtt::PacketType::disconnect: return on_disconnect(std::get<mqtt::Disconnect>(packet));
     case mqtt::PacketType::connect: return fail(ReasonCode::protocol_error, "a second CONNECT");
-    case mqtt::PacketType::auth:
-      return fail(ReasonCode::bad_authentication_method, "enhanced authentication");
+    case mqtt::PacketType::auth: return on_auth(std::get<mqtt::Auth>(packet));
     default: return fail(ReasonCode::protocol_error, "a packet only a server sends");
   }
 }
 
-bool Connection::on_connect(const mqtt::Connect& connect) {
+bool Connection::on_connect(const mqtt::Connect& connect, ConstByteSpan bytes) {
   version_ = connect.version;
+  // Enhanced authentication (§4.12): the method's mechanism runs its
+  // exchange; the CONNECT waits (a copy: the bytes are the reader's).
+  if (const std::optional<std::string_view> method =
+          connect.properties.string(PropertyId::authentication_method)) {
+    for (const auto& mechanism : access_.auth_mechanisms) {
+      if (mechanism->method() == *method) auth_mechanism_ = mechanism.get();
+    }
+    if (auth_mechanism_ == nullptr) {
+      refuse_connect(ReasonCode::bad_authentication_method, "unknown authentication method");
+      return false;
+    }
+    pending_connect_.assign(bytes.begin(), bytes.end());
+    auth_exchange_ = auth_mechanism_->start();
+    const std::optional<mqtt::Property> data =
+        connect.properties.find(PropertyId::authentication_data);
+    return auth_step(data ? ConstByteSpan(data->binary) : ConstByteSpan{});
+  }
+  return accept_connect(connect, nullptr);
+}
+
+mqtt::Properties Connection::auth_properties(ConstByteSpan data,
+                                             std::vector<std::byte>& storage) const {
+  storage.resize(auth_mechanism_->method().size() + data.size() + 16);
+  mqtt::PropertyBuilder builder(storage);
+  builder.add_string(PropertyId::authentication_method, auth_mechanism_->method());
+  if (!data.empty()) builder.add_binary(PropertyId::authentication_data, data);
+  const Result<mqtt::Properties> properties = builder.properties();
+  return properties.ok() ? *properties : mqtt::Properties{};
+}
+
+bool Connection::on_auth(const mqtt::Auth& auth) {
+  // §4.12: AUTH only after a CONNECT with an Authentication Method, and
+  // with that method [MQTT-4.12.0-5]; a new exchange only by 0x19 while
+  // connected, a step of one under way only by 0x18.
+  const bool known_method =
+      auth_mechanism_ != nullptr &&
+      auth.properties.string(PropertyId::authentication_method) == auth_mechanism_->method();
+  if (!known_method) {
+    if (!connected_) {
+      refuse_connect(ReasonCode::protocol_error, "AUTH with another method");
+      return false;
+    }
+    return fail(ReasonCode::protocol_error, "AUTH without enhanced authentication");
+  }
+  if (auth.reason == ReasonCode::re_authenticate && connected_ && !auth_exchange_) {
+    auth_exchange_ = auth_mechanism_->start();
+  } else if (auth.reason != ReasonCode::continue_authentication || !auth_exchange_) {
+    if (!connected_) {
+      refuse_connect(ReasonCode::protocol_error, "an AUTH out of turn");
+      return false;
+    }
+    return fail(ReasonCode::protocol_error, "an AUTH out of turn");
+  }
+  const std::optional<mqtt::Property> data = auth.properties.find(PropertyId::authentication_data);
+  return auth_step(data ? ConstByteSpan(data->binary) : ConstByteSpan{});
+}
+
+bool Connection::auth_step(ConstByteSpan data) {
+  AuthStep step = auth_exchange_->step(data);
+  std::vector<std::byte> storage;
+  switch (step.outcome) {
+    case AuthStep::Outcome::challenge:
+      send(mqtt::Auth{ReasonCode::continue_authentication, auth_properties(step.data, storage)});
+      return true;
+    case AuthStep::Outcome::failure:
+      auth_exchange_.reset();
+      if (!connected_) {
+        refuse_connect(ReasonCode::bad_user_name_or_password, "enhanced authentication failed");
+        return false;
+      }
+      return fail(ReasonCode::not_authorized, "re-authentication failed");
+    case AuthStep::Outcome::success: break;
+  }
+  auth_exchange_.reset();
+  if (connected_) {
+    // Re-authentication proves the same identity again; it cannot switch users.
+    if (step.user != username_)
+      return fail(ReasonCode::not_authorized, "re-authenticated as another user");
+    send(mqtt::Auth{ReasonCode::success, auth_properties(step.data, storage)});
+    return true;
+  }
+  const std::vector<std::byte> bytes = std::move(pending_connect_);
+  const mqtt::DecodeResult<mqtt::Packet> decoded = mqtt::decode_packet(bytes, version_);
+  const auto* connect = decoded.ok() ? std::get_if<mqtt::Connect>(&decoded.value()) : nullptr;
+  if (connect == nullptr) {
+    close();
+    return false;
+  }
+  return accept_connect(*connect, &step);
+}
+
+bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* proven) {
   const bool v5 = is_v5(version_);
   // Authentication (mosquitto's rules: anonymous unless forbidden; a user
-  // name is checked against the password file when there is one).
-  if (connect.user_name) {
+  // name is checked against the password file when there is one). An
+  // enhanced authentication proved a user already; a User Name, if sent,
+  // must be that user.
+  if (proven != nullptr) {
+    if (connect.user_name && *connect.user_name != proven->user) {
+      refuse_connect(ReasonCode::bad_user_name_or_password, "User Name is not the proven user");
+      return false;
+    }
+    username_ = proven->user;
+  } else if (connect.user_name) {
     username_ = std::string(*connect.user_name);
     std::optional<ConstByteSpan> password;
     if (connect.password) password = ConstByteSpan(*connect.password);
@@ -322,9 +436,13 @@ bool Connection::on_connect(const mqtt::Connect& connect) {
   connected_ = true;
 
   // CONNACK, with what MQTT 5 clients need to know about this server.
-  std::array<std::byte, 128> buffer{};
+  std::array<std::byte, 512> buffer{};
   mqtt::PropertyBuilder builder(buffer);
   if (v5) {
+    if (proven != nullptr) {
+      builder.add_string(PropertyId::authentication_method, auth_mechanism_->method());
+      if (!proven->data.empty()) builder.add_binary(PropertyId::authentication_data, proven->data);
+    }
     if (assigned) builder.add_string(PropertyId::assigned_client_identifier, client_id_);
     builder.add_integer(PropertyId::topic_alias_maximum, limits_.topic_alias_maximum);
     builder.add_integer(PropertyId::maximum_packet_size,

@@ -383,6 +383,28 @@ TEST_F(Interop, WebSocketOnlyConfigOpensNoMqttPort) {
       << broker.describe();
   EXPECT_EQ(broker.stdout_text().find("listening on"), broker.stdout_text().rfind("listening on"))
       << broker.describe();
+// MQTT 5 enhanced authentication: MQTT.js with a SCRAM-SHA-1 exchange of
+// its own (node's crypto) against `scram_file`. (paho-mqtt 1.6 cannot: it
+// has no AUTH handling.)
+TEST_F(Interop, MqttJsScramSha1) {
+  MOTE_SKIP_UNLESS_PROGRAM("node");
+  const std::string peers = std::string(MOTE_SOURCE_DIR) + "/tools/peers";
+  if (!std::ifstream(peers + "/node_modules/mqtt/package.json")) {
+    GTEST_SKIP() << "MQTT.js is not installed in tools/peers (scripts/setup installs it)";
+  }
+  testing::TempDir dir;
+  {
+    std::ofstream config(dir.file("mote.conf"));
+    config << "allow_anonymous false\nscram_file " << testdata("scram_credentials") << "\n";
+  }
+  BrokerProcess broker({"-c", dir.file("mote.conf")});
+  ASSERT_TRUE(broker.ready()) << broker.process().describe();
+  ChildOptions options;
+  options.stdin_path = testdata("mqttjs_scram.mjs");
+  options.working_directory = peers;
+  std::string out;
+  run({"node", "--input-type=module", "-", broker.port_text()}, &out, options);
+  EXPECT_EQ(out, "OK\n") << broker.process().describe();
 }
 
 // QoS 1 and 2 to a persistent session; the broker is killed with SIGKILL

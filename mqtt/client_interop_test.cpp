@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <memory>
 #include <optional>
+#include <signal.h>
 #include <string>
 #include <sys/socket.h>
 #include <vector>
@@ -32,12 +33,17 @@ using KernelClient = Client<KernelTcpConnector>;
 class Mosquitto {
  public:
   Mosquitto() : port_(testing::unused_port(SOCK_STREAM)) {
-    const std::string config =
+    config_ =
         dir_.write("mosquitto.conf", "listener " + std::to_string(port_) +
                                          " 127.0.0.1\nallow_anonymous true\npersistence false\n");
-    process_ = std::make_unique<testing::ChildProcess>(
-        std::vector<std::string>{"mosquitto", "-c", config});
-    ready_ = process_->started() && testing::wait_for_tcp_listener(port_, 5s);
+    start();
+  }
+  // Stops it and starts it again on the same port: without persistence,
+  // every session is gone.
+  void restart() {
+    process_->signal(SIGTERM);
+    static_cast<void>(process_->wait_for_exit(5s));
+    start();
   }
   [[nodiscard]] bool ready() const { return ready_; }
   [[nodiscard]] std::uint16_t port() const { return port_; }
@@ -47,7 +53,14 @@ class Mosquitto {
   [[nodiscard]] std::string describe() const { return process_->describe(); }
 
  private:
+  void start() {
+    process_ = std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{"mosquitto", "-c", config_});
+    ready_ = process_->started() && testing::wait_for_tcp_listener(port_, 5s);
+  }
+
   testing::TempDir dir_;
+  std::string config_;
   std::uint16_t port_;
   std::unique_ptr<testing::ChildProcess> process_;
   bool ready_ = false;
@@ -68,10 +81,12 @@ struct CollectingHandler final : MessageHandler {
   }
   void on_connected(const ServerSettings& server) override {
     session_present = server.session_present;
+    ++connections;
   }
   std::vector<Received> messages;
   async::Event arrived;
   bool session_present = false;
+  int connections = 0;
 };
 
 Task<Status> wait_for_messages(CollectingHandler& handler, std::size_t count) {
@@ -415,6 +430,61 @@ TEST_P(MqttInterop, OurSubscriptionReceivesMosquittoPub) {
   ASSERT_EQ(rig.handler.messages.size(), 1u);
   EXPECT_EQ(rig.handler.messages[0].payload, "hello-mote");
   EXPECT_EQ(rig.handler.messages[0].qos, QoS::exactly_once);
+}
+
+// --- Re-subscription ---------------------------------------------------------------
+
+Task<void> subscribe_for_restart(KernelClient& client, std::vector<std::string>& notes) {
+  co_await client.wait_connected();
+  const std::array<Subscription, 1> subscriptions = {
+      Subscription{"mote/resub/#", {QoS::at_least_once, false, false, {}}}};
+  std::array<ReasonCode, 1> granted{};
+  notes.push_back(std::string("subscribe ") +
+                  (co_await client.subscribe(subscriptions, granted)).str());
+}
+
+// After the restart: once reconnected, publish to the old subscription; the
+// message comes back only if the client subscribed again by itself.
+Task<Status> after_restart(KernelClient& client, CollectingHandler& handler,
+                           std::vector<std::string>& notes) {
+  while (handler.connections < 2) co_await async::sleep_for(20ms);
+  notes.push_back(handler.session_present ? "session present" : "no session");
+  Result<ReasonCode> acked =
+      co_await client.publish(message("mote/resub/x", "again", QoS::at_least_once));
+  notes.push_back(acked.ok() ? to_string(*acked) : acked.status().str());
+  notes.push_back(std::string("received ") +
+                  (co_await async::with_timeout(5s, wait_for_messages(handler, 1))).str());
+  co_return co_await client.disconnect();
+}
+
+Task<void> after_restart_bounded(KernelClient& client, CollectingHandler& handler,
+                                 std::vector<std::string>& notes) {
+  const Status status = co_await async::with_timeout(8s, after_restart(client, handler, notes));
+  if (!status.ok()) notes.push_back(std::string("gave up: ") + status.str());
+}
+
+TEST_P(MqttInterop, ResubscribesAfterTheServerLostTheSession) {
+  ClientOptions options = options_for("mote-resub", GetParam());
+  options.session_expiry_interval = 300;                    // 5: ask to resume
+  options.clean_start = GetParam() == ProtocolVersion::v5;  // 3.1.1: a persistent session
+  ClientRig rig(connector_, broker_->endpoint(), options);
+  ASSERT_TRUE(executor_.spawn(tasks_[0], run_client, std::ref(rig.client)).ok());
+  ASSERT_TRUE(
+      executor_.spawn(tasks_[1], subscribe_for_restart, std::ref(rig.client), std::ref(notes_))
+          .ok());
+  EXPECT_EQ(executor_.run_for(1s), Status::deadline_exceeded());
+  ASSERT_EQ(notes_, (std::vector<std::string>{"subscribe ok"}));
+  broker_->restart();
+  ASSERT_TRUE(broker_->ready()) << broker_->describe();
+  ASSERT_TRUE(executor_
+                  .spawn(tasks_[2], after_restart_bounded, std::ref(rig.client),
+                         std::ref(rig.handler), std::ref(notes_))
+                  .ok());
+  EXPECT_EQ(executor_.run_for(10s), ok_status());
+  EXPECT_EQ(notes_,
+            (std::vector<std::string>{"subscribe ok", "no session", "Success", "received ok"}));
+  ASSERT_EQ(rig.handler.messages.size(), 1u);
+  EXPECT_EQ(rig.handler.messages[0].payload, "again");
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, MqttInterop,

@@ -38,7 +38,8 @@ constexpr ClientLimits kTestLimits{.max_inflight = 4,
                                    .max_pending_requests = 2,
                                    .inbound_topic_aliases = 3,
                                    .alias_topic_size = 32,
-                                   .outbound_topic_aliases = 2};
+                                   .outbound_topic_aliases = 2,
+                                   .auth_properties_size = 96};
 using TestClient = Client<MemoryConnector, kTestLimits>;
 
 struct RecordingHandler final : MessageHandler {
@@ -978,6 +979,496 @@ TEST_F(MqttClientTest, KeepAliveEndsAConnectionWhosePeerStoppedReading) {
   ASSERT_TRUE(results[0].has_value());
   EXPECT_FALSE(results[0]->ok());
   EXPECT_EQ(handler.connections, 2);
+}
+
+// --- Enhanced authentication (§4.12) ---------------------------------------------------
+
+// A two-step method: "hello" in CONNECT, "answer:<challenge>" to each
+// challenge, and the server's final data must be "welcome".
+struct EchoAuthenticator final : Authenticator {
+  [[nodiscard]] std::string_view method() const override { return "ECHO"; }
+  Result<ConstByteSpan> start() override {
+    ++starts;
+    return bytes_of("hello");
+  }
+  Result<ConstByteSpan> challenge(BinaryData server_data) override {
+    answer = "answer:" + std::string(as_string_view(server_data));
+    return bytes_of(answer);
+  }
+  Status finish(BinaryData server_data) override {
+    finals.push_back(std::string(as_string_view(server_data)));
+    return as_string_view(server_data) == "welcome" ? ok_status() : Status::unauthenticated();
+  }
+  int starts = 0;
+  std::string answer;
+  std::vector<std::string> finals;
+};
+
+Properties auth_props(std::array<std::byte, 64>& storage, std::string_view method,
+                      std::string_view data) {
+  PropertyBuilder builder(storage);
+  builder.add_string(PropertyId::authentication_method, method);
+  if (!data.empty()) builder.add_binary(PropertyId::authentication_data, bytes_of(data));
+  return builder.properties().value();
+}
+
+std::string auth_data_of(const Properties& properties) {
+  const auto data = properties.find(PropertyId::authentication_data);
+  return data ? std::string(as_string_view(data->binary)) : std::string();
+}
+
+// CONNECT(hello) -> AUTH 0x18(c1) -> AUTH 0x18(answer:c1) -> CONNACK(welcome);
+// then a re-authentication: AUTH 0x19(hello) -> AUTH 0x18(c2) ->
+// AUTH 0x18(answer:c2) -> AUTH 0x00(welcome).
+Task<void> enhanced_auth_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  std::array<std::byte, 64> storage{};
+  const Result<Bytes> connect_bytes = co_await broker.next();
+  const Packet connect = decoded(connect_bytes);
+  CO_ASSERT(as<Connect>(connect) != nullptr);
+  EXPECT_EQ(as<Connect>(connect)->properties.string(PropertyId::authentication_method), "ECHO");
+  EXPECT_EQ(auth_data_of(as<Connect>(connect)->properties), "hello");
+  static_cast<void>(co_await broker.send(
+      Auth{ReasonCode::continue_authentication, auth_props(storage, "ECHO", "c1")}));
+  const Result<Bytes> answer_bytes = co_await broker.next();
+  const Packet answer = decoded(answer_bytes);
+  CO_ASSERT(as<Auth>(answer) != nullptr);
+  EXPECT_EQ(as<Auth>(answer)->reason, ReasonCode::continue_authentication);
+  EXPECT_EQ(auth_data_of(as<Auth>(answer)->properties), "answer:c1");
+  static_cast<void>(co_await broker.send(
+      Connack{false, ReasonCode::success, auth_props(storage, "ECHO", "welcome")}));
+  // Re-authentication, started by the test through reauthenticate().
+  const Result<Bytes> again_bytes = co_await broker.next();
+  const Packet again = decoded(again_bytes);
+  CO_ASSERT(as<Auth>(again) != nullptr);
+  EXPECT_EQ(as<Auth>(again)->reason, ReasonCode::re_authenticate);
+  EXPECT_EQ(auth_data_of(as<Auth>(again)->properties), "hello");
+  static_cast<void>(co_await broker.send(
+      Auth{ReasonCode::continue_authentication, auth_props(storage, "ECHO", "c2")}));
+  const Result<Bytes> answer2_bytes = co_await broker.next();
+  const Packet answer2 = decoded(answer2_bytes);
+  CO_ASSERT(as<Auth>(answer2) != nullptr);
+  EXPECT_EQ(auth_data_of(as<Auth>(answer2)->properties), "answer:c2");
+  static_cast<void>(
+      co_await broker.send(Auth{ReasonCode::success, auth_props(storage, "ECHO", "welcome")}));
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+Task<void> reauthenticate_one(TestClient& client, std::optional<Status>& out) {
+  out = co_await client.reauthenticate();
+}
+
+TEST_F(MqttClientTest, AuthenticatesWithAnExchangeAndReauthenticates) {
+  EchoAuthenticator authenticator;
+  options.authenticator = &authenticator;
+  start(enhanced_auth_script);
+  EXPECT_EQ(executor.run_for(1s), Status::deadline_exceeded());
+  EXPECT_TRUE(client->connected());
+  EXPECT_EQ(authenticator.finals, (std::vector<std::string>{"welcome"}));
+  std::optional<Status> reauthenticated;
+  ASSERT_TRUE(executor
+                  .spawn(publisher_tasks[0], reauthenticate_one, std::ref(*client),
+                         std::ref(reauthenticated))
+                  .ok());
+  EXPECT_EQ(executor.run_for(1s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  EXPECT_EQ(reauthenticated, ok_status());
+  EXPECT_EQ(authenticator.starts, 2);
+  EXPECT_EQ(authenticator.finals, (std::vector<std::string>{"welcome", "welcome"}));
+  EXPECT_TRUE(client->connected());
+  EXPECT_EQ(handler.connections, 1);
+}
+
+// A server that does not know the method; then one that accepts without
+// proving itself (its final data is wrong).
+Task<void> bad_method_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  static_cast<void>(
+      co_await broker.handshake(Connack{false, ReasonCode::bad_authentication_method, {}}));
+  t.script_done = true;
+}
+
+TEST_F(MqttClientTest, StopsOnBadAuthenticationMethod) {
+  EchoAuthenticator authenticator;
+  options.authenticator = &authenticator;
+  start(bad_method_script);
+  EXPECT_EQ(executor.run_for(10s), ok_status());
+  EXPECT_TRUE(script_done);
+  EXPECT_EQ(client_task.exit_status(), Status::invalid_argument());
+  EXPECT_EQ(client->last_refusal(), ReasonCode::bad_authentication_method);
+}
+
+Task<void> unproven_server_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  std::array<std::byte, 64> storage{};
+  static_cast<void>(co_await broker.handshake(
+      Connack{false, ReasonCode::success, auth_props(storage, "ECHO", "trust me")}));
+  const Result<Bytes> bytes = co_await broker.next();
+  const Packet p = decoded(bytes);
+  CO_ASSERT(as<Disconnect>(p) != nullptr);
+  t.script_done = true;
+}
+
+TEST_F(MqttClientTest, DisconnectsFromAServerThatDoesNotProveItselfAndStops) {
+  EchoAuthenticator authenticator;
+  options.authenticator = &authenticator;
+  start(unproven_server_script);
+  EXPECT_EQ(executor.run_for(10s), ok_status());
+  EXPECT_TRUE(script_done);
+  EXPECT_EQ(client_task.exit_status(), Status::unauthenticated());
+  EXPECT_EQ(handler.connections, 0);
+}
+
+Task<void> unasked_auth_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  std::array<std::byte, 64> storage{};
+  static_cast<void>(co_await broker.handshake(Connack{}));
+  static_cast<void>(co_await broker.send(
+      Auth{ReasonCode::continue_authentication, auth_props(storage, "ECHO", "c1")}));
+  const Result<Bytes> bytes = co_await broker.next();
+  const Packet p = decoded(bytes);
+  CO_ASSERT(as<Disconnect>(p) != nullptr);
+  EXPECT_EQ(as<Disconnect>(p)->reason, ReasonCode::protocol_error);
+  t.script_done = true;
+}
+
+TEST_F(MqttClientTest, AnAuthNobodyAskedForIsAProtocolError) {
+  start(unasked_auth_script);
+  EXPECT_EQ(executor.run_for(1s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+}
+
+// --- Re-subscription -------------------------------------------------------------------
+
+// Connection 1: SUBSCRIBE a/#, b, c (c refused), UNSUBSCRIBE b. Connection 2
+// (no session): the client subscribes to a/# again by itself. Connection 3
+// (session present): it does not.
+Task<void> resubscribe_script(MqttClientTest& t) {
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    static_cast<void>(co_await broker.handshake(Connack{}));
+    const Result<Bytes> bytes = co_await broker.next();
+    const Packet p = decoded(bytes);
+    CO_ASSERT(as<Subscribe>(p) != nullptr);
+    const std::array<ReasonCode, 3> codes = {ReasonCode::granted_qos_2, ReasonCode::granted_qos_1,
+                                             ReasonCode::not_authorized};
+    static_cast<void>(co_await broker.send(Suback{as<Subscribe>(p)->packet_id, {}, codes}));
+    const Result<Bytes> bytes2 = co_await broker.next();
+    const Packet p2 = decoded(bytes2);
+    CO_ASSERT(as<Unsubscribe>(p2) != nullptr);
+    const std::array<ReasonCode, 1> unsub_codes = {ReasonCode::success};
+    static_cast<void>(
+        co_await broker.send(Unsuback{as<Unsubscribe>(p2)->packet_id, {}, unsub_codes}));
+  }
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    static_cast<void>(co_await broker.handshake(Connack{false, ReasonCode::success, {}}));
+    const Result<Bytes> bytes = co_await broker.next();
+    const Packet p = decoded(bytes);
+    const Subscribe* again = as<Subscribe>(p);
+    CO_ASSERT(again != nullptr);
+    CO_ASSERT(again->subscriptions.size() == 1);
+    EXPECT_EQ(again->subscriptions.begin()->filter, "a/#");
+    EXPECT_EQ(again->subscriptions.begin()->options.max_qos, QoS::exactly_once);
+    EXPECT_TRUE(again->subscriptions.begin()->options.no_local);
+    EXPECT_EQ(again->properties.integer(PropertyId::subscription_identifier), 5u);
+    const std::array<ReasonCode, 1> codes = {ReasonCode::granted_qos_2};
+    static_cast<void>(co_await broker.send(Suback{again->packet_id, {}, codes}));
+    // Nothing else: b was unsubscribed, c refused.
+    const Result<Bytes> more = co_await async::with_timeout(5s, broker.next());
+    EXPECT_EQ(more.status(), Status::deadline_exceeded());
+    t.notes.push_back("resubscribed");
+  }
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    static_cast<void>(co_await broker.handshake(Connack{true, ReasonCode::success, {}}));
+    const Result<Bytes> more = co_await async::with_timeout(5s, broker.next());
+    EXPECT_EQ(more.status(), Status::deadline_exceeded());
+    t.script_done = true;
+    static_cast<void>(co_await broker.next());
+  }
+}
+
+Task<void> subscribe_three(TestClient& client, std::vector<std::string>& notes) {
+  co_await client.wait_connected();
+  const std::array<Subscription, 3> subscriptions = {
+      Subscription{"a/#", {QoS::exactly_once, true, false, {}}},
+      Subscription{"b", {QoS::at_least_once, false, false, {}}},
+      Subscription{"c", {QoS::at_least_once, false, false, {}}}};
+  std::array<ReasonCode, 3> granted{};
+  std::array<std::byte, 64> storage{};
+  const Properties properties = build(storage, {{PropertyId::subscription_identifier, 5}});
+  const Status status = co_await client.subscribe(subscriptions, granted, properties);
+  const std::array<std::string_view, 1> filters = {"b"};
+  const Status unsubscribed = co_await client.unsubscribe(filters);
+  notes.push_back(std::string(status.str()) + " " + unsubscribed.str());
+}
+
+TEST_F(MqttClientTest, ResubscribesWhenTheServerHasNoSession) {
+  options.session_expiry_interval = 600;
+  start(resubscribe_script);
+  ASSERT_TRUE(
+      executor.spawn(publisher_tasks[0], subscribe_three, std::ref(*client), std::ref(notes)).ok());
+  EXPECT_EQ(executor.run_for(30s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  EXPECT_EQ(notes, (std::vector<std::string>{"ok ok", "resubscribed"}));
+  EXPECT_EQ(handler.connections, 3);
+}
+
+TEST_F(MqttClientTest, ResubscriptionCanBeTurnedOff) {
+  options.session_expiry_interval = 600;
+  options.resubscribe = false;
+  start(+[](MqttClientTest& t) -> Task<void> {
+    {
+      ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+      static_cast<void>(co_await broker.handshake(Connack{}));
+      const Result<Bytes> bytes = co_await broker.next();
+      const Packet p = decoded(bytes);
+      CO_ASSERT(as<Subscribe>(p) != nullptr);
+      const std::array<ReasonCode, 3> codes = {ReasonCode::granted_qos_2, ReasonCode::granted_qos_1,
+                                               ReasonCode::granted_qos_1};
+      static_cast<void>(co_await broker.send(Suback{as<Subscribe>(p)->packet_id, {}, codes}));
+      static_cast<void>(co_await broker.next());  // UNSUBSCRIBE b: left unanswered
+    }
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    static_cast<void>(co_await broker.handshake(Connack{false, ReasonCode::success, {}}));
+    const Result<Bytes> more = co_await async::with_timeout(5s, broker.next());
+    EXPECT_EQ(more.status(), Status::deadline_exceeded());
+    t.script_done = true;
+    static_cast<void>(co_await broker.next());
+  });
+  ASSERT_TRUE(
+      executor.spawn(publisher_tasks[0], subscribe_three, std::ref(*client), std::ref(notes)).ok());
+  EXPECT_EQ(executor.run_for(30s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+}
+
+// --- Outbound aliases for QoS 1/2 --------------------------------------------------------
+
+// Connection 1: a QoS 1 publish sends topic + alias, a QoS 2 one the alias
+// alone; the connection drops before PUBREC. Connection 2 (session
+// resumed): the resent QoS 2 PUBLISH carries its topic again (aliases start
+// over), and a later QoS 1 publish the alias alone. Connection 3 allows no
+// aliases: the topic goes without one.
+Task<void> qos_alias_script(MqttClientTest& t) {
+  std::array<std::byte, 64> storage{};
+  Connack connack;
+  connack.properties = build(storage, {{PropertyId::topic_alias_maximum, 2}});
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    static_cast<void>(co_await broker.handshake(connack));
+    const Result<Bytes> first = co_await broker.next();
+    const Packet p1 = decoded(first);
+    CO_ASSERT(as<Publish>(p1) != nullptr);
+    EXPECT_EQ(as<Publish>(p1)->topic, "long/topic");
+    EXPECT_EQ(as<Publish>(p1)->properties.integer(PropertyId::topic_alias), 1u);
+    static_cast<void>(co_await broker.send(Puback{as<Publish>(p1)->packet_id, {}, {}}));
+    const Result<Bytes> second = co_await broker.next();
+    const Packet p2 = decoded(second);
+    CO_ASSERT(as<Publish>(p2) != nullptr);
+    EXPECT_EQ(as<Publish>(p2)->qos, QoS::exactly_once);
+    EXPECT_EQ(as<Publish>(p2)->topic, "");
+    EXPECT_EQ(as<Publish>(p2)->properties.integer(PropertyId::topic_alias), 1u);
+    t.notes.push_back("dropped");
+    broker.stream().close();
+  }
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    connack.session_present = true;
+    static_cast<void>(co_await broker.handshake(connack));
+    const Result<Bytes> resent = co_await broker.next();
+    const Packet p = decoded(resent);
+    CO_ASSERT(as<Publish>(p) != nullptr);
+    EXPECT_TRUE(as<Publish>(p)->dup);
+    EXPECT_EQ(as<Publish>(p)->topic, "long/topic");
+    EXPECT_EQ(as<Publish>(p)->properties.integer(PropertyId::topic_alias), 1u);
+    EXPECT_EQ(as_string_view(as<Publish>(p)->payload), "two");
+    const std::uint16_t id = as<Publish>(p)->packet_id;
+    static_cast<void>(co_await broker.send(Pubrec{id, {}, {}}));
+    const Result<Bytes> rel = co_await broker.next();
+    CO_ASSERT(as<Pubrel>(decoded(rel)) != nullptr);
+    static_cast<void>(co_await broker.send(Pubcomp{id, {}, {}}));
+    t.notes.push_back("resent");
+    const Result<Bytes> third = co_await broker.next();
+    const Packet p3 = decoded(third);
+    CO_ASSERT(as<Publish>(p3) != nullptr);
+    EXPECT_EQ(as<Publish>(p3)->topic, "");
+    EXPECT_EQ(as<Publish>(p3)->properties.integer(PropertyId::topic_alias), 1u);
+    static_cast<void>(co_await broker.send(Puback{as<Publish>(p3)->packet_id, {}, {}}));
+    broker.stream().close();
+  }
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  static_cast<void>(co_await broker.handshake(Connack{true, ReasonCode::success, {}}));
+  const Result<Bytes> fourth = co_await broker.next();
+  const Packet p4 = decoded(fourth);
+  CO_ASSERT(as<Publish>(p4) != nullptr);
+  EXPECT_EQ(as<Publish>(p4)->topic, "long/topic");
+  EXPECT_FALSE(as<Publish>(p4)->properties.integer(PropertyId::topic_alias).has_value());
+  static_cast<void>(co_await broker.send(Puback{as<Publish>(p4)->packet_id, {}, {}}));
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+TEST_F(MqttClientTest, AliasesQos1And2AndSendsTheTopicAgainOnANewConnection) {
+  options.session_expiry_interval = 600;
+  start(qos_alias_script);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  publish_later(0, message("long/topic", bytes_of("one"), QoS::at_least_once, false, 1));
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  publish_later(1, message("long/topic", bytes_of("two"), QoS::exactly_once, false, 1));
+  EXPECT_EQ(executor.run_for(3s), Status::deadline_exceeded());
+  EXPECT_EQ(notes, (std::vector<std::string>{"dropped", "resent"}));
+  publish_later(2, message("long/topic", bytes_of("three"), QoS::at_least_once, false, 1));
+  EXPECT_EQ(executor.run_for(3s), Status::deadline_exceeded());
+  publish_later(3, message("long/topic", bytes_of("four"), QoS::at_least_once, false, 1));
+  EXPECT_EQ(executor.run_for(3s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  for (std::size_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(results[i].has_value() && results[i]->ok()) << i;
+    EXPECT_EQ(**results[i], ReasonCode::success) << i;
+  }
+  // An alias beyond ClientLimits, or with other properties: refused.
+  std::array<std::byte, 64> storage{};
+  OutgoingMessage with_properties = message("t", bytes_of("x"), QoS::at_least_once, false, 1);
+  with_properties.properties = build(storage, {{PropertyId::message_expiry_interval, 5}});
+  results[0].reset();
+  publish_later(0, with_properties);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  EXPECT_EQ(results[0]->status(), Status::failed_precondition());
+}
+
+// --- Message expiry of queued messages ----------------------------------------------------
+
+OutgoingMessage expiring(std::string_view topic, QoS qos, std::uint32_t seconds,
+                         std::array<std::byte, 64>& storage) {
+  OutgoingMessage m = message(topic, bytes_of(topic), qos);
+  PropertyBuilder builder(storage);
+  builder.add_user_property("k", "v").add_integer(PropertyId::message_expiry_interval, seconds);
+  m.properties = builder.properties().value();
+  return m;
+}
+
+// Receive Maximum 1: B waits behind A for 10 s and goes out with 10 s less.
+Task<void> expiry_countdown_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  std::array<std::byte, 64> storage{};
+  Connack connack;
+  connack.properties = build(storage, {{PropertyId::receive_maximum, 1}});
+  static_cast<void>(co_await broker.handshake(connack));
+  const Result<Bytes> first = co_await broker.next();
+  const Packet a = decoded(first);
+  CO_ASSERT(as<Publish>(a) != nullptr);
+  EXPECT_EQ(as<Publish>(a)->topic, "a");
+  EXPECT_EQ(as<Publish>(a)->properties.integer(PropertyId::message_expiry_interval), 100u);
+  co_await async::sleep_for(10s);
+  static_cast<void>(co_await broker.send(Puback{as<Publish>(a)->packet_id, {}, {}}));
+  const Result<Bytes> second = co_await broker.next();
+  const Packet b = decoded(second);
+  CO_ASSERT(as<Publish>(b) != nullptr);
+  EXPECT_EQ(as<Publish>(b)->topic, "b");
+  EXPECT_EQ(as<Publish>(b)->properties.integer(PropertyId::message_expiry_interval), 20u);
+  EXPECT_EQ(as<Publish>(b)->properties.string(PropertyId::user_property), "k");
+  static_cast<void>(co_await broker.send(Puback{as<Publish>(b)->packet_id, {}, {}}));
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+TEST_F(MqttClientTest, CountsDownTheExpiryOfQueuedMessages) {
+  start(expiry_countdown_script);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  std::array<std::byte, 64> storage_a{};
+  std::array<std::byte, 64> storage_b{};
+  publish_later(0, expiring("a", QoS::at_least_once, 100, storage_a));
+  publish_later(1, expiring("b", QoS::at_least_once, 30, storage_b));
+  EXPECT_EQ(executor.run_for(20s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  ASSERT_TRUE(results[0].has_value() && results[0]->ok());
+  ASSERT_TRUE(results[1].has_value() && results[1]->ok());
+  EXPECT_EQ(**results[0], ReasonCode::success);
+  EXPECT_EQ(**results[1], ReasonCode::success);
+}
+
+// C (QoS 1) and D (QoS 2) sent, E (QoS 1) waiting; the connection drops and
+// the server is away for 10 s, past their 5 s. On the resumed session C and
+// E are dropped; D, a QoS 2 message the server may hold, is sent again
+// with 1 s left and completes.
+Task<void> expiry_drop_script(MqttClientTest& t) {
+  std::array<std::byte, 64> storage{};
+  Connack connack;
+  connack.properties = build(storage, {{PropertyId::receive_maximum, 2}});
+  std::uint16_t d_id = 0;
+  {
+    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+    static_cast<void>(co_await broker.handshake(connack));
+    for (const char* topic : {"c", "d"}) {
+      const Result<Bytes> bytes = co_await broker.next();
+      const Packet p = decoded(bytes);
+      CO_ASSERT(as<Publish>(p) != nullptr);
+      EXPECT_EQ(as<Publish>(p)->topic, topic);
+      EXPECT_EQ(as<Publish>(p)->properties.integer(PropertyId::message_expiry_interval), 5u);
+      if (as<Publish>(p)->qos == QoS::exactly_once) d_id = as<Publish>(p)->packet_id;
+    }
+    t.notes.push_back("dropped");
+    broker.stream().close();
+  }
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  connack.session_present = true;
+  static_cast<void>(co_await broker.handshake(connack));
+  const Result<Bytes> bytes = co_await broker.next();
+  const Packet p = decoded(bytes);
+  CO_ASSERT(as<Publish>(p) != nullptr);
+  EXPECT_EQ(as<Publish>(p)->topic, "d");
+  EXPECT_EQ(as<Publish>(p)->packet_id, d_id);
+  EXPECT_TRUE(as<Publish>(p)->dup);
+  EXPECT_EQ(as<Publish>(p)->properties.integer(PropertyId::message_expiry_interval), 1u);
+  static_cast<void>(co_await broker.send(Pubrec{d_id, {}, {}}));
+  const Result<Bytes> rel = co_await broker.next();
+  CO_ASSERT(as<Pubrel>(decoded(rel)) != nullptr);
+  static_cast<void>(co_await broker.send(Pubcomp{d_id, {}, {}}));
+  // Nothing else comes: C and E expired.
+  const Result<Bytes> more = co_await async::with_timeout(5s, broker.next());
+  EXPECT_EQ(more.status(), Status::deadline_exceeded());
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+TEST_F(MqttClientTest, DropsExpiredQueuedMessages) {
+  options.session_expiry_interval = 600;
+  options.reconnect_delay_min = 1s;
+  start(expiry_drop_script);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  std::array<std::array<std::byte, 64>, 3> storage{};
+  publish_later(0, expiring("c", QoS::at_least_once, 5, storage[0]));
+  publish_later(1, expiring("d", QoS::exactly_once, 5, storage[1]));
+  publish_later(2, expiring("e", QoS::at_least_once, 5, storage[2]));
+  connector.set_refuse(true);
+  EXPECT_EQ(executor.run_for(10s), Status::deadline_exceeded());
+  EXPECT_EQ(notes, (std::vector<std::string>{"dropped"}));
+  connector.set_refuse(false);
+  EXPECT_EQ(executor.run_for(80s), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  ASSERT_TRUE(results[0].has_value() && results[1].has_value() && results[2].has_value());
+  EXPECT_EQ(results[0]->status(), Status::deadline_exceeded());
+  ASSERT_TRUE(results[1]->ok());
+  EXPECT_EQ(**results[1], ReasonCode::success);
+  EXPECT_EQ(results[2]->status(), Status::deadline_exceeded());
+}
+
+TEST(MessageExpiryOffset, FindsTheValueAmongOtherProperties) {
+  std::array<std::byte, 64> storage{};
+  PropertyBuilder builder(storage);
+  builder.add_integer(PropertyId::payload_format_indicator, 1)
+      .add_string(PropertyId::content_type, "text/plain")
+      .add_user_property("a", "bc")
+      .add_integer(PropertyId::subscription_identifier, 300)
+      .add_integer(PropertyId::message_expiry_interval, 0x01020304);
+  const ConstByteSpan bytes = builder.properties().value().bytes();
+  const std::optional<std::size_t> offset = message_expiry_offset(bytes);
+  ASSERT_TRUE(offset.has_value());
+  EXPECT_EQ(bytes[*offset], std::byte{1});
+  EXPECT_EQ(bytes[*offset + 3], std::byte{4});
+  EXPECT_FALSE(message_expiry_offset(bytes.first(*offset - 1)).has_value());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mote/broker/connection.hpp"
+#include "mote/broker/scram.hpp"
 
 namespace {
 
@@ -34,7 +35,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Core core({});
   Limits limits;
   limits.max_packet_size = 4096;
-  const AccessPolicy access;
+  // Enhanced authentication: SCRAM-SHA-1 for alice (password "wonderland").
+  static const auto scram = std::make_shared<mote::broker::ScramSha1Mechanism>(
+      std::make_shared<const mote::broker::ScramCredentials>(
+          mote::broker::ScramCredentials::parse(
+              "alice:SCRAM-SHA-1$4096:AQIDBAUGBwgJCgsMDQ4PEA==$WhDJkzK6M3mlySHdmiBk3noXUKk=:"
+              "XOS58i1/YaUJIoQZbn4VmNQqTZY=")
+              .value()));
+  AccessPolicy access;
+  access.auth_mechanisms.push_back(scram);
   Connection watcher(core, limits, access);
   {
     // CONNECT (MQTT 5, client id "w"), SUBSCRIBE "#" at QoS 2.

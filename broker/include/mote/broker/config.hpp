@@ -10,6 +10,7 @@
 //   allow_anonymous false
 //   password_file /etc/mote/passwd
 //   acl_file /etc/mote/acl
+//   scram_file /etc/mote/scram    MQTT 5 enhanced authentication, SCRAM-SHA-1 (scram.hpp)
 //   persistence true              (with persistence_location; mote always
 //   persistence_location /var/lib/mote/   persists when a location is given)
 //   max_connections 1000          (-1: no limit)
@@ -54,6 +55,7 @@ struct BrokerConfig {
   bool allow_anonymous = true;
   std::string password_file;  // empty: none
   std::string acl_file;       // empty: every client may do everything
+  std::string scram_file;     // SCRAM-SHA-1 credentials (scram.hpp); empty: no SCRAM
   // Group commit: the store commits this often, or when this many writes wait.
   std::chrono::milliseconds commit_interval = std::chrono::milliseconds(5);
   std::size_t commit_batch = 2000;

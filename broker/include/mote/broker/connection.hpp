@@ -35,6 +35,7 @@
 #include "mote/async/time.hpp"
 #include "mote/base/bytes.hpp"
 #include "mote/broker/core.hpp"
+#include "mote/broker/enhanced_auth.hpp"
 #include "mote/mqtt/codec.hpp"
 
 namespace mote::broker {
@@ -57,6 +58,10 @@ struct AccessPolicy {
   // A client may publish to `topic` (ACL "write").
   std::function<bool(std::string_view client_id, std::string_view user, std::string_view topic)>
       may_publish;
+  // MQTT 5 enhanced authentication (§4.12): one mechanism per
+  // Authentication Method (e.g. ScramSha1Mechanism). A CONNECT naming
+  // another method is refused with Bad authentication method (0x8C).
+  std::vector<std::shared_ptr<const AuthMechanism>> auth_mechanisms;
 };
 
 class Connection final : public SessionOwner {
@@ -115,7 +120,15 @@ class Connection final : public SessionOwner {
 
  private:
   bool dispatch(const mqtt::Packet& packet);
-  bool on_connect(const mqtt::Connect& connect);
+  bool on_connect(const mqtt::Connect& connect, ConstByteSpan bytes);
+  // The CONNECT is authenticated (by password, or by `proven` from an
+  // enhanced authentication): session, will, CONNACK.
+  bool accept_connect(const mqtt::Connect& connect, const AuthStep* proven);
+  // The next step of an enhanced authentication, before CONNACK or while connected.
+  bool on_auth(const mqtt::Auth& auth);
+  bool auth_step(ConstByteSpan data);
+  [[nodiscard]] mqtt::Properties auth_properties(ConstByteSpan data,
+                                                 std::vector<std::byte>& storage) const;
   bool on_publish(const mqtt::Publish& publish);
   MessagePtr message_of(const mqtt::Publish& publish, std::string_view topic,
                         std::int64_t now_ms) const;
@@ -148,6 +161,11 @@ class Connection final : public SessionOwner {
   std::uint16_t keep_alive_s_ = 0;
   std::uint32_t client_max_packet_size_ = 0;  // 0: no limit
   std::unordered_map<std::uint16_t, std::string> aliases_;
+  // Enhanced authentication: the mechanism of the CONNECT's method, the
+  // exchange under way, and the CONNECT waiting for it to end.
+  const AuthMechanism* auth_mechanism_ = nullptr;
+  std::unique_ptr<AuthExchange> auth_exchange_;
+  std::vector<std::byte> pending_connect_;
   std::vector<std::byte> control_;  // encoded packets waiting to be written
   SessionId congested_session_ = 0;
   std::uint64_t last_ack_ticket_ = 0;  // acks keep their order behind held ones

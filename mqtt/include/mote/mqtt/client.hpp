@@ -56,6 +56,7 @@
 #include "mote/base/status.hpp"
 #include "mote/io/address.hpp"
 #include "mote/io/concepts.hpp"
+#include "mote/mqtt/authenticator.hpp"
 #include "mote/mqtt/codec.hpp"
 #include "mote/mqtt/packets.hpp"
 #include "mote/mqtt/properties.hpp"
@@ -81,6 +82,16 @@ struct ClientLimits {
   // Topic aliases this client may use for QoS 0 publishes (bounded further by
   // the server's Topic Alias Maximum).
   std::size_t outbound_topic_aliases = 0;
+  // Bytes for the properties of the AUTH packets this client sends
+  // (enhanced authentication, §4.12): the method's name and its longest
+  // Authentication Data, plus 6. SCRAM-SHA-1 needs about 200. 0: no
+  // enhanced authentication (its code is left out; setting an
+  // authenticator is then a programming error).
+  std::size_t auth_properties_size = 0;
+  // Subscriptions remembered for automatic re-subscription
+  // (ClientOptions::resubscribe), and the longest filter remembered.
+  std::size_t max_subscriptions = 4;
+  std::size_t subscription_filter_size = 64;
 };
 
 // The caller's memory. It must outlive the client.
@@ -122,6 +133,14 @@ struct ClientOptions {
   // Maximum Packet Size and Topic Alias Maximum itself (copies of those
   // here are left out).
   Properties connect_properties;
+  // MQTT 5 enhanced authentication (§4.12): the method and its exchange
+  // (e.g. ScramSha1Authenticator). Must outlive the client. Needs
+  // ClientLimits::auth_properties_size for the AUTH packets.
+  Authenticator* authenticator = nullptr;
+  // After a reconnect on which the server has no session (CONNACK Session
+  // Present 0), subscribe again to what subscribe() was granted and
+  // unsubscribe() did not remove (up to ClientLimits::max_subscriptions).
+  bool resubscribe = true;
 };
 
 // What the server's CONNACK said, with the spec's defaults for what it left out.
@@ -170,9 +189,11 @@ struct OutgoingMessage {
   // MQTT 5 properties (User Property, Message Expiry, Content Type...).
   // Not Topic Alias: use topic_alias.
   Properties properties;
-  // QoS 0, MQTT 5: 1..outbound_topic_aliases. The first publish on a
-  // connection sends topic and alias, later ones only the alias. An alias
-  // must always stand for the same topic.
+  // MQTT 5: 1..outbound_topic_aliases, with no other properties. The first
+  // PUBLISH with it on a connection sends topic and alias, later ones only
+  // the alias. An alias must always stand for the same topic. QoS 1/2
+  // messages are stored with their topic; a resend on a new connection
+  // (where aliases start over) sends the topic again.
   std::uint16_t topic_alias = 0;
 };
 
@@ -180,6 +201,9 @@ struct OutgoingMessage {
 Status status_of_refusal(ReasonCode reason);
 // Whether a CONNACK refusal is worth retrying (server busy, unavailable, ...).
 bool is_transient_refusal(ReasonCode reason);
+// Where the 4-byte value of a Message Expiry Interval sits in a block of
+// checked property bytes; nullopt when there is none.
+std::optional<std::size_t> message_expiry_offset(ConstByteSpan properties);
 
 template <io::Connector Connector, ClientLimits kLimits = ClientLimits{}>
 class Client {
@@ -201,6 +225,8 @@ class Client {
     for (std::size_t i = 0; i < kLimits.max_inflight; ++i) {
       slots_[i].storage = buffers.inflight.subspan(i * slot_size_, slot_size_);
     }
+    // An authenticator needs room for its AUTH packets' properties.
+    MOTE_ASSERT(options.authenticator == nullptr || kLimits.auth_properties_size != 0);
   }
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -220,6 +246,8 @@ class Client {
       const Status status = co_await run_once();
       if (stop_requested_) co_return ok_status();
       if (last_refusal_ && !is_transient_refusal(*last_refusal_)) co_return status;
+      // The server failed the authenticator's check: retrying cannot fix it.
+      if (authentication_failed_) co_return status;
       if (accepted_once_) delay = options_.reconnect_delay_min;
       accepted_once_ = false;
       MOTE_LOG_INFO("mqtt: connection ended (%s); reconnecting in %lld ms", status.str(),
@@ -234,6 +262,7 @@ class Client {
   // after disconnect()). run() is this in a loop.
   async::Task<Status> run_once() {
     last_refusal_.reset();
+    authentication_failed_ = false;
     const Status opened = co_await async::with_timeout(options_.connect_timeout, open());
     if (!opened.ok()) {
       co_await close_stream();
@@ -259,7 +288,11 @@ class Client {
       if (!connected_) co_return Status::unavailable();
       co_return co_await publish_qos0(message);
     }
-    if (message.topic_alias != 0) co_return Status::failed_precondition();
+    // Aliases carry no other properties (as for QoS 0).
+    if (message.topic_alias != 0 &&
+        (message.topic_alias > kLimits.outbound_topic_aliases || !message.properties.empty())) {
+      co_return Status::failed_precondition();
+    }
     co_await slots_free_.acquire();
     Slot* slot = nullptr;
     for (Slot& candidate : slots_) {
@@ -281,7 +314,23 @@ class Client {
     if (!size.ok()) co_return size.status();  // resource_exhausted: larger than a slot
     slot->size = *size;
     slot->packet_id = packet.packet_id;
+    slot->expiry_offset = 0;
+    slot->expiry_interval = 0;
+    if (const auto expiry = message.properties.integer(PropertyId::message_expiry_interval)) {
+      // Found again in the stored bytes, to count it down when sent (§3.3.2.3.3).
+      const DecodeResult<Packet> stored =
+          decode_packet(slot->storage.first(*size), options_.version);
+      const auto* publish = stored.ok() ? std::get_if<Publish>(&*stored) : nullptr;
+      if (publish == nullptr) co_return Status::internal();
+      const ConstByteSpan block = publish->properties.bytes();
+      const std::optional<std::size_t> offset = message_expiry_offset(block);
+      if (!offset) co_return Status::internal();
+      slot->expiry_offset = static_cast<std::size_t>(block.data() - slot->storage.data()) + *offset;
+      slot->expiry_interval = *expiry;
+      slot->stored_at = async::now();
+    }
     slot->qos = message.qos;
+    slot->topic_alias = message.topic_alias;
     slot->state = SlotState::publish;
     slot->transmitted = false;
     slot->outstanding = false;
@@ -311,7 +360,15 @@ class Client {
     Subscribe packet;
     packet.properties = properties;
     packet.subscriptions = subscriptions;
-    co_return co_await request(PacketType::subscribe, packet, granted);
+    MOTE_CO_TRY(co_await request(PacketType::subscribe, packet, granted));
+    const std::uint32_t identifier =
+        properties.integer(PropertyId::subscription_identifier).value_or(0);
+    for (std::size_t i = 0; i < subscriptions.size(); ++i) {
+      // Codes beyond `granted` were not seen: assume the grant.
+      if (i < granted.size() && is_failure(granted[i])) continue;
+      remember(subscriptions[i], identifier);
+    }
+    co_return ok_status();
   }
 
   // Sends UNSUBSCRIBE and waits for UNSUBACK (MQTT 5 reason codes into
@@ -324,7 +381,9 @@ class Client {
     Unsubscribe packet;
     packet.properties = properties;
     packet.subscriptions = std::span<const Subscription>(list.data(), list.size());
-    co_return co_await request(PacketType::unsubscribe, packet, results);
+    MOTE_CO_TRY(co_await request(PacketType::unsubscribe, packet, results));
+    for (std::string_view filter : filters) forget(filter);
+    co_return ok_status();
   }
 
   // Sends DISCONNECT (with `reason` in MQTT 5; Disconnect with Will Message
@@ -346,6 +405,31 @@ class Client {
     auto guard = co_await write_mutex_.lock();
     if (stream_) stream_->close();
     co_return sent;
+  }
+
+  // MQTT 5 re-authentication (§4.12.1): AUTH Re-authenticate with a new
+  // exchange of options.authenticator, while the connection carries on.
+  // ok once the server answered AUTH Success and the authenticator accepted
+  // its data. A server that refuses ends the connection (DISCONNECT), and
+  // this returns aborted; an authenticator that refuses the server's data
+  // ends it too (unauthenticated, and run() stops). Errors: unavailable
+  // (not connected), failed_precondition (no authenticator, MQTT 3.1.1, or
+  // a re-authentication already running), resource_exhausted (the AUTH
+  // does not fit ClientLimits::auth_properties_size).
+  async::Task<Status> reauthenticate() {
+    if (!connected_) co_return Status::unavailable();
+    if (!authenticating() || reauthenticating_) co_return Status::failed_precondition();
+    reauthenticating_ = true;
+    reauthenticated_.reset();
+    struct Done {
+      bool* flag;
+      ~Done() { *flag = false; }
+    } done{&reauthenticating_};
+    const Result<ConstByteSpan> data = options_.authenticator->start();
+    if (!data.ok()) co_return data.status();
+    MOTE_CO_TRY(co_await send_auth(ReasonCode::re_authenticate, *data));
+    co_await reauthenticated_.wait();
+    co_return reauthentication_status_;
   }
 
   // Waits until a CONNACK has accepted the connection.
@@ -378,6 +462,14 @@ class Client {
     bool transmitted = false;  // PUBLISH sent at least once: resend with DUP
     bool outstanding = false;  // sent on this connection, counts against Receive Maximum
     bool abandoned = false;    // the publisher is gone: free on completion
+    // Outbound Topic Alias; the slot holds the PUBLISH with its full topic
+    // and no alias, which is added when sent (aliases are per connection).
+    std::uint16_t topic_alias = 0;
+    // MQTT 5 Message Expiry Interval: where its value sits in `storage`
+    // (0: none), its value, and when the message was stored.
+    std::size_t expiry_offset = 0;
+    std::uint32_t expiry_interval = 0;
+    async::Instant stored_at{};
     Status status;
     ReasonCode reason = ReasonCode::success;
     async::Event done;
@@ -408,6 +500,13 @@ class Client {
     Slot* slot_;
   };
 
+  struct RememberedSubscription {
+    bool used = false;
+    InlineString<kLimits.subscription_filter_size> filter;
+    SubscribeOptions options;
+    std::uint32_t identifier = 0;  // Subscription Identifier (MQTT 5); 0: none
+  };
+
   struct Request {
     bool used = false;
     std::uint16_t packet_id = 0;
@@ -430,32 +529,143 @@ class Client {
     stream_.emplace(std::move(*stream));
     received_ = 0;
     MOTE_CO_TRY(co_await send_connect());
-    // Wait for CONNACK, the first packet the server may send [MQTT-3.2.0-1].
+    // CONNACK is the first packet the server may send [MQTT-3.2.0-1], but
+    // for the AUTH packets of an enhanced authentication (§4.12).
+    for (;;) {
+      MOTE_CO_TRY_ASSIGN(const std::size_t size, co_await read_frame());
+      const DecodeResult<Packet> packet =
+          decode_packet(buffers_.receive.first(size), options_.version);
+      if (!packet.ok()) co_return packet.status();
+      if (const auto* auth = std::get_if<Auth>(&*packet)) {
+        MOTE_CO_TRY(co_await on_auth(*auth));
+        consume(size);
+        continue;
+      }
+      const auto* connack = std::get_if<Connack>(&*packet);
+      if (connack == nullptr) co_return Status::data_loss();
+      if (connack->reason != ReasonCode::success) {
+        last_refusal_ = connack->reason;
+        MOTE_LOG_WARN("mqtt: CONNACK refused: %s", to_string(connack->reason));
+        co_return status_of_refusal(connack->reason);
+      }
+      if (authenticating()) {
+        // The server's last word (SCRAM: its signature) must check out
+        // before the connection counts as accepted.
+        const Status verified = finish_authentication(connack->properties);
+        if (!verified.ok()) {
+          Disconnect refusal;
+          refusal.reason = ReasonCode::unspecified_error;
+          static_cast<void>(co_await send(refusal));
+          co_return verified;
+        }
+      }
+      accept(*connack);
+      consume(size);
+      co_return ok_status();
+    }
+  }
+
+  // Reads until the receive buffer holds a whole packet; its size.
+  async::Task<Result<std::size_t>> read_frame() {
     for (;;) {
       const DecodeResult<Frame> frame =
           frame_packet(buffers_.receive.first(received_), buffers_.receive.size());
       if (!frame.ok()) co_return frame.status();
-      if (frame->size != 0) break;
+      if (frame->size != 0) co_return frame->size;
       if (received_ == buffers_.receive.size()) co_return Status::resource_exhausted();
       Result<std::size_t> n = co_await stream_->read(buffers_.receive.subspan(received_));
       if (!n.ok()) co_return n.status();
       if (*n == 0) co_return Status::aborted();
       received_ += *n;
     }
-    const DecodeResult<Frame> frame = frame_packet(buffers_.receive.first(received_));
-    const DecodeResult<Packet> packet =
-        decode_packet(buffers_.receive.first(frame->size), options_.version);
-    if (!packet.ok()) co_return packet.status();
-    const auto* connack = std::get_if<Connack>(&*packet);
-    if (connack == nullptr) co_return Status::data_loss();
-    if (connack->reason != ReasonCode::success) {
-      last_refusal_ = connack->reason;
-      MOTE_LOG_WARN("mqtt: CONNACK refused: %s", to_string(connack->reason));
-      co_return status_of_refusal(connack->reason);
+  }
+
+  // --- Enhanced authentication (§4.12) -------------------------------------------
+
+  // Constant false without room for AUTH properties: the compiler drops the
+  // exchange from clients that do not authenticate (firmware size).
+  [[nodiscard]] bool authenticating() const {
+    return kLimits.auth_properties_size != 0 && options_.authenticator != nullptr &&
+           options_.version == ProtocolVersion::v5;
+  }
+
+  // The Authentication Method of a server's CONNACK / AUTH must be ours
+  // [MQTT-4.12.0-5]; then the authenticator checks the final data.
+  Status finish_authentication(const Properties& properties) {
+    const std::optional<std::string_view> method =
+        properties.string(PropertyId::authentication_method);
+    Status status = Status::unauthenticated();
+    if (method && *method == options_.authenticator->method()) {
+      const std::optional<Property> data = properties.find(PropertyId::authentication_data);
+      status = options_.authenticator->finish(data ? data->binary : BinaryData{});
     }
-    accept(*connack);
-    consume(frame->size);
-    co_return ok_status();
+    if (!status.ok()) {
+      MOTE_LOG_WARN("mqtt: the server did not complete %.*s authentication",
+                    static_cast<int>(options_.authenticator->method().size()),
+                    options_.authenticator->method().data());
+      authentication_failed_ = true;
+    }
+    return status;
+  }
+
+  // An AUTH from the server, during CONNECT or a re-authentication.
+  async::Task<Status> on_auth(const Auth& auth) {
+    if constexpr (kLimits.auth_properties_size == 0) {
+      co_return co_await protocol_failure({ReasonCode::protocol_error, "an unexpected AUTH"});
+    }
+    const bool expected = authenticating() && (!connected_ || reauthenticating_);
+    if (!expected || (auth.reason != ReasonCode::continue_authentication &&
+                      !(connected_ && auth.reason == ReasonCode::success))) {
+      co_return co_await protocol_failure({ReasonCode::protocol_error, "an unexpected AUTH"});
+    }
+    if (auth.reason == ReasonCode::success) {
+      const Status verified = finish_authentication(auth.properties);
+      end_reauthentication(verified);
+      if (!verified.ok()) {
+        co_return co_await protocol_failure(
+            {ReasonCode::unspecified_error, "re-authentication not proven"});
+      }
+      co_return ok_status();
+    }
+    const std::optional<std::string_view> method =
+        auth.properties.string(PropertyId::authentication_method);
+    if (!method || *method != options_.authenticator->method()) {
+      co_return co_await protocol_failure(
+          {ReasonCode::protocol_error, "AUTH with another Authentication Method"});
+    }
+    const std::optional<Property> data = auth.properties.find(PropertyId::authentication_data);
+    const Result<ConstByteSpan> answer =
+        options_.authenticator->challenge(data ? data->binary : BinaryData{});
+    if (!answer.ok()) {
+      authentication_failed_ = true;
+      end_reauthentication(answer.status());
+      co_return co_await protocol_failure(
+          {ReasonCode::unspecified_error, "the authenticator refused the server's challenge"});
+    }
+    co_return co_await send_auth(ReasonCode::continue_authentication, *answer);
+  }
+
+  async::Task<Status> send_auth(ReasonCode reason, ConstByteSpan data) {
+    if constexpr (kLimits.auth_properties_size == 0) {
+      co_return Status::resource_exhausted();
+    } else {
+      auto guard = co_await write_mutex_.lock();
+      PropertyBuilder builder(auth_properties_);
+      builder.add_string(PropertyId::authentication_method, options_.authenticator->method());
+      if (!data.empty()) builder.add_binary(PropertyId::authentication_data, data);
+      Result<Properties> properties = builder.properties();
+      if (!properties.ok()) co_return properties.status();
+      Auth packet;
+      packet.reason = reason;
+      packet.properties = *properties;
+      co_return co_await send_locked(packet);
+    }
+  }
+
+  void end_reauthentication(Status status) {
+    if (!reauthenticating_ || reauthenticated_.is_set()) return;
+    reauthentication_status_ = status;
+    reauthenticated_.set();
   }
 
   async::Task<Status> send_connect() {
@@ -487,10 +697,18 @@ class Client {
         if (property.id == PropertyId::session_expiry_interval ||
             property.id == PropertyId::receive_maximum ||
             property.id == PropertyId::maximum_packet_size ||
-            property.id == PropertyId::topic_alias_maximum) {
+            property.id == PropertyId::topic_alias_maximum ||
+            (authenticating() && (property.id == PropertyId::authentication_method ||
+                                  property.id == PropertyId::authentication_data))) {
           continue;
         }
         builder.add(property);
+      }
+      if (authenticating()) {
+        builder.add_string(PropertyId::authentication_method, options_.authenticator->method());
+        const Result<ConstByteSpan> data = options_.authenticator->start();
+        if (!data.ok()) co_return data.status();
+        if (!data->empty()) builder.add_binary(PropertyId::authentication_data, *data);
       }
       Result<Properties> properties = builder.properties();
       if (!properties.ok()) co_return properties.status();
@@ -537,6 +755,13 @@ class Client {
     first_connection_ = false;
     const bool resumed = connack.session_present && had_session_;
     if (!resumed) drop_session_state();
+    resubscribe_ids_.clear();
+    if (!connack.session_present && options_.resubscribe) {
+      resubscribe_due_ = false;
+      for (const RememberedSubscription& remembered : subscriptions_) {
+        resubscribe_due_ = resubscribe_due_ || remembered.used;
+      }
+    }
     had_session_ = session_resumable();
     for (Slot& slot : slots_) slot.outstanding = false;
     outstanding_ = 0;
@@ -565,6 +790,7 @@ class Client {
 
   async::Task<void> end_connection() {
     connected_ = false;
+    end_reauthentication(Status::aborted());
     connected_event_.reset();
     for (Request& request : requests_) {
       if (request.used && !request.done.is_set()) {
@@ -597,6 +823,10 @@ class Client {
   }
 
   async::Task<Status> serve() {
+    if (resubscribe_due_) {
+      resubscribe_due_ = false;
+      MOTE_CO_TRY(co_await resubscribe());
+    }
     MOTE_CO_TRY(co_await pump());
     for (;;) {
       // Everything already buffered first.
@@ -681,6 +911,15 @@ class Client {
       }
       case PacketType::suback: {
         const auto& ack = *std::get_if<Suback>(&packet);
+        for (std::size_t i = 0; i < resubscribe_ids_.size(); ++i) {
+          if (resubscribe_ids_[i] != ack.packet_id) continue;
+          if (ack.reasons.size() != 0 && is_failure(ack.reasons[0])) {
+            MOTE_LOG_WARN("mqtt: re-subscription refused: %s", to_string(ack.reasons[0]));
+          }
+          resubscribe_ids_[i] = resubscribe_ids_.back();
+          resubscribe_ids_.pop_back();
+          co_return ok_status();
+        }
         finish_request(ack.packet_id, PacketType::suback, ack.reasons);
         co_return ok_status();
       }
@@ -695,9 +934,7 @@ class Client {
         MOTE_LOG_WARN("mqtt: server sent DISCONNECT: %s", to_string(d.reason));
         co_return Status::aborted();
       }
-      case PacketType::auth:
-        // Enhanced authentication (§4.12) is not supported.
-        co_return co_await protocol_failure({ReasonCode::protocol_error, "AUTH is not supported"});
+      case PacketType::auth: co_return co_await on_auth(*std::get_if<Auth>(&packet));
       default:
         co_return co_await protocol_failure(
             {ReasonCode::protocol_error, "a packet a server does not send"});
@@ -880,6 +1117,49 @@ class Client {
     co_return ReasonCode::success;
   }
 
+  // A stored QoS 1/2 PUBLISH with its Topic Alias: topic and alias the first
+  // time on this connection, the alias alone after (§3.3.2.3.4). Precondition:
+  // the write mutex is held.
+  async::Task<Status> write_aliased_locked(Slot& slot) {
+    {
+      const DecodeResult<Packet> stored =
+          decode_packet(slot.storage.first(slot.size), options_.version);
+      if (!stored.ok()) co_return Status::internal();
+      Publish packet = *std::get_if<Publish>(&*stored);
+      std::array<std::byte, 8> alias_storage{};
+      PropertyBuilder builder(alias_storage);
+      builder.add_integer(PropertyId::topic_alias, slot.topic_alias);
+      packet.properties = builder.properties().value();
+      bool& established = outbound_aliases_[slot.topic_alias - 1];
+      if (established) packet.topic = {};
+      MOTE_CO_TRY(co_await send_locked(packet));
+      established = true;
+      co_return ok_status();
+    }
+  }
+
+  // §3.3.2.3.3: the interval goes out less the time the message waited
+  // here. false: it expired — dropped, unless it is a QoS 2 message already
+  // sent (the server may hold its packet identifier: the exchange must
+  // finish, so it goes with 1 s left).
+  bool count_down_expiry(Slot& slot) {
+    const auto waited =
+        std::chrono::duration_cast<std::chrono::seconds>(async::now() - slot.stored_at);
+    const auto waited_s = static_cast<std::uint64_t>(waited.count() < 0 ? 0 : waited.count());
+    std::uint32_t remaining = 1;
+    if (waited_s < slot.expiry_interval) {
+      remaining = slot.expiry_interval - static_cast<std::uint32_t>(waited_s);
+    } else if (!(slot.qos == QoS::exactly_once && slot.transmitted)) {
+      return false;
+    }
+    std::byte* value = slot.storage.data() + slot.expiry_offset;
+    value[0] = static_cast<std::byte>(remaining >> 24);
+    value[1] = static_cast<std::byte>(remaining >> 16);
+    value[2] = static_cast<std::byte>(remaining >> 8);
+    value[3] = static_cast<std::byte>(remaining);
+    return true;
+  }
+
   // Sends what the in-flight slots owe, oldest first: PUBREL for QoS 2
   // messages past PUBREC, PUBLISH (DUP when sent before) while fewer than
   // the Receive Maximum are unacknowledged.
@@ -913,14 +1193,76 @@ class Client {
           complete(*next, Status::failed_precondition(), ReasonCode::qos_not_supported);
           continue;
         }
+        if (next->expiry_offset != 0 && !count_down_expiry(*next)) {
+          complete(*next, Status::deadline_exceeded(), ReasonCode::unspecified_error);
+          continue;
+        }
         // [MQTT-3.3.1-1]: DUP on a retransmission.
         if (next->transmitted) next->storage[0] |= std::byte{0x08};
-        MOTE_CO_TRY(co_await write_locked(next->storage.first(next->size)));
+        bool aliased = false;
+        if constexpr (kLimits.outbound_topic_aliases != 0) {
+          aliased =
+              next->topic_alias != 0 && next->topic_alias <= server_settings_.topic_alias_maximum;
+          if (aliased) MOTE_CO_TRY(co_await write_aliased_locked(*next));
+        }
+        if (!aliased) MOTE_CO_TRY(co_await write_locked(next->storage.first(next->size)));
         next->transmitted = true;
       }
       next->outstanding = true;
       ++outstanding_;
     }
+  }
+
+  // --- Re-subscription ---------------------------------------------------------------
+
+  void remember(const Subscription& subscription, std::uint32_t identifier) {
+    RememberedSubscription* slot = nullptr;
+    for (RememberedSubscription& remembered : subscriptions_) {
+      if (remembered.used && remembered.filter.view() == subscription.filter) {
+        slot = &remembered;
+        break;
+      }
+      if (!remembered.used && slot == nullptr) slot = &remembered;
+    }
+    if (slot == nullptr || !slot->filter.assign(subscription.filter).ok()) {
+      MOTE_LOG_WARN("mqtt: subscription to %.*s not remembered for re-subscription",
+                    static_cast<int>(subscription.filter.size()), subscription.filter.data());
+      return;
+    }
+    slot->used = true;
+    slot->options = subscription.options;
+    slot->identifier = identifier;
+  }
+
+  void forget(std::string_view filter) {
+    for (RememberedSubscription& remembered : subscriptions_) {
+      if (remembered.used && remembered.filter.view() == filter) {
+        remembered.used = false;
+        remembered.filter.clear();
+      }
+    }
+  }
+
+  // The server has no session: SUBSCRIBE again, one filter a packet (each
+  // with its Subscription Identifier), without waiting for the SUBACKs
+  // (the reader takes them).
+  async::Task<Status> resubscribe() {
+    for (const RememberedSubscription& remembered : subscriptions_) {
+      if (!remembered.used || resubscribe_ids_.full()) continue;
+      std::array<std::byte, 8> storage{};
+      PropertyBuilder builder(storage);
+      if (remembered.identifier != 0 && options_.version == ProtocolVersion::v5) {
+        builder.add_integer(PropertyId::subscription_identifier, remembered.identifier);
+      }
+      const std::array<Subscription, 1> list{{{remembered.filter.view(), remembered.options}}};
+      Subscribe packet;
+      packet.properties = builder.properties().value();
+      packet.subscriptions = list;
+      packet.packet_id = next_packet_id();
+      resubscribe_ids_.push_back(packet.packet_id);
+      MOTE_CO_TRY(co_await send(packet));
+    }
+    co_return ok_status();
   }
 
   // --- Tables ----------------------------------------------------------------------
@@ -952,6 +1294,9 @@ class Client {
     slot.transmitted = false;
     slot.outstanding = false;
     slot.abandoned = false;
+    slot.topic_alias = 0;
+    slot.expiry_offset = 0;
+    slot.expiry_interval = 0;
     slot.status = ok_status();
     slot.reason = ReasonCode::success;
     slot.done.reset();
@@ -964,6 +1309,9 @@ class Client {
     }
     for (const Request& request : requests_) {
       if (request.used && request.packet_id == id) return true;
+    }
+    for (std::uint16_t pending : resubscribe_ids_) {
+      if (pending == id) return true;
     }
     return false;
   }
@@ -1042,6 +1390,10 @@ class Client {
   bool had_session_ = false;
   bool accepted_once_ = false;
   bool ping_outstanding_ = false;
+  bool authentication_failed_ = false;
+  bool reauthenticating_ = false;
+  async::Event reauthenticated_;
+  Status reauthentication_status_;
   async::Instant last_sent_{};
   async::Instant last_received_{};
   async::Instant ping_sent_{};
@@ -1056,6 +1408,10 @@ class Client {
   std::array<InlineString<kLimits.alias_topic_size>, kLimits.inbound_topic_aliases>
       inbound_aliases_;
   std::array<bool, kLimits.outbound_topic_aliases> outbound_aliases_{};
+  std::array<std::byte, kLimits.auth_properties_size> auth_properties_{};
+  std::array<RememberedSubscription, kLimits.max_subscriptions> subscriptions_;
+  InlineVector<std::uint16_t, kLimits.max_subscriptions> resubscribe_ids_;
+  bool resubscribe_due_ = false;
 };
 
 }  // namespace mote::mqtt
