@@ -145,7 +145,8 @@ struct Message {
   QoS qos = QoS::at_most_once;
   bool retain = false;
   bool dup = false;
-  Properties properties;  // includes Subscription Identifiers, User Properties...
+  std::uint16_t packet_id = 0;  // QoS 1/2; 0 for QoS 0
+  Properties properties;        // includes Subscription Identifiers, User Properties...
 };
 
 // Receives messages and connection news, on the task that runs run().
@@ -711,6 +712,7 @@ class Client {
     message.qos = publish.qos;
     message.retain = publish.retain;
     message.dup = publish.dup;
+    message.packet_id = publish.packet_id;
     message.properties = publish.properties;
     if (const auto alias = publish.properties.integer(PropertyId::topic_alias)) {
       if (*alias > kLimits.inbound_topic_aliases) {
