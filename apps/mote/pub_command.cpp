@@ -105,10 +105,9 @@ class StdinLines {
         scanned_ = 0;
         co_return std::optional<std::string>(std::move(line));
       }
-      char chunk[65536];
-      const ssize_t n = ::read(STDIN_FILENO, chunk, sizeof chunk);
+      const ssize_t n = ::read(STDIN_FILENO, chunk_.data(), chunk_.size());
       if (n > 0) {
-        pending_.append(chunk, static_cast<std::size_t>(n));
+        pending_.append(chunk_.data(), static_cast<std::size_t>(n));
       } else if (n == 0) {
         eof_ = true;
       } else if (errno == EAGAIN && watched_) {
@@ -128,6 +127,7 @@ class StdinLines {
   bool eof_ = false;
   std::string pending_;
   std::size_t scanned_ = 0;
+  std::vector<char> chunk_ = std::vector<char>(65536);  // not in the coroutine frame
 };
 
 class Publisher final : public MqttSession {
