@@ -306,6 +306,50 @@ TEST_P(PubSub, PersistentSessionGetsWhatCameWhileAway) {
 INSTANTIATE_TEST_SUITE_P(Brokers, PubSub, ::testing::Values("mosquitto", "mote"),
                          [](const auto& info) { return std::string(info.param); });
 
+// `mote broker` killed with -9 while clients are connected: the restarted
+// broker publishes the wills of those that were connected (their
+// connections ended without DISCONNECT), not of one that said goodbye.
+TEST(BrokerRestart, WillsOfConnectedClientsArePublishedAfterKillNine) {
+  testing::TempDir data;
+  const std::string port = std::to_string(testing::unused_port(SOCK_STREAM));
+  const std::vector<std::string> broker_argv = {MOTE_BINARY, "broker",    "-p", port,
+                                                "-b",        "127.0.0.1", "-d", data.path()};
+  auto broker = std::make_unique<ChildProcess>(broker_argv);
+  ASSERT_TRUE(broker->wait_for_output("listening on", 10s)) << broker->describe();
+  const auto client = [&](const std::string& id) {
+    auto child = std::make_unique<ChildProcess>(std::vector<std::string>{
+        MOTE_BINARY, "sub", "-p", port, "-i", id, "-t", "x", "-d", "--will-topic", "status/" + id,
+        "--will-payload", id + " offline", "--will-retain", "--will-qos", "1"});
+    EXPECT_TRUE(child->wait_for_output("Subscribed:", 10s)) << child->describe();
+    return child;
+  };
+  auto holder = client("holder");
+  auto v5 = std::make_unique<ChildProcess>(std::vector<std::string>{
+      MOTE_BINARY, "sub", "-p", port, "-V", "5", "-i", "v5", "-t", "x", "-d", "--will-topic",
+      "status/v5", "--will-payload", "v5 offline", "--will-retain", "-x", "600"});
+  ASSERT_TRUE(v5->wait_for_output("Subscribed:", 10s)) << v5->describe();
+  auto polite = client("polite");
+  polite->signal(SIGTERM);
+  ASSERT_EQ(polite->wait_for_exit(10s), 0) << polite->describe();
+  std::this_thread::sleep_for(300ms);  // the broker commits every 5 ms
+  broker->signal(SIGKILL);
+  ASSERT_TRUE(broker->wait_for_exit(5s).has_value());
+  holder->signal(SIGKILL);
+  v5->signal(SIGKILL);
+
+  broker = std::make_unique<ChildProcess>(broker_argv);
+  ASSERT_TRUE(broker->wait_for_output("listening on", 10s)) << broker->describe();
+  std::string out;
+  EXPECT_EQ(
+      run({MOTE_BINARY, "sub", "-p", port, "-t", "status/#", "-v", "-C", "2", "-W", "10"}, &out),
+      0);
+  EXPECT_TRUE(out == "status/holder holder offline\nstatus/v5 v5 offline\n" ||
+              out == "status/v5 v5 offline\nstatus/holder holder offline\n")
+      << out;
+  EXPECT_EQ(run({MOTE_BINARY, "sub", "-p", port, "-t", "status/polite", "-W", "1"}, &out), 27);
+  EXPECT_EQ(out, "");
+}
+
 TEST(PubSubRefusals, ConnackCodesAreTheExitCode) {
   MOTE_SKIP_UNLESS_PROGRAM("mosquitto");
   for (const char* kind : {"mosquitto", "mote"}) {
