@@ -158,7 +158,7 @@ bool PropertySets::build(const std::vector<std::vector<std::string>>& groups,
   for (std::size_t i = 0; i < 6; ++i) storage_[i].resize(sizes[i]);
   std::vector<mqtt::PropertyBuilder> builders;
   builders.reserve(6);
-  for (std::size_t i = 0; i < 6; ++i) builders.emplace_back(ByteSpan(storage_[i]));
+  for (std::vector<std::byte>& storage : storage_) builders.emplace_back(ByteSpan(storage));
 
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const std::vector<std::string>& group = groups[g];
@@ -199,8 +199,9 @@ bool PropertySets::build(const std::vector<std::vector<std::string>>& groups,
       default: {
         const std::optional<std::uint64_t> number = parse_unsigned(value);
         if (!number || *number > integer_maximum(type)) {
-          error = where + ": '" + value + "' is not an integer from 0 to " +
-                  std::to_string(integer_maximum(type));
+          error = where;
+          error.append(": '").append(value).append("' is not an integer from 0 to ");
+          error += std::to_string(integer_maximum(type));
           return false;
         }
         const auto integer = static_cast<std::uint32_t>(*number);

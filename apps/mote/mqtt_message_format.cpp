@@ -116,7 +116,7 @@ bool check_message_format(std::string_view format, std::string& error) {
     if (allowed.find(format[i + 1]) == std::string_view::npos) {
       error = std::string("'") + c + format[i + 1] + "' is not a format field (known: " +
               (c == '%' ? "%% %t %p %l %q %r %m %I %U %x %X %C %E %R %F %P %S %D"
-                        : "\\\\ \\0 \\a \\e \\n \\r \\t \\v") +
+                        : R"(\\ \0 \a \e \n \r \t \v)") +
               ")";
       return false;
     }

@@ -108,12 +108,10 @@ class StdinLines {
       const ssize_t n = ::read(STDIN_FILENO, chunk_.data(), chunk_.size());
       if (n > 0) {
         pending_.append(chunk_.data(), static_cast<std::size_t>(n));
-      } else if (n == 0) {
-        eof_ = true;
-      } else if (errno == EAGAIN && watched_) {
+      } else if (n < 0 && errno == EAGAIN && watched_) {
         watch_.clear_readable();
         if (!(co_await watch_.readable()).ok()) eof_ = true;
-      } else if (errno != EINTR) {
+      } else if (n == 0 || errno != EINTR) {
         eof_ = true;  // an unreadable stdin ends the input, as the end of the file does
       }
     }
@@ -268,7 +266,7 @@ int run_pub(const PubFlags& flags) {
                               kPublishOverhead;
   // What a publisher receives: acknowledgements, DISCONNECT with a reason;
   // and messages of a persistent session (-c) it had subscribed in before.
-  constexpr std::size_t kReceive = 256 * 1024;
+  constexpr std::size_t kReceive = std::size_t{256} * 1024;
   const CliBuffers buffers(kReceive, std::max<std::size_t>(largest, 4096),
                            flags.qos == 0 ? 64 : largest);
   Publisher publisher(flags, connection, std::move(payload));

@@ -136,7 +136,7 @@ class Subscriber final : public MqttSession {
   std::uint64_t received_ = 0;
 };
 
-int run_sub(SubFlags flags) {
+int run_sub(const SubFlags& flags) {
   MqttConnection connection;
   if (!prepare_connection(flags.connection, kCommand,
                           {PropertyPacket::connect, PropertyPacket::subscribe,
@@ -172,7 +172,7 @@ int run_sub(SubFlags flags) {
 
   // The largest packet MQTT has: the broker may send anything a publisher
   // sent; the mapping costs only the pages a message touches.
-  const CliBuffers buffers(mqtt::kMaxPacketSize, 64 * 1024, 64);
+  const CliBuffers buffers(mqtt::kMaxPacketSize, std::size_t{64} * 1024, 64);
   Subscriber subscriber(flags, connection);
   return subscriber.run(buffers, /*reconnect=*/true);
 }
