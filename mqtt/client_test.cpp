@@ -757,6 +757,62 @@ TEST_F(MqttClientTest, UsesOutboundAliasesAndTheServersPacketLimit) {
   EXPECT_EQ(results[3]->status(), Status::resource_exhausted());
 }
 
+// assign_topic_aliases: the client picks aliases 1..2 (the server's
+// maximum), sends the topic the first time, remaps the oldest when all are
+// taken, and leaves long topics and messages with properties alone.
+struct ExpectedPublish {
+  const char* topic;
+  std::uint32_t alias;  // 0: none
+};
+constexpr ExpectedPublish kAssignedAliases[] = {
+    {"a", 1}, {"", 1},  {"b", 2}, {"", 2},
+    {"c", 1}, {"a", 2}, {"", 1},  {"a-topic-longer-than-the-32-byte-alias-size", 0},
+    {"b", 0}};
+
+Task<void> assigned_alias_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  std::array<std::byte, 64> storage{};
+  Connack connack;
+  connack.properties = build(storage, {{PropertyId::topic_alias_maximum, 2}});
+  static_cast<void>(co_await broker.handshake(connack));
+  for (const ExpectedPublish& expected : kAssignedAliases) {
+    const Result<Bytes> bytes = co_await broker.next();
+    const Packet p = decoded(bytes);
+    CO_ASSERT(as<Publish>(p) != nullptr);
+    EXPECT_EQ(as<Publish>(p)->topic, expected.topic);
+    EXPECT_EQ(as<Publish>(p)->properties.integer(PropertyId::topic_alias).value_or(0),
+              expected.alias)
+        << expected.topic;
+  }
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+TEST_F(MqttClientTest, AssignsOutboundAliasesItself) {
+  options.assign_topic_aliases = true;
+  start(assigned_alias_script);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  std::array<std::byte, 64> storage{};
+  PropertyBuilder builder(storage);
+  builder.add_string(PropertyId::content_type, "text/plain");
+  OutgoingMessage with_properties = message("b", bytes_of("p"));
+  with_properties.properties = builder.properties().value();
+  std::vector<OutgoingMessage> messages;
+  for (const char* topic :
+       {"a", "a", "b", "b", "c", "a", "c", "a-topic-longer-than-the-32-byte-alias-size"}) {
+    messages.push_back(message(topic, bytes_of("p")));
+  }
+  messages.push_back(with_properties);
+  for (const OutgoingMessage& m : messages) {
+    results[0].reset();
+    publish_later(0, m);
+    EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+    ASSERT_TRUE(results[0].has_value());
+    EXPECT_TRUE(results[0]->ok()) << m.topic;
+  }
+  EXPECT_TRUE(script_done);
+}
+
 }  // namespace
 }  // namespace mote::mqtt
 

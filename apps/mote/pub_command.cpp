@@ -233,6 +233,15 @@ int run_pub(const PubFlags& flags) {
   if (connection.properties.topic_alias() != 0 && flags.qos != 0) {
     return fail("-D publish topic-alias works with QoS 0 only.");
   }
+  if (connection.properties.topic_alias() != 0 &&
+      !connection.properties.of(PropertyPacket::publish).empty()) {
+    return fail("-D publish topic-alias cannot be combined with other publish properties.");
+  }
+  // Many messages to one topic (MQTT 5, QoS 0): the topic goes once, then
+  // a two-byte alias, when the broker allows aliases.
+  if (connection.properties.topic_alias() == 0 && (flags.stdin_line || flags.repeat > 1)) {
+    connection.options.assign_topic_aliases = true;
+  }
 
   std::vector<std::byte> payload;
   if (!flags.message.empty()) {

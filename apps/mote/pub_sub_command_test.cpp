@@ -199,6 +199,15 @@ TEST_P(PubSub, StdinLinesEachAMessage) {
     ASSERT_EQ(run(mote("pub", {"-t", "l", "-l", "-q", qos}), nullptr, nullptr, options), 0);
     EXPECT_EQ(messages(*sub), "[first]\n[]\n[third\r]\n[last without newline]\n");
   }
+  // MQTT 5 at QoS 0: the topic goes once, then its alias; the broker
+  // resolves it for the subscriber.
+  {
+    auto sub = subscriber(mosquitto("sub", {"-t", "l/5", "-C", "4", "-v"}));
+    ChildOptions options;
+    options.stdin_path = input;
+    ASSERT_EQ(run(mote("pub", {"-V", "5", "-t", "l/5", "-l"}), nullptr, nullptr, options), 0);
+    EXPECT_EQ(messages(*sub), "l/5 first\nl/5 (null)\nl/5 third\r\nl/5 last without newline\n");
+  }
   // From a pipe, as `producer | mote pub -l` runs (stdin read through epoll).
   auto sub = subscriber(mosquitto("sub", {"-t", "l", "-C", "2", "-v"}));
   ASSERT_EQ(run({"sh", "-c",

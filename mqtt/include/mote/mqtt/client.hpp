@@ -79,7 +79,8 @@ struct ClientLimits {
   std::size_t inbound_topic_aliases = 0;
   std::size_t alias_topic_size = 64;
   // Topic aliases this client may use for QoS 0 publishes (bounded further by
-  // the server's Topic Alias Maximum).
+  // the server's Topic Alias Maximum); with ClientOptions::assign_topic_aliases
+  // the client picks them itself for topics up to alias_topic_size bytes.
   std::size_t outbound_topic_aliases = 0;
 };
 
@@ -117,6 +118,14 @@ struct ClientOptions {
   std::optional<std::string_view> user_name;
   std::optional<BinaryData> password;
   std::optional<Will> will;
+  // MQTT 5: QoS 0 publishes without a topic_alias of their own get one the
+  // client assigns, up to min(ClientLimits::outbound_topic_aliases, the
+  // server's Topic Alias Maximum): the first publish to a topic on a
+  // connection carries topic and alias, later ones the alias only. When all
+  // are taken the oldest assignment is given to the new topic (§3.3.2.3.4
+  // lets a sender remap an alias). Messages with properties of their own
+  // are sent with their topic.
+  bool assign_topic_aliases = false;
   // More CONNECT properties (MQTT 5): user properties, Request Problem
   // Information... The client adds Session Expiry Interval, Receive Maximum,
   // Maximum Packet Size and Topic Alias Maximum itself (copies of those
@@ -862,6 +871,10 @@ class Client {
     packet.payload = message.payload;
     auto guard = co_await write_mutex_.lock();
     bool* established = nullptr;
+    if (message.topic_alias == 0 && options_.assign_topic_aliases &&
+        options_.version == ProtocolVersion::v5 && message.properties.empty()) {
+      message.topic_alias = assign_topic_alias(message.topic);
+    }
     if (message.topic_alias != 0) {
       if (message.topic_alias > kLimits.outbound_topic_aliases ||
           message.topic_alias > server_settings_.topic_alias_maximum ||
@@ -880,6 +893,37 @@ class Client {
     if (!status.ok()) co_return status;
     if (established != nullptr) *established = true;
     co_return ReasonCode::success;
+  }
+
+  // The alias for `topic` (0: none): its own if it has one, else a free one,
+  // else the one assigned longest ago, remapped. An alias that changes topic
+  // is no longer established, so the next PUBLISH carries the new topic.
+  std::uint16_t assign_topic_alias(std::string_view topic) {
+    if constexpr (kLimits.outbound_topic_aliases == 0) {
+      return 0;
+    } else {
+      const std::size_t limit =
+          server_settings_.topic_alias_maximum < kLimits.outbound_topic_aliases
+              ? server_settings_.topic_alias_maximum
+              : kLimits.outbound_topic_aliases;
+      if (limit == 0 || topic.empty() || topic.size() > kLimits.alias_topic_size) return 0;
+      for (std::size_t i = 0; i < limit; ++i) {
+        if (outbound_alias_topics_[i].size() != 0 && outbound_alias_topics_[i].view() == topic) {
+          return static_cast<std::uint16_t>(i + 1);
+        }
+      }
+      std::size_t chosen = limit;
+      for (std::size_t i = 0; i < limit && chosen == limit; ++i) {
+        if (outbound_alias_topics_[i].size() == 0) chosen = i;
+      }
+      if (chosen == limit) {
+        chosen = next_alias_to_remap_ % limit;
+        next_alias_to_remap_ = chosen + 1;
+      }
+      if (!outbound_alias_topics_[chosen].assign(topic).ok()) return 0;
+      outbound_aliases_[chosen] = false;
+      return static_cast<std::uint16_t>(chosen + 1);
+    }
   }
 
   // Sends what the in-flight slots owe, oldest first: PUBREL for QoS 2
@@ -1058,6 +1102,10 @@ class Client {
   std::array<InlineString<kLimits.alias_topic_size>, kLimits.inbound_topic_aliases>
       inbound_aliases_;
   std::array<bool, kLimits.outbound_topic_aliases> outbound_aliases_{};
+  // The topics assign_topic_aliases gave aliases to (alias i + 1).
+  std::array<InlineString<kLimits.alias_topic_size>, kLimits.outbound_topic_aliases>
+      outbound_alias_topics_{};
+  std::size_t next_alias_to_remap_ = 0;
 };
 
 }  // namespace mote::mqtt
