@@ -813,6 +813,115 @@ TEST_F(MqttClientTest, AssignsOutboundAliasesItself) {
   EXPECT_TRUE(script_done);
 }
 
+// --- Enhanced authentication (§4.12) ---------------------------------------
+
+// A two-step method: CONNECT carries "hello", the server challenges, the
+// client answers "answer to <challenge>", CONNACK carries the server's proof.
+struct TwoStepAuthenticator final : Authenticator {
+  std::string_view method() override { return "TWO-STEP"; }
+  ConstByteSpan start() override { return bytes_of("hello"); }
+  Result<ConstByteSpan> challenge(ConstByteSpan server_data) override {
+    if (refuse) return Status::permission_denied();
+    answer = "answer to " +
+             std::string(reinterpret_cast<const char*>(server_data.data()), server_data.size());
+    return ConstByteSpan(reinterpret_cast<const std::byte*>(answer.data()), answer.size());
+  }
+  Status finish(ConstByteSpan server_data) override {
+    proof.assign(reinterpret_cast<const char*>(server_data.data()), server_data.size());
+    return ok_status();
+  }
+  std::string answer;
+  std::string proof;
+  bool refuse = false;
+};
+
+Properties auth_properties(std::array<std::byte, 64>& storage, std::string_view data) {
+  PropertyBuilder builder(storage);
+  builder.add_string(PropertyId::authentication_method, "TWO-STEP")
+      .add_binary(PropertyId::authentication_data, bytes_of(data));
+  return builder.properties().value();
+}
+
+std::string data_of(const Properties& properties) {
+  const auto p = properties.find(PropertyId::authentication_data);
+  return p ? std::string(reinterpret_cast<const char*>(p->binary.data()), p->binary.size()) : "";
+}
+
+Task<void> auth_script(MqttClientTest& t) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  Result<Bytes> bytes = co_await broker.next();  // the packet's views point into it
+  Packet p = decoded(bytes);
+  CO_ASSERT(as<Connect>(p) != nullptr);
+  EXPECT_EQ(as<Connect>(p)->properties.string(PropertyId::authentication_method), "TWO-STEP");
+  EXPECT_EQ(data_of(as<Connect>(p)->properties), "hello");
+  std::array<std::byte, 64> storage{};
+  static_cast<void>(co_await broker.send(
+      Auth{ReasonCode::continue_authentication, auth_properties(storage, "nonce-7")}));
+  bytes = co_await broker.next();
+  p = decoded(bytes);
+  CO_ASSERT(as<Auth>(p) != nullptr);
+  EXPECT_EQ(as<Auth>(p)->reason, ReasonCode::continue_authentication);
+  EXPECT_EQ(as<Auth>(p)->properties.string(PropertyId::authentication_method), "TWO-STEP");
+  EXPECT_EQ(data_of(as<Auth>(p)->properties), "answer to nonce-7");
+  Connack connack;
+  connack.properties = auth_properties(storage, "server proof");
+  static_cast<void>(co_await broker.send(connack));
+  t.script_done = true;
+  static_cast<void>(co_await broker.next());
+}
+
+TEST_F(MqttClientTest, AuthenticatesWithAnExchange) {
+  TwoStepAuthenticator authenticator;
+  options.authenticator = &authenticator;
+  start(auth_script);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  EXPECT_TRUE(client->connected());
+  EXPECT_EQ(authenticator.proof, "server proof");
+}
+
+// Answers CONNECT with an AUTH challenge; the client must end with a
+// DISCONNECT carrying `expected`.
+Task<void> expect_disconnect_after_challenge(MqttClientTest& t, ReasonCode expected) {
+  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
+  static_cast<void>(co_await broker.next());  // CONNECT
+  std::array<std::byte, 64> storage{};
+  static_cast<void>(co_await broker.send(
+      Auth{ReasonCode::continue_authentication, auth_properties(storage, "challenge")}));
+  const Result<Bytes> bytes = co_await broker.next();
+  const Packet p = decoded(bytes);
+  CO_ASSERT(as<Disconnect>(p) != nullptr);
+  EXPECT_EQ(as<Disconnect>(p)->reason, expected);
+  t.script_done = true;
+}
+
+// The client started no exchange: Protocol Error.
+Task<void> unexpected_auth_script(MqttClientTest& t) {
+  co_await expect_disconnect_after_challenge(t, ReasonCode::protocol_error);
+}
+
+TEST_F(MqttClientTest, RefusesAnAuthItDidNotAskFor) {
+  start(unexpected_auth_script);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  EXPECT_FALSE(client->connected());
+}
+
+// The authenticator refuses the challenge: Not authorized.
+Task<void> refused_challenge_script(MqttClientTest& t) {
+  co_await expect_disconnect_after_challenge(t, ReasonCode::not_authorized);
+}
+
+TEST_F(MqttClientTest, EndsTheAttemptWhenTheAuthenticatorRefuses) {
+  TwoStepAuthenticator authenticator;
+  authenticator.refuse = true;
+  options.authenticator = &authenticator;
+  start(refused_challenge_script);
+  EXPECT_EQ(executor.run_for(100ms), Status::deadline_exceeded());
+  EXPECT_TRUE(script_done);
+  EXPECT_FALSE(client->connected());
+}
+
 }  // namespace
 }  // namespace mote::mqtt
 

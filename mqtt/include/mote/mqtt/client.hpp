@@ -98,6 +98,32 @@ struct ClientBuffers {
   ByteSpan inflight;
 };
 
+// Enhanced authentication (MQTT 5 §4.12): the Authentication Method, and
+// the Authentication Data of each step of the exchange during CONNECT. The
+// views it returns must stay valid until its next call. Called from the
+// task running run(). Re-authentication (§4.12.1) is not offered.
+class Authenticator {
+ public:
+  // The Authentication Method sent in CONNECT (a UTF-8 string, not empty).
+  virtual std::string_view method() = 0;
+  // The Authentication Data for CONNECT; empty: none.
+  virtual ConstByteSpan start() = 0;
+  // The server's AUTH (Continue authentication) data; the data to answer
+  // with. An error ends the attempt: the client sends DISCONNECT Not
+  // authorized and closes; run() tries again after its backoff, as after
+  // any failed connection (a server's refusal in CONNACK ends run()).
+  virtual Result<ConstByteSpan> challenge(ConstByteSpan server_data) = 0;
+  // The Authentication Data of the accepting CONNACK (empty if none): not
+  // ok ends the connection as above (the server did not prove itself).
+  virtual Status finish(ConstByteSpan /*server_data*/) { return ok_status(); }
+
+ protected:
+  Authenticator() = default;
+  Authenticator(const Authenticator&) = default;
+  Authenticator& operator=(const Authenticator&) = default;
+  ~Authenticator() = default;
+};
+
 struct ClientOptions {
   ProtocolVersion version = ProtocolVersion::v5;
   // Empty: MQTT 5 servers assign one (kept for reconnects); 3.1.1 needs clean_start.
@@ -126,6 +152,9 @@ struct ClientOptions {
   // lets a sender remap an alias). Messages with properties of their own
   // are sent with their topic.
   bool assign_topic_aliases = false;
+  // MQTT 5 enhanced authentication; null: none (a server AUTH is then a
+  // protocol error). Must outlive the client.
+  Authenticator* authenticator = nullptr;
   // More CONNECT properties (MQTT 5): user properties, Request Problem
   // Information... The client adds Session Expiry Interval, Receive Maximum,
   // Maximum Packet Size and Topic Alias Maximum itself (copies of those
@@ -440,32 +469,82 @@ class Client {
     stream_.emplace(std::move(*stream));
     received_ = 0;
     MOTE_CO_TRY(co_await send_connect());
-    // Wait for CONNACK, the first packet the server may send [MQTT-3.2.0-1].
+    // Wait for CONNACK, the first packet the server may send [MQTT-3.2.0-1]
+    // but for AUTH during enhanced authentication (§4.12).
     for (;;) {
-      const DecodeResult<Frame> frame =
-          frame_packet(buffers_.receive.first(received_), buffers_.receive.size());
-      if (!frame.ok()) co_return frame.status();
-      if (frame->size != 0) break;
-      if (received_ == buffers_.receive.size()) co_return Status::resource_exhausted();
-      Result<std::size_t> n = co_await stream_->read(buffers_.receive.subspan(received_));
-      if (!n.ok()) co_return n.status();
-      if (*n == 0) co_return Status::aborted();
-      received_ += *n;
+      for (;;) {
+        const DecodeResult<Frame> frame =
+            frame_packet(buffers_.receive.first(received_), buffers_.receive.size());
+        if (!frame.ok()) co_return frame.status();
+        if (frame->size != 0) break;
+        if (received_ == buffers_.receive.size()) co_return Status::resource_exhausted();
+        Result<std::size_t> n = co_await stream_->read(buffers_.receive.subspan(received_));
+        if (!n.ok()) co_return n.status();
+        if (*n == 0) co_return Status::aborted();
+        received_ += *n;
+      }
+      const DecodeResult<Frame> frame = frame_packet(buffers_.receive.first(received_));
+      const DecodeResult<Packet> packet =
+          decode_packet(buffers_.receive.first(frame->size), options_.version);
+      if (!packet.ok()) co_return packet.status();
+      if (const auto* auth = std::get_if<Auth>(&*packet)) {
+        const Status answered = co_await answer_auth(*auth);
+        if (!answered.ok()) co_return answered;
+        consume(frame->size);
+        continue;
+      }
+      const auto* connack = std::get_if<Connack>(&*packet);
+      if (connack == nullptr) co_return Status::data_loss();
+      if (connack->reason != ReasonCode::success) {
+        last_refusal_ = connack->reason;
+        MOTE_LOG_WARN("mqtt: CONNACK refused: %s", to_string(connack->reason));
+        co_return status_of_refusal(connack->reason);
+      }
+      if (options_.authenticator != nullptr) {
+        const Status finished = options_.authenticator->finish(auth_data(connack->properties));
+        if (!finished.ok()) {
+          static_cast<void>(co_await protocol_failure(
+              {ReasonCode::not_authorized, "the server's authentication data was refused"}));
+          co_return finished;
+        }
+      }
+      accept(*connack);
+      consume(frame->size);
+      co_return ok_status();
     }
-    const DecodeResult<Frame> frame = frame_packet(buffers_.receive.first(received_));
-    const DecodeResult<Packet> packet =
-        decode_packet(buffers_.receive.first(frame->size), options_.version);
-    if (!packet.ok()) co_return packet.status();
-    const auto* connack = std::get_if<Connack>(&*packet);
-    if (connack == nullptr) co_return Status::data_loss();
-    if (connack->reason != ReasonCode::success) {
-      last_refusal_ = connack->reason;
-      MOTE_LOG_WARN("mqtt: CONNACK refused: %s", to_string(connack->reason));
-      co_return status_of_refusal(connack->reason);
+  }
+
+  static ConstByteSpan auth_data(const Properties& properties) {
+    const std::optional<Property> data = properties.find(PropertyId::authentication_data);
+    return data ? ConstByteSpan(data->binary) : ConstByteSpan();
+  }
+
+  // A server AUTH before CONNACK: Continue authentication with our method
+  // is answered with the authenticator's data (§4.12); anything else ends
+  // the attempt as a Protocol Error.
+  async::Task<Status> answer_auth(const Auth& auth) {
+    Authenticator* authenticator = options_.authenticator;
+    if (authenticator == nullptr || auth.reason != ReasonCode::continue_authentication ||
+        auth.properties.string(PropertyId::authentication_method) != authenticator->method()) {
+      co_return co_await protocol_failure(
+          {ReasonCode::protocol_error, "AUTH without an exchange we started"});
     }
-    accept(*connack);
-    consume(frame->size);
-    co_return ok_status();
+    const Result<ConstByteSpan> answer = authenticator->challenge(auth_data(auth.properties));
+    if (!answer.ok()) {
+      static_cast<void>(co_await protocol_failure(
+          {ReasonCode::not_authorized, "the authenticator refused the server's challenge"}));
+      co_return answer.status();
+    }
+    // The receive buffer past what arrived is free until the next read.
+    PropertyBuilder builder(buffers_.receive.subspan(received_));
+    builder.add_string(PropertyId::authentication_method, authenticator->method());
+    if (!answer->empty()) builder.add_binary(PropertyId::authentication_data, *answer);
+    const Result<Properties> properties = builder.properties();
+    if (!properties.ok()) co_return properties.status();
+    Auth reply;
+    reply.reason = ReasonCode::continue_authentication;
+    reply.properties = *properties;
+    co_return co_await send(reply);
   }
 
   async::Task<Status> send_connect() {
@@ -492,12 +571,20 @@ class Client {
         builder.add_integer(PropertyId::topic_alias_maximum,
                             static_cast<std::uint32_t>(kLimits.inbound_topic_aliases));
       }
+      if (options_.authenticator != nullptr) {
+        builder.add_string(PropertyId::authentication_method, options_.authenticator->method());
+        const ConstByteSpan data = options_.authenticator->start();
+        if (!data.empty()) builder.add_binary(PropertyId::authentication_data, data);
+      }
       for (const Property& property : options_.connect_properties) {
         // The client's own values stand: they describe its buffers and tables.
         if (property.id == PropertyId::session_expiry_interval ||
             property.id == PropertyId::receive_maximum ||
             property.id == PropertyId::maximum_packet_size ||
-            property.id == PropertyId::topic_alias_maximum) {
+            property.id == PropertyId::topic_alias_maximum ||
+            (options_.authenticator != nullptr &&
+             (property.id == PropertyId::authentication_method ||
+              property.id == PropertyId::authentication_data))) {
           continue;
         }
         builder.add(property);
@@ -706,8 +793,11 @@ class Client {
         co_return Status::aborted();
       }
       case PacketType::auth:
-        // Enhanced authentication (§4.12) is not supported.
-        co_return co_await protocol_failure({ReasonCode::protocol_error, "AUTH is not supported"});
+        // Re-authentication (§4.12.1) is not offered, so a server has no
+        // reason to send AUTH after CONNACK.
+        co_return co_await protocol_failure(
+            {ReasonCode::protocol_error,
+             "AUTH after CONNACK (re-authentication is not supported)"});
       default:
         co_return co_await protocol_failure(
             {ReasonCode::protocol_error, "a packet a server does not send"});
