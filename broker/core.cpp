@@ -42,6 +42,7 @@ Status Core::load() {
       retained_.set(std::move(message));
     }
   }
+  MOTE_TRY_ASSIGN(std::vector<StoredWill> wills, store->load_wills());
   MOTE_TRY_ASSIGN(std::vector<StoredSession> stored, store->load_sessions());
   std::size_t messages = 0;
   for (StoredSession& record : stored) {
@@ -67,8 +68,30 @@ Status Core::load() {
                               session.disconnected_at_ms));
     }
   }
-  MOTE_LOG_INFO("broker: loaded %zu retained messages, %zu sessions, %zu queued messages",
-                retained_.size(), sessions_.size(), messages);
+  // The broker stopped without closing the connections: each will is due
+  // now, or after its delay if its session lives on (§3.1.2.5, §3.1.3.2.2).
+  // Published once every session and retained message is back, so they
+  // reach every subscriber a live broker would have given them to.
+  std::vector<MessagePtr> due_now;
+  for (StoredWill& record : wills) {
+    Session* session = find_session(record.client_id);
+    if (session != nullptr && record.delay_s > 0 && !session->expired(now)) {
+      session->will = Will{record.message, record.delay_s};
+      session->will_due_ms = record.due_ms != 0
+                                 ? record.due_ms
+                                 : now + static_cast<std::int64_t>(record.delay_s) * 1000;
+      session->will_stored = true;
+      sync_will(*session);
+    } else {
+      due_now.push_back(std::move(record.message));
+      note(store->erase_will(record.client_id));
+    }
+  }
+  for (const MessagePtr& will : due_now) publish(nullptr, will);
+  MOTE_LOG_INFO(
+      "broker: loaded %zu retained messages, %zu sessions, %zu queued messages, %zu wills (%zu "
+      "published)",
+      retained_.size(), sessions_.size(), messages, wills.size(), due_now.size());
   return commit();
 }
 
@@ -91,6 +114,7 @@ void Core::end_session(Session& session) {
     tree_.unsubscribe(session.id(), filter);
   }
   if (stores(session)) note(options_.store->erase_session(session.client_id()));
+  if (session.will_stored) note(options_.store->erase_will(session.client_id()));
   owners_.erase(session.id());
   by_id_.erase(session.id());
   const std::string client_id = session.client_id();
@@ -162,6 +186,7 @@ Core::Connected Core::connect(const ConnectRequest& request, SessionOwner& owner
   session.receive_maximum = request.receive_maximum == 0 ? 65535 : request.receive_maximum;
   session.username = request.username;
   session.will = request.will;
+  sync_will(session);
   owners_[session.id()] = &owner;
   ++stats_.clients_connected;
   ++stats_.connections_total;
@@ -191,7 +216,20 @@ void Core::disconnect(Session& session, SessionOwner& owner, bool publish_will_m
     end_session(session);
     return;
   }
+  sync_will(session);
   sync_session_record(session);
+}
+
+void Core::sync_will(Session& session) {
+  BrokerStore* store = options_.store;
+  if (store == nullptr) return;
+  if (session.will && session.will->message) {
+    note(store->put_will(session.client_id(), *session.will, session.will_due_ms));
+    session.will_stored = true;
+  } else if (session.will_stored) {
+    note(store->erase_will(session.client_id()));
+    session.will_stored = false;
+  }
 }
 
 std::string Core::assign_client_id() {
@@ -212,6 +250,7 @@ void Core::publish_will(Session& session) {
   std::optional<Will> will = std::move(session.will);
   session.will.reset();
   session.will_due_ms = 0;
+  sync_will(session);
   if (!will || !will->message) return;
   publish(&session, will->message);
 }

@@ -405,6 +405,82 @@ TEST_F(PersistentCoreTest, SessionsRetainedAndQueuesSurviveARestart) {
   EXPECT_TRUE(core.pubcomp(*resumed.session, flights[0]->packet_id));
 }
 
+// kill -9 ends every connection without DISCONNECT: after the restart the
+// wills of the clients that were connected are published, a delayed one
+// after its delay, a cancelled one (normal DISCONNECT) never, and none twice.
+TEST_F(PersistentCoreTest, WillsOfConnectedClientsSurviveARestart) {
+  {
+    auto store = open_store();
+    Core core(with(*store));
+    ASSERT_TRUE(core.load().ok());
+    FakeOwner watcher_owner;
+    Session& watcher = *core.connect(request("watcher", false, 1000), watcher_owner).session;
+    core.subscribe(watcher, "will/#", at(QoS::at_least_once));
+    core.disconnect(watcher, watcher_owner, false);
+
+    FakeOwner plain_owner;  // clean session, no delay
+    ConnectRequest plain = request("plain");
+    plain.will = Will{message("will/plain", "plain gone", QoS::at_least_once), 0};
+    core.connect(plain, plain_owner);
+
+    FakeOwner delayed_owner;  // persistent, delay 10 s
+    ConnectRequest delayed = request("delayed", false, 100);
+    delayed.will = Will{message("will/delayed", "delayed gone", QoS::at_least_once), 10};
+    core.connect(delayed, delayed_owner);
+
+    FakeOwner pending_owner;  // already disconnected, 30 s of its 60 s delay left
+    ConnectRequest pending = request("pending", false, 1000);
+    pending.will = Will{message("will/pending", "pending gone", QoS::at_least_once), 60};
+    Session& p = *core.connect(pending, pending_owner).session;
+    now -= 30'000;
+    core.disconnect(p, pending_owner, true);
+    now += 30'000;
+
+    FakeOwner polite_owner;  // normal DISCONNECT: the will is discarded
+    ConnectRequest polite = request("polite", false, 100);
+    polite.will = Will{message("will/polite", "never")};
+    Session& q = *core.connect(polite, polite_owner).session;
+    core.disconnect(q, polite_owner, false);
+    ASSERT_TRUE(core.commit().ok());
+  }  // killed: no disconnect
+
+  const auto restart = [this](std::vector<std::string>& received, auto&& step) {
+    auto store = open_store();
+    Core core(with(*store));
+    ASSERT_TRUE(core.load().ok());
+    step(core);
+    FakeOwner owner;
+    Session& watcher = *core.connect(request("watcher", false, 1000), owner).session;
+    for (const Outbound& o : drain(core, watcher)) {
+      received.push_back(o.message->topic + "=" + payload_of(o));
+      EXPECT_TRUE(core.puback(watcher, o.packet_id));
+    }
+    core.disconnect(watcher, owner, false);
+    ASSERT_TRUE(core.commit().ok());
+  };
+  std::vector<std::string> received;
+  restart(received, [](Core&) {});
+  EXPECT_EQ(received, (std::vector<std::string>{"will/plain=plain gone"}));
+  received.clear();
+  restart(received, [this](Core& core) {
+    now += 10'000;  // the delayed one's delay, counted from the restart
+    core.tick();
+  });
+  EXPECT_EQ(received, (std::vector<std::string>{"will/delayed=delayed gone"}));
+  received.clear();
+  restart(received, [this](Core& core) {
+    now += 20'000;  // the pending one's due time, kept across restarts
+    core.tick();
+  });
+  EXPECT_EQ(received, (std::vector<std::string>{"will/pending=pending gone"}));
+  received.clear();
+  restart(received, [this](Core& core) {
+    now += 1'000'000;
+    core.tick();
+  });
+  EXPECT_TRUE(received.empty());
+}
+
 TEST_F(PersistentCoreTest, TicketsAreReleasedByCommit) {
   auto store = open_store();
   Core core(with(*store));

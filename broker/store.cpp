@@ -53,6 +53,17 @@ CREATE TABLE incoming_qos2 (
 PRAGMA user_version = 1;
 )sql";
 
+// Added after version 1 without a version change: a mote without it
+// ignores the table, one with it creates it in an older file.
+constexpr const char* kWillTable = R"sql(
+CREATE TABLE IF NOT EXISTS will (
+  client_id TEXT PRIMARY KEY,
+  delay_s INTEGER NOT NULL,
+  due_ms INTEGER NOT NULL,
+  message BLOB NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 std::string identifiers_text(const std::vector<std::uint32_t>& identifiers) {
   std::string text;
   for (const std::uint32_t identifier : identifiers) {
@@ -102,8 +113,16 @@ struct BrokerStore::Statements {
   Statement erase_outbound;
   Statement put_incoming;
   Statement erase_incoming;
+  Statement select_wills;
+  Statement put_will;
+  Statement erase_will;
 
   Status prepare(sqlite3* db) {
+    MOTE_TRY(select_wills.prepare(db, "SELECT client_id, delay_s, due_ms, message FROM will"));
+    MOTE_TRY(put_will.prepare(db, R"sql(
+      INSERT OR REPLACE INTO will (client_id, delay_s, due_ms, message)
+      VALUES (?1, ?2, ?3, ?4))sql"));
+    MOTE_TRY(erase_will.prepare(db, "DELETE FROM will WHERE client_id = ?1"));
     MOTE_TRY(select_retained.prepare(db, "SELECT topic, message FROM retained"));
     MOTE_TRY(put_retained.prepare(
         db, "INSERT OR REPLACE INTO retained (topic, message) VALUES (?1, ?2)"));
@@ -151,6 +170,7 @@ Result<std::unique_ptr<BrokerStore>> BrokerStore::open(const std::string& path) 
   MOTE_TRY_ASSIGN(sqlite3 * db, sqlite::open_wal_database(path));
   std::unique_ptr<BrokerStore> store(new BrokerStore(db));
   MOTE_TRY(sqlite::create_schema_if_new(db, kSchema, kSchemaVersion, path));
+  MOTE_TRY(sqlite::execute(db, kWillTable, "create the will table"));
   MOTE_TRY(store->statements_->prepare(db));
   return store;
 }
@@ -242,6 +262,26 @@ Result<std::vector<StoredSession>> BrokerStore::load_sessions() {
     }
   }
   return sessions;
+}
+
+Result<std::vector<StoredWill>> BrokerStore::load_wills() {
+  std::vector<StoredWill> wills;
+  Query query(statements_->select_wills);
+  for (;;) {
+    MOTE_TRY_ASSIGN(const bool row, query.step("load wills"));
+    if (!row) return wills;
+    Result<Message> message = decode_message_record(query.blob(3));
+    if (!message.ok()) {
+      MOTE_LOG_WARN("broker: skipped the damaged will of '%s'", query.text(0).c_str());
+      ++damaged_rows_;
+      continue;
+    }
+    StoredWill& will = wills.emplace_back();
+    will.client_id = query.text(0);
+    will.delay_s = static_cast<std::uint32_t>(query.int64(1));
+    will.due_ms = query.int64(2);
+    will.message = std::make_shared<const Message>(std::move(*message));
+  }
 }
 
 Status BrokerStore::begin_write() {
@@ -354,6 +394,24 @@ Status BrokerStore::erase_outbound(std::string_view client_id, std::uint64_t seq
   Query query(statements_->erase_outbound);
   query.bind(1, client_id).bind(2, static_cast<std::int64_t>(seq));
   return query.run("delete message");
+}
+
+Status BrokerStore::put_will(std::string_view client_id, const Will& will, std::int64_t due_ms) {
+  MOTE_TRY(begin_write());
+  const std::vector<std::uint8_t> record = encode_message_record(*will.message);
+  Query query(statements_->put_will);
+  query.bind(1, client_id)
+      .bind(2, static_cast<std::int64_t>(will.delay_s))
+      .bind(3, due_ms)
+      .bind_blob(4, record);
+  return query.run("store will");
+}
+
+Status BrokerStore::erase_will(std::string_view client_id) {
+  MOTE_TRY(begin_write());
+  Query query(statements_->erase_will);
+  query.bind(1, client_id);
+  return query.run("delete will");
 }
 
 Status BrokerStore::put_incoming_qos2(std::string_view client_id, std::uint16_t packet_id) {

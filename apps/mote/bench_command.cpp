@@ -143,6 +143,7 @@ class BenchCommand final : public Command {
            "publisher and/or --duration, then up to --drain for the rest to arrive.";
   }
   void declare(Options& options) override {
+    options.help_flag("--help");  // -h is the host, as in mosquitto's tools
     options.positional("what", what_, "What to benchmark: mqtt", true);
     options.text("-h,--host", load_.host, "Broker host");
     options.integer("-p,--port", port_, "Broker port", 1, 65535);

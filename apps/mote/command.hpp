@@ -61,6 +61,15 @@ class Options {
     std::string* target;
     std::string help;
   };
+  // A repeatable option ("-t a -t b", "-D publish user-property k v"): each
+  // use appends its own values, min_values..max_values of them, as one group.
+  struct TextGroups {
+    std::string names;
+    std::vector<std::vector<std::string>>* target;
+    std::string help;
+    int min_values;
+    int max_values;
+  };
   // A positional argument ("topic" in `mote pub <topic> <message>`).
   struct Positional {
     std::string name;
@@ -68,7 +77,7 @@ class Options {
     std::string help;
     bool required;
   };
-  using Entry = std::variant<Flag, DurationOption, Integer, Text, Positional>;
+  using Entry = std::variant<Flag, DurationOption, Integer, Text, TextGroups, Positional>;
 
   void flag(std::string names, bool& target, std::string help) {
     entries_.emplace_back(Flag{std::move(names), &target, std::move(help)});
@@ -84,14 +93,29 @@ class Options {
   void text(std::string names, std::string& target, std::string help) {
     entries_.emplace_back(Text{std::move(names), &target, std::move(help)});
   }
+  void text_groups(std::string names, std::vector<std::vector<std::string>>& target,
+                   std::string help, int min_values, int max_values) {
+    entries_.emplace_back(
+        TextGroups{std::move(names), &target, std::move(help), min_values, max_values});
+  }
   void positional(std::string name, std::string& target, std::string help, bool required) {
     entries_.emplace_back(Positional{std::move(name), &target, std::move(help), required});
   }
+  // The help flag's names: "-h,--help" unless the command needs -h for
+  // itself (`mote pub -h HOST`, as mosquitto_pub has it).
+  void help_flag(std::string names) { help_flag_ = std::move(names); }
+  // The exit code of a bad command line: kExitUsage unless the command keeps
+  // another tool's convention (mosquitto_pub/sub exit 1).
+  void usage_exit_code(int code) { usage_exit_code_ = code; }
 
   [[nodiscard]] const std::vector<Entry>& entries() const { return entries_; }
+  [[nodiscard]] const std::string& help_flag() const { return help_flag_; }
+  [[nodiscard]] int usage_exit_code() const { return usage_exit_code_; }
 
  private:
   std::vector<Entry> entries_;
+  std::string help_flag_ = "-h,--help";
+  int usage_exit_code_ = 2;  // kExitUsage
 };
 
 class Command {

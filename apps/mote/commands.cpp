@@ -6,7 +6,9 @@
 #include "command.hpp"
 #include "demo_command.hpp"
 #include "gateway_command.hpp"
+#include "pub_command.hpp"
 #include "sensor_command.hpp"
+#include "sub_command.hpp"
 
 namespace mote::cli {
 
@@ -17,6 +19,8 @@ std::vector<std::unique_ptr<Command>> all_commands() {
   commands.push_back(make_sensor_command());
   commands.push_back(make_gateway_command());
   commands.push_back(make_bench_command());
+  commands.push_back(make_pub_command());
+  commands.push_back(make_sub_command());
   return commands;
 }
 

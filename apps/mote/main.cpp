@@ -72,6 +72,15 @@ void add_options(CLI::App& app, const Options& options) {
                 ->capture_default_str();
           } else if constexpr (std::is_same_v<T, Options::Text>) {
             app.add_option(o.names, *o.target, o.help)->capture_default_str();
+          } else if constexpr (std::is_same_v<T, Options::TextGroups>) {
+            std::vector<std::vector<std::string>>* target = o.target;
+            app.add_option_function<std::vector<std::string>>(
+                   o.names,
+                   [target](const std::vector<std::string>& values) { target->push_back(values); },
+                   o.help)
+                ->expected(o.min_values, o.max_values)
+                ->trigger_on_parse()  // one call, one group, per use
+                ->type_name("TEXT");
           } else {
             static_assert(std::is_same_v<T, Options::Positional>);
             app.add_option(o.name, *o.target, o.help)->required(o.required);
@@ -79,25 +88,6 @@ void add_options(CLI::App& app, const Options& options) {
         },
         entry);
   }
-}
-
-// Whether a command declares "-h" for something of its own.
-bool declares_short_h(const Options& options) {
-  for (const Options::Entry& entry : options.entries()) {
-    const bool has = std::visit(
-        [](const auto& o) {
-          using T = std::decay_t<decltype(o)>;
-          if constexpr (std::is_same_v<T, Options::Positional>) {
-            return false;
-          } else {
-            const std::string names = "," + o.names + ",";
-            return names.find(",-h,") != std::string::npos;
-          }
-        },
-        entry);
-    if (has) return true;
-  }
-  return false;
 }
 
 log::Level parse_log_level(const std::string& text) {
@@ -125,20 +115,24 @@ int main_impl(int argc, char** argv) {
       ->capture_default_str();
 
   std::vector<std::pair<CLI::App*, Command*>> subcommands;
+  std::vector<int> usage_exit_codes;  // per subcommand
   for (const std::unique_ptr<Command>& command : commands) {
     std::string description = command->summary();
     if (std::string(command->description()) != description) {
       description += std::string("\n\n") + command->description();
     }
     CLI::App* sub = app.add_subcommand(command->name(), description + "\n");
-    sub->footer("Exit status: 0 done, 1 failed, 2 bad command line.");
     sub->fallthrough();  // global options may follow the subcommand name
     Options options;
     command->declare(options);
-    // mosquitto's tools take -h for the host: such a command keeps only --help.
-    if (declares_short_h(options)) sub->set_help_flag("--help", "Print this help message and exit");
+    // Commands with their own exit codes describe them themselves.
+    if (options.usage_exit_code() == kExitUsage) {
+      sub->footer("Exit status: 0 done, 1 failed, 2 bad command line.");
+    }
+    sub->set_help_flag(options.help_flag(), "Print this help message and exit");
     add_options(*sub, options);
     subcommands.emplace_back(sub, command.get());
+    usage_exit_codes.push_back(options.usage_exit_code());
   }
 
   std::string help_topic;
@@ -148,6 +142,13 @@ int main_impl(int argc, char** argv) {
   // app.help() would show the help of the chosen subcommand (`help` itself).
   const auto main_help = [&app]() {
     return app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
+  };
+  // A bad command line exits with the chosen subcommand's code.
+  const auto usage_exit_code = [&]() {
+    for (std::size_t i = 0; i < subcommands.size(); ++i) {
+      if (subcommands[i].first->parsed()) return usage_exit_codes[i];
+    }
+    return kExitUsage;
   };
   // The subcommand the error concerns, for the "see ... --help" hint.
   const auto usage_hint = [&app]() {
@@ -168,10 +169,10 @@ int main_impl(int argc, char** argv) {
     } else {
       std::fprintf(stderr, "mote: %s\nSee '%s'.\n", extras.what(), usage_hint().c_str());
     }
-    return kExitUsage;
+    return usage_exit_code();
   } catch (const CLI::ParseError& error) {
     std::fprintf(stderr, "mote: %s\nSee '%s'.\n", error.what(), usage_hint().c_str());
-    return kExitUsage;
+    return usage_exit_code();
   }
 
   GlobalOptions global;

@@ -203,6 +203,8 @@ class Core {
   void deliver(Session& session, const MessagePtr& message, QoS qos, bool retain,
                std::vector<std::uint32_t> identifiers);
   void sync_session_record(Session& session);
+  // Writes or erases the session's will in the store, as it stands.
+  void sync_will(Session& session);
   [[nodiscard]] bool stores(const Session& session) const {
     return options_.store != nullptr && session.stored;
   }

@@ -76,7 +76,8 @@ class Session {
   std::optional<Will> will;
   std::int64_t will_due_ms = 0;  // when a delayed will is published (0: none pending)
 
-  bool stored = false;  // the store holds this session
+  bool stored = false;       // the store holds this session
+  bool will_stored = false;  // the store holds its will
 
   // Kept after the connection ends (and so, with a store, on disk).
   [[nodiscard]] bool persistent() const { return expiry_interval_s != 0; }

@@ -47,6 +47,15 @@ struct StoredSession {
   std::vector<std::uint16_t> incoming_qos2;
 };
 
+// The will of a client as loaded: kept while its connection is open, and
+// while a Will Delay Interval runs after it ended.
+struct StoredWill {
+  std::string client_id;
+  MessagePtr message;
+  std::uint32_t delay_s = 0;
+  std::int64_t due_ms = 0;  // 0: its connection was open when the broker stopped
+};
+
 class BrokerStore {
  public:
   // Opens or creates the database at `path` (":memory:" for tests).
@@ -61,6 +70,9 @@ class BrokerStore {
   // damaged_rows()), so one bad row does not lose a whole session.
   Result<std::vector<StoredSession>> load_sessions();
   [[nodiscard]] std::size_t damaged_rows() const { return damaged_rows_; }
+
+  // Damaged rows are skipped and counted as above.
+  Result<std::vector<StoredWill>> load_wills();
 
   Status put_retained(const Message& message);
   Status erase_retained(std::string_view topic);
@@ -78,6 +90,12 @@ class BrokerStore {
   Status update_outbound(std::string_view client_id, std::uint64_t seq, std::uint16_t packet_id,
                          OutboundState state);
   Status erase_outbound(std::string_view client_id, std::uint64_t seq);
+
+  // Every client's will, persistent session or not (§3.1.2.5: a
+  // connection that ends without DISCONNECT publishes it, and a broker
+  // that was killed ended every connection that way).
+  Status put_will(std::string_view client_id, const Will& will, std::int64_t due_ms);
+  Status erase_will(std::string_view client_id);
 
   Status put_incoming_qos2(std::string_view client_id, std::uint16_t packet_id);
   Status erase_incoming_qos2(std::string_view client_id, std::uint16_t packet_id);

@@ -164,6 +164,7 @@ struct Message {
   QoS qos = QoS::at_most_once;
   bool retain = false;
   bool dup = false;
+  std::uint16_t packet_id = 0;  // QoS 1/2; 0 for QoS 0
   Properties properties;  // includes Subscription Identifiers, User Properties...
 };
 
@@ -947,6 +948,7 @@ class Client {
     message.payload = publish.payload;
     message.qos = publish.qos;
     message.retain = publish.retain;
+    message.packet_id = publish.packet_id;
     message.dup = publish.dup;
     message.properties = publish.properties;
     if (const auto alias = publish.properties.integer(PropertyId::topic_alias)) {
