@@ -383,6 +383,8 @@ TEST_F(Interop, WebSocketOnlyConfigOpensNoMqttPort) {
       << broker.describe();
   EXPECT_EQ(broker.stdout_text().find("listening on"), broker.stdout_text().rfind("listening on"))
       << broker.describe();
+}
+
 // MQTT 5 enhanced authentication: MQTT.js with a SCRAM-SHA-1 exchange of
 // its own (node's crypto) against `scram_file`. (paho-mqtt 1.6 cannot: it
 // has no AUTH handling.)
