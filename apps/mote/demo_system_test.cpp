@@ -1,0 +1,228 @@
+// `mote demo`, the whole system, as a user runs it (on loopback ports that
+// were free, with a temporary data directory): every node's readings reach
+// the store and the REST API, a node killed with -9 is shown offline while
+// the rest go on, SIGTERM stops the nodes and then the gateway with a clean
+// exit, and what was stored is there when a gateway starts again on the same
+// directory. Also: a port in use is named, and the firmware node's hook
+// (QEMU's command line, and the reasons it is skipped).
+
+#include <fstream>
+#include <gtest/gtest.h>
+#include <map>
+#include <netinet/in.h>
+#include <regex>
+#include <signal.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+#include "mote/testing/gateway_api.hpp"
+#include "mote/testing/process.hpp"
+
+namespace mote::cli {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+
+struct Ports {
+  std::uint16_t mqtt = testing::unused_port(SOCK_STREAM);
+  std::uint16_t http = testing::unused_port(SOCK_STREAM);
+  std::uint16_t coap = testing::unused_port(SOCK_DGRAM);
+};
+
+std::vector<std::string> demo_args(const std::string& data_dir, const Ports& ports,
+                                   std::vector<std::string> extra) {
+  std::vector<std::string> args{MOTE_BINARY,   "demo",
+                                "--data-dir",  data_dir,
+                                "--mqtt-port", std::to_string(ports.mqtt),
+                                "--http-port", std::to_string(ports.http),
+                                "--coap-port", std::to_string(ports.coap),
+                                "--interval",  "500ms"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// "  node kitchen   pid 1234 ..." lines of the demo's output.
+std::map<std::string, pid_t> node_pids(const std::string& out) {
+  static const std::regex kLine(R"(\n  node (\w+) +pid (\d+) )");
+  std::map<std::string, pid_t> pids;
+  for (std::sregex_iterator it(out.begin(), out.end(), kLine), end; it != end; ++it) {
+    pids[(*it)[1]] = static_cast<pid_t>(std::stol((*it)[2]));
+  }
+  return pids;
+}
+
+bool online(std::uint16_t port, const std::string& device) {
+  const nlohmann::json found = testing::find_device(port, device);
+  return found.is_object() && found.value("online", false);
+}
+
+TEST(SystemDemo, EveryNodeArrivesAKilledNodeGoesOfflineAndSigtermStopsCleanly) {
+  MOTE_SKIP_UNLESS_PROGRAM("curl");
+  testing::TempDir dir;
+  const Ports ports;
+  ChildProcess demo(demo_args(dir.file("data"), ports, {"--no-firmware", "--duration", "5m"}));
+  ASSERT_TRUE(demo.wait_for_output("mote demo: the system is up", 30s)) << demo.describe();
+  const std::string out = demo.stdout_text();
+  EXPECT_NE(out.find("mote demo: data in " + dir.file("data")), std::string::npos) << out;
+  EXPECT_NE(out.find("  dashboard  http://localhost:" + std::to_string(ports.http) + "/"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("simulated DS18B20s (no 1-Wire thermometer under"), std::string::npos) << out;
+  EXPECT_NE(out.find("firmware node: skipped (--no-firmware)"), std::string::npos) << out;
+  const std::map<std::string, pid_t> pids = node_pids(out);
+  ASSERT_EQ(pids.size(), 3u) << out;
+  // Each node is the real `mote sensor` program; attic speaks CoAP.
+  EXPECT_TRUE(
+      std::regex_search(out, std::regex("node attic +pid \\d+ +CoAP, simulated DS18B20: "
+                                        "\\S+ sensor --name attic .*--coap 127\\.0\\.0\\.1:" +
+                                        std::to_string(ports.coap))))
+      << out;
+
+  // Every node's readings reach the store, and every node is online.
+  for (const char* node : {"kitchen", "garage", "attic"}) {
+    EXPECT_TRUE(testing::eventually(
+        [&] {
+          return testing::history_count(ports.http, node, "temperature") >= 3 &&
+                 online(ports.http, node);
+        },
+        60s))
+        << node << "\n"
+        << demo.describe();
+  }
+
+  // One node dies: the gateway shows it offline (its MQTT will), the
+  // others go on.
+  ASSERT_TRUE(pids.contains("kitchen"));
+  ASSERT_EQ(::kill(pids.at("kitchen"), SIGKILL), 0);
+  EXPECT_TRUE(testing::eventually([&] { return !online(ports.http, "kitchen"); }, 30s))
+      << demo.describe();
+  EXPECT_TRUE(demo.wait_for_output("node kitchen ended (killed by SIGKILL); the others go on", 10s))
+      << demo.describe();
+  const std::size_t garage_then = testing::history_count(ports.http, "garage", "temperature");
+  const std::size_t attic_then = testing::history_count(ports.http, "attic", "temperature");
+  EXPECT_TRUE(testing::eventually([&] {
+    return testing::history_count(ports.http, "garage", "temperature") > garage_then &&
+           testing::history_count(ports.http, "attic", "temperature") > attic_then;
+  })) << demo.describe();
+  EXPECT_TRUE(online(ports.http, "garage"));
+  EXPECT_TRUE(demo.running());
+
+  // SIGTERM: the nodes stop first, then the gateway, and the demo exits 0.
+  demo.signal(SIGTERM);
+  ASSERT_EQ(demo.wait_for_exit(60s), 0) << demo.describe();
+  const std::string all = demo.stdout_text();
+  const std::size_t garage_stopped = all.find("mote demo: node garage stopped (exit 0)");
+  const std::size_t attic_stopped = all.find("mote demo: node attic stopped (exit 0)");
+  const std::size_t gateway_stopped = all.find("mote demo: gateway stopped (exit 0)");
+  ASSERT_NE(garage_stopped, std::string::npos) << demo.describe();
+  ASSERT_NE(attic_stopped, std::string::npos) << demo.describe();
+  ASSERT_NE(gateway_stopped, std::string::npos) << demo.describe();
+  EXPECT_LT(garage_stopped, gateway_stopped);
+  EXPECT_LT(attic_stopped, gateway_stopped);
+  EXPECT_NE(all.find("gateway  | mote gateway: stopped"), std::string::npos) << all;
+  EXPECT_NE(all.find("mote demo: stopped\n"), std::string::npos) << all;
+  EXPECT_FALSE(testing::wait_for_tcp_listener(ports.http, 200ms)) << "the gateway is still up";
+
+  // What the gateway stored is there for the next one.
+  ChildProcess gateway({MOTE_BINARY, "gateway", "--data-dir", dir.file("data"), "--mqtt-port",
+                        std::to_string(ports.mqtt), "--http-port", std::to_string(ports.http),
+                        "--coap-port", std::to_string(ports.coap)});
+  ASSERT_TRUE(testing::wait_for_tcp_listener(ports.http, 10s)) << gateway.describe();
+  for (const char* node : {"kitchen", "garage", "attic"}) {
+    EXPECT_GE(testing::history_count(ports.http, node, "temperature"), 3u) << node;
+  }
+  // Clean stops said "offline"; the killed node's will did.
+  for (const char* node : {"kitchen", "garage", "attic"}) {
+    const nlohmann::json device = testing::find_device(ports.http, node);
+    EXPECT_TRUE(device.is_object() && !device.value("online", true)) << node;
+  }
+}
+
+TEST(SystemDemo, APortInUseIsNamedAndNothingStarts) {
+  testing::TempDir dir;
+  const Ports ports;
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(ports.mqtt);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+
+  ChildProcess demo(demo_args(dir.file("data"), ports, {"--duration", "5s"}));
+  EXPECT_EQ(demo.wait_for_exit(20s), 1) << demo.describe();
+  EXPECT_NE(demo.stderr_text().find("mote demo: MQTT port " + std::to_string(ports.mqtt) +
+                                    "/tcp on 127.0.0.1: in use by another program; choose "
+                                    "another with --mqtt-port"),
+            std::string::npos)
+      << demo.describe();
+  EXPECT_EQ(demo.stdout_text().find("gateway"), std::string::npos) << demo.describe();
+  ::close(listener);
+}
+
+// The firmware node's hook without the firmware: QEMU is replaced by a
+// script that records its command line and waits to be stopped.
+TEST(SystemDemo, FirmwareNodeRunsQemuWhenThereIsAnImageAndSaysWhyNotOtherwise) {
+  MOTE_SKIP_UNLESS_PROGRAM("env");
+  testing::TempDir dir;
+  const std::string bin = dir.path() + "/bin";
+  ASSERT_EQ(::mkdir(bin.c_str(), 0755), 0);
+  const std::string recorded = dir.file("qemu-args");
+  {
+    std::ofstream fake(bin + "/qemu-system-arm");
+    fake << "#!/bin/sh\necho \"$@\" > " << recorded << "\necho 'coap_node: started'\n"
+         << "exec sleep 600\n";
+  }
+  ASSERT_EQ(::chmod((bin + "/qemu-system-arm").c_str(), 0755), 0);
+  const std::string image = dir.write("coap_node.elf", "not really an image");
+
+  const auto run_demo = [&](const std::string& path, const std::string& firmware) {
+    const Ports ports;
+    std::vector<std::string> argv{"env", "PATH=" + path};
+    for (const std::string& arg :
+         demo_args(dir.file("data"), ports, {"--firmware", firmware, "--duration", "1s"})) {
+      argv.push_back(arg);
+    }
+    auto demo = std::make_unique<ChildProcess>(argv);
+    EXPECT_EQ(demo->wait_for_exit(60s), 0) << demo->describe();
+    return demo;
+  };
+
+  // No QEMU on PATH.
+  const auto without_qemu = run_demo(dir.path() + "/nothing-here", image);
+  EXPECT_NE(without_qemu->stdout_text().find(
+                "  firmware node: skipped (qemu-system-arm is not installed"),
+            std::string::npos)
+      << without_qemu->describe();
+
+  // QEMU, but no image.
+  const auto without_image = run_demo(bin + ":/usr/bin:/bin", dir.file("missing.elf"));
+  EXPECT_NE(without_image->stdout_text().find("  firmware node: skipped (no image at " +
+                                              dir.file("missing.elf") + ")"),
+            std::string::npos)
+      << without_image->describe();
+
+  // Both: QEMU runs the image on mps2-an385 with a LAN9118 on slirp, its
+  // output is relayed, and the demo's stop stops it.
+  const auto with_both = run_demo(bin + ":/usr/bin:/bin", image);
+  const std::string out = with_both->stdout_text();
+  EXPECT_NE(out.find("firmware | coap_node: started"), std::string::npos) << out;
+  EXPECT_NE(out.find("mote demo: node firmware stopped (killed by SIGTERM)"), std::string::npos)
+      << out;
+  std::ifstream args(recorded);
+  std::string line;
+  std::getline(args, line);
+  EXPECT_TRUE(std::regex_search(
+      line, std::regex("^-M mps2-an385 -nographic -semihosting-config enable=on,target=native"
+                       "\\S* -kernel " +
+                       image + " -nic user,model=lan9118$")))
+      << line;
+}
+
+}  // namespace
+}  // namespace mote::cli
