@@ -96,7 +96,7 @@ std::string find_on_path(const std::string& program) {
     const std::string_view dir = rest.substr(0, colon);
     rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
     if (dir.empty()) continue;
-    const std::string candidate = std::string(dir) + "/" + program;
+    std::string candidate = std::string(dir) + "/" + program;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return {};

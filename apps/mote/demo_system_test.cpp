@@ -142,6 +142,26 @@ TEST(SystemDemo, EveryNodeArrivesAKilledNodeGoesOfflineAndSigtermStopsCleanly) {
   }
 }
 
+// Ctrl-C at a terminal is SIGINT to the demo alone (its children are in
+// their own process group): the same ordered stop.
+TEST(SystemDemo, SigintStopsTheNodesThenTheGateway) {
+  testing::TempDir dir;
+  const Ports ports;
+  ChildProcess demo(demo_args(dir.file("data"), ports, {"--no-firmware"}));
+  ASSERT_TRUE(demo.wait_for_output("mote demo: the system is up", 30s)) << demo.describe();
+  demo.signal(SIGINT);
+  ASSERT_EQ(demo.wait_for_exit(60s), 0) << demo.describe();
+  EXPECT_NE(demo.stderr_text().find("SIGINT received: stopping the nodes, then the gateway"),
+            std::string::npos)
+      << demo.describe();
+  const std::string out = demo.stdout_text();
+  const std::size_t node_stopped = out.find("mote demo: node attic stopped (exit 0)");
+  const std::size_t gateway_stopped = out.find("mote demo: gateway stopped (exit 0)");
+  ASSERT_NE(node_stopped, std::string::npos) << out;
+  ASSERT_NE(gateway_stopped, std::string::npos) << out;
+  EXPECT_LT(node_stopped, gateway_stopped);
+}
+
 TEST(SystemDemo, APortInUseIsNamedAndNothingStarts) {
   testing::TempDir dir;
   const Ports ports;

@@ -330,9 +330,10 @@ Task<void> publish_coap(Node& node) {
   Duration backoff = 500ms;
   bool away = false;  // the last request got no answer: said once in the log
   const auto gateway_away = [&](const Status& why) -> Duration {
-    if (!away)
+    if (!away) {
       MOTE_LOG_WARN("coap://%s: %s; keeping readings until it answers", node.config.coap.c_str(),
                     why.str());
+    }
     away = true;
     node.coap_announced = false;
     const Duration wait = backoff;
@@ -420,10 +421,11 @@ Task<void> supervise(Node& node, platform::FdWatch& signals) {
   node.publisher_task.cancel();
   node.status_task.cancel();
   if (node.coap) {
-    // "offline", if the gateway answers within a few seconds.
+    // "offline", if the gateway answers soon (a CON is retransmitted after
+    // 2-3 s: one try, and no long wait on a gateway that is gone).
     if (node.coap_announced) {
       const Result<coap::Code> said =
-          co_await async::with_timeout(5s, post_coap(node, "status", "offline"));
+          co_await async::with_timeout(2s, post_coap(node, "status", "offline"));
       if (!said.ok()) MOTE_LOG_WARN("status offline: %s", said.status().str());
     }
     node.coap->stop();
