@@ -6,6 +6,7 @@
 // directory. Also: a port in use is named, and the firmware node's hook
 // (QEMU's command line, and the reasons it is skipped).
 
+#include <cmath>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <map>
@@ -160,6 +161,46 @@ TEST(SystemDemo, SigintStopsTheNodesThenTheGateway) {
   ASSERT_NE(node_stopped, std::string::npos) << out;
   ASSERT_NE(gateway_stopped, std::string::npos) << out;
   EXPECT_LT(node_stopped, gateway_stopped);
+}
+
+// Where the kernel's w1 driver lists a DS18B20 (here a directory laid out
+// as sysfs is), kitchen reads it and says so once; the others stay simulated.
+TEST(SystemDemo, KitchenReadsTheThermometersTheW1DriverLists) {
+  MOTE_SKIP_UNLESS_PROGRAM("curl");
+  testing::TempDir dir;
+  const std::string w1 = dir.path() + "/w1";
+  const std::string thermometer = w1 + "/28-00000a1b2c3d";
+  ASSERT_EQ(::mkdir(w1.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(thermometer.c_str(), 0755), 0);
+  std::ofstream(thermometer + "/temperature") << "23437\n";
+  const Ports ports;
+  ChildProcess demo(
+      demo_args(dir.file("data"), ports, {"--no-firmware", "--w1-dir", w1, "--duration", "5m"}));
+  ASSERT_TRUE(demo.wait_for_output("mote demo: the system is up", 30s)) << demo.describe();
+  const std::string out = demo.stdout_text();
+  EXPECT_NE(out.find("sensors: kitchen reads 1 DS18B20 through the kernel's w1 driver (" + w1 +
+                     "); the others are simulated"),
+            std::string::npos)
+      << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("node kitchen +pid \\d+ +MQTT, real DS18B20: ")))
+      << out;
+  EXPECT_TRUE(
+      std::regex_search(out, std::regex("node garage +pid \\d+ +MQTT, simulated DS18B20: ")))
+      << out;
+  const auto kitchen_reads = [&](double value) {
+    const nlohmann::json device = testing::find_device(ports.http, "kitchen");
+    if (!device.is_object() || !device.contains("metrics")) return false;
+    for (const nlohmann::json& metric : device["metrics"]) {
+      if (metric.value("name", "") == "temperature" &&
+          std::abs(metric.value("last_value", 0.0) - value) < 1e-9) {
+        return true;
+      }
+    }
+    return false;
+  };
+  EXPECT_TRUE(testing::eventually([&] { return kitchen_reads(23.437); }, 30s)) << demo.describe();
+  demo.signal(SIGTERM);
+  EXPECT_EQ(demo.wait_for_exit(60s), 0) << demo.describe();
 }
 
 TEST(SystemDemo, APortInUseIsNamedAndNothingStarts) {
