@@ -122,7 +122,8 @@ std::string find_firmware_image(const SystemDemoConfig& config, std::string& why
     if (std::filesystem::is_regular_file(candidate, error)) return candidate.string();
   }
   why =
-      "no coap_node image; build it with `cmake --workflow --preset cortex-m3` or give --firmware";
+      "no coap_node image: `cmake --preset cortex-m3 && cmake --build --preset cortex-m3 "
+      "--target coap_node` builds it, or give --firmware";
   return {};
 }
 
