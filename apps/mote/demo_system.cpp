@@ -262,7 +262,7 @@ Task<bool> start_gateway(Demo& demo, int& signal) {
   demo.gateway.on_stdout_line([&demo](std::string_view line) {
     if (line.ends_with("Ctrl-C stops")) demo.gateway_ready.set();
   });
-  Status started = demo.gateway.spawn(demo.driver, argv);
+  Status started = demo.gateway.spawn(demo.driver, argv, /*keep_stop_signals_blocked=*/true);
   if (started.ok()) started = demo.gateway.start_tasks(demo.executor);
   if (!started.ok()) {
     MOTE_LOG_ERROR("cannot start %s: %s", demo.mote.c_str(), started.str());
@@ -284,8 +284,9 @@ Task<bool> start_gateway(Demo& demo, int& signal) {
   co_return *first == 0;
 }
 
+// `is_mote`: a `mote` command, which takes SIGINT/SIGTERM from a signalfd.
 void start_node(Demo& demo, const std::string& label, const std::vector<std::string>& argv,
-                const std::string& what) {
+                const std::string& what, bool is_mote) {
   auto node = std::make_unique<SpawnedProcess>(label);
   // A node that ends while the system runs (killed, crashed): the rest go
   // on, and the gateway shows it offline.
@@ -294,7 +295,7 @@ void start_node(Demo& demo, const std::string& label, const std::vector<std::str
     std::printf("mote demo: node %s ended (%s); the others go on\n", process.label().c_str(),
                 process.describe_exit().c_str());
   });
-  Status started = node->spawn(demo.driver, argv);
+  Status started = node->spawn(demo.driver, argv, is_mote);
   if (started.ok()) started = node->start_tasks(demo.executor);
   if (!started.ok()) {
     MOTE_LOG_ERROR("cannot start %s: %s", label.c_str(), started.str());
@@ -336,7 +337,8 @@ void start_sensor_nodes(Demo& demo) {
     const std::vector<std::string> argv = mote_command(demo, args);
     start_node(demo, spec.name, argv,
                std::string(spec.transport == Transport::mqtt ? "MQTT" : "CoAP") + ", " +
-                   (real ? "real DS18B20" : "simulated DS18B20") + ": " + join(argv));
+                   (real ? "real DS18B20" : "simulated DS18B20") + ": " + join(argv),
+               true);
   }
 }
 
@@ -381,7 +383,7 @@ void start_firmware_node(Demo& demo) {
                                       image,
                                       "-nic",
                                       "user,model=lan9118"};
-  start_node(demo, "firmware", argv, "CoAP over mote's TCP/IP stack in QEMU: " + join(argv));
+  start_node(demo, "firmware", argv, "CoAP over mote's TCP/IP stack in QEMU: " + join(argv), false);
 }
 
 // SIGTERM to every node at once, then each is waited for (SIGKILL after

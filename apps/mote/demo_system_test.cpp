@@ -236,8 +236,10 @@ TEST(SystemDemo, FirmwareNodeRunsQemuWhenThereIsAnImageAndSaysWhyNotOtherwise) {
   const std::string recorded = dir.file("qemu-args");
   {
     std::ofstream fake(bin + "/qemu-system-arm");
+    // It starts a process of its own, as a wrapper might: the demo's stop
+    // must end that too, or its output pipe would never close.
     fake << "#!/bin/sh\necho \"$@\" > " << recorded << "\necho 'coap_node: started'\n"
-         << "exec sleep 600\n";
+         << "sleep 600 &\nwait\n";
   }
   ASSERT_EQ(::chmod((bin + "/qemu-system-arm").c_str(), 0755), 0);
   const std::string image = dir.write("coap_node.elf", "not really an image");

@@ -31,13 +31,18 @@ Status errno_status() {
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 // In the child, between fork and exec: only async-signal-safe calls.
-[[noreturn]] void exec_child(const std::vector<char*>& argv, int out_fd, int err_fd, pid_t parent) {
+[[noreturn]] void exec_child(const std::vector<char*>& argv, int out_fd, int err_fd, pid_t parent,
+                             bool keep_stop_signals_blocked) {
   ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (::getppid() != parent) ::_exit(127);  // the demo died before prctl
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  sigset_t mask;
+  ::sigemptyset(&mask);
+  if (keep_stop_signals_blocked) {
+    ::sigaddset(&mask, SIGINT);
+    ::sigaddset(&mask, SIGTERM);
+  }
+  ::sigprocmask(SIG_SETMASK, &mask, nullptr);
   ::signal(SIGINT, SIG_DFL);
   ::signal(SIGTERM, SIG_DFL);
   ::signal(SIGPIPE, SIG_DFL);
@@ -60,7 +65,7 @@ int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pi
 
 SpawnedProcess::~SpawnedProcess() {
   if (pid_ > 0 && !exited_.is_set()) {
-    ::kill(pid_, SIGKILL);
+    if (::kill(-pid_, SIGKILL) != 0) ::kill(pid_, SIGKILL);
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
@@ -76,7 +81,8 @@ SpawnedProcess::~SpawnedProcess() {
   }
 }
 
-Status SpawnedProcess::spawn(platform::EpollDriver& driver, const std::vector<std::string>& argv) {
+Status SpawnedProcess::spawn(platform::EpollDriver& driver, const std::vector<std::string>& argv,
+                             bool keep_stop_signals_blocked) {
   if (argv.empty() || pid_ > 0) return Status::failed_precondition();
   int out[2] = {-1, -1};
   int err[2] = {-1, -1};
@@ -96,7 +102,7 @@ Status SpawnedProcess::spawn(platform::EpollDriver& driver, const std::vector<st
   std::fflush(stderr);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid == 0) exec_child(args, out[1], err[1], parent);
+  if (pid == 0) exec_child(args, out[1], err[1], parent, keep_stop_signals_blocked);
   const Status forked = pid > 0 ? ok_status() : errno_status();
   ::close(out[1]);
   ::close(err[1]);
@@ -156,10 +162,17 @@ async::Task<void> SpawnedProcess::relay(Pipe& pipe, bool to_stderr) {
 
 async::Task<void> SpawnedProcess::watch_exit() {
   for (;;) {
-    int status = 0;
-    const pid_t reaped = ::waitpid(pid_, &status, WNOHANG);
-    if (reaped == pid_ || (reaped < 0 && errno != EINTR)) {
-      wait_status_ = reaped == pid_ ? status : 0;
+    siginfo_t info{};
+    const int waited = ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT);
+    if ((waited == 0 && info.si_pid == pid_) || (waited < 0 && errno != EINTR)) {
+      // Exited, not reaped yet: its pid, so its process group's id, cannot
+      // be reused. Whatever it left running in its group goes with it (a
+      // leftover would hold the output pipes open).
+      ::kill(-pid_, SIGKILL);
+      int status = 0;
+      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      }
+      wait_status_ = status;
       exited_.set();
       if (on_exited_) on_exited_(*this);
       co_return;
@@ -189,8 +202,9 @@ bool SpawnedProcess::succeeded() const {
 async::Task<void> SpawnedProcess::wait_for_exit() { co_await exited_.wait(); }
 
 void SpawnedProcess::send_signal(int signal) {
-  // Not reaped yet, so the pid cannot have been reused.
-  if (pid_ > 0 && !exited_.is_set()) ::kill(pid_, signal);
+  // Not reaped yet, so the pid cannot have been reused. The whole process
+  // group: the child and anything it started.
+  if (pid_ > 0 && !exited_.is_set() && ::kill(-pid_, signal) != 0) ::kill(pid_, signal);
 }
 
 async::Task<void> SpawnedProcess::stop(async::Duration grace) {

@@ -8,10 +8,11 @@
 //
 // The child gets its own process group, so a Ctrl-C at the terminal reaches
 // the demo alone, which then stops the children in order (nodes first, then
-// the gateway). The kernel sends it SIGTERM if the demo dies
-// (PR_SET_PDEATHSIG), so a killed demo leaves nothing running. The child
-// starts with the signal mask and dispositions a fresh program expects
-// (the demo blocks SIGINT/SIGTERM for its signalfd).
+// the gateway). Signals go to that group, and whatever is left in it when
+// the child exits is killed, so nothing it started outlives it. The kernel sends it SIGTERM if the
+// demo dies (PR_SET_PDEATHSIG), so a killed demo leaves nothing running. The child starts with
+// default dispositions and an empty signal mask, or SIGINT and SIGTERM blocked for a `mote` child
+// (see spawn()).
 //
 //   SpawnedProcess gateway("gateway");
 //   MOTE_TRY(gateway.spawn(driver, {"/usr/bin/mote", "gateway", ...}));
@@ -45,7 +46,13 @@ class SpawnedProcess {
   // Starts argv[0] (a path, not looked up on PATH). Errors: the errno of
   // pipe2/pidfd_open/fork as a Status; a program that cannot be executed
   // starts and exits at once with status 127 (and says why on stderr).
-  Status spawn(platform::EpollDriver& driver, const std::vector<std::string>& argv);
+  // `keep_stop_signals_blocked`: the child starts with SIGINT and SIGTERM
+  // blocked, for a program that reads them from a signalfd (every `mote`
+  // command): a stop that comes before it has opened the signalfd waits
+  // there for it instead of killing it half-started. Other programs (QEMU)
+  // start with nothing blocked.
+  Status spawn(platform::EpollDriver& driver, const std::vector<std::string>& argv,
+               bool keep_stop_signals_blocked = false);
   // Spawns the tasks that copy the child's output and wait for its exit.
   Status start_tasks(async::Executor& executor);
 
@@ -72,7 +79,7 @@ class SpawnedProcess {
 
   // Completes when the child has exited (at once if it has).
   async::Task<void> wait_for_exit();
-  // Sends `signal` unless the child has exited.
+  // Sends `signal` to the child's process group unless the child has exited.
   void send_signal(int signal);
   // SIGTERM; SIGKILL when it has not exited after `grace`; completes when it
   // has exited (at once, after SIGKILL, if start_tasks() failed).
