@@ -2,7 +2,7 @@
 # ctest install.layout: `cmake --install` of the build into a temporary
 # DESTDIR, then what a user gets there: the layout, the installed `mote
 # gateway` (with no environment variable pointing anywhere) serving the
-# installed dashboard, and the systemd unit checked by systemd-analyze
+# installed dashboard, MOTE_DASHBOARD_DIR overriding it, and the systemd unit checked by systemd-analyze
 # (skipped, saying so, where systemd-analyze is not installed).
 #
 #   install_test.sh <build dir> <prefix> <full sysconfdir> <unit dir>
@@ -94,6 +94,29 @@ gateway_pid=
 [[ $status = 0 ]] || fail "the installed mote gateway exited $status after SIGTERM"
 [[ -s $dest/state/telemetry.db ]] || fail "no telemetry.db in the data directory"
 echo "installed mote gateway: ok (served $dashboard)"
+
+# MOTE_DASHBOARD_DIR still overrides where the files come from.
+mkdir -p "$dest/other-dashboard"
+echo '<title>another dashboard</title>' >"$dest/other-dashboard/index.html"
+MOTE_DASHBOARD_DIR=$dest/other-dashboard "$mote" gateway --data-dir "$dest/state" \
+  --mqtt-port "$mqtt_port" --http-port "$http_port" --coap-port "$coap_port" \
+  >"$dest/gateway.out" 2>&1 &
+gateway_pid=$!
+for _ in $(seq 100); do
+  grep -q '^  dashboard files: ' "$dest/gateway.out" && break
+  kill -0 "$gateway_pid" 2>/dev/null || fail "mote gateway with MOTE_DASHBOARD_DIR exited"
+  sleep 0.1
+done
+grep -qx "  dashboard files: $dest/other-dashboard" "$dest/gateway.out" ||
+  fail "MOTE_DASHBOARD_DIR does not override the installed dashboard"
+curl -s --max-time 5 "http://127.0.0.1:$http_port/" | grep -q 'another dashboard' ||
+  fail "GET / is not the MOTE_DASHBOARD_DIR page"
+kill -TERM "$gateway_pid"
+status=0
+wait "$gateway_pid" || status=$?
+gateway_pid=
+[[ $status = 0 ]] || fail "mote gateway with MOTE_DASHBOARD_DIR exited $status after SIGTERM"
+echo "MOTE_DASHBOARD_DIR override: ok"
 
 # --- the systemd unit ------------------------------------------------------
 if command -v systemd-analyze >/dev/null; then
