@@ -258,9 +258,10 @@ Task<bool> start_gateway(Demo& demo, int& signal) {
        "--coap-port", std::to_string(config.coap_port), "--silent-after",
        std::to_string(std::max<std::int64_t>(
            10, std::chrono::duration_cast<std::chrono::seconds>(config.interval * 5).count()))});
-  // Its banner comes once every listener is bound; "Ctrl-C stops" ends it.
+  // Its banner, which starts with the dashboard's URL, comes once every
+  // listener is bound.
   demo.gateway.on_stdout_line([&demo](std::string_view line) {
-    if (line.ends_with("Ctrl-C stops")) demo.gateway_ready.set();
+    if (line.starts_with("  dashboard  ")) demo.gateway_ready.set();
   });
   Status started = demo.gateway.spawn(demo.driver, argv, /*keep_stop_signals_blocked=*/true);
   if (started.ok()) started = demo.gateway.start_tasks(demo.executor);
@@ -281,6 +282,8 @@ Task<bool> start_gateway(Demo& demo, int& signal) {
     MOTE_LOG_ERROR("the gateway stopped (%s) before it listened; its lines above say why",
                    demo.gateway.describe_exit().c_str());
   }
+  // The rest of its banner comes out before the nodes' first lines.
+  if (*first == 0) co_await async::sleep_for(200ms);
   co_return *first == 0;
 }
 
