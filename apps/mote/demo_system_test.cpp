@@ -203,6 +203,29 @@ TEST(SystemDemo, KitchenReadsTheThermometersTheW1DriverLists) {
   EXPECT_EQ(demo.wait_for_exit(60s), 0) << demo.describe();
 }
 
+// Without the gateway there is no system: when it dies, the nodes are
+// stopped and the demo fails.
+TEST(SystemDemo, AGatewayThatDiesStopsTheDemoWithAnError) {
+  testing::TempDir dir;
+  const Ports ports;
+  ChildProcess demo(demo_args(dir.file("data"), ports, {"--no-firmware", "--duration", "5m"}));
+  ASSERT_TRUE(demo.wait_for_output("mote demo: the system is up", 30s)) << demo.describe();
+  std::smatch gateway;
+  const std::string out = demo.stdout_text();
+  ASSERT_TRUE(std::regex_search(out, gateway, std::regex(R"(mote demo: gateway \(pid (\d+)\))")))
+      << out;
+  ASSERT_EQ(::kill(static_cast<pid_t>(std::stol(gateway[1])), SIGKILL), 0);
+  EXPECT_EQ(demo.wait_for_exit(60s), 1) << demo.describe();
+  EXPECT_NE(demo.stderr_text().find("the gateway stopped (killed by SIGKILL): stopping the nodes"),
+            std::string::npos)
+      << demo.describe();
+  EXPECT_NE(demo.stdout_text().find("mote demo: node garage stopped (exit 0)"), std::string::npos)
+      << demo.describe();
+  EXPECT_NE(demo.stdout_text().find("mote demo: stopped (with errors, see above)"),
+            std::string::npos)
+      << demo.describe();
+}
+
 TEST(SystemDemo, APortInUseIsNamedAndNothingStarts) {
   testing::TempDir dir;
   const Ports ports;
