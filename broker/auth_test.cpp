@@ -151,10 +151,54 @@ TEST(Config, ReadsMosquittoStyleLines) {
   EXPECT_EQ(config.sys_interval.count(), 0);
 }
 
+// mosquitto's `protocol` applies to the listener above it (or to the
+// default listener of `port`/`bind_address` when none is above).
+TEST(Config, ListenersWithProtocols) {
+  BrokerConfig both;
+  ASSERT_TRUE(parse_config("listener 1884 127.0.0.1\n"
+                           "protocol mqtt\n"
+                           "listener 9001\n"
+                           "protocol websockets\n"
+                           "listener 9002 127.0.0.1\n"
+                           "protocol websockets\n",
+                           both)
+                  .ok());
+  EXPECT_TRUE(both.listen_mqtt);
+  EXPECT_EQ(both.listen.port, 1884);
+  ASSERT_EQ(both.websocket_listeners.size(), 2u);
+  EXPECT_EQ(both.websocket_listeners[0].port, 9001);
+  EXPECT_EQ(both.websocket_listeners[0].address, io::IpAddress(io::Ipv4Address(0, 0, 0, 0)));
+  EXPECT_EQ(both.websocket_listeners[1].port, 9002);
+  EXPECT_EQ(both.websocket_listeners[1].address, io::IpAddress(io::Ipv4Address(127, 0, 0, 1)));
+
+  BrokerConfig websocket_only;
+  ASSERT_TRUE(parse_config("listener 9001\nprotocol websockets\n", websocket_only).ok());
+  EXPECT_FALSE(websocket_only.listen_mqtt);
+  ASSERT_EQ(websocket_only.websocket_listeners.size(), 1u);
+
+  BrokerConfig default_and_websocket;  // `port` keeps the default listener
+  ASSERT_TRUE(
+      parse_config("port 1885\nlistener 9001\nprotocol websockets\n", default_and_websocket).ok());
+  EXPECT_TRUE(default_and_websocket.listen_mqtt);
+  EXPECT_EQ(default_and_websocket.listen.port, 1885);
+  EXPECT_EQ(default_and_websocket.websocket_listeners.size(), 1u);
+
+  BrokerConfig default_is_websocket;
+  ASSERT_TRUE(parse_config("port 9001\nprotocol websockets\n", default_is_websocket).ok());
+  EXPECT_FALSE(default_is_websocket.listen_mqtt);
+  ASSERT_EQ(default_is_websocket.websocket_listeners.size(), 1u);
+  EXPECT_EQ(default_is_websocket.websocket_listeners[0].port, 9001);
+
+  BrokerConfig defaults;
+  ASSERT_TRUE(parse_config("", defaults).ok());
+  EXPECT_TRUE(defaults.listen_mqtt);
+  EXPECT_TRUE(defaults.websocket_listeners.empty());
+}
+
 TEST(Config, RefusesWhatItDoesNotUnderstand) {
-  for (const char* bad :
-       {"listener x\n", "listener 70000\n", "listener 1883 localhost\n", "allow_anonymous yes\n",
-        "max_connections -2\n", "frobnicate 1\n", "port\n"}) {
+  for (const char* bad : {"listener x\n", "listener 70000\n", "listener 1883 localhost\n",
+                          "allow_anonymous yes\n", "max_connections -2\n", "frobnicate 1\n",
+                          "port\n", "listener 1\nprotocol http\n", "listener 1\nlistener 2\n"}) {
     BrokerConfig config;
     EXPECT_EQ(parse_config(bad, config).code(), StatusCode::invalid_argument) << bad;
   }

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "mote/base/log.hpp"
 #include "mote/broker/auth.hpp"
@@ -58,7 +59,6 @@ bool is_known_mosquitto_option(std::string_view key) {
                             "user",
                             "pid_file",
                             "include_dir",
-                            "protocol",
                             "socket_domain",
                             "max_inflight_bytes",
                             "max_queued_bytes",
@@ -71,27 +71,58 @@ bool is_known_mosquitto_option(std::string_view key) {
   return false;
 }
 
-Status apply(std::size_t line, std::string_view key, std::string_view value, BrokerConfig& config) {
+// The listeners as the lines name them; resolved into BrokerConfig at the end.
+struct ParsedListener {
+  io::Endpoint endpoint;
+  ListenerProtocol protocol = ListenerProtocol::mqtt;
+  std::size_t line = 0;
+};
+struct ListenerLines {
+  // mosquitto opens its default listener (`port`, `bind_address`) when
+  // those lines are given or when there is no `listener` line.
+  bool default_named = false;
+  ListenerProtocol default_protocol = ListenerProtocol::mqtt;
+  std::vector<ParsedListener> listeners;
+};
+
+Status apply(std::size_t line, std::string_view key, std::string_view value, BrokerConfig& config,
+             ListenerLines& lines) {
   if (key == "listener" || key == "port") {
     const std::size_t space = value.find_first_of(" \t");
     const std::string_view port_text = value.substr(0, space);
     std::uint16_t port = 0;
     if (!parse_number(port_text, port)) return bad(line, "bad port");
-    config.listen.port = port;
-    if (key == "listener" && space == std::string_view::npos) {
-      config.listen.address = io::IpAddress(io::Ipv4Address(0, 0, 0, 0));
+    if (key == "port") {
+      config.listen.port = port;
+      lines.default_named = true;
+      return ok_status();
     }
-    if (key == "listener" && space != std::string_view::npos) {
+    ParsedListener listener{
+        {io::IpAddress(io::Ipv4Address(0, 0, 0, 0)), port}, ListenerProtocol::mqtt, line};
+    if (space != std::string_view::npos) {
       const Result<io::IpAddress> address = io::IpAddress::parse(trim(value.substr(space)));
       if (!address.ok()) return bad(line, "bad bind address (want an IP address)");
-      config.listen.address = *address;
+      listener.endpoint.address = *address;
     }
+    lines.listeners.push_back(listener);
+    return ok_status();
+  }
+  if (key == "protocol") {
+    // Applies to the listener above it (or the default one), as in mosquitto.
+    ListenerProtocol protocol = ListenerProtocol::mqtt;
+    if (value == "websockets") {
+      protocol = ListenerProtocol::websockets;
+    } else if (value != "mqtt") {
+      return bad(line, "want mqtt or websockets");
+    }
+    (lines.listeners.empty() ? lines.default_protocol : lines.listeners.back().protocol) = protocol;
     return ok_status();
   }
   if (key == "bind_address") {
     const Result<io::IpAddress> address = io::IpAddress::parse(value);
     if (!address.ok()) return bad(line, "bad bind address (want an IP address)");
     config.listen.address = *address;
+    lines.default_named = true;
     return ok_status();
   }
   if (key == "allow_anonymous") {
@@ -161,6 +192,7 @@ Status apply(std::size_t line, std::string_view key, std::string_view value, Bro
 
 Status parse_config(std::string_view text, BrokerConfig& config) {
   std::size_t number = 0;
+  ListenerLines lines;
   while (!text.empty()) {
     const std::size_t end = std::min(text.find('\n'), text.size());
     const std::string_view line = trim(text.substr(0, end));
@@ -169,7 +201,22 @@ Status parse_config(std::string_view text, BrokerConfig& config) {
     if (line.empty() || line.front() == '#') continue;
     const std::size_t space = line.find_first_of(" \t");
     if (space == std::string_view::npos) return bad(number, "option without a value");
-    MOTE_TRY(apply(number, line.substr(0, space), trim(line.substr(space)), config));
+    MOTE_TRY(apply(number, line.substr(0, space), trim(line.substr(space)), config, lines));
+  }
+  if (lines.default_named || lines.listeners.empty()) {
+    lines.listeners.insert(lines.listeners.begin(),
+                           ParsedListener{config.listen, lines.default_protocol, 0});
+  }
+  config.listen_mqtt = false;
+  config.websocket_listeners.clear();
+  for (const ParsedListener& listener : lines.listeners) {
+    if (listener.protocol == ListenerProtocol::websockets) {
+      config.websocket_listeners.push_back(listener.endpoint);
+      continue;
+    }
+    if (config.listen_mqtt) return bad(listener.line, "a second MQTT listener (mote serves one)");
+    config.listen = listener.endpoint;
+    config.listen_mqtt = true;
   }
   return ok_status();
 }

@@ -1,6 +1,6 @@
 // The broker (`mote broker`, a separate process) against real clients on
 // 127.0.0.1: mosquitto_pub/mosquitto_sub, python3-paho-mqtt (3.1.1 and 5)
-// and MQTT.js; and the crash test: kill -9 mid-stream, restart, count.
+// and MQTT.js, over TCP and over WebSocket; and the crash test: kill -9 mid-stream, restart, count.
 
 #include <arpa/inet.h>
 #include <chrono>
@@ -115,6 +115,11 @@ std::vector<std::string> messages_of(ChildProcess& sub) {
     }
   }
   return messages;
+}
+
+bool mqttjs_installed() {
+  const std::string peers = std::string(MOTE_SOURCE_DIR) + "/tools/peers";
+  return std::ifstream(peers + "/node_modules/mqtt/package.json").good();
 }
 
 class Interop : public ::testing::Test {
@@ -282,8 +287,7 @@ TEST_F(Interop, PahoBothVersions) {
 TEST_F(Interop, MqttJsBothVersions) {
   MOTE_SKIP_UNLESS_PROGRAM("node");
   const std::string peers = std::string(MOTE_SOURCE_DIR) + "/tools/peers";
-  if (!testing::find_program(peers + "/node_modules/.bin/mqtt") &&
-      !std::ifstream(peers + "/node_modules/mqtt/package.json")) {
+  if (!mqttjs_installed()) {
     GTEST_SKIP() << "MQTT.js is not installed in tools/peers (scripts/setup installs it)";
   }
   BrokerProcess broker;
@@ -296,6 +300,89 @@ TEST_F(Interop, MqttJsBothVersions) {
     run({"node", "--input-type=module", "-", broker.port_text(), version}, &out, options);
     EXPECT_EQ(out, "OK\n") << "MQTT.js protocol " << version;
   }
+}
+
+// `mote broker` with mosquitto's lines for a WebSocket listener beside the
+// MQTT one (`listener PORT ADDR` + `protocol websockets`).
+class WebSocketBroker {
+ public:
+  WebSocketBroker()
+      : ws_port_(testing::unused_port(SOCK_STREAM)),
+        config_(dir_.write("mosquitto.conf", "listener " + std::to_string(ws_port_) +
+                                                 " 127.0.0.1\nprotocol websockets\n")),
+        broker_({"-c", config_}) {}
+  [[nodiscard]] bool ready() {
+    return broker_.ready() && testing::wait_for_tcp_listener(ws_port_, 10s);
+  }
+  [[nodiscard]] std::string ws_port_text() const { return std::to_string(ws_port_); }
+  [[nodiscard]] std::string url() const { return "ws://127.0.0.1:" + ws_port_text() + "/mqtt"; }
+  BrokerProcess& broker() { return broker_; }
+
+ private:
+  testing::TempDir dir_;
+  std::uint16_t ws_port_;
+  std::string config_;
+  BrokerProcess broker_;
+};
+
+TEST_F(Interop, MqttJsOverWebSocket) {
+  MOTE_SKIP_UNLESS_PROGRAM("node");
+  if (!mqttjs_installed()) {
+    GTEST_SKIP() << "MQTT.js is not installed in tools/peers (scripts/setup installs it)";
+  }
+  WebSocketBroker broker;
+  ASSERT_TRUE(broker.ready()) << broker.broker().process().describe();
+  for (const char* version : {"4", "5"}) {
+    ChildOptions options;
+    options.stdin_path = testdata("mqttjs_check.mjs");
+    options.working_directory = std::string(MOTE_SOURCE_DIR) + "/tools/peers";
+    std::string out;
+    run({"node", "--input-type=module", "-", broker.url(), version}, &out, options);
+    EXPECT_EQ(out, "OK\n") << "MQTT.js over WebSocket, protocol " << version;
+  }
+}
+
+TEST_F(Interop, PahoOverWebSocket) {
+  MOTE_SKIP_UNLESS_PROGRAM(kPython);
+  WebSocketBroker broker;
+  ASSERT_TRUE(broker.ready()) << broker.broker().process().describe();
+  for (const char* version : {"3", "5"}) {
+    std::string out;
+    run({kPython, testdata("paho_check.py"), broker.ws_port_text(), version, "websockets"}, &out);
+    EXPECT_EQ(out, "OK\n") << "paho over WebSocket, MQTT " << version;
+  }
+}
+
+// Subprotocol refusals, permessage-deflate, WebSocket <-> TCP clients, and
+// faults (bad frame, text frame, oversized message, malformed packet) that
+// end only the client at fault (ws_check.py says what it checks).
+TEST_F(Interop, WebSocketEdgeCases) {
+  MOTE_SKIP_UNLESS_PROGRAM(kPython);
+  WebSocketBroker broker;
+  ASSERT_TRUE(broker.ready()) << broker.broker().process().describe();
+  std::string out;
+  run({kPython, testdata("ws_check.py"), broker.ws_port_text(), "/mqtt",
+       broker.broker().port_text()},
+      &out);
+  EXPECT_EQ(out, "OK\n") << broker.broker().process().describe();
+}
+
+// A config with only a WebSocket listener opens no MQTT port (as mosquitto).
+TEST_F(Interop, WebSocketOnlyConfigOpensNoMqttPort) {
+  MOTE_SKIP_UNLESS_PROGRAM(kPython);
+  testing::TempDir dir;
+  const std::uint16_t ws_port = testing::unused_port(SOCK_STREAM);
+  const std::string config = dir.write(
+      "ws.conf", "listener " + std::to_string(ws_port) + " 127.0.0.1\nprotocol websockets\n");
+  ChildProcess broker({MOTE_BINARY, "broker", "-c", config});
+  ASSERT_TRUE(broker.wait_for_output("(MQTT over WebSocket)", 10s)) << broker.describe();
+  std::string out;
+  run({kPython, testdata("paho_check.py"), std::to_string(ws_port), "5", "websockets"}, &out);
+  EXPECT_EQ(out, "OK\n");
+  EXPECT_EQ(broker.stdout_text().find("listening on 127.0.0.1:1883"), std::string::npos)
+      << broker.describe();
+  EXPECT_EQ(broker.stdout_text().find("listening on"), broker.stdout_text().rfind("listening on"))
+      << broker.describe();
 }
 
 // QoS 1 and 2 to a persistent session; the broker is killed with SIGKILL

@@ -1,7 +1,8 @@
 // Browser test of the dashboard: starts `mote gateway` and simulated sensor
 // nodes on loopback ports, opens the dashboard in headless Debian Chromium
 // (playwright-core), and checks that every node is listed online, that a
-// chart updates live without reloading, and that a node that stops is shown
+// chart updates live without reloading, that MQTT.js in the page talks to
+// the broker over WebSocket at /mqtt, and that a node that stops is shown
 // offline with an alert. Saves a screenshot of that last state.
 //
 //   node e2e/dashboard.mjs <mote binary> <screenshot.png>
@@ -126,6 +127,32 @@ try {
     return last > before ? last : null;
   });
   console.log(`chart updated live: newest point ${before} -> ${after}`);
+
+  // MQTT.js in the page, over WebSocket at /mqtt: it hears a node that
+  // publishes over TCP, and what it publishes reaches the gateway.
+  await page.addScriptTag({ path: join(here, '../tools/peers/node_modules/mqtt/dist/mqtt.min.js') });
+  const heard = await page.evaluate(
+    ([wsUrl, node]) =>
+      new Promise((resolve, reject) => {
+        setTimeout(() => reject(new Error('no message over MQTT/WebSocket')), 10000);
+        const client = window.mqtt.connect(wsUrl, { clientId: 'browser', reconnectPeriod: 0 });
+        client.on('error', (error) => reject(error));
+        client.on('message', (topic, payload, packet) => {
+          if (packet.retain) return;  // a live message, not the retained status
+          client.publish('mote/browser/temperature', '21.5', { qos: 1 }, () => {
+            client.end();
+            resolve(topic);
+          });
+        });
+        client.subscribe(`mote/${node}/#`, { qos: 1 });
+      }),
+    [`ws://127.0.0.1:${httpPort}/mqtt`, nodes[0]],
+  );
+  console.log(`MQTT.js in the browser heard ${heard} over ws://.../mqtt`);
+  await waitFor('the browser\'s reading in the API', async () => {
+    const devices = await (await fetch(`${url}api/devices`)).json();
+    return devices.devices.some((device) => device.name === 'browser');
+  });
 
   // A node that stops is shown offline, with an alert.
   sensors[1].kill('SIGKILL');

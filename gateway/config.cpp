@@ -47,6 +47,12 @@ class Reader {
         return;
       }
       fail(node->source(), "'" + dotted(prefix, key) + "' must be a string");
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (const auto* value = node->as_boolean()) {
+        out = value->get();
+        return;
+      }
+      fail(node->source(), "'" + dotted(prefix, key) + "' must be true or false");
     } else if constexpr (std::is_same_v<T, double>) {
       if (const auto value = node->value<double>()) {
         out = *value;
@@ -151,9 +157,10 @@ Result<GatewayConfig> parse_gateway_config(std::string_view text, std::string_vi
     reader.fail(root.get("log_level")->source(), "'log_level' must be error, warn, info or debug");
   }
 
-  read_listen(reader, root, "mqtt", config.mqtt, {"topic_prefix"});
+  read_listen(reader, root, "mqtt", config.mqtt, {"topic_prefix", "websocket"});
   if (const toml::table* mqtt = root["mqtt"].as_table()) {
     reader.read(*mqtt, "mqtt", "topic_prefix", config.topic_prefix);
+    reader.read(*mqtt, "mqtt", "websocket", config.mqtt_websocket);
   }
   read_listen(reader, root, "http", config.http, {"dashboard"});
   if (const toml::table* http = root["http"].as_table()) {

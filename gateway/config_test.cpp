@@ -30,6 +30,7 @@ TEST(GatewayConfig, EmptyFileGivesDefaults) {
   EXPECT_EQ(config.http.port, 8080);
   EXPECT_EQ(config.coap.port, 5683);
   EXPECT_EQ(config.topic_prefix, "mote");
+  EXPECT_TRUE(config.mqtt_websocket);
   EXPECT_EQ(config.raw_retention, 24h * 7);
   EXPECT_EQ(config.devices.silent_after, 60s);
   EXPECT_TRUE(config.devices.thresholds.empty());
@@ -49,6 +50,7 @@ TEST(GatewayConfig, SampleFileStatesTheDefaults) {
   EXPECT_EQ(sample.mqtt.bind, defaults.mqtt.bind);
   EXPECT_EQ(sample.mqtt.port, defaults.mqtt.port);
   EXPECT_EQ(sample.topic_prefix, defaults.topic_prefix);
+  EXPECT_EQ(sample.mqtt_websocket, defaults.mqtt_websocket);
   EXPECT_EQ(sample.http.bind, defaults.http.bind);
   EXPECT_EQ(sample.http.port, defaults.http.port);
   EXPECT_EQ(sample.dashboard_dir, defaults.dashboard_dir);
@@ -69,6 +71,7 @@ log_level = "debug"
 bind = "0.0.0.0"
 port = 11883
 topic_prefix = "site/a"
+websocket = false
 [http]
 port = 18080
 dashboard = "/opt/dash"
@@ -94,6 +97,7 @@ below = 1.5
   EXPECT_EQ(config.mqtt.bind, "0.0.0.0");
   EXPECT_EQ(config.mqtt.port, 11883);
   EXPECT_EQ(config.topic_prefix, "site/a");
+  EXPECT_FALSE(config.mqtt_websocket);
   EXPECT_EQ(config.http.bind, "127.0.0.1");
   EXPECT_EQ(config.http.port, 18080);
   EXPECT_EQ(config.dashboard_dir, "/opt/dash");
@@ -118,6 +122,8 @@ TEST(GatewayConfig, ErrorsSayWhereAndWhat) {
             "test.toml:2:8: 'mqtt.port' must be an integer");
   EXPECT_EQ(parse_error("[http]\nport = 70000\n"),
             "test.toml:2:8: 'http.port' must be between 1 and 65535");
+  EXPECT_EQ(parse_error("[mqtt]\nwebsocket = \"yes\"\n"),
+            "test.toml:2:13: 'mqtt.websocket' must be true or false");
   EXPECT_EQ(parse_error("log_level = \"loud\"\n"),
             "test.toml:1:13: 'log_level' must be error, warn, info or debug");
   EXPECT_EQ(parse_error("[[alerts.threshold]]\nmetric = \"t\"\n"),

@@ -2,9 +2,11 @@
 // ports with a temporary data directory, fed by real peers (mosquitto_pub,
 // coap-client-notls, `mote sensor` nodes), read through its HTTP API, its
 // Prometheus /metrics, CoAP GET and the live WebSocket feed (a
-// python3-websockets client). Every wait is bounded.
+// python3-websockets client); MQTT over WebSocket at /mqtt (MQTT.js, paho).
+// Every wait is bounded.
 
 #include <cmath>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
@@ -15,12 +17,19 @@
 #include <vector>
 
 #include "mote/testing/process.hpp"
+#include "system_test_support.hpp"
 
 namespace mote::gateway {
 namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
+using system_test::device_of;
+using system_test::eventually;
+using system_test::get_json;
+using system_test::http_get;
+using system_test::HttpAnswer;
+using system_test::Ports;
 using testing::ChildProcess;
 
 constexpr const char* kPython = "/usr/bin/python3";
@@ -90,12 +99,6 @@ except EOFError:
     print("texts", texts, "eof", flush=True)
 )";
 
-struct Ports {
-  std::uint16_t mqtt = testing::unused_port(SOCK_STREAM);
-  std::uint16_t http = testing::unused_port(SOCK_STREAM);
-  std::uint16_t coap = testing::unused_port(SOCK_DGRAM);
-};
-
 std::vector<std::string> gateway_args(const std::string& data_dir, const Ports& ports,
                                       int silent_after_s, const std::string& config) {
   std::vector<std::string> args{MOTE_BINARY,      "gateway",
@@ -126,38 +129,6 @@ class Gateway {
   ChildProcess process_;
 };
 
-// GET over curl: the status and the body.
-struct HttpAnswer {
-  int status = 0;
-  std::string body;
-};
-HttpAnswer http_get(std::uint16_t port, const std::string& path) {
-  ChildProcess curl({"curl", "-s", "-S", "--max-time", "5", "-w", "\n%{http_code}",
-                     "http://127.0.0.1:" + std::to_string(port) + path});
-  if (curl.wait_for_exit(10s) != 0) return {};
-  const std::string out = curl.stdout_text();
-  const std::size_t newline = out.rfind('\n');
-  if (newline == std::string::npos) return {};
-  return {std::atoi(out.c_str() + newline + 1), out.substr(0, newline)};
-}
-
-json get_json(std::uint16_t port, const std::string& path) {
-  const HttpAnswer answer = http_get(port, path);
-  if (answer.status != 200) return json();
-  return json::parse(answer.body, nullptr, false);
-}
-
-// Polls `check` every 100 ms until it holds or `timeout` passes.
-template <typename Check>
-bool eventually(Check check, std::chrono::milliseconds timeout = 15s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!check()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
-}
-
 int run(std::vector<std::string> argv, const testing::ChildOptions& options = {}) {
   ChildProcess process(std::move(argv), options);
   return process.wait_for_exit(10s).value_or(-1);
@@ -169,14 +140,6 @@ int publish(const Ports& ports, const std::string& topic, const std::string& pay
       "mosquitto_pub", "-p", std::to_string(ports.mqtt), "-q", "1", "-t", topic, "-m", payload};
   if (retain) argv.emplace_back("-r");
   return run(argv);
-}
-
-json device_of(const json& devices, const std::string& name) {
-  if (!devices.is_object() || !devices.contains("devices")) return json();
-  for (const json& device : devices["devices"]) {
-    if (device.value("name", "") == name) return device;
-  }
-  return json();
 }
 
 // How many readings the history holds, whatever resolution it picked (the
@@ -411,6 +374,67 @@ TEST_F(GatewaySystemTest, TheConfigFileSetsThePrefixAndThresholds) {
   ChildProcess refused({MOTE_BINARY, "gateway", "-c", typo, "--data-dir", dir.file("other")});
   EXPECT_EQ(refused.wait_for_exit(10s), 2);
   EXPECT_NE(refused.stderr_text().find("typo.toml:2"), std::string::npos) << refused.describe();
+}
+
+// MQTT over WebSocket at /mqtt on the HTTP port: MQTT.js (both versions)
+// and paho's edge-case script (refusals, deflate, faults, WebSocket <-> TCP);
+// a reading published over WebSocket reaches the API. Turned off, /mqtt is
+// no upgrade (the router's 404).
+TEST_F(GatewaySystemTest, MqttOverWebSocketAtSlashMqtt) {
+  if (!testing::find_program(kPython)) GTEST_SKIP() << "no /usr/bin/python3";
+  Gateway gateway(dir.file("data"), ports, 60);
+  ASSERT_TRUE(gateway.ready(ports)) << gateway.process().describe();
+  const std::string testdata = MOTE_BROKER_TESTDATA;
+  const std::string peers = std::string(MOTE_SOURCE_DIR) + "/tools/peers";
+  if (testing::find_program("node") && std::ifstream(peers + "/node_modules/mqtt/package.json")) {
+    for (const char* version : {"4", "5"}) {
+      testing::ChildOptions options;
+      options.stdin_path = testdata + "/mqttjs_check.mjs";
+      options.working_directory = peers;
+      ChildProcess mqttjs({"node", "--input-type=module", "-",
+                           "ws://127.0.0.1:" + std::to_string(ports.http) + "/mqtt", version},
+                          options);
+      EXPECT_EQ(mqttjs.wait_for_exit(20s), 0) << mqttjs.describe();
+      EXPECT_EQ(mqttjs.stdout_text(), "OK\n") << "MQTT.js protocol " << version;
+    }
+  }
+  ChildProcess edges({kPython, testdata + "/ws_check.py", std::to_string(ports.http), "/mqtt",
+                      std::to_string(ports.mqtt)});
+  EXPECT_EQ(edges.wait_for_exit(30s), 0) << edges.describe() << gateway.process().describe();
+  EXPECT_EQ(edges.stdout_text(), "OK\n");
+
+  const std::string publisher = dir.write("publish.py", R"(
+import sys, paho.mqtt.client as mqtt
+c = mqtt.Client(client_id="browser", transport="websockets")
+c.connect("127.0.0.1", int(sys.argv[1]))
+c.loop_start()
+c.publish("mote/browser/temperature", b"22.5", qos=1).wait_for_publish(5)
+c.disconnect()
+c.loop_stop()
+)");
+  EXPECT_EQ(run({kPython, publisher, std::to_string(ports.http)}), 0);
+  EXPECT_TRUE(eventually([&] {
+    return device_of(get_json(ports.http, "/api/devices"), "browser")
+               .value("metrics", json::array())
+               .size() == 1;
+  })) << gateway.process().describe();
+  EXPECT_EQ(gateway.process().stop(5s), 0);
+
+  Ports other;
+  std::vector<std::string> args = gateway_args(dir.file("data2"), other, 60, {});
+  args.emplace_back("--no-mqtt-websocket");
+  ChildProcess without(args);
+  ASSERT_TRUE(without.started() && testing::wait_for_tcp_listener(other.http, 10s))
+      << without.describe();
+  ChildProcess upgrade(
+      {"curl", "-s", "-o", "/dev/null", "--max-time", "5", "-w", "%{http_code}", "-H",
+       "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13", "-H",
+       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "-H", "Sec-WebSocket-Protocol: mqtt",
+       "http://127.0.0.1:" + std::to_string(other.http) + "/mqtt"});
+  EXPECT_EQ(upgrade.wait_for_exit(10s).value_or(-1), 0) << upgrade.describe();
+  EXPECT_EQ(upgrade.stdout_text(), "404") << upgrade.describe();
+  EXPECT_EQ(without.stdout_text().find("MQTT/WS"), std::string::npos) << without.describe();
+  EXPECT_EQ(without.stop(5s), 0);
 }
 
 TEST_F(GatewaySystemTest, LiveClientsAreToldWhenTheGatewayStops) {

@@ -6,12 +6,17 @@
 #include "broker_command.hpp"
 
 #include <cstdio>
+#include <limits>
+#include <list>
 #include <string>
 
 #include "mote/async/async.hpp"
 #include "mote/base/log.hpp"
 #include "mote/broker/broker.hpp"
 #include "mote/broker/config.hpp"
+#include "mote/broker/websocket.hpp"
+#include "mote/http/router.hpp"
+#include "mote/http/server.hpp"
 #include "mote/platform/epoll_driver.hpp"
 #include "mote/platform/kernel_sockets.hpp"
 #include "stop_signals.hpp"
@@ -20,11 +25,58 @@ namespace mote::cli {
 namespace {
 
 using BrokerOnKernel = broker::Broker<platform::KernelTcpListener>;
+using HttpServer = http::Server<platform::KernelTcpListener>;
 
-async::Task<void> wait_for_stop(platform::FdWatch& signals, BrokerOnKernel& running) {
+// A `protocol websockets` listener: an HTTP server that upgrades every
+// path to MQTT over WebSocket (as mosquitto does) and answers 404 otherwise.
+struct WebSocketListener {
+  platform::KernelTcpListener listener;
+  http::Router router;
+  std::unique_ptr<HttpServer> server;
+};
+
+async::Task<void> wait_for_stop(platform::FdWatch& signals, BrokerOnKernel& running,
+                                std::list<WebSocketListener>& websockets) {
   const int signal = co_await next_signal(signals);
   MOTE_LOG_INFO("broker: stopping (%s)", signal_name(signal));
+  // The WebSocket clients' tasks belong to the HTTP servers: end them first.
+  for (WebSocketListener& websocket : websockets) websocket.server->stop();
   running.stop();
+}
+
+std::string endpoint_text(const Result<io::Endpoint>& endpoint) {
+  char text[io::Endpoint::kMaxTextLen + 1] = {};
+  if (endpoint.ok()) {
+    const Result<std::size_t> n = endpoint->format(std::span<char>(text, sizeof text - 1));
+    if (!n.ok()) text[0] = '\0';
+  }
+  return text;
+}
+
+Status open_websocket_listeners(platform::EpollDriver& driver, const broker::BrokerConfig& config,
+                                BrokerOnKernel& running, std::list<WebSocketListener>& out) {
+  http::ServerOptions options;
+  options.max_connections = config.limits.max_connections != 0
+                                ? config.limits.max_connections
+                                : std::numeric_limits<std::size_t>::max();
+  for (const io::Endpoint& endpoint : config.websocket_listeners) {
+    Result<platform::KernelTcpListener> listener =
+        platform::KernelTcpListener::listen(driver, endpoint);
+    if (!listener.ok()) {
+      MOTE_LOG_ERROR("broker: cannot listen on port %u (websockets): %s",
+                     static_cast<unsigned>(endpoint.port), listener.status().str());
+      return listener.status();
+    }
+    WebSocketListener& added = out.emplace_back();
+    added.listener = std::move(*listener);
+    added.server = std::make_unique<HttpServer>(added.listener, added.router, options);
+    MOTE_TRY(added.server->on_upgrade(
+        "/{path...}", [&running](http::Request& request, platform::KernelTcpStream& stream,
+                                 ConstByteSpan received) {
+          return broker::serve_mqtt_websocket(running, request, stream, received);
+        }));
+  }
+  return ok_status();
 }
 
 class BrokerCommand final : public Command {
@@ -33,8 +85,8 @@ class BrokerCommand final : public Command {
   [[nodiscard]] const char* summary() const override { return "Run the MQTT 3.1.1 / 5.0 broker"; }
   [[nodiscard]] const char* description() const override {
     return "Runs the MQTT broker until Ctrl-C. The config file takes mosquitto's common lines\n"
-           "(listener, allow_anonymous, password_file, acl_file, persistence_location,\n"
-           "max_connections, message_size_limit, max_queued_messages, ...). With a data\n"
+           "(listener, protocol websockets, allow_anonymous, password_file, acl_file,\n"
+           "persistence_location, max_connections, message_size_limit, ...). With a data\n"
            "directory, retained messages and persistent sessions survive restarts and\n"
            "kill -9; QoS 1/2 messages are acknowledged only once stored.";
   }
@@ -54,7 +106,10 @@ class BrokerCommand final : public Command {
       std::fprintf(stderr, "mote broker: cannot use %s\n", config_path_.c_str());
       return kExitUsage;
     }
-    if (port_ >= 0) config.listen.port = static_cast<std::uint16_t>(port_);
+    if (port_ >= 0) {
+      config.listen.port = static_cast<std::uint16_t>(port_);
+      config.listen_mqtt = true;
+    }
     if (!data_dir_.empty()) config.data_directory = data_dir_;
     if (!bind_.empty()) {
       const Result<io::IpAddress> address = io::IpAddress::parse(bind_);
@@ -74,7 +129,8 @@ class BrokerCommand final : public Command {
     if (!driver.status().ok()) return kExitFailure;
     async::Executor executor(driver);
     Result<platform::KernelTcpListener> listener =
-        platform::KernelTcpListener::listen(driver, config.listen);
+        config.listen_mqtt ? platform::KernelTcpListener::listen(driver, config.listen)
+                           : Result<platform::KernelTcpListener>(platform::KernelTcpListener());
     if (!listener.ok()) {
       MOTE_LOG_ERROR("broker: cannot listen on port %u: %s",
                      static_cast<unsigned>(config.listen.port), listener.status().str());
@@ -86,27 +142,35 @@ class BrokerCommand final : public Command {
       MOTE_LOG_ERROR("broker: cannot start: %s", running.status().str());
       return kExitFailure;
     }
+    std::list<WebSocketListener> websockets;
+    if (!open_websocket_listeners(driver, config, **running, websockets).ok()) return kExitFailure;
     StopSignals signals;
     async::TaskStorage<1024> stop_storage;
     Status started = signals.open(driver);
     if (started.ok()) started = (*running)->start(executor);
+    for (WebSocketListener& websocket : websockets) {
+      if (started.ok()) started = websocket.server->start(executor);
+    }
     if (started.ok()) {
       started = executor.spawn(stop_storage, wait_for_stop, std::ref(signals.watch()),
-                               std::ref(**running));
+                               std::ref(**running), std::ref(websockets));
     }
     if (!started.ok()) {
       MOTE_LOG_ERROR("broker: cannot start: %s", started.str());
+      for (WebSocketListener& websocket : websockets) websocket.server->stop();
       (*running)->stop();
       return kExitFailure;
     }
-    const Result<io::Endpoint> local = (*running)->listener().local_endpoint();
-    char text[io::Endpoint::kMaxTextLen + 1] = {};
-    if (local.ok()) {
-      const Result<std::size_t> n = local->format(std::span<char>(text, sizeof text - 1));
-      if (!n.ok()) text[0] = '\0';
+    for (const WebSocketListener& websocket : websockets) {
+      std::printf("mote broker listening on %s (MQTT over WebSocket)\n",
+                  endpoint_text(websocket.listener.local_endpoint()).c_str());
     }
-    std::printf("mote broker listening on %s\n", text);
+    if (config.listen_mqtt) {
+      std::printf("mote broker listening on %s\n",
+                  endpoint_text((*running)->listener().local_endpoint()).c_str());
+    }
     const Status ran = executor.run();
+    for (WebSocketListener& websocket : websockets) websocket.server->stop();
     (*running)->stop();
     stop_storage.cancel();
     return ran.ok() ? kExitOk : kExitFailure;

@@ -35,6 +35,7 @@
 #include "mote/base/log.hpp"
 #include "mote/broker/broker.hpp"
 #include "mote/broker/config.hpp"
+#include "mote/broker/websocket.hpp"
 #include "mote/coap/server.hpp"
 #include "mote/gateway/api_json.hpp"
 #include "mote/gateway/config.hpp"
@@ -726,6 +727,10 @@ class GatewayCommand final : public Command {
     options.integer("--silent-after", silent_after_,
                     "Seconds without a message before a device is offline (default 60)", 1,
                     std::int64_t{86400} * 365);
+    options.flag("--mqtt-websocket", mqtt_websocket_,
+                 "Serve MQTT over WebSocket at /mqtt on the HTTP port (the default)");
+    options.flag("--no-mqtt-websocket", no_mqtt_websocket_,
+                 "Do not serve MQTT over WebSocket (config: mqtt.websocket = false)");
     options.flag("-v,--verbose", verbose_, "Log at debug level");
   }
   int run(const GlobalOptions& global) override {
@@ -752,6 +757,12 @@ class GatewayCommand final : public Command {
     if (mqtt_port_ >= 0) config.mqtt.port = static_cast<std::uint16_t>(mqtt_port_);
     if (http_port_ >= 0) config.http.port = static_cast<std::uint16_t>(http_port_);
     if (coap_port_ >= 0) config.coap.port = static_cast<std::uint16_t>(coap_port_);
+    if (mqtt_websocket_ && no_mqtt_websocket_) {
+      std::fprintf(stderr, "mote gateway: --mqtt-websocket and --no-mqtt-websocket together\n");
+      return kExitUsage;
+    }
+    if (mqtt_websocket_) config.mqtt_websocket = true;
+    if (no_mqtt_websocket_) config.mqtt_websocket = false;
     if (silent_after_ > 0) config.devices.silent_after = std::chrono::seconds(silent_after_);
     // -v, else --log-level when it was given (not the default), else the file's.
     if (verbose_) {
@@ -902,6 +913,13 @@ class GatewayCommand final : public Command {
                                                                      ConstByteSpan received) {
       return serve_live(gateway, request, stream, received);
     }));
+    if (config.mqtt_websocket) {
+      keep_first_error(
+          routes, http.on_upgrade("/mqtt", [&mqtt](http::Request& request, KernelTcpStream& stream,
+                                                   ConstByteSpan received) {
+            return broker::serve_mqtt_websocket(mqtt, request, stream, received);
+          }));
+    }
     if (!routes.ok()) {
       MOTE_LOG_ERROR("cannot set up the HTTP routes: %s", routes.str());
       return kExitFailure;
@@ -930,17 +948,25 @@ class GatewayCommand final : public Command {
         http_local.address.is_unspecified()
             ? "http://localhost:" + std::to_string(http_local.port) + "/"
             : "http://" + dashboard_host + "/";
+    const std::string mqtt_websocket_line =
+        config.mqtt_websocket ? "  MQTT/WS    ws://" +
+                                    (http_local.address.is_unspecified()
+                                         ? "localhost:" + std::to_string(http_local.port)
+                                         : dashboard_host) +
+                                    "/mqtt   (MQTT over WebSocket, subprotocol mqtt)\n"
+                              : "";
     std::printf(
         "mote gateway %s\n"
         "  dashboard  %s\n"
         "  MQTT       %s   readings: %s/<device>/<metric>, status: %s/<device>/status\n"
+        "%s"
         "  CoAP       %s (udp)   POST/PUT/GET /%s/<device>/<metric>\n"
         "  HTTP       %s   /api/devices, /api/alerts, /api/live (WebSocket), /metrics\n"
         "  data       %s   (telemetry: %s, broker: broker/)\n"
         "  dashboard files: %s\n"
         "  devices are offline after %llds of silence; Ctrl-C stops\n",
         kVersion, dashboard_url.c_str(), endpoint_text(*mqtt.listener().local_endpoint()).c_str(),
-        config.topic_prefix.c_str(), config.topic_prefix.c_str(),
+        config.topic_prefix.c_str(), config.topic_prefix.c_str(), mqtt_websocket_line.c_str(),
         endpoint_text(*coap_socket->local_endpoint()).c_str(), config.topic_prefix.c_str(),
         http_text.c_str(), data_dir.c_str(), config.store_path.c_str(),
         config.dashboard_dir.c_str(),
@@ -968,6 +994,8 @@ class GatewayCommand final : public Command {
   std::int64_t http_port_ = -1;
   std::int64_t coap_port_ = -1;
   std::int64_t silent_after_ = -1;
+  bool mqtt_websocket_ = false;
+  bool no_mqtt_websocket_ = false;
   bool verbose_ = false;
 };
 

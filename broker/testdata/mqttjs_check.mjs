@@ -1,10 +1,13 @@
 // Interop check of mote's broker with MQTT.js (tools/peers).
-// usage: node mqttjs_check.mjs PORT 4|5
+// usage: node mqttjs_check.mjs PORT|URL 4|5
+// (a URL such as ws://127.0.0.1:9001/mqtt for MQTT over WebSocket)
 // Subscribes to js/# at QoS 2, publishes QoS 0, 1 and 2, a retained
-// message and (MQTT 5) user properties; checks all come back. Prints OK.
+// message and (MQTT 5) user properties; checks all come back; a client
+// that drops its connection has its will published. Prints OK.
 import mqtt from "mqtt";
 
-const port = Number(process.argv[2]);
+const where = process.argv[2];
+const url = /^[0-9]+$/.test(where) ? `mqtt://127.0.0.1:${where}` : where;
 const version = Number(process.argv[3]);
 const fail = (why) => {
   console.error(why);
@@ -12,7 +15,7 @@ const fail = (why) => {
 };
 setTimeout(() => fail("timed out"), 8000).unref();
 
-const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+const client = await mqtt.connectAsync(url, {
   protocolVersion: version,
   clientId: `mqttjs-check-${version}`,
   clean: true,
@@ -40,7 +43,7 @@ for (const qos of [0, 1, 2]) {
 }
 // Retained: set, then a second client sees it on subscribe.
 await client.publishAsync("jsr/state", "on", { qos: 1, retain: true });
-const second = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+const second = await mqtt.connectAsync(url, {
   protocolVersion: version,
   reconnectPeriod: 0,
 });
@@ -49,6 +52,17 @@ await second.subscribeAsync("jsr/#", { qos: 1 });
 const got = await retained;
 if (got.t !== "jsr/state" || got.p !== "on" || !got.retain) fail(`retained: ${JSON.stringify(got)}`);
 await second.endAsync();
+// A will: a client that loses its connection without DISCONNECT.
+const will = new Promise((resolve) =>
+  client.on("message", (t, p) => t === "jsw/gone" && resolve(p.toString())));
+await client.subscribeAsync("jsw/gone", { qos: 1 });
+const doomed = await mqtt.connectAsync(url, {
+  protocolVersion: version,
+  reconnectPeriod: 0,
+  will: { topic: "jsw/gone", payload: "bye", qos: 1, retain: false },
+});
+doomed.stream.destroy();
+if ((await will) !== "bye") fail("will payload");
 await client.endAsync();
 console.log("OK");
 process.exit(0);

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Interop check of mote's broker with python3-paho-mqtt (Debian 1.6.1).
 
-usage: paho_check.py PORT 3|5
+usage: paho_check.py PORT 3|5 [tcp|websockets]
+(websockets: MQTT over WebSocket, paho's default path /mqtt)
 Subscribes to t/# at QoS 2, publishes QoS 0, 1 and 2 (and, with MQTT 5,
 user properties, response topic, correlation data and a topic alias), and
 checks every message comes back as sent. Prints OK and exits 0 on success.
@@ -15,6 +16,7 @@ from paho.mqtt.properties import Properties
 
 port = int(sys.argv[1])
 v5 = sys.argv[2] == "5"
+transport = sys.argv[3] if len(sys.argv) > 3 else "tcp"
 protocol = mqtt.MQTTv5 if v5 else mqtt.MQTTv311
 received = []
 done = threading.Event()
@@ -39,7 +41,8 @@ def on_subscribe(client, userdata, mid, *args):
     subscribed.set()
 
 
-client = mqtt.Client(client_id="paho-check-%s" % sys.argv[2], protocol=protocol)
+client = mqtt.Client(client_id="paho-check-%s-%s" % (sys.argv[2], transport), protocol=protocol,
+                     transport=transport)
 client.on_message = on_message
 client.on_subscribe = on_subscribe
 if v5:

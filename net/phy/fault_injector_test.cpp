@@ -129,5 +129,114 @@ TEST_F(FaultInjectorTest, RateLimitsTransmission) {
   EXPECT_EQ(link_.queued_frames(), 5u);
 }
 
+// The bottleneck: frames of 100 bytes at 10,000 bytes/s take 10 ms each.
+TEST_F(FaultInjectorTest, BottleneckSendsFramesOneAfterAnotherAtTheRate) {
+  FaultConfig config;
+  config.bottleneck_bytes_per_second = 10000;
+  FaultInjector<Loopback> faults(link_, config, held_);
+  arrive(5);
+  EXPECT_TRUE(drain(faults).empty());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(faults.poll_at(), now_ + 10ms);
+    now_ += 9ms;
+    EXPECT_TRUE(drain(faults).empty());
+    now_ += 1ms;
+    EXPECT_EQ(drain(faults), std::vector<int>{i});
+  }
+  EXPECT_EQ(faults.poll_at(), async::kNever);
+  EXPECT_EQ(faults.stats().arrived, 5u);
+  EXPECT_EQ(faults.stats().queue_dropped, 0u);
+  EXPECT_EQ(faults.stats().queue_high_water, 500u);
+}
+
+TEST_F(FaultInjectorTest, BottleneckTailDropsWhatTheQueueCannotHold) {
+  FaultConfig config;
+  config.bottleneck_bytes_per_second = 10000;
+  config.queue_bytes = 300;
+  FaultInjector<Loopback> faults(link_, config, held_);
+  arrive(10);  // 0, 1, 2 fit; 3..9 are dropped at the tail
+  EXPECT_TRUE(drain(faults).empty());
+  EXPECT_EQ(faults.stats().queue_dropped, 7u);
+  now_ += 10ms;  // 0 has left: room for one more
+  EXPECT_EQ(drain(faults), std::vector<int>{0});
+  arrive(2);  // 10 fits, 11 does not
+  EXPECT_TRUE(drain(faults).empty());
+  EXPECT_EQ(faults.stats().queue_dropped, 8u);
+  now_ += 30ms;
+  EXPECT_EQ(drain(faults), (std::vector<int>{1, 2, 10}));
+  EXPECT_EQ(faults.stats().arrived, 12u);
+  EXPECT_EQ(faults.stats().queue_high_water, 300u);
+}
+
+TEST_F(FaultInjectorTest, DelayCountsFromLeavingTheBottleneck) {
+  FaultConfig config;
+  config.bottleneck_bytes_per_second = 10000;
+  config.delay = 50ms;
+  FaultInjector<Loopback> faults(link_, config, held_);
+  arrive(2);
+  EXPECT_TRUE(drain(faults).empty());  // taken in now: the arrival time
+  EXPECT_EQ(faults.poll_at(), now_ + 60ms);
+  now_ += 60ms;
+  EXPECT_EQ(drain(faults), std::vector<int>{0});
+  EXPECT_EQ(faults.poll_at(), now_ + 10ms);
+  // An idle bottleneck adds only the frame's own time.
+  now_ += 1s;
+  EXPECT_EQ(drain(faults), std::vector<int>{1});
+  arrive(1);
+  EXPECT_TRUE(drain(faults).empty());
+  EXPECT_EQ(faults.poll_at(), now_ + 60ms);
+}
+
+// Rates that do not divide a second into whole microseconds per frame still
+// come out exact over a long run: the remainder is carried, not dropped.
+TEST_F(FaultInjectorTest, BottleneckKeepsTheExactRateOverALongRun) {
+  FaultConfig config;
+  config.bottleneck_bytes_per_second = 322945;  // smoltcp's netsim figure
+  config.queue_bytes = 1000000;
+  FaultInjector<Loopback> faults(link_, config, held_);
+  const Instant start = now_;
+  arrive(200);  // 20,000 bytes
+  std::vector<int> got = drain(faults);
+  while (faults.poll_at() != async::kNever) {
+    now_ = faults.poll_at();
+    for (int n : drain(faults)) got.push_back(n);
+  }
+  ASSERT_EQ(got.size(), 200u);
+  EXPECT_EQ(faults.stats().overflowed, 0u);
+  // 20,000 / 322,945 s = 61,930.4 µs: the last byte leaves in the 61,930th µs.
+  EXPECT_EQ((now_ - start).count(), 61930);
+}
+
+TEST_F(FaultInjectorTest, BottleneckWithLossIsTheSameForTheSameSeed) {
+  FaultConfig config;
+  config.seed = 99;
+  config.drop_percent = 20;
+  config.duplicate_percent = 10;
+  config.reorder_percent = 10;
+  config.delay = 5ms;
+  config.bottleneck_bytes_per_second = 20000;
+  config.queue_bytes = 1000;
+  const auto run = [&](ByteSpan storage) {
+    next_ = 0;
+    now_ = Instant{} + 5s;
+    FaultInjector<Loopback> faults(link_, config, storage);
+    std::vector<int> got;
+    for (int round = 0; round < 50; ++round) {
+      arrive(4);
+      now_ += 10ms;
+      for (int n : drain(faults)) got.push_back(n);
+    }
+    now_ += 1s;
+    for (int n : drain(faults)) got.push_back(n);
+    const FaultStats& stats = faults.stats();
+    EXPECT_GT(stats.queue_dropped, 0u);
+    EXPECT_EQ(got.size(), stats.arrived - stats.queue_dropped);
+    return got;
+  };
+  std::array<std::byte, 65536> other{};
+  const std::vector<int> first = run(held_);
+  EXPECT_EQ(run(other), first);
+}
+
 }  // namespace
 }  // namespace mote::net

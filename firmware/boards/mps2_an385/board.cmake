@@ -6,3 +6,6 @@ set(MOTE_BOARD_QEMU_MACHINE mps2-an385)
 # Board support (the static library mote_board_drivers): the interrupt-driven
 # UART0 and the FPGA I/O user LEDs.
 set(MOTE_BOARD_SOURCES ${CMAKE_CURRENT_LIST_DIR}/cmsdk_uart.cpp ${CMAKE_CURRENT_LIST_DIR}/fpgaio_led.cpp)
+# The LAN9118 Ethernet driver (a mote::net device): the static library
+# mote_board_net, for images that use mote's IP stack.
+set(MOTE_BOARD_NET_SOURCES ${CMAKE_CURRENT_LIST_DIR}/lan9118.cpp)

@@ -157,7 +157,9 @@ class Broker {
 
   Status start(async::Executor& executor) {
     executor_ = &executor;
-    MOTE_TRY(executor.spawn(accept_storage_, accept_loop, std::ref(*this)));
+    // Without an MQTT listener the broker serves only what serve() is given.
+    if (config_.listen_mqtt)
+      MOTE_TRY(executor.spawn(accept_storage_, accept_loop, std::ref(*this)));
     MOTE_TRY(executor.spawn(commit_storage_, commit_loop, std::ref(*this)));
     return executor.spawn(housekeeping_storage_, housekeeping_loop, std::ref(*this));
   }
@@ -174,7 +176,36 @@ class Broker {
 
   Core& core() { return *core_; }
   L& listener() { return listener_; }
-  [[nodiscard]] std::size_t connection_count() const { return clients_.size(); }
+  [[nodiscard]] std::size_t connection_count() const { return clients_.size() + served_; }
+  [[nodiscard]] bool connection_limit_reached() const {
+    return config_.limits.max_connections != 0 &&
+           connection_count() >= config_.limits.max_connections;
+  }
+  [[nodiscard]] std::size_t max_packet_size() const { return config_.limits.max_packet_size; }
+
+  // Serves one client whose stream arrived another way (MQTT over
+  // WebSocket, behind an HTTP server's upgrade hook) in the caller's task,
+  // until its connection ends. It counts towards max_connections (a full
+  // broker closes the stream at once). stop() does not reach this task:
+  // the caller ends it (stops its server) before the broker is destroyed.
+  template <io::Stream S>
+  async::Task<void> serve(S& stream) {
+    if (connection_limit_reached()) {
+      MOTE_LOG_WARN("broker: max_connections (%zu) reached; refusing a connection",
+                    config_.limits.max_connections);
+      stream.close();
+      co_return;
+    }
+    struct Counted {  // also when the task is cancelled
+      explicit Counted(std::size_t& counter) : count(counter) { ++count; }
+      ~Counted() { --count; }
+      Counted(const Counted&) = delete;
+      Counted& operator=(const Counted&) = delete;
+      std::size_t& count;
+    } counted(served_);
+    Connection connection(*core_, config_.limits, access_);
+    co_await serve_connection(stream, connection, *core_);
+  }
 
  private:
   struct Client {
@@ -233,8 +264,7 @@ class Broker {
         continue;
       }
       self.reap();
-      if (self.config_.limits.max_connections != 0 &&
-          self.clients_.size() >= self.config_.limits.max_connections) {
+      if (self.connection_limit_reached()) {
         MOTE_LOG_WARN("broker: max_connections (%zu) reached; refusing a connection",
                       self.config_.limits.max_connections);
         stream->close();
@@ -282,6 +312,7 @@ class Broker {
   std::unique_ptr<Core> core_;
   AccessPolicy access_;
   std::list<std::unique_ptr<Client>> clients_;
+  std::size_t served_ = 0;  // connections in serve()
   async::Executor* executor_ = nullptr;
   async::TaskStorage<4096> accept_storage_;
   async::TaskStorage<1024> commit_storage_;

@@ -4,6 +4,9 @@
 //
 //   listener 1883 127.0.0.1       port and optional bind address
 //   port 1883                     (old form of the same)
+//   listener 9001                 another listener, here for MQTT over
+//   protocol websockets           WebSocket (`protocol` applies to the
+//                                 listener above it; mqtt is the default)
 //   allow_anonymous false
 //   password_file /etc/mote/passwd
 //   acl_file /etc/mote/acl
@@ -22,9 +25,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mote/base/result.hpp"
 #include "mote/broker/connection.hpp"
@@ -33,11 +38,17 @@
 
 namespace mote::broker {
 
+enum class ListenerProtocol : std::uint8_t { mqtt, websockets };
+
 struct BrokerConfig {
   // Loopback unless configured otherwise, as mosquitto 2 does without a
   // config file: an anonymous broker is not offered to the network by default.
   // A `listener PORT` line without an address listens on every interface.
   io::Endpoint listen{io::IpAddress(io::Ipv4Address(127, 0, 0, 1)), 1883};
+  // false: the config names only WebSocket listeners; no plain MQTT port.
+  bool listen_mqtt = true;
+  // MQTT over WebSocket (`protocol websockets`), served on every path.
+  std::vector<io::Endpoint> websocket_listeners;
   std::string data_directory;  // empty: nothing persists
   Limits limits;
   bool allow_anonymous = true;

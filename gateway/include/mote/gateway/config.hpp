@@ -27,6 +27,8 @@ struct GatewayConfig {
 
   ListenConfig mqtt{"127.0.0.1", 1883};
   std::string topic_prefix = "mote";
+  // MQTT over WebSocket on the HTTP port at /mqtt (ws://host:8080/mqtt).
+  bool mqtt_websocket = true;
   ListenConfig http{"127.0.0.1", 8080};
   std::string dashboard_dir;  // empty: the built-in location (next to the program, or installed)
   ListenConfig coap{"127.0.0.1", 5683};

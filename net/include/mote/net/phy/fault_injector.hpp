@@ -3,9 +3,10 @@
 // (smoltcp's phy::FaultInjector, plus delay and reordering): every decision
 // comes from a seeded generator, so a failing run is replayed by its seed.
 //
-//   receive path: drop, corrupt (one bit flipped), duplicate, delay, reorder
-//                 (a frame held back `reorder_delay` longer so later ones
-//                 overtake it);
+//   receive path: drop, corrupt (one bit flipped), duplicate, a bottleneck
+//                 (a FIFO drained at a fixed rate, tail drop when full),
+//                 one-way delay, reorder (a frame held back
+//                 `reorder_delay` longer so later ones overtake it);
 //   transmit path: rate limit (a token bucket; what exceeds it is dropped,
 //                 as a full router queue would), drop, corrupt, duplicate.
 //
@@ -13,14 +14,31 @@
 // each, so the earliest due is always at a head); a frame that does not fit
 // is dropped and counted. poll_at() tells Stack when the next one is due.
 //
+// The bottleneck is a router's output queue in front of the receiver: a
+// frame arriving at `now` leaves the queue once every frame before it has
+// been sent at `bottleneck_bytes_per_second` and its own bytes after them,
+// then travels `delay` more. It is modelled by the time the queue's link is
+// busy until, so it needs no storage of its own: the bytes still queued at
+// `now` are (busy_until - now) x rate, and a frame that would take them past
+// `queue_bytes` is dropped (tail drop, `queue_dropped`). Queued frames wait in
+// the delay lines, which must hold queue_bytes + rate x delay (+ 8 bytes a
+// frame). A frame "arrives" when receive() takes it from the inner device:
+// Stack polls on every wake, so that is when the peer sent it.
+//
 //   FaultConfig faults{.seed = 7, .drop_percent = 10, .delay = 50ms};
 //   std::array<std::byte, 16384> held;
 //   FaultInjector lossy(cable.end_a(), faults, held);
+//
+//   // 100 ms RTT (50 ms each way, one injector per end), 1 Mbit/s with a
+//   // 64-frame queue into end B:
+//   FaultConfig into_b{.delay = 50ms, .bottleneck_bytes_per_second = 125000,
+//                      .queue_bytes = 64 * 1514};
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "mote/base/bytes.hpp"
 #include "mote/net/phy/device.hpp"
@@ -41,6 +59,10 @@ struct FaultConfig {
   // Transmitted bytes per second (0: no limit) and the bucket's depth.
   std::uint32_t rate_bytes_per_second = 0;
   std::uint32_t burst_bytes = 1514;
+  // Received frames: a FIFO drained at this many bytes per second (0: none),
+  // holding at most `queue_bytes`; see above.
+  std::uint32_t bottleneck_bytes_per_second = 0;
+  std::uint32_t queue_bytes = 65536;
 };
 
 struct FaultStats {
@@ -49,7 +71,10 @@ struct FaultStats {
   std::uint32_t duplicated = 0;
   std::uint32_t reordered = 0;
   std::uint32_t rate_limited = 0;
-  std::uint32_t overflowed = 0;  // no room in the delay lines
+  std::uint32_t overflowed = 0;        // no room in the delay lines
+  std::uint32_t arrived = 0;           // received frames past drop, duplicates counted
+  std::uint32_t queue_dropped = 0;     // tail drops at the bottleneck
+  std::uint32_t queue_high_water = 0;  // most bytes ever queued there
 };
 
 // xorshift32 (Marsaglia 2003): tiny, fast on a Cortex-M0, good enough to
@@ -137,6 +162,7 @@ class FaultInjector {
 
  private:
   static constexpr std::size_t kTimeLen = 8;  // a held frame starts with its due time
+  static constexpr std::uint64_t kMicrosPerSecond = 1000000;
 
   static Instant head_time(const PacketRing& line) {
     const std::optional<PacketRing::Packet> head = line.peek();
@@ -167,14 +193,45 @@ class FaultInjector {
       if (!frame.empty() && random_.chance(config_.corrupt_percent)) corrupt(frame);
       const int copies = random_.chance(config_.duplicate_percent) ? 2 : 1;
       if (copies == 2) ++stats_.duplicated;
-      for (int copy = 0; copy < copies; ++copy) hold(now, frame);
+      for (int copy = 0; copy < copies; ++copy) {
+        const std::optional<Instant> departed = through_bottleneck(now, frame.size());
+        if (departed) hold(*departed, frame);
+      }
     }
   }
 
-  void hold(Instant now, ConstByteSpan frame) {
+  // When a frame of `len` bytes arriving at `now` has left the bottleneck;
+  // nullopt when the queue has no room for it (tail drop).
+  std::optional<Instant> through_bottleneck(Instant now, std::size_t len) {
+    ++stats_.arrived;
+    const std::uint64_t rate = config_.bottleneck_bytes_per_second;
+    if (rate == 0) return now;
+    if (busy_until_ < now) {
+      busy_until_ = now;
+      busy_carry_ = 0;
+    }
+    // Bytes still queued: the time the link stays busy at `rate`, rounded up.
+    const auto busy = static_cast<std::uint64_t>((busy_until_ - now).count());
+    const std::uint64_t queued = (busy * rate + kMicrosPerSecond - 1) / kMicrosPerSecond;
+    if (queued + len > config_.queue_bytes) {
+      ++stats_.queue_dropped;
+      return std::nullopt;
+    }
+    stats_.queue_high_water =
+        std::max(stats_.queue_high_water, static_cast<std::uint32_t>(queued + len));
+    // len / rate seconds, in µs; the remainder is carried so that a long run
+    // of frames keeps the exact rate.
+    const std::uint64_t scaled = len * kMicrosPerSecond + busy_carry_;
+    busy_until_ += Duration(static_cast<std::int64_t>(scaled / rate));
+    busy_carry_ = scaled % rate;
+    return busy_until_;
+  }
+
+  void hold(Instant departed, ConstByteSpan frame) {
     const bool reorder = random_.chance(config_.reorder_percent);
     PacketRing& line = reorder ? held_back_ : delayed_;
-    const Instant due_at = now + config_.delay + (reorder ? config_.reorder_delay : Duration(0));
+    const Instant due_at =
+        departed + config_.delay + (reorder ? config_.reorder_delay : Duration(0));
     Result<ByteSpan> room = line.enqueue(kTimeLen + frame.size(), {});
     if (!room.ok()) {
       ++stats_.overflowed;
@@ -215,6 +272,8 @@ class FaultInjector {
   PacketRing held_back_;
   std::uint32_t tokens_ = 0;
   Instant refilled_at_{};
+  Instant busy_until_{};          // the bottleneck sends its last queued byte then
+  std::uint64_t busy_carry_ = 0;  // µs x rate not yet counted in busy_until_
   FaultStats stats_;
 };
 

@@ -1,0 +1,68 @@
+#pragma once
+// What the tests of the built `mote gateway` share (gateway_system_test,
+// firmware_node_test): its loopback ports, HTTP GETs through curl, the API's
+// device list, and polling until something holds. Test-only, header-only.
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <sys/socket.h>
+#include <thread>
+
+#include "mote/testing/process.hpp"
+
+namespace mote::gateway::system_test {
+
+// The gateway's three ports, free on 127.0.0.1 when chosen.
+struct Ports {
+  std::uint16_t mqtt = testing::unused_port(SOCK_STREAM);
+  std::uint16_t http = testing::unused_port(SOCK_STREAM);
+  std::uint16_t coap = testing::unused_port(SOCK_DGRAM);
+};
+
+// GET over curl: the status and the body (status 0 when curl failed).
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+inline HttpAnswer http_get(std::uint16_t port, const std::string& path) {
+  using namespace std::chrono_literals;
+  testing::ChildProcess curl({"curl", "-s", "-S", "--max-time", "5", "-w", "\n%{http_code}",
+                              "http://127.0.0.1:" + std::to_string(port) + path});
+  if (curl.wait_for_exit(10s) != 0) return {};
+  const std::string out = curl.stdout_text();
+  const std::size_t newline = out.rfind('\n');
+  if (newline == std::string::npos) return {};
+  return {std::atoi(out.c_str() + newline + 1), out.substr(0, newline)};
+}
+
+// The body of a 200 answer as JSON; null otherwise.
+inline nlohmann::json get_json(std::uint16_t port, const std::string& path) {
+  const HttpAnswer answer = http_get(port, path);
+  if (answer.status != 200) return nlohmann::json();
+  return nlohmann::json::parse(answer.body, nullptr, false);
+}
+
+// The device called `name` in a /api/devices answer; null when absent.
+inline nlohmann::json device_of(const nlohmann::json& devices, const std::string& name) {
+  if (!devices.is_object() || !devices.contains("devices")) return nlohmann::json();
+  for (const nlohmann::json& device : devices["devices"]) {
+    if (device.value("name", "") == name) return device;
+  }
+  return nlohmann::json();
+}
+
+// Polls `check` every 100 ms until it holds or `timeout` passes.
+template <typename Check>
+bool eventually(Check check, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!check()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+}  // namespace mote::gateway::system_test
