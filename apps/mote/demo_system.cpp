@@ -61,6 +61,8 @@ struct NodeSpec {
   const char* name;
   Transport transport;
 };
+// The firmware node's device name (and label).
+constexpr const char* kFirmwareNode = "firmware";
 constexpr NodeSpec kNodes[] = {
     {"kitchen", Transport::mqtt},
     {"garage", Transport::mqtt},
@@ -373,19 +375,26 @@ void start_firmware_node(Demo& demo) {
         config.bind.c_str());
     return;
   }
-  // The image may read its gateway from the semihosting command line
-  // (SYS_GET_CMDLINE); 10.0.2.2:5683 is its default.
-  const std::vector<std::string> argv{qemu,
-                                      "-M",
-                                      "mps2-an385",
-                                      "-nographic",
-                                      "-semihosting-config",
-                                      "enable=on,target=native,arg=coap_node,arg=coap://10.0.2.2:" +
-                                          std::to_string(config.coap_port),
-                                      "-kernel",
-                                      image,
-                                      "-nic",
-                                      "user,model=lan9118"};
+  // The image's command line (semihosting, -append; firmware/coap_node):
+  // the gateway's CoAP endpoint as the guest sees it, its name, its pace.
+  const std::vector<std::string> argv{
+      qemu,
+      "-M",
+      "mps2-an385",
+      "-nographic",
+      "-monitor",
+      "none",
+      "-semihosting-config",
+      "enable=on,target=native",
+      "-nic",
+      "user,model=lan9118",
+      "-kernel",
+      image,
+      "-append",
+      "--gateway 10.0.2.2:" + std::to_string(config.coap_port) + " --device " +
+          std::string(kFirmwareNode) + " --interval-ms " +
+          std::to_string(
+              std::chrono::duration_cast<std::chrono::milliseconds>(config.interval).count())};
   start_node(demo, "firmware", argv, "CoAP over mote's TCP/IP stack in QEMU: " + join(argv), false);
 }
 

@@ -14,14 +14,15 @@
 #include <vector>
 
 #include "mote/gateway/ingest.hpp"
-#include "mote/testing/gateway_api.hpp"
 #include "mote/testing/process.hpp"
+#include "system_test_support.hpp"
 
 namespace mote::cli {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::ChildProcess;
+namespace system_test = gateway::system_test;
 
 struct Received {
   std::vector<std::string> statuses;
@@ -166,14 +167,8 @@ TEST(SensorCommand, DeliversWhatItBufferedWhileTheBrokerWasAway) {
 
 // --- over CoAP, against `mote gateway` ----------------------------------------------
 
-struct GatewayPorts {
-  std::uint16_t mqtt = testing::unused_port(SOCK_STREAM);
-  std::uint16_t http = testing::unused_port(SOCK_STREAM);
-  std::uint16_t coap = testing::unused_port(SOCK_DGRAM);
-};
-
 std::unique_ptr<ChildProcess> start_gateway(const std::string& data_dir,
-                                            const GatewayPorts& ports) {
+                                            const system_test::Ports& ports) {
   auto gateway = std::make_unique<ChildProcess>(std::vector<std::string>{
       MOTE_BINARY, "gateway", "--data-dir", data_dir, "--mqtt-port", std::to_string(ports.mqtt),
       "--http-port", std::to_string(ports.http), "--coap-port", std::to_string(ports.coap)});
@@ -189,7 +184,7 @@ std::unique_ptr<ChildProcess> start_gateway(const std::string& data_dir,
 TEST(SensorCommand, OverCoapDeliversEveryReadingThroughAGatewayRestart) {
   MOTE_SKIP_UNLESS_PROGRAM("curl");
   testing::TempDir dir;
-  const GatewayPorts ports;
+  const system_test::Ports ports;
   std::unique_ptr<ChildProcess> gateway = start_gateway(dir.file("data"), ports);
   ASSERT_NE(gateway, nullptr);
 
@@ -198,11 +193,11 @@ TEST(SensorCommand, OverCoapDeliversEveryReadingThroughAGatewayRestart) {
                        "--interval", "100ms", "--duration", "90s"});
   ASSERT_TRUE(sensor.started());
   ASSERT_TRUE(sensor.wait_for_output("publishing to coap://127.0.0.1:", 10s)) << sensor.describe();
-  ASSERT_TRUE(testing::eventually([&] {
-    return testing::history_count(ports.http, "greenhouse", "temperature") >= 2;
+  ASSERT_TRUE(system_test::eventually([&] {
+    return system_test::history_count(ports.http, "greenhouse", "temperature") >= 2;
   })) << sensor.describe()
       << gateway->describe();
-  EXPECT_TRUE(testing::find_device(ports.http, "greenhouse").value("online", false));
+  EXPECT_TRUE(system_test::find_device(ports.http, "greenhouse").value("online", false));
 
   // The gateway goes away (a clean stop stores what it has) for about three
   // readings, then comes back on the same data directory.
@@ -211,11 +206,13 @@ TEST(SensorCommand, OverCoapDeliversEveryReadingThroughAGatewayRestart) {
   std::this_thread::sleep_for(2500ms);
   gateway = start_gateway(dir.file("data"), ports);
   ASSERT_NE(gateway, nullptr);
-  const std::size_t stored_before = testing::history_count(ports.http, "greenhouse", "temperature");
+  const std::size_t stored_before =
+      system_test::history_count(ports.http, "greenhouse", "temperature");
   EXPECT_GE(stored_before, 2u);
-  ASSERT_TRUE(testing::eventually(
+  ASSERT_TRUE(system_test::eventually(
       [&] {
-        return testing::history_count(ports.http, "greenhouse", "temperature") >= stored_before + 6;
+        return system_test::history_count(ports.http, "greenhouse", "temperature") >=
+               stored_before + 6;
       },
       60s))
       << sensor.describe() << gateway->describe();
@@ -225,14 +222,15 @@ TEST(SensorCommand, OverCoapDeliversEveryReadingThroughAGatewayRestart) {
   EXPECT_NE(sensor.stdout_text().find(" 0 unsent, 0 dropped"), std::string::npos)
       << sensor.describe();
   // A clean stop says "offline" over CoAP too.
-  EXPECT_TRUE(testing::eventually([&] {
-    const nlohmann::json device = testing::find_device(ports.http, "greenhouse");
+  EXPECT_TRUE(system_test::eventually([&] {
+    const nlohmann::json device = system_test::find_device(ports.http, "greenhouse");
     return device.is_object() && !device.value("online", true);
   })) << gateway->describe();
 
   // No hole where the gateway was down: readings are a DS18B20 conversion
   // (750 ms) apart, the outage was several seconds.
-  const nlohmann::json points = testing::history_points(ports.http, "greenhouse", "temperature");
+  const nlohmann::json points =
+      system_test::history_points(ports.http, "greenhouse", "temperature");
   ASSERT_GE(points.size(), stored_before + 6);
   for (std::size_t i = 1; i < points.size(); ++i) {
     EXPECT_EQ(points[i][4].get<int>(), 1) << "raw samples expected";
