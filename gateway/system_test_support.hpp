@@ -1,7 +1,8 @@
 #pragma once
 // What the tests of the built `mote gateway` share (gateway_system_test,
-// firmware_node_test): its loopback ports, HTTP GETs through curl, the API's
-// device list, and polling until something holds. Test-only, header-only.
+// firmware_node_test, and apps/mote's mote_sensor_test and mote_demo_test): its loopback ports,
+// HTTP GETs through curl, the API's device list, and polling until something holds. Test-only,
+// header-only.
 
 #include <chrono>
 #include <cstdint>
@@ -52,6 +53,39 @@ inline nlohmann::json device_of(const nlohmann::json& devices, const std::string
     if (device.value("name", "") == name) return device;
   }
   return nlohmann::json();
+}
+
+// The device called `name` in GET /api/devices; null when absent.
+inline nlohmann::json find_device(std::uint16_t port, const std::string& name) {
+  return device_of(get_json(port, "/api/devices"), name);
+}
+
+// A metric's history from `from_ms` (default: an hour ago, which raw
+// samples still cover, so each point is one reading) as [time_ms, min, max,
+// mean, count] points, oldest first; empty when there is none.
+inline nlohmann::json history_points(std::uint16_t port, const std::string& device,
+                                     const std::string& metric, std::int64_t from_ms = -1) {
+  if (from_ms < 0) {
+    from_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count() -
+              3'600'000;
+  }
+  const nlohmann::json history =
+      get_json(port, "/api/devices/" + device + "/metrics/" + metric +
+                         "/history?from=" + std::to_string(from_ms) + "&points=100000");
+  if (!history.is_object() || !history.contains("points")) return nlohmann::json::array();
+  return history["points"];
+}
+
+// How many readings are stored, whatever resolution the history picked.
+inline std::size_t history_count(std::uint16_t port, const std::string& device,
+                                 const std::string& metric) {
+  std::size_t count = 0;
+  for (const nlohmann::json& point : history_points(port, device, metric, 0)) {
+    count += point[4].get<std::size_t>();
+  }
+  return count;
 }
 
 // Polls `check` every 100 ms until it holds or `timeout` passes.

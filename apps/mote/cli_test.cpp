@@ -138,7 +138,7 @@ TEST(MoteCli, VersionPrintsTheProjectVersion) {
 TEST(MoteCli, HelpListsTheSubcommands) {
   const Outcome run = mote({"--help"});
   EXPECT_EQ(run.exit_code, 0);
-  EXPECT_TRUE(std::regex_search(run.out, std::regex("\n +demo +Run a small system"))) << run.out;
+  EXPECT_TRUE(std::regex_search(run.out, std::regex("\n +demo +Run the whole system"))) << run.out;
   EXPECT_TRUE(contains(run.out, "--version")) << run.out;
   EXPECT_TRUE(contains(run.out, "--log-level")) << run.out;
   EXPECT_TRUE(run.err.empty()) << run.err;
@@ -197,9 +197,15 @@ TEST(MoteCli, BadValuesAreUsageErrors) {
   EXPECT_EQ(level.exit_code, 2);
 
   // Virtual time cannot run "until Ctrl-C".
-  const Outcome forever = mote({"demo", "--simulated", "--duration", "0"});
+  const Outcome forever = mote({"demo", "--async-core", "--simulated", "--duration", "0"});
   EXPECT_EQ(forever.exit_code, 2);
   EXPECT_TRUE(contains(forever.err, "--simulated")) << forever.err;
+
+  // The tour's options without the tour: nothing starts.
+  const Outcome tour_option = mote({"demo", "--simulated", "--duration", "10s"});
+  EXPECT_EQ(tour_option.exit_code, 2);
+  EXPECT_TRUE(contains(tour_option.err, "add --async-core")) << tour_option.err;
+  EXPECT_TRUE(tour_option.out.empty()) << tour_option.out;
 }
 
 TEST(MoteCli, NoSubcommandPrintsHelpAndFails) {
@@ -232,7 +238,7 @@ std::map<std::string, TaskLine> task_table(const std::string& out) {
 }
 
 TEST(MoteDemo, SimulatedRunHasReadingsSummaryAndFramesThatFit) {
-  const Outcome run = mote({"demo", "--simulated", "--duration", "10s"});
+  const Outcome run = mote({"demo", "--async-core", "--simulated", "--duration", "10s"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
 
   // Readings from every sensor, in the number their periods give for 10 s.
@@ -278,20 +284,21 @@ TEST(MoteDemo, SimulatedRunHasReadingsSummaryAndFramesThatFit) {
 }
 
 TEST(MoteDemo, SimulatedRunIsDeterministic) {
-  const Outcome first = mote({"demo", "--simulated", "--duration", "10s"});
-  const Outcome second = mote({"demo", "--simulated", "--duration", "10s"});
+  const Outcome first = mote({"demo", "--async-core", "--simulated", "--duration", "10s"});
+  const Outcome second = mote({"demo", "--async-core", "--simulated", "--duration", "10s"});
   EXPECT_EQ(first.exit_code, 0);
   EXPECT_FALSE(reading_counts(first.out).empty());
   EXPECT_EQ(first.out, second.out);
   EXPECT_EQ(first.err, second.err);
   // The seed is what the walks depend on.
-  const Outcome reseeded = mote({"demo", "--simulated", "--duration", "10s", "--seed", "7"});
+  const Outcome reseeded =
+      mote({"demo", "--async-core", "--simulated", "--duration", "10s", "--seed", "7"});
   EXPECT_EQ(reseeded.exit_code, 0);
   EXPECT_NE(first.out, reseeded.out);
 }
 
 TEST(MoteDemo, QuietPrintsOnlyTheSummary) {
-  const Outcome run = mote({"demo", "--simulated", "--duration", "3s", "--quiet"});
+  const Outcome run = mote({"demo", "--async-core", "--simulated", "--duration", "3s", "--quiet"});
   EXPECT_EQ(run.exit_code, 0);
   EXPECT_TRUE(reading_counts(run.out).empty()) << run.out;
   EXPECT_FALSE(contains(run.out, "s  summary: ")) << run.out;
@@ -301,7 +308,7 @@ TEST(MoteDemo, QuietPrintsOnlyTheSummary) {
 }
 
 TEST(MoteDemo, RealClockSmokeTest) {
-  const Outcome run = mote({"demo", "--duration", "600ms"});
+  const Outcome run = mote({"demo", "--async-core", "--duration", "600ms"});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_FALSE(reading_counts(run.out).empty()) << run.out;
   EXPECT_TRUE(contains(run.out, "on the real clock")) << run.out;
@@ -310,7 +317,7 @@ TEST(MoteDemo, RealClockSmokeTest) {
 TEST(MoteDemo, CtrlCStopsCleanly) {
   for (int signo : {SIGINT, SIGTERM}) {
     // --duration 0: runs until a signal.
-    Process process({"demo", "--duration", "0"});
+    Process process({"demo", "--async-core", "--duration", "0"});
     ASSERT_TRUE(process.spawned());
     // Waits (without a time limit that matters) for the first reading: by then
     // the signals are blocked and watched.

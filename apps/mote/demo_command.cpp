@@ -1,4 +1,5 @@
-// `mote demo`: tasks of the async core working together.
+// `mote demo --async-core`: tasks of the async core working together (plain
+// `mote demo` runs the whole system: demo_system.cpp).
 //
 //   sensor kitchen ─┐
 //   sensor garage  ─┼─ Channel<Reading, 4> ──> aggregator (stdout)
@@ -23,6 +24,7 @@
 #include <string>
 #include <variant>
 
+#include "demo_system.hpp"
 #include "duration.hpp"
 #include "mote/async/async.hpp"
 #include "mote/base/log.hpp"
@@ -396,26 +398,62 @@ int run_on(async::Driver& driver, platform::FdWatch* signals, const DemoConfig& 
   return as_expected ? kExitOk : kExitFailure;
 }
 
+// A duration nobody can type: "not given" (the two demos default differently).
+constexpr Duration kDurationNotGiven{-1};
+
 class DemoCommand final : public Command {
  public:
   [[nodiscard]] const char* name() const override { return "demo"; }
   [[nodiscard]] const char* summary() const override {
-    return "Run a small system of tasks: sensors, aggregator, watchdogs";
+    return "Run the whole system: gateway, dashboard, sensor nodes, firmware node";
   }
   [[nodiscard]] const char* description() const override {
-    return "Runs three simulated temperature sensors, an aggregator and a watchdog per sensor\n"
-           "as tasks of one executor, each in its own fixed-size frame storage. Stops after\n"
-           "--duration or on Ctrl-C, cancelling the tasks, then prints per-task frame usage.";
+    return "Starts `mote gateway` (MQTT, CoAP, the dashboard), three `mote sensor` nodes\n"
+           "(two over MQTT, one over CoAP; real DS18B20s where the kernel's w1 driver shows\n"
+           "them, simulated otherwise) and, when qemu-system-arm and the image exist, the\n"
+           "firmware node in QEMU, each as a child process. Prints the dashboard's URL.\n"
+           "Ctrl-C (or SIGTERM, or --duration) stops the nodes, then the gateway.\n"
+           "\n"
+           "--async-core runs the async core's tour instead: simulated sensors, an\n"
+           "aggregator and watchdogs as tasks of one executor, with per-task frame usage.";
   }
   void declare(Options& options) override {
-    options.duration("-d,--duration", config_.duration,
-                     "How long to run, e.g. 300ms, 10s, 2m (0: until Ctrl-C)");
+    options.duration("-d,--duration", duration_,
+                     "How long to run, e.g. 30s, 2m (default: until Ctrl-C; --async-core: 5s)");
+    options.text("--data-dir", system_.data_dir,
+                 "Where the gateway keeps its state (default ~/.local/state/mote/demo)");
+    options.text("--bind", system_.bind, "Address the gateway listens on (default 127.0.0.1)");
+    options.integer("--mqtt-port", system_.mqtt_port, "MQTT port, TCP (default 1883)", 1, 65535);
+    options.integer("--http-port", system_.http_port, "Dashboard and API port (default 8080)", 1,
+                    65535);
+    options.integer("--coap-port", system_.coap_port, "CoAP port, UDP (default 5683)", 1, 65535);
+    options.duration("-i,--interval", system_.interval,
+                     "Time between a node's readings (default 2s)", std::chrono::milliseconds(100));
+    options.text("--firmware", system_.firmware,
+                 "The firmware node's image (default: installed, or build/cortex-m3)");
+    options.flag("--no-firmware", system_.no_firmware, "Do not start the firmware node");
+    options.text("--w1-dir", system_.w1_dir, "Where the kernel lists 1-Wire devices");
+    options.flag("--async-core", async_core_,
+                 "Run the async core's tour instead (the options below are its own)");
     options.flag("--simulated", config_.simulated,
-                 "Virtual clock: finishes at once, same output every run");
-    options.flag("-q,--quiet", config_.quiet, "Print only the final summary");
-    options.integer("--seed", seed_, "Seed of the sensors' pseudo-random walks", 0, 0xffffffff);
+                 "--async-core on a virtual clock: finishes at once, same output every run");
+    options.flag("-q,--quiet", config_.quiet, "--async-core: print only the final summary");
+    options.integer("--seed", seed_, "--async-core: seed of the sensors' pseudo-random walks", 0,
+                    0xffffffff);
   }
-  int run(const GlobalOptions&) override {
+  int run(const GlobalOptions& global) override {
+    if (!async_core_) {
+      if (config_.simulated || config_.quiet || seed_ != 1) {
+        std::fprintf(stderr,
+                     "mote demo: --simulated, --quiet and --seed belong to the async core's "
+                     "tour: add --async-core\n");
+        return kExitUsage;
+      }
+      system_.duration = duration_ == kDurationNotGiven ? Duration::zero() : duration_;
+      system_.log_level = global.log_level;
+      return run_system_demo(system_);
+    }
+    if (duration_ != kDurationNotGiven) config_.duration = duration_;
     if (config_.simulated && config_.duration == Duration::zero()) {
       std::fprintf(stderr, "mote demo: --simulated needs a --duration above 0\n");
       return kExitUsage;
@@ -425,6 +463,9 @@ class DemoCommand final : public Command {
   }
 
  private:
+  Duration duration_ = kDurationNotGiven;
+  bool async_core_ = false;
+  SystemDemoConfig system_;
   DemoConfig config_;
   std::int64_t seed_ = 1;
 };

@@ -1,7 +1,7 @@
 #pragma once
-// `mote demo`: for now a small system of tasks that shows the executor at
-// work (simulated sensors -> channel -> aggregator, watchdogs, clean stop on
-// Ctrl-C). It grows into the whole IoT system of the brief later.
+// `mote demo`: the whole system (demo_system.hpp); `mote demo --async-core`:
+// a small system of tasks that shows the executor at work (simulated
+// sensors -> channel -> aggregator, watchdogs, clean stop on Ctrl-C).
 
 #include <chrono>
 #include <cstdint>
@@ -23,7 +23,7 @@ struct DemoConfig {
   std::uint32_t seed = 1;
 };
 
-// Runs the demo; returns an exit code (kExitOk, kExitFailure).
+// Runs the async core's tour; returns an exit code (kExitOk, kExitFailure).
 int run_demo(const DemoConfig& config);
 
 std::unique_ptr<Command> make_demo_command();

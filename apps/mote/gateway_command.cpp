@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -677,18 +678,27 @@ Task<void> supervise(Running& running, platform::FdWatch& signals) {
 
 // --- configuration --------------------------------------------------------
 
+// The environment's MOTE_DASHBOARD_DIR (an override, for dashboard work);
+// else the installed files beside this program (<prefix>/bin/mote and
+// <prefix>/share/mote/dashboard), found without any configuration; else the
+// build tree's, for a `mote` run from the build directory.
 std::string default_dashboard_dir() {
+  if (const char* override_dir = std::getenv("MOTE_DASHBOARD_DIR");
+      override_dir != nullptr && override_dir[0] != '\0') {
+    return override_dir;
+  }
   std::error_code error;
+  const std::filesystem::path program = std::filesystem::read_symlink("/proc/self/exe", error);
+  const std::filesystem::path installed =
+      error ? std::filesystem::path("share/mote/dashboard")
+            : program.parent_path().parent_path() / "share" / "mote" / "dashboard";
+  if (std::filesystem::exists(installed / "index.html", error)) return installed.string();
 #ifdef MOTE_DASHBOARD_DIR
-  // The build tree's dashboard, for a `mote` run from the build directory.
   if (std::filesystem::exists(std::filesystem::path(MOTE_DASHBOARD_DIR) / "index.html", error)) {
     return MOTE_DASHBOARD_DIR;
   }
 #endif
-  // Installed: <prefix>/bin/mote and <prefix>/share/mote/dashboard.
-  const std::filesystem::path program = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error) return "share/mote/dashboard";
-  return (program.parent_path().parent_path() / "share" / "mote" / "dashboard").string();
+  return installed.string();
 }
 
 class GatewayCommand final : public Command {

@@ -1,10 +1,11 @@
 // `mote sensor`: a Linux sensor node. It reads DS18B20 thermometers through
 // the kernel's w1 driver (sysfs), or a simulated DS18B20 on the HAL's
 // simulated 1-Wire bus when there is none (and says which, once), and
-// publishes every reading to the gateway over MQTT (QoS 1) in the gateway's
-// wire format (docs/gateway.md).
+// publishes every reading to the gateway in the gateway's wire format
+// (docs/gateway.md): over MQTT (QoS 1) or over CoAP (confirmable POST).
 //
-//   sampler ──> ReadingBuffer (bounded, oldest dropped first) ──> publisher ──> mqtt::Client
+//   sampler ──> buffer (bounded, oldest dropped first) ──> publisher ──> mqtt::Client
+//                                                                    or coap::Client
 //
 // While the gateway is away the readings wait in the buffer, each with the
 // time it was taken; when the connection is back they go out oldest first,
@@ -12,23 +13,38 @@
 // in doubt (the connection dropped before its PUBACK) is sent again: the
 // gateway keeps each (device, metric, time) once, so that costs nothing.
 //
-// The node's status topic says "online" (retained) after each connect; its
-// will says "offline" when the connection drops, and a clean stop (Ctrl-C,
-// --duration) says "offline" itself before disconnecting.
+// Over MQTT the node's status topic says "online" (retained) after each
+// connect; its will says "offline" when the connection drops, and a clean
+// stop (Ctrl-C, --duration) says "offline" itself before disconnecting.
+// CoAP has no connection and no will: the node POSTs "online" to its status
+// resource before its first reading and again after the gateway was away,
+// and "offline" when it stops; a node that dies silently goes offline at
+// the gateway after devices.silent_after.
+//
+// Over CoAP one request is in flight at a time (NSTART = 1, RFC 7252 §4.7);
+// the client retransmits a confirmable POST with exponential back-off
+// (§4.2) for about 45 s. A POST that gets no answer in that time, or a 5.xx,
+// leaves the reading first in the buffer and is tried again; the readings
+// taken meanwhile queue behind it, so a gateway that restarts gets all of
+// them, oldest first. A 4.xx means the gateway will never take that reading:
+// it is dropped and logged.
 #define MOTE_LOG_MODULE "sensor"
 
 #include "sensor_command.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <deque>
 #include <string>
+#include <sys/random.h>
 #include <unistd.h>
 #include <vector>
 
 #include "mote/async/async.hpp"
 #include "mote/base/log.hpp"
+#include "mote/coap/client.hpp"
 #include "mote/drivers/ds18b20.hpp"
 #include "mote/gateway/reading_format.hpp"
 #include "mote/hal/delay.hpp"
@@ -49,7 +65,8 @@ using async::Task;
 
 struct SensorConfig {
   std::string name;
-  std::string mqtt = "127.0.0.1:1883";
+  std::string mqtt;  // ADDRESS:PORT; 127.0.0.1:1883 unless --coap is given
+  std::string coap;  // ADDRESS:PORT of the gateway's CoAP endpoint; empty: MQTT
   std::string prefix = "mote";
   Duration interval = 5s;
   std::string w1_dir = "/sys/bus/w1/devices";
@@ -154,6 +171,7 @@ struct Pending {
 };
 
 using MqttClient = mqtt::Client<platform::KernelTcpConnector>;
+using CoapClient = coap::Client<platform::KernelUdpSocket>;
 
 struct Node final : mqtt::MessageHandler {
   Node(SensorConfig c, async::Executor& e, platform::EpollDriver& d)
@@ -190,8 +208,14 @@ struct Node final : mqtt::MessageHandler {
   platform::EpollDriver& driver;
   platform::KernelTcpConnector connector;
   std::unique_ptr<ReadingSource> source;
-  std::unique_ptr<MqttClient> client;
+  std::unique_ptr<MqttClient> client;  // over MQTT
   std::string status_topic;
+  std::string client_id;
+  // Over CoAP: the socket, the client and the gateway's endpoint.
+  platform::KernelUdpSocket coap_socket;
+  std::unique_ptr<CoapClient> coap;
+  io::Endpoint coap_server;
+  bool coap_announced = false;  // "online" was accepted since the gateway was last away
 
   std::deque<Pending> buffer;
   async::Signal<> have_readings;
@@ -211,7 +235,10 @@ struct Node final : mqtt::MessageHandler {
   async::TaskStorage<std::size_t{16} * 1024> supervisor_task;
 };
 
-Task<Status> run_client(Node& node) { co_return co_await node.client->run(); }
+Task<Status> run_client(Node& node) {
+  if (node.coap) co_return co_await node.coap->run();
+  co_return co_await node.client->run();
+}
 
 // The node's own state on its status topic, retained: "online" / "offline".
 mqtt::OutgoingMessage status_message(const Node& node, std::string_view state, mqtt::QoS qos) {
@@ -240,7 +267,7 @@ Task<void> sample(Node& node) {
   }
 }
 
-Task<void> publish(Node& node) {
+Task<void> publish_mqtt(Node& node) {
   std::array<char, 160> topic{};
   std::array<std::byte, 128> payload{};
   for (;;) {
@@ -280,8 +307,94 @@ Task<void> publish(Node& node) {
   }
 }
 
-// "online", retained, after each connect (the will says "offline").
+// One confirmable POST of `payload` to <prefix>/<name>/<metric>; its
+// response code, or the client's error (deadline_exceeded: no answer).
+Task<Result<coap::Code>> post_coap(Node& node, std::string_view metric, std::string_view payload) {
+  std::array<char, 160> path{};
+  MOTE_CO_TRY_ASSIGN(const std::size_t path_size,
+                     gateway::format_topic(path, node.config.prefix, node.config.name, metric));
+  coap::Request request;
+  request.method = coap::codes::kPost;
+  request.path = std::string_view(path.data(), path_size);
+  request.payload =
+      ConstByteSpan(reinterpret_cast<const std::byte*>(payload.data()), payload.size());
+  request.confirmable = true;
+  std::array<std::byte, coap::kMaxMessageSize> response{};
+  MOTE_CO_TRY_ASSIGN(const coap::Response answer,
+                     co_await node.coap->request(node.coap_server, request, response));
+  co_return answer.code;
+}
+
+Task<void> publish_coap(Node& node) {
+  std::array<std::byte, 128> payload{};
+  Duration backoff = 500ms;
+  bool away = false;  // the last request got no answer: said once in the log
+  const auto gateway_away = [&](const Status& why) -> Duration {
+    if (!away) {
+      MOTE_LOG_WARN("coap://%s: %s; keeping readings until it answers", node.config.coap.c_str(),
+                    why.str());
+    }
+    away = true;
+    node.coap_announced = false;
+    const Duration wait = backoff;
+    backoff = std::min<Duration>(backoff * 2, 10s);
+    return wait;
+  };
+  for (;;) {
+    while (node.buffer.empty()) co_await node.have_readings.wait();
+    if (!node.coap_announced) {
+      const Result<coap::Code> said = co_await post_coap(node, "status", "online");
+      if (!said.ok() || said->code_class() == 5) {
+        co_await async::sleep_for(gateway_away(said.ok() ? Status::unavailable() : said.status()));
+        continue;
+      }
+      node.coap_announced = true;
+    }
+    const Pending reading = node.buffer.front();
+    const Result<std::size_t> payload_size =
+        gateway::format_reading(payload, reading.milli, reading.unit, reading.time_ms);
+    if (!payload_size.ok()) {
+      MOTE_LOG_ERROR("cannot format %s: dropped", reading.metric.c_str());
+      node.buffer.pop_front();
+      continue;
+    }
+    const Result<coap::Code> answer = co_await post_coap(
+        node, reading.metric,
+        std::string_view(reinterpret_cast<const char*>(payload.data()), *payload_size));
+    if (!answer.ok() || answer->code_class() == 5) {
+      co_await async::sleep_for(
+          gateway_away(answer.ok() ? Status::unavailable() : answer.status()));
+      continue;
+    }
+    if (away) MOTE_LOG_INFO("coap://%s answers again", node.config.coap.c_str());
+    away = false;
+    backoff = 500ms;
+    if (!node.buffer.empty() && node.buffer.front().time_ms == reading.time_ms &&
+        node.buffer.front().metric == reading.metric) {
+      node.buffer.pop_front();
+    }
+    if (answer->is_success()) {
+      ++node.sent;
+    } else {
+      MOTE_LOG_WARN("the gateway refused %s (CoAP %u.%02u): dropped", reading.metric.c_str(),
+                    static_cast<unsigned>(answer->code_class()),
+                    static_cast<unsigned>(answer->detail()));
+    }
+  }
+}
+
+Task<void> publish(Node& node) {
+  if (node.coap) {
+    co_await publish_coap(node);
+  } else {
+    co_await publish_mqtt(node);
+  }
+}
+
+// "online", retained, after each connect (the will says "offline"). Over
+// CoAP the publisher says it (publish_coap).
 Task<void> announce(Node& node) {
+  if (node.coap) co_return;
   for (;;) {
     co_await node.connected.wait();
     const Result<mqtt::ReasonCode> acked =
@@ -307,6 +420,17 @@ Task<void> supervise(Node& node, platform::FdWatch& signals) {
   node.sampler_task.cancel();
   node.publisher_task.cancel();
   node.status_task.cancel();
+  if (node.coap) {
+    // "offline", if the gateway answers soon (a CON is retransmitted after
+    // 2-3 s: one try, and no long wait on a gateway that is gone).
+    if (node.coap_announced) {
+      const Result<coap::Code> said =
+          co_await async::with_timeout(2s, post_coap(node, "status", "offline"));
+      if (!said.ok()) MOTE_LOG_WARN("status offline: %s", said.status().str());
+    }
+    node.coap->stop();
+    co_return;
+  }
   if (node.client->connected()) {
     static_cast<void>(
         co_await node.client->publish(status_message(node, "offline", mqtt::QoS::at_most_once)));
@@ -326,6 +450,62 @@ std::string default_name() {
   return name;
 }
 
+// The MQTT client, with the node's will ("offline", retained).
+void open_mqtt(Node& node, const io::Endpoint& server) {
+  node.status_topic = node.config.prefix + "/" + node.config.name + "/status";
+  static constexpr std::string_view kOffline = "offline";
+  node.client_id = "mote-sensor-" + node.config.name;
+  mqtt::ClientOptions options;
+  options.client_id = node.client_id;
+  options.keep_alive = 30;
+  options.reconnect_delay_min = 500ms;
+  options.reconnect_delay_max = 10s;
+  mqtt::Will will;
+  will.topic = node.status_topic;
+  will.payload =
+      ConstByteSpan(reinterpret_cast<const std::byte*>(kOffline.data()), kOffline.size());
+  will.qos = mqtt::QoS::at_least_once;
+  will.retain = true;
+  options.will = will;
+  node.client = std::make_unique<MqttClient>(
+      node.connector, server,
+      mqtt::ClientBuffers{node.receive_buffer, node.send_buffer, node.inflight_buffer}, options,
+      node);
+}
+
+// A UDP socket on an ephemeral port of the server's family, and the client.
+Status open_coap(Node& node, const io::Endpoint& server) {
+  const io::IpAddress any = server.address.is_v4() ? io::IpAddress(io::Ipv4Address::unspecified())
+                                                   : io::IpAddress(io::Ipv6Address::unspecified());
+  MOTE_TRY_ASSIGN(node.coap_socket, platform::KernelUdpSocket::bind(node.driver, {any, 0}));
+  // RFC 7252 §5.3.1: tokens an off-path attacker cannot guess.
+  std::uint32_t seed = 0;
+  if (::getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
+    seed =
+        static_cast<std::uint32_t>(node.wall_clock_ms()) ^ static_cast<std::uint32_t>(::getpid());
+  }
+  node.coap = std::make_unique<CoapClient>(node.coap_socket, seed);
+  node.coap_server = server;
+  return ok_status();
+}
+
+// "coap://host:port/" and "host" become "host:port" (5683 when absent);
+// a bare IPv6 address gets its brackets.
+std::string coap_endpoint_text(std::string text) {
+  constexpr std::string_view kScheme = "coap://";
+  if (text.starts_with(kScheme)) text.erase(0, kScheme.size());
+  while (text.ends_with("/")) text.pop_back();
+  const auto colons = std::count(text.begin(), text.end(), ':');
+  if (text.starts_with("[")) {
+    if (text.ends_with("]")) text += ":5683";
+  } else if (colons == 0) {
+    text += ":5683";
+  } else if (colons > 1) {
+    text = "[" + text + "]:5683";
+  }
+  return text;
+}
+
 int run_sensor(SensorConfig config) {
   if (config.name.empty()) config.name = default_name();
   if (!gateway::internal::is_valid_name(config.name)) {
@@ -333,23 +513,35 @@ int run_sensor(SensorConfig config) {
                  config.name.c_str());
     return kExitUsage;
   }
-  const Result<io::Endpoint> server = io::Endpoint::parse(config.mqtt);
+  if (!config.mqtt.empty() && !config.coap.empty()) {
+    std::fprintf(stderr, "mote sensor: --mqtt and --coap exclude each other\n");
+    return kExitUsage;
+  }
+  const bool over_coap = !config.coap.empty();
+  if (over_coap) {
+    config.coap = coap_endpoint_text(config.coap);
+  } else if (config.mqtt.empty()) {
+    config.mqtt = "127.0.0.1:1883";
+  }
+  const std::string& server_text = over_coap ? config.coap : config.mqtt;
+  const Result<io::Endpoint> server = io::Endpoint::parse(server_text);
   if (!server.ok()) {
-    std::fprintf(stderr, "mote sensor: --mqtt wants ADDRESS:PORT, e.g. 127.0.0.1:1883 (got '%s')\n",
-                 config.mqtt.c_str());
+    if (over_coap) {
+      std::fprintf(stderr,
+                   "mote sensor: --coap wants ADDRESS[:PORT] or coap://ADDRESS[:PORT], e.g. "
+                   "127.0.0.1:5683 (got '%s')\n",
+                   server_text.c_str());
+    } else {
+      std::fprintf(stderr,
+                   "mote sensor: --mqtt wants ADDRESS:PORT, e.g. 127.0.0.1:1883 (got '%s')\n",
+                   server_text.c_str());
+    }
     return kExitUsage;
   }
 
   platform::EpollDriver driver;
-  if (!driver.status().ok()) {
-    MOTE_LOG_ERROR("cannot start the Linux driver: %s", driver.status().str());
-    return kExitFailure;
-  }
   StopSignals signals;
-  if (const Status opened = signals.open(driver); !opened.ok()) {
-    MOTE_LOG_ERROR("cannot watch SIGINT/SIGTERM: %s", opened.str());
-    return kExitFailure;
-  }
+  if (!prepare_to_run(driver, signals)) return kExitFailure;
   async::Executor executor(driver);
   Node node(config, executor, driver);
 
@@ -367,31 +559,21 @@ int run_sensor(SensorConfig config) {
                 config.name.c_str(), devices.size(), config.w1_dir.c_str());
     node.source = std::make_unique<W1Source>(executor, devices);
   }
-  std::printf("publishing to mqtt://%s as %s/%s/<metric> every %lld ms\n", config.mqtt.c_str(),
-              config.prefix.c_str(), config.name.c_str(),
+  std::printf("publishing to %s://%s as %s/%s/<metric> every %lld ms\n",
+              over_coap ? "coap" : "mqtt", server_text.c_str(), config.prefix.c_str(),
+              config.name.c_str(),
               static_cast<long long>(
                   std::chrono::duration_cast<std::chrono::milliseconds>(config.interval).count()));
   std::fflush(stdout);
 
-  node.status_topic = config.prefix + "/" + config.name + "/status";
-  static constexpr std::string_view kOffline = "offline";
-  const std::string client_id = "mote-sensor-" + config.name;
-  mqtt::ClientOptions options;
-  options.client_id = client_id;
-  options.keep_alive = 30;
-  options.reconnect_delay_min = 500ms;
-  options.reconnect_delay_max = 10s;
-  mqtt::Will will;
-  will.topic = node.status_topic;
-  will.payload =
-      ConstByteSpan(reinterpret_cast<const std::byte*>(kOffline.data()), kOffline.size());
-  will.qos = mqtt::QoS::at_least_once;
-  will.retain = true;
-  options.will = will;
-  node.client = std::make_unique<MqttClient>(
-      node.connector, *server,
-      mqtt::ClientBuffers{node.receive_buffer, node.send_buffer, node.inflight_buffer}, options,
-      node);
+  if (over_coap) {
+    if (const Status opened = open_coap(node, *server); !opened.ok()) {
+      MOTE_LOG_ERROR("CoAP: cannot open a UDP socket: %s", opened.str());
+      return kExitFailure;
+    }
+  } else {
+    open_mqtt(node, *server);
+  }
 
   for (const Status started : {executor.spawn(node.client_task, run_client, std::ref(node)),
                                executor.spawn(node.sampler_task, sample, std::ref(node)),
@@ -425,18 +607,22 @@ class SensorCommand final : public Command {
  public:
   [[nodiscard]] const char* name() const override { return "sensor"; }
   [[nodiscard]] const char* summary() const override {
-    return "Run a sensor node: DS18B20 readings (or a simulated one) to the gateway over MQTT";
+    return "Run a sensor node: DS18B20 readings (or a simulated one) to the gateway (MQTT or CoAP)";
   }
   [[nodiscard]] const char* description() const override {
     return "Reads DS18B20 thermometers through the kernel's w1 driver, or a simulated DS18B20\n"
-           "when there is none, and publishes each reading to <prefix>/<name>/<metric> with\n"
-           "QoS 1. Readings wait in a buffer while the gateway is away and go out, with the\n"
-           "time they were taken, when it is back.";
+           "when there is none, and publishes each reading to <prefix>/<name>/<metric>: over\n"
+           "MQTT with QoS 1 (the default), or with --coap as a confirmable CoAP POST.\n"
+           "Readings wait in a buffer while the gateway is away and go out, with the time\n"
+           "they were taken, when it is back.";
   }
   void declare(Options& options) override {
     options.text("--name", config_.name, "Device name (default: sensor-<hostname>)");
     options.text("--mqtt", config_.mqtt,
                  "Gateway's MQTT broker, ADDRESS:PORT (default 127.0.0.1:1883)");
+    options.text(
+        "--coap", config_.coap,
+        "Publish over CoAP instead: the gateway's ADDRESS[:PORT] or coap://ADDRESS[:PORT]");
     options.text("--prefix", config_.prefix, "Topic prefix (default mote)");
     options.duration("-i,--interval", config_.interval, "Time between readings (default 5s)",
                      std::chrono::milliseconds(10));

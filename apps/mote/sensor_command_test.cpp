@@ -1,6 +1,7 @@
 // `mote sensor` against a real broker (mosquitto on loopback): what it
 // publishes is the gateway's wire format, and readings taken while the
-// broker is away arrive once it is back, each at its own time.
+// broker is away arrive once it is back, each at its own time. Over CoAP,
+// against `mote gateway` itself, through a restart of the gateway.
 
 #include <algorithm>
 #include <gtest/gtest.h>
@@ -9,16 +10,19 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <thread>
 #include <vector>
 
 #include "mote/gateway/ingest.hpp"
 #include "mote/testing/process.hpp"
+#include "system_test_support.hpp"
 
 namespace mote::cli {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::ChildProcess;
+namespace system_test = gateway::system_test;
 
 struct Received {
   std::vector<std::string> statuses;
@@ -159,6 +163,90 @@ TEST(SensorCommand, DeliversWhatItBufferedWhileTheBrokerWasAway) {
   for (std::size_t i = 1; i < times.size(); ++i) {
     EXPECT_LT(times[i] - times[i - 1], 2500) << "a hole in the series after reading " << i;
   }
+}
+
+// --- over CoAP, against `mote gateway` ----------------------------------------------
+
+std::unique_ptr<ChildProcess> start_gateway(const std::string& data_dir,
+                                            const system_test::Ports& ports) {
+  auto gateway = std::make_unique<ChildProcess>(std::vector<std::string>{
+      MOTE_BINARY, "gateway", "--data-dir", data_dir, "--mqtt-port", std::to_string(ports.mqtt),
+      "--http-port", std::to_string(ports.http), "--coap-port", std::to_string(ports.coap)});
+  if (!gateway->started() || !testing::wait_for_tcp_listener(ports.http, 10s)) return nullptr;
+  // The banner comes once every listener, CoAP's too, is bound.
+  if (!gateway->wait_for_output("  dashboard  ", 10s)) return nullptr;
+  return gateway;
+}
+
+// The node POSTs its readings (confirmable) and its status; the gateway is
+// stopped for a while and started again on the same store: the readings
+// taken meanwhile arrive afterwards at their own times, and none is lost.
+TEST(SensorCommand, OverCoapDeliversEveryReadingThroughAGatewayRestart) {
+  MOTE_SKIP_UNLESS_PROGRAM("curl");
+  testing::TempDir dir;
+  const system_test::Ports ports;
+  std::unique_ptr<ChildProcess> gateway = start_gateway(dir.file("data"), ports);
+  ASSERT_NE(gateway, nullptr);
+
+  ChildProcess sensor({MOTE_BINARY, "sensor", "--name", "greenhouse", "--coap",
+                       "coap://127.0.0.1:" + std::to_string(ports.coap) + "/", "--simulate",
+                       "--interval", "100ms", "--duration", "90s"});
+  ASSERT_TRUE(sensor.started());
+  ASSERT_TRUE(sensor.wait_for_output("publishing to coap://127.0.0.1:", 10s)) << sensor.describe();
+  ASSERT_TRUE(system_test::eventually([&] {
+    return system_test::history_count(ports.http, "greenhouse", "temperature") >= 2;
+  })) << sensor.describe()
+      << gateway->describe();
+  EXPECT_TRUE(system_test::find_device(ports.http, "greenhouse").value("online", false));
+
+  // The gateway goes away (a clean stop stores what it has) for about three
+  // readings, then comes back on the same data directory.
+  gateway->signal(SIGTERM);
+  ASSERT_EQ(gateway->wait_for_exit(20s), 0) << gateway->describe();
+  std::this_thread::sleep_for(2500ms);
+  gateway = start_gateway(dir.file("data"), ports);
+  ASSERT_NE(gateway, nullptr);
+  const std::size_t stored_before =
+      system_test::history_count(ports.http, "greenhouse", "temperature");
+  EXPECT_GE(stored_before, 2u);
+  ASSERT_TRUE(system_test::eventually(
+      [&] {
+        return system_test::history_count(ports.http, "greenhouse", "temperature") >=
+               stored_before + 6;
+      },
+      60s))
+      << sensor.describe() << gateway->describe();
+
+  sensor.signal(SIGTERM);
+  ASSERT_EQ(sensor.wait_for_exit(20s), 0) << sensor.describe();
+  EXPECT_NE(sensor.stdout_text().find(" 0 unsent, 0 dropped"), std::string::npos)
+      << sensor.describe();
+  // A clean stop says "offline" over CoAP too.
+  EXPECT_TRUE(system_test::eventually([&] {
+    const nlohmann::json device = system_test::find_device(ports.http, "greenhouse");
+    return device.is_object() && !device.value("online", true);
+  })) << gateway->describe();
+
+  // No hole where the gateway was down: readings are a DS18B20 conversion
+  // (750 ms) apart, the outage was several seconds.
+  const nlohmann::json points =
+      system_test::history_points(ports.http, "greenhouse", "temperature");
+  ASSERT_GE(points.size(), stored_before + 6);
+  for (std::size_t i = 1; i < points.size(); ++i) {
+    EXPECT_EQ(points[i][4].get<int>(), 1) << "raw samples expected";
+    EXPECT_LT(points[i][0].get<std::int64_t>() - points[i - 1][0].get<std::int64_t>(), 2500)
+        << "a hole in the series after reading " << i;
+  }
+}
+
+TEST(SensorCommand, CoapAndMqttExcludeEachOther) {
+  ChildProcess sensor({MOTE_BINARY, "sensor", "--mqtt", "127.0.0.1:1883", "--coap",
+                       "127.0.0.1:5683", "--simulate", "--duration", "1s"});
+  EXPECT_EQ(sensor.wait_for_exit(10s), 2) << sensor.describe();
+  EXPECT_NE(sensor.stderr_text().find("exclude each other"), std::string::npos);
+  ChildProcess bad({MOTE_BINARY, "sensor", "--coap", "coap://nowhere:x", "--duration", "1s"});
+  EXPECT_EQ(bad.wait_for_exit(10s), 2) << bad.describe();
+  EXPECT_NE(bad.stderr_text().find("--coap wants"), std::string::npos) << bad.describe();
 }
 
 }  // namespace

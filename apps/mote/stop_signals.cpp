@@ -1,8 +1,12 @@
+#define MOTE_LOG_MODULE "mote"
+
 #include "stop_signals.hpp"
 
 #include <cerrno>
 #include <sys/signalfd.h>
 #include <unistd.h>
+
+#include "mote/base/log.hpp"
 
 namespace mote::cli {
 
@@ -52,6 +56,18 @@ const char* signal_name(int signal) {
     case SIGTERM: return "SIGTERM";
     default: return "a signal";
   }
+}
+
+bool prepare_to_run(platform::EpollDriver& driver, StopSignals& signals) {
+  if (!driver.status().ok()) {
+    MOTE_LOG_ERROR("cannot start the Linux driver: %s", driver.status().str());
+    return false;
+  }
+  if (const Status opened = signals.open(driver); !opened.ok()) {
+    MOTE_LOG_ERROR("cannot watch SIGINT/SIGTERM: %s", opened.str());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace mote::cli

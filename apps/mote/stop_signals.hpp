@@ -31,6 +31,10 @@ class StopSignals {
 // The next signal number from the signalfd; -errno if reading it failed.
 async::Task<int> next_signal(platform::FdWatch& watch);
 
+// For a command that runs until stopped: checks that `driver` started and
+// opens `signals` on it; logs what failed and returns false otherwise.
+bool prepare_to_run(platform::EpollDriver& driver, StopSignals& signals);
+
 // "SIGINT", "SIGTERM" or "a signal".
 const char* signal_name(int signal);
 
