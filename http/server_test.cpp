@@ -380,6 +380,25 @@ TEST_F(ServerTest, PathTraversalIsRefused) {
   }
 }
 
+// Links that stay inside the root are followed: a relative one (openat2
+// resolves it below the root), an absolute one and one that leaves a
+// directory and comes back (openat2 refuses to judge those, realpath does);
+// a relative one that leaves the root is not.
+TEST_F(ServerTest, SymbolicLinksInsideTheRootAreServed) {
+  ASSERT_EQ(::symlink("css/site.css", (files_dir + "/relative.css").c_str()), 0);
+  ASSERT_EQ(::symlink((files_dir + "/index.html").c_str(), (files_dir + "/absolute.html").c_str()),
+            0);
+  ASSERT_EQ(::symlink("../index.html", (files_dir + "/css/up.html").c_str()), 0);
+  ASSERT_EQ(::symlink("../secret.txt", (files_dir + "/up-and-out.txt").c_str()), 0);
+  EXPECT_EQ(curl({url("/static/relative.css")}).output, "body { color: red; }\n");
+  EXPECT_EQ(curl({url("/static/absolute.html")}).output, "<h1>mote</h1>\n");
+  EXPECT_EQ(curl({url("/static/css/up.html")}).output, "<h1>mote</h1>\n");
+  Exchange out = curl({"-o", "/dev/null", "-w", "%{http_code}", url("/static/up-and-out.txt")});
+  EXPECT_EQ(out.output, "404");
+  // A directory is answered with its index.html.
+  EXPECT_EQ(curl({url("/static/")}).output, "<h1>mote</h1>\n");
+}
+
 TEST_F(ServerTest, NotFoundMethodNotAllowedAndTooLarge) {
   options.max_body_size = 1000;
   Exchange missing = curl({"-i", url("/nothing/here")});
