@@ -477,6 +477,24 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_FALSE(parsed.messages[4].keep_alive);
 }
 
+// Heads larger than the connection's first buffer (2 KiB), pipelined with a
+// body and with small requests: the buffer grows and the head is parsed again.
+TEST_F(ServerTest, HeadsLargerThanTheFirstBufferArePipelined) {
+  const std::string cookie(5000, 'c');
+  const Exchange exchange =
+      send_raw("GET /api/devices/big HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n" +
+               "POST /echo HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(1500, 'p') +
+               "\r\nContent-Length: 3\r\n\r\nabc"
+               "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(exchange.exit_code, 0) << exchange.errors;
+  fuzz::StreamOutcome parsed = responses_in(exchange.output);
+  EXPECT_EQ(parsed.error, ParseError::none);
+  ASSERT_EQ(parsed.messages.size(), 3u) << exchange.output;
+  EXPECT_EQ(parsed.messages[0].body, R"({"id":"big"})");
+  EXPECT_EQ(parsed.messages[1].body, "3 " + std::to_string((97 * 31 + 98) * 31 + 99) + "\n");
+  EXPECT_EQ(parsed.messages[2].body, "hello\n");
+}
+
 TEST_F(ServerTest, ManyConcurrentKeepAliveClients) {
   // 20 connections open at once, each with 10 requests answered in turn.
   const Exchange exchange = python(R"(
