@@ -1,5 +1,6 @@
 #include "mote/http/router.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
@@ -19,10 +20,6 @@ std::string_view Request::param(std::string_view name) const {
 
 ResponseWriter::ResponseWriter(ByteSink& sink, const RequestHead& request, bool keep_alive)
     : sink_(sink), request_(request), keep_alive_(keep_alive && request.keep_alive) {}
-
-void ResponseWriter::set_header(std::string_view name, std::string_view value) {
-  fields_.emplace_back(name, value);
-}
 
 namespace {
 
@@ -48,6 +45,15 @@ void append_field(std::string& head, std::string_view name, std::string_view val
 
 }  // namespace
 
+void ResponseWriter::set_header(std::string_view name, std::string_view value) {
+  // Checked now, failed at start(): a bad field never reaches the head.
+  if (!is_token(name) || !is_field_value(value)) {
+    bad_field_ = true;
+    return;
+  }
+  append_field(fields_, name, value);
+}
+
 async::Task<Status> ResponseWriter::start(std::uint16_t status,
                                           std::optional<std::uint64_t> content_length) {
   if (started_) co_return Status::failed_precondition();
@@ -68,30 +74,27 @@ async::Task<Status> ResponseWriter::start(std::uint16_t status,
   std::array<std::byte, 256> line_buffer;
   HeadWriter status_line(line_buffer);
   MOTE_CO_TRY(status_line.status_line(status));
-  head_.assign(as_string_view(*status_line.finish()));
-  head_.resize(head_.size() - 2);  // finish() ended the head; more fields follow
-  append_field(head_, "Date", current_http_date());
-  for (const auto& [name, value] : fields_) {
-    if (!is_token(name) || !is_field_value(value)) co_return Status::invalid_argument();
-    append_field(head_, name, value);
-  }
+  if (bad_field_) co_return Status::invalid_argument();
+  // The head waits for the first body bytes or finish(): see emit().
+  const std::string_view line = as_string_view(*status_line.finish());
+  pending_.reserve(line.size() + fields_.size() + 128);
+  pending_.assign(line.substr(0, line.size() - 2));  // finish() ended the head; fields follow
+  append_field(pending_, "Date", current_http_date());
+  pending_.append(fields_);
   if (mode_ == BodyMode::fixed) {
     std::array<char, 20> digits;
-    append_field(head_, "Content-Length", format_decimal(digits, *content_length));
+    append_field(pending_, "Content-Length", format_decimal(digits, *content_length));
   } else if (mode_ == BodyMode::chunked) {
-    append_field(head_, "Transfer-Encoding", "chunked");
+    append_field(pending_, "Transfer-Encoding", "chunked");
   }
   if (!keep_alive_) {
-    append_field(head_, "Connection", "close");
+    append_field(pending_, "Connection", "close");
   } else if (request_.version.minor == 0) {
-    append_field(head_, "Connection", "keep-alive");
+    append_field(pending_, "Connection", "keep-alive");
   }
-  head_.append("\r\n");
+  pending_.append("\r\n");
   // A HEAD response is the head alone (RFC 9110 §9.3.2).
   if (request_.method == Method::head) mode_ = BodyMode::none;
-  // The head waits for the first body bytes or finish(): see emit().
-  pending_ = std::move(head_);
-  head_.clear();
   co_return ok_status();
 }
 
@@ -374,12 +377,28 @@ std::string format_http_date(std::int64_t unix_seconds) {
   const auto time = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&time, &tm);
-  std::array<char, 40> text;
-  const int n = std::snprintf(text.data(), text.size(), "%s, %02d %s %04d %02d:%02d:%02d GMT",
-                              kDays[static_cast<std::size_t>(tm.tm_wday)].data(), tm.tm_mday,
-                              kMonths[static_cast<std::size_t>(tm.tm_mon)].data(),
-                              tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return std::string(text.data(), static_cast<std::size_t>(n));
+  // "Sun, 06 Nov 1994 08:49:37 GMT", written by hand: snprintf was most
+  // of a static file's CPU time outside the kernel.
+  std::string text;
+  text.reserve(29);
+  const auto two_digits = [&text](int value) {
+    text.push_back(static_cast<char>('0' + value / 10 % 10));
+    text.push_back(static_cast<char>('0' + value % 10));
+  };
+  text.append(kDays[static_cast<std::size_t>(tm.tm_wday)]).append(", ");
+  two_digits(tm.tm_mday);
+  text.append(" ").append(kMonths[static_cast<std::size_t>(tm.tm_mon)]).append(" ");
+  const int year = std::clamp(tm.tm_year + 1900, 0, 9999);  // the format has four digits
+  two_digits(year / 100);
+  two_digits(year % 100);
+  text.push_back(' ');
+  two_digits(tm.tm_hour);
+  text.push_back(':');
+  two_digits(tm.tm_min);
+  text.push_back(':');
+  two_digits(tm.tm_sec);
+  text.append(" GMT");
+  return text;
 }
 
 std::optional<std::int64_t> parse_http_date(std::string_view text) {

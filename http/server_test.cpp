@@ -380,6 +380,25 @@ TEST_F(ServerTest, PathTraversalIsRefused) {
   }
 }
 
+// Links that stay inside the root are followed: a relative one (openat2
+// resolves it below the root), an absolute one and one that leaves a
+// directory and comes back (openat2 refuses to judge those, realpath does);
+// a relative one that leaves the root is not.
+TEST_F(ServerTest, SymbolicLinksInsideTheRootAreServed) {
+  ASSERT_EQ(::symlink("css/site.css", (files_dir + "/relative.css").c_str()), 0);
+  ASSERT_EQ(::symlink((files_dir + "/index.html").c_str(), (files_dir + "/absolute.html").c_str()),
+            0);
+  ASSERT_EQ(::symlink("../index.html", (files_dir + "/css/up.html").c_str()), 0);
+  ASSERT_EQ(::symlink("../secret.txt", (files_dir + "/up-and-out.txt").c_str()), 0);
+  EXPECT_EQ(curl({url("/static/relative.css")}).output, "body { color: red; }\n");
+  EXPECT_EQ(curl({url("/static/absolute.html")}).output, "<h1>mote</h1>\n");
+  EXPECT_EQ(curl({url("/static/css/up.html")}).output, "<h1>mote</h1>\n");
+  Exchange out = curl({"-o", "/dev/null", "-w", "%{http_code}", url("/static/up-and-out.txt")});
+  EXPECT_EQ(out.output, "404");
+  // A directory is answered with its index.html.
+  EXPECT_EQ(curl({url("/static/")}).output, "<h1>mote</h1>\n");
+}
+
 TEST_F(ServerTest, NotFoundMethodNotAllowedAndTooLarge) {
   options.max_body_size = 1000;
   Exchange missing = curl({"-i", url("/nothing/here")});
@@ -456,6 +475,24 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(parsed.messages[3].body, "1 122\n");
   EXPECT_EQ(parsed.messages[4].body, "hello\n");
   EXPECT_FALSE(parsed.messages[4].keep_alive);
+}
+
+// Heads larger than the connection's first buffer (2 KiB), pipelined with a
+// body and with small requests: the buffer grows and the head is parsed again.
+TEST_F(ServerTest, HeadsLargerThanTheFirstBufferArePipelined) {
+  const std::string cookie(5000, 'c');
+  const Exchange exchange =
+      send_raw("GET /api/devices/big HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n" +
+               "POST /echo HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(1500, 'p') +
+               "\r\nContent-Length: 3\r\n\r\nabc"
+               "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(exchange.exit_code, 0) << exchange.errors;
+  fuzz::StreamOutcome parsed = responses_in(exchange.output);
+  EXPECT_EQ(parsed.error, ParseError::none);
+  ASSERT_EQ(parsed.messages.size(), 3u) << exchange.output;
+  EXPECT_EQ(parsed.messages[0].body, R"({"id":"big"})");
+  EXPECT_EQ(parsed.messages[1].body, "3 " + std::to_string((97 * 31 + 98) * 31 + 99) + "\n");
+  EXPECT_EQ(parsed.messages[2].body, "hello\n");
 }
 
 TEST_F(ServerTest, ManyConcurrentKeepAliveClients) {

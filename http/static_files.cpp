@@ -2,14 +2,17 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <memory>
 #include <optional>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
-#include <vector>
 
 namespace mote::http {
 namespace {
@@ -65,14 +68,39 @@ std::optional<std::string> real_path(const std::string& path) {
   return std::string(resolved.data());
 }
 
+// openat2(2) with RESOLVE_BENEATH: `relative` below `directory`, symbolic
+// links followed as long as they stay below it, in one system call (what
+// realpath() plus open() would take one call per path component for). -1
+// with errno set; EXDEV when the path, or a link on it, leads outside or is
+// absolute, ENOSYS before Linux 5.6.
+int open_beneath(int directory, const char* relative) {
+  open_how how{};
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(::syscall(SYS_openat2, directory, relative, &how, sizeof how));
+}
+
+// Whether open_beneath() could not decide and the slow way must: links
+// that are absolute or leave the directory (they may still land inside
+// the root), a kernel without openat2, a rename racing the lookup.
+bool resolve_slowly(int error) {
+  return error == EXDEV || error == ENOSYS || error == EAGAIN || error == ELOOP || error == EPERM;
+}
+
 // RFC 9110 §8.8.3: a strong validator from what changes with the content.
 std::string entity_tag(const struct stat& info) {
-  std::array<char, 64> text;
-  const int n = std::snprintf(text.data(), text.size(), "\"%llx-%llx\"",
-                              static_cast<unsigned long long>(info.st_size),
-                              static_cast<unsigned long long>(info.st_mtim.tv_sec) * 1000000000ull +
-                                  static_cast<unsigned long long>(info.st_mtim.tv_nsec));
-  return std::string(text.data(), static_cast<std::size_t>(n));
+  const auto append_hex = [](std::string& out, unsigned long long value) {
+    std::array<char, 16> digits;  // 64 bits
+    out.append(digits.data(),
+               std::to_chars(digits.data(), digits.data() + digits.size(), value, 16).ptr);
+  };
+  std::string tag = "\"";
+  append_hex(tag, static_cast<unsigned long long>(info.st_size));
+  tag.push_back('-');
+  append_hex(tag, static_cast<unsigned long long>(info.st_mtim.tv_sec) * 1000000000ull +
+                      static_cast<unsigned long long>(info.st_mtim.tv_nsec));
+  tag.push_back('"');
+  return tag;
 }
 
 // If-None-Match (RFC 9110 §13.1.2): "*" or a list of entity tags, compared
@@ -155,6 +183,59 @@ StaticFiles::StaticFiles(std::string_view root) {
     return;
   }
   root_ = std::move(*resolved);
+  root_fd_ = ::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+StaticFiles::StaticFiles(StaticFiles&& other) noexcept
+    : root_(std::move(other.root_)), status_(other.status_), root_fd_(other.root_fd_) {
+  other.root_fd_ = -1;
+}
+
+StaticFiles& StaticFiles::operator=(StaticFiles&& other) noexcept {
+  if (this != &other) {
+    if (root_fd_ >= 0) ::close(root_fd_);
+    root_ = std::move(other.root_);
+    status_ = other.status_;
+    root_fd_ = other.root_fd_;
+    other.root_fd_ = -1;
+  }
+  return *this;
+}
+
+StaticFiles::~StaticFiles() {
+  if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+int StaticFiles::open_file(const std::string& relative, std::string& name,
+                           struct stat& info) const {
+  name = relative;
+  int fd = root_fd_ < 0 ? -1 : open_beneath(root_fd_, relative.empty() ? "." : relative.c_str());
+  if (fd < 0) return root_fd_ < 0 || resolve_slowly(errno) ? open_resolved(relative, name) : -1;
+  if (::fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
+    const int index = open_beneath(fd, "index.html");
+    const int error = errno;
+    ::close(fd);
+    if (index < 0) return resolve_slowly(error) ? open_resolved(relative, name) : -1;
+    fd = index;
+    name = "index.html";
+    if (::fstat(fd, &info) != 0) info = {};
+  }
+  return fd;
+}
+
+int StaticFiles::open_resolved(const std::string& relative, std::string& name) const {
+  std::optional<std::string> resolved = real_path(root_ + "/" + relative);
+  struct stat info {};
+  if (resolved && ::stat(resolved->c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    resolved = real_path(*resolved + "/index.html");
+  }
+  // Symbolic links may point anywhere: what they resolve to must be inside.
+  if (!resolved ||
+      (*resolved != root_ && resolved->compare(0, root_.size() + 1, root_ + "/") != 0)) {
+    return -1;
+  }
+  name = *resolved;
+  return ::open(resolved->c_str(), O_RDONLY | O_CLOEXEC);
 }
 
 async::Task<Status> StaticFiles::serve(Request& request, ResponseWriter& response,
@@ -165,7 +246,7 @@ async::Task<Status> StaticFiles::serve(Request& request, ResponseWriter& respons
   }
   // Each segment must be a name: no "..", no ".", no NUL (route parameters
   // are already decoded, so "%2e%2e" arrives here as "..").
-  std::string path = root_;
+  std::string relative;
   std::string_view rest = relative_path;
   while (!rest.empty()) {
     const std::size_t slash = rest.find('/');
@@ -175,20 +256,14 @@ async::Task<Status> StaticFiles::serve(Request& request, ResponseWriter& respons
     if (segment == "." || segment == ".." || segment.find('\0') != std::string_view::npos) {
       co_return co_await response.send(404, "not found\n");
     }
-    path.append("/").append(segment);
+    if (!relative.empty()) relative.push_back('/');
+    relative.append(segment);
   }
-  std::optional<std::string> resolved = real_path(path);
+  std::string name;
   struct stat info {};
-  if (resolved && ::stat(resolved->c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
-    resolved = real_path(*resolved + "/index.html");
-  }
-  // Symbolic links may point anywhere: what they resolve to must be inside.
-  if (!resolved ||
-      (*resolved != root_ && resolved->compare(0, root_.size() + 1, root_ + "/") != 0)) {
-    co_return co_await response.send(404, "not found\n");
-  }
-  const File file(::open(resolved->c_str(), O_RDONLY | O_CLOEXEC));
-  if (file.fd() < 0 || ::fstat(file.fd(), &info) != 0 || !S_ISREG(info.st_mode)) {
+  const File file(open_file(relative, name, info));
+  if (file.fd() < 0 || (info.st_mode == 0 && ::fstat(file.fd(), &info) != 0) ||
+      !S_ISREG(info.st_mode)) {
     co_return co_await response.send(404, "not found\n");
   }
   const auto size = static_cast<std::uint64_t>(info.st_size);
@@ -242,22 +317,27 @@ async::Task<Status> StaticFiles::serve(Request& request, ResponseWriter& respons
       }
     }
   }
-  response.set_header("Content-Type", content_type_for(*resolved));
+  response.set_header("Content-Type", content_type_for(name));
   MOTE_CO_TRY(co_await response.start(status, range.length));
   if (request.method() == Method::head) co_return co_await response.finish();
-  std::vector<std::byte> buffer(std::size_t{16} * 1024);
+  // Up to 16 KiB at a time, and no more than the file needs (not zeroed:
+  // pread fills what is sent).
+  constexpr std::size_t kPiece = std::size_t{16} * 1024;
+  const std::size_t capacity =
+      range.length < kPiece ? static_cast<std::size_t>(range.length) : kPiece;
+  const std::unique_ptr<std::byte[]> buffer = std::make_unique_for_overwrite<std::byte[]>(capacity);
   std::uint64_t offset = range.first;
   std::uint64_t left = range.length;
   while (left > 0) {
-    const std::size_t want = left < buffer.size() ? static_cast<std::size_t>(left) : buffer.size();
-    const ssize_t n = ::pread(file.fd(), buffer.data(), want, static_cast<off_t>(offset));
+    const std::size_t want = left < capacity ? static_cast<std::size_t>(left) : capacity;
+    const ssize_t n = ::pread(file.fd(), buffer.get(), want, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       // The file shrank under us: the promised length cannot be kept.
       response.close_connection();
       co_return Status::data_loss();
     }
-    MOTE_CO_TRY(co_await response.write(ConstByteSpan(buffer.data(), static_cast<std::size_t>(n))));
+    MOTE_CO_TRY(co_await response.write(ConstByteSpan(buffer.get(), static_cast<std::size_t>(n))));
     offset += static_cast<std::uint64_t>(n);
     left -= static_cast<std::uint64_t>(n);
   }

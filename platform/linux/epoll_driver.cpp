@@ -131,6 +131,7 @@ void EpollDriver::dispatch(std::uint32_t events, void* tag) {
   }
   auto* watch = static_cast<FdWatch*>(tag);
   const bool failed = (events & (EPOLLERR | EPOLLHUP)) != 0;
+  if (failed || (events & (EPOLLRDHUP | EPOLLPRI)) != 0) watch->end_or_urgent_ = true;
   if (failed || (events & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0) {
     watch->readable_ = true;
     watch->read_waker_.wake();
@@ -161,6 +162,7 @@ Status FdWatch::open(EpollDriver& driver, int fd) {
   fd_ = fd;
   readable_ = false;
   writable_ = false;
+  end_or_urgent_ = false;
   return ok_status();
 }
 
@@ -170,6 +172,7 @@ void FdWatch::take(FdWatch& other) noexcept {
   fd_ = std::exchange(other.fd_, -1);
   readable_ = other.readable_;
   writable_ = other.writable_;
+  end_or_urgent_ = other.end_or_urgent_;
   if (fd_ < 0) return;
   epoll_event event{};
   event.events = kWatchedEvents;

@@ -6,6 +6,7 @@
 // pointer to a wider type: Cortex-M0 faults on unaligned word access, and
 // wire data has no alignment to offer.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -228,7 +229,9 @@ class ByteWriter {
 
   constexpr Status write_bytes(ConstByteSpan bytes) {
     if (bytes.size() > remaining()) return Status::resource_exhausted();
-    for (std::size_t i = 0; i < bytes.size(); ++i) buffer_[size_ + i] = bytes[i];
+    // std::copy, not a loop of byte stores: those may alias size_ and
+    // buffer_, so the compiler reloads both per byte instead of calling memcpy.
+    std::copy(bytes.begin(), bytes.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(size_));
     size_ += bytes.size();
     return ok_status();
   }

@@ -40,7 +40,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -337,11 +339,11 @@ class Server {
     reply.content_format = response.content_format();
     reply.max_age = response.max_age();
     const ConstByteSpan body = response.body();
-    // §5.10.6: a 2.05 carries an ETag (the body's FNV-1a hash), so clients
+    // §5.10.6: a 2.05 carries an ETag (a hash of the body), so clients
     // can revalidate, and block-wise clients can see the representation
     // stay the same (RFC 7959 §2.4).
     if (reply.code == codes::kContent) {
-      reply.etag = fnv1a(body);
+      reply.etag = body_hash(body);
       // §5.10.6.2: a GET naming the current ETag gets 2.03 Valid, no body.
       if (request.code() == codes::kGet && names_etag(request, *reply.etag)) {
         reply.code = codes::kValid;
@@ -391,10 +393,27 @@ class Server {
     return false;
   }
 
-  static std::uint32_t fnv1a(ConstByteSpan bytes) {
-    std::uint32_t hash = 2166136261u;
-    for (std::byte b : bytes) hash = (hash ^ std::to_integer<std::uint32_t>(b)) * 16777619u;
-    return hash;
+  // A 32-bit hash of the body for its ETag, four bytes per step with
+  // MurmurHash3's mixing: a byte-wise FNV-1a was a seventh of the server's
+  // own instructions per GET of a 136-byte body. Any change of one 4-byte
+  // word changes it.
+  static std::uint32_t body_hash(ConstByteSpan bytes) {
+    const auto mix = [](std::uint32_t k) { return std::rotl(k * 0xcc9e2d51u, 15) * 0x1b873593u; };
+    auto hash = static_cast<std::uint32_t>(bytes.size());
+    std::size_t i = 0;
+    for (; i + 4 <= bytes.size(); i += 4) {
+      std::uint32_t word;  // in the machine's byte order: the tag is only compared with itself
+      std::memcpy(&word, bytes.data() + i, sizeof word);
+      hash = std::rotl(hash ^ mix(word), 13) * 5 + 0xe6546b64u;
+    }
+    std::uint32_t tail = 0;
+    for (std::size_t shift = 0; i < bytes.size(); ++i, shift += 8) {
+      tail |= std::to_integer<std::uint32_t>(bytes[i]) << shift;
+    }
+    hash ^= mix(tail);
+    hash = (hash ^ (hash >> 16)) * 0x85ebca6bu;
+    hash = (hash ^ (hash >> 13)) * 0xc2b2ae35u;
+    return hash ^ (hash >> 16);
   }
 
   async::Task<void> respond(const Message& request, io::Endpoint from, const Reply& reply) {

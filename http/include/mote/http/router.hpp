@@ -128,13 +128,13 @@ class ResponseWriter {
 
   ByteSink& sink_;
   const RequestHead& request_;
-  std::vector<std::pair<std::string, std::string>> fields_;
-  std::string head_;
+  std::string fields_;   // the handler's fields, "name: value\r\n" each, checked
   std::string pending_;  // the head and body bytes not yet written
   std::uint64_t remaining_ = 0;
   std::uint16_t status_ = 0;
   BodyMode mode_ = BodyMode::none;
   bool keep_alive_;
+  bool bad_field_ = false;  // a set_header() that would have split the head
   bool started_ = false;
   bool finished_ = false;
 };

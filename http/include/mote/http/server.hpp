@@ -137,6 +137,7 @@ class Server {
 
  private:
   static constexpr std::size_t kBodyReadBytes = std::size_t{8} * 1024;
+  static constexpr std::size_t kInitialBufferBytes = std::size_t{2} * 1024;
 
   struct Slot {
     async::TaskStorage<kFrameBytes> task;
@@ -281,8 +282,12 @@ class Server {
   }
 
   async::Task<void> connection(StreamType stream) {
-    // The head and any pipelined requests after it, then body reads.
-    std::vector<std::byte> buffer(options_.max_head_size + kBodyReadBytes);
+    // The head and any pipelined requests after it, then body reads. It
+    // starts small and grows to its full size (the head limit and one body
+    // read) only for a head that does not fit or a request with a body:
+    // most requests fit in 2 KiB, and an idle connection holds no more.
+    const std::size_t full_size = options_.max_head_size + kBodyReadBytes;
+    std::vector<std::byte> buffer(std::min(kInitialBufferBytes, full_size));
     std::vector<Header> fields(options_.max_headers);
     std::string body;
     ParserLimits limits;
@@ -311,6 +316,10 @@ class Server {
         }
         head_size = *parsed;
         if (head_size != 0) break;
+        if (filled == buffer.size() && buffer.size() < full_size) {
+          grow(buffer, full_size, parser);  // the head is parsed again from its start
+          continue;
+        }
         Result<std::size_t> n = co_await async::with_deadline(
             deadline, read_some(stream, ByteSpan(buffer).subspan(filled)));
         if (!n.ok() || *n == 0) {
@@ -322,6 +331,12 @@ class Server {
         if (!head_started) deadline = async::now() + options_.head_timeout;
         head_started = true;
         filled += *n;
+      }
+      // A body is read into the buffer after the head: give it the full size.
+      if (!parser.message_complete() && buffer.size() < full_size) {
+        grow(buffer, full_size, parser);
+        const Result<std::size_t> again = parser.parse_head(ConstByteSpan(buffer.data(), filled));
+        if (!again.ok() || *again != head_size) co_return close(stream);  // cannot happen
       }
       const RequestHead& head = parser.head();
       Request request;
@@ -406,6 +421,13 @@ class Server {
   }
 
   static void close(StreamType& stream) { stream.close(); }
+
+  // Enlarges the connection's buffer. The parser's views pointed into the
+  // old one, so it starts over: parse_head() reads the head again.
+  static void grow(std::vector<std::byte>& buffer, std::size_t size, RequestParser& parser) {
+    buffer.resize(size);
+    parser.reset();
+  }
 
   // After an error response the client may still be sending (a body we
   // refused): closing with unread data would make the kernel send a reset

@@ -90,6 +90,11 @@ class FdWatch {
   [[nodiscard]] bool is_readable() const { return readable_; }
   [[nodiscard]] bool is_writable() const { return writable_; }
   void clear_readable() { readable_ = false; }
+  // The kernel reported the peer's end of the stream, an error, a hang-up
+  // or urgent data (EPOLLRDHUP, EPOLLERR, EPOLLHUP, EPOLLPRI) at some point.
+  // After that a short read no longer means nothing more is to be read:
+  // the end, or the data after an urgent byte, raises no further edge.
+  [[nodiscard]] bool saw_end_or_urgent() const { return end_or_urgent_; }
   void clear_writable() { writable_ = false; }
 
   class [[nodiscard]] ReadinessAwaiter {
@@ -132,6 +137,7 @@ class FdWatch {
   int fd_ = -1;
   bool readable_ = false;
   bool writable_ = false;
+  bool end_or_urgent_ = false;
   async::Waker read_waker_;
   async::Waker write_waker_;
 };

@@ -53,6 +53,8 @@ class KernelTcpStream {
  private:
   friend class KernelTcpConnector;
   FdWatch watch_;
+  // The last read was short: it emptied the kernel's receive queue.
+  bool drained_ = false;
 };
 
 class KernelTcpListener {
