@@ -94,8 +94,11 @@ bool EpollDriver::wait_until(async::Instant deadline) {
     const timespec timeout{static_cast<time_t>(us / 1'000'000),
                            static_cast<long>(us % 1'000'000) * 1000};
     count = ::epoll_pwait2(epoll_fd_, events, 64, &timeout, nullptr);
-    if (count < 0 && errno == ENOSYS) {
-      have_epoll_pwait2_ = false;  // kernel before 5.11: the timerfd below
+    // ENOSYS: a kernel before 5.11. EPERM: a seccomp filter that does not
+    // know the call (systemd's SystemCallFilter answers EPERM, see
+    // packaging/mote-gateway.service.in). Either way: the timerfd below.
+    if (count < 0 && (errno == ENOSYS || errno == EPERM)) {
+      have_epoll_pwait2_ = false;
       return true;
     }
   } else {
