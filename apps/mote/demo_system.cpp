@@ -114,8 +114,9 @@ std::string find_firmware_image(const SystemDemoConfig& config, std::string& why
     why = "no image at " + config.firmware;
     return {};
   }
-  std::vector<std::filesystem::path> candidates{own_executable().parent_path().parent_path() /
-                                                "share/mote/firmware/mps2_an385/sensor_node_net.elf"};
+  std::vector<std::filesystem::path> candidates{
+      own_executable().parent_path().parent_path() /
+      "share/mote/firmware/mps2_an385/sensor_node_net.elf"};
 #ifdef MOTE_SOURCE_DIR
   candidates.emplace_back(std::filesystem::path(MOTE_SOURCE_DIR) /
                           "build/cortex-m3/firmware/sensor_node_net/sensor_node_net.elf");

@@ -251,8 +251,8 @@ TEST(SystemDemo, APortInUseIsNamedAndNothingStarts) {
 // The whole system with the real firmware node: sensor_node_net on QEMU's
 // mps2-an385, mote's IP stack on the LAN9118 with a DHCP lease from QEMU,
 // publishing over MQTT (mote's TCP) to the gateway through QEMU's user
-// network. The image comes from MOTE_SENSOR_NODE_NET_IMAGE or the source tree's cortex-m3 build; skipped, saying
-// so, without it or without qemu-system-arm.
+// network. The image comes from MOTE_SENSOR_NODE_NET_IMAGE or the source tree's cortex-m3 build;
+// skipped, saying so, without it or without qemu-system-arm.
 TEST(SystemDemo, TheFirmwareNodeArrivesLikeTheOthersAndGoesOfflineWhenKilled) {
   MOTE_SKIP_UNLESS_PROGRAM("qemu-system-arm");
   MOTE_SKIP_UNLESS_PROGRAM("curl");

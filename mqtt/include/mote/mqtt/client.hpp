@@ -165,7 +165,7 @@ struct Message {
   bool retain = false;
   bool dup = false;
   std::uint16_t packet_id = 0;  // QoS 1/2; 0 for QoS 0
-  Properties properties;  // includes Subscription Identifiers, User Properties...
+  Properties properties;        // includes Subscription Identifiers, User Properties...
 };
 
 // Receives messages and connection news, on the task that runs run().
