@@ -57,7 +57,9 @@ Result<TcpRepr> TcpRepr::parse(const TcpSegment<>& segment, Ipv4Address source,
   if (mode == ChecksumMode::verify && !segment.verify_checksum(source, destination)) {
     return Status::data_loss();
   }
-  TcpRepr repr;
+  // Built in the Result itself: returning a local TcpRepr would copy it.
+  Result<TcpRepr> result(std::in_place);
+  TcpRepr& repr = *result;
   repr.source_port = segment.source_port();
   repr.destination_port = segment.destination_port();
   repr.seq_number = segment.seq_number();
@@ -98,7 +100,7 @@ Result<TcpRepr> TcpRepr::parse(const TcpSegment<>& segment, Ipv4Address source,
         break;
     }
   }
-  return repr;
+  return result;
 }
 
 std::size_t TcpRepr::options_len() const {
