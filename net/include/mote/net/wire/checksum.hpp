@@ -111,7 +111,7 @@ class InternetChecksum {
   // unaligned word loads, it gains little and costs about 500 bytes of
   // code where it is inlined. Below kWideMin bytes the word loop is as fast.
   static constexpr bool kWideSum = sizeof(std::size_t) >= 8;
-  static constexpr std::size_t kWideMin = 32;
+  static constexpr std::size_t kWideMin = 16;
 
   constexpr void fold() {
     while (sum_ > 0xffffu) sum_ = (sum_ & 0xffffu) + (sum_ >> 16);
