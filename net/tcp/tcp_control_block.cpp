@@ -71,14 +71,14 @@ Result<std::size_t> TcpTransmit::emit(ByteSpan buffer) const {
   const std::size_t header_len = header.header_len();
   const std::size_t len = header_len + payload_len();
   if (buffer.size() < len) return Status::resource_exhausted();
+  // One pass over the payload: copied from the send buffer and summed.
   std::byte* out = buffer.data() + header_len;
-  if (!payload_head.empty()) std::memcpy(out, payload_head.data(), payload_head.size());
-  if (!payload_tail.empty()) {
-    std::memcpy(out + payload_head.size(), payload_tail.data(), payload_tail.size());
-  }
+  wire::InternetChecksum payload_sum;
+  payload_sum.add_copy(payload_head, out);
+  payload_sum.add_copy(payload_tail, out + payload_head.size());
   TcpRepr repr = header;
   repr.payload = buffer.subspan(header_len, payload_len());  // in place: emit does not copy
-  return repr.emit(buffer.first(len), source, destination);
+  return repr.emit(buffer.first(len), source, destination, &payload_sum);
 }
 
 std::optional<TcpRepr> tcp_reset_for(const TcpRepr& segment) {

@@ -1,5 +1,6 @@
 #include "mote/net/wire/checksum.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <gtest/gtest.h>
 #include <vector>
@@ -24,6 +25,18 @@ std::uint16_t reference_checksum(ConstByteSpan data) {
   }
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<std::uint16_t>(~sum);
+}
+
+// Reproducible bytes from a xorshift generator.
+std::vector<std::byte> random_bytes(std::size_t len, std::uint32_t state) {
+  std::vector<std::byte> bytes(len);
+  for (std::byte& b : bytes) {
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    b = static_cast<std::byte>(state >> 24);
+  }
+  return bytes;
 }
 
 TEST(InternetChecksum, Rfc1071Example) {
@@ -67,14 +80,7 @@ TEST(InternetChecksum, LargeInputDoesNotOverflow) {
 // word-by-word sum: every length around its threshold and block size, at
 // every alignment, whole and in two pieces split at every point.
 TEST(InternetChecksum, WideSumMatchesTheWordSumAtEveryLengthAndAlignment) {
-  std::vector<std::byte> bytes(8 + 200);
-  std::uint32_t state = 0x2545f491;
-  for (std::byte& b : bytes) {
-    state ^= state << 13;
-    state ^= state >> 17;
-    state ^= state << 5;
-    b = static_cast<std::byte>(state >> 24);
-  }
+  const std::vector<std::byte> bytes = random_bytes(8 + 200, 0x2545f491);
   for (std::size_t offset = 0; offset < 8; ++offset) {
     for (std::size_t len = 0; len <= 200; ++len) {
       const ConstByteSpan data = ConstByteSpan(bytes).subspan(offset, len);
@@ -88,6 +94,42 @@ TEST(InternetChecksum, WideSumMatchesTheWordSumAtEveryLengthAndAlignment) {
       }
     }
   }
+}
+
+TEST(InternetChecksum, CopyingSumsAndCopiesLikeAddAtEveryLengthAndSplit) {
+  const std::vector<std::byte> bytes = random_bytes(8 + 200, 0x9e3779b9);
+  for (std::size_t offset = 0; offset < 8; offset += 3) {
+    for (std::size_t len = 0; len <= 200; ++len) {
+      const ConstByteSpan data = ConstByteSpan(bytes).subspan(offset, len);
+      for (std::size_t split = 0; split <= len; split += 1 + len / 8) {
+        // The destination at another alignment than the source, with a guard
+        // byte after it that must stay untouched.
+        std::vector<std::byte> out(1 + len + 1, std::byte{0xa5});
+        InternetChecksum copied;
+        copied.add_copy(data.first(split), out.data() + 1);
+        copied.add_copy(data.subspan(split), out.data() + 1 + split);
+        ASSERT_EQ(copied.checksum(), reference_checksum(data))
+            << offset << " " << len << " " << split;
+        ASSERT_TRUE(std::equal(data.begin(), data.end(), out.begin() + 1));
+        ASSERT_EQ(out.front(), std::byte{0xa5});
+        ASSERT_EQ(out.back(), std::byte{0xa5});
+      }
+    }
+  }
+}
+
+TEST(InternetChecksum, AddSumContinuesAtAnEvenOffset) {
+  const auto head = make_bytes(0x45, 0x00, 0x00, 0x73);
+  const auto tail = make_bytes(0x12, 0x34, 0xab);
+  InternetChecksum tail_sum;
+  tail_sum.add(tail);
+  InternetChecksum joined;
+  joined.add(head);
+  joined.add_sum(tail_sum);
+  InternetChecksum whole;
+  whole.add(head);
+  whole.add(tail);
+  EXPECT_EQ(joined.checksum(), whole.checksum());
 }
 
 TEST(InternetChecksum, CapturedIpv4HeaderVerifies) {

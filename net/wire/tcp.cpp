@@ -57,7 +57,9 @@ Result<TcpRepr> TcpRepr::parse(const TcpSegment<>& segment, Ipv4Address source,
   if (mode == ChecksumMode::verify && !segment.verify_checksum(source, destination)) {
     return Status::data_loss();
   }
-  TcpRepr repr;
+  // Built in the Result itself: returning a local TcpRepr would copy it.
+  Result<TcpRepr> result(std::in_place);
+  TcpRepr& repr = *result;
   repr.source_port = segment.source_port();
   repr.destination_port = segment.destination_port();
   repr.seq_number = segment.seq_number();
@@ -98,7 +100,7 @@ Result<TcpRepr> TcpRepr::parse(const TcpSegment<>& segment, Ipv4Address source,
         break;
     }
   }
-  return repr;
+  return result;
 }
 
 std::size_t TcpRepr::options_len() const {
@@ -114,8 +116,8 @@ std::size_t TcpRepr::options_len() const {
   return length;
 }
 
-Result<std::size_t> TcpRepr::emit(ByteSpan buffer, Ipv4Address source,
-                                  Ipv4Address destination) const {
+Result<std::size_t> TcpRepr::emit(ByteSpan buffer, Ipv4Address source, Ipv4Address destination,
+                                  const InternetChecksum* payload_sum) const {
   const std::size_t options_length = options_len();
   // RFC 9293 §3.1: Data Offset is 4 bits, so the options get at most 40 bytes.
   if (options_length > kMaxOptionsLen || (window_scale && *window_scale > kMaxWindowScale) ||
@@ -186,7 +188,11 @@ Result<std::size_t> TcpRepr::emit(ByteSpan buffer, Ipv4Address source,
     }
   }
   MOTE_ASSERT(out == buffer.data() + header_length);
-  segment.fill_checksum(source, destination);
+  if (payload_sum != nullptr) {
+    segment.fill_checksum(source, destination, header_length, *payload_sum);
+  } else {
+    segment.fill_checksum(source, destination);
+  }
   return buffer_len();
 }
 

@@ -201,11 +201,18 @@ class TcpSegment {
   // the whole buffer.
   constexpr void fill_checksum(Ipv4Address source,
                                Ipv4Address destination) requires kIsWritable<Bytes> {
+    fill_checksum(source, destination, buffer_.size(), InternetChecksum{});
+  }
+  // The same, with the sum of the bytes from `summed_len` on (the payload,
+  // at an even offset) already taken.
+  constexpr void fill_checksum(Ipv4Address source, Ipv4Address destination, std::size_t summed_len,
+                               const InternetChecksum& rest) requires kIsWritable<Bytes> {
     set_checksum(0);
     InternetChecksum sum;
     sum.add_ipv4_pseudo_header(source, destination, kProtocol,
                                static_cast<std::uint16_t>(buffer_.size()));
-    sum.add(buffer_);
+    sum.add(buffer_.first(summed_len));
+    sum.add_sum(rest);
     set_checksum(sum.checksum());
   }
 
@@ -268,7 +275,11 @@ struct TcpRepr {
   [[nodiscard]] std::size_t buffer_len() const { return header_len() + payload.size(); }
   // Returns buffer_len(). invalid_argument when the options exceed 40 bytes,
   // the window scale exceeds 14, or the segment exceeds 65535 bytes.
-  Result<std::size_t> emit(ByteSpan buffer, Ipv4Address source, Ipv4Address destination) const;
+  // With `payload_sum`, `payload` is already in place after the header in
+  // `buffer` and this is its sum, taken while it was copied there
+  // (InternetChecksum::add_copy): only the header is summed.
+  Result<std::size_t> emit(ByteSpan buffer, Ipv4Address source, Ipv4Address destination,
+                           const InternetChecksum* payload_sum = nullptr) const;
 
   friend bool operator==(const TcpRepr& a, const TcpRepr& b);
 };
