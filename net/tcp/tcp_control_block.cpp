@@ -843,14 +843,11 @@ void TcpControlBlock::store_out_of_order(std::uint32_t seq, ConstByteSpan data) 
       others[count++] = range;
     }
   }
-  if (count == 2) {
-    // ... and when two other ranges are kept, the two nearest RCV.NXT
-    // stay, since they fill first.
-    const std::size_t far = seq_gt(others[0].begin, others[1].begin) ? 0 : 1;
-    if (seq_gt(begin, others[far].begin)) return;  // the new data is farthest: lost
-    if (far == 0) others[0] = others[1];
-    count = 1;
-  }
+  // ... and when two other ranges are kept, the new data is dropped: the
+  // ranges were reported in SACK blocks, and a sender with SACK does not
+  // send them again unless it times out (RFC 2018 §8: reneging is allowed
+  // but costly).
+  if (count == 2) return;
   rx_.write_at(rx_.size() + (seq - rcv_nxt_), data);
   // RFC 2018 §4: "The first SACK block ... MUST specify the contiguous block
   // of data containing the segment which triggered this ACK"; the others
@@ -1019,10 +1016,11 @@ void TcpControlBlock::enter_loss_window() {
   recover_ = snd_max_;
   set_flag(kRecovery, false);
   dup_acks_ = 0;
-  // RFC 2018 §8: after a timeout the sender SHOULD ignore prior SACK
-  // information (the receiver may have discarded what it reported).
+  // RFC 6675 §5.1: the scoreboard stays, so that sending again skips what
+  // the peer holds. But a receiver may discard what it SACKed (RFC 2018
+  // §8): a second timeout in a row forgets it all.
   if (sack_ != nullptr) {
-    sack_->count = 0;
+    if (retries_ != 0) sack_->count = 0;
     sack_->retransmit_first = false;
   }
 }
@@ -1138,7 +1136,17 @@ bool TcpControlBlock::plan_data(std::uint32_t& seq, std::size_t& len, bool& fin)
   }
   if (flag(kFinAcked)) return false;
   if (flag(kRecovery) && sack_enabled()) return plan_sack_recovery(seq, len, fin);
-  const std::uint32_t offset = snd_nxt_ - snd_una_;
+  // Sending again after a timeout (RFC 6675 §5.1): what the peer SACKed
+  // is skipped, and not counted as in flight.
+  std::uint32_t skipped = 0;
+  std::size_t hole_len = snd_mss_;
+  if (sack_enabled() && sack_->count != 0 && seq_lt(snd_nxt_, snd_max_)) {
+    const SackRange hole = next_hole(*sack_, snd_nxt_, snd_max_);
+    seq = hole.begin;
+    if (seq_lt(seq, snd_max_)) hole_len = std::min<std::size_t>(hole_len, range_len(hole));
+    skipped = (seq - snd_una_) - unsacked_between(*sack_, snd_una_, seq);
+  }
+  const std::uint32_t offset = seq - snd_una_;
   if (offset > tx_.size()) return false;  // the FIN is out
   const std::size_t unsent = tx_.size() - offset;
   // RFC 5681 §3.1: no more than min(cwnd, rwnd) in flight. RFC 3042
@@ -1150,9 +1158,9 @@ bool TcpControlBlock::plan_data(std::uint32_t& seq, std::size_t& len, bool& fin)
   if (dup_acks_ != 0 && dup_acks_ < 3 && !flag(kRecovery) && seq_ge(snd_nxt_, snd_max_)) {
     allowed += std::uint32_t{dup_acks_} * snd_mss_;
   }
-  const std::uint32_t window_end = snd_una_ + std::min(snd_wnd_, allowed);
-  const std::uint32_t usable = seq_gt(window_end, snd_nxt_) ? window_end - snd_nxt_ : 0;
-  len = std::min<std::size_t>({unsent, usable, snd_mss_});
+  const std::uint32_t window_end = snd_una_ + std::min(snd_wnd_, allowed + skipped);
+  const std::uint32_t usable = seq_gt(window_end, seq) ? window_end - seq : 0;
+  len = std::min<std::size_t>({unsent, usable, hole_len});
   if (len == 0 && unsent != 0 && flag(kProbe)) {
     // RFC 9293 §3.8.6.1: a zero-window probe carries one octet.
     len = 1;
@@ -1162,7 +1170,7 @@ bool TcpControlBlock::plan_data(std::uint32_t& seq, std::size_t& len, bool& fin)
   if (len == 0) return fin;
   const bool nothing_in_flight = snd_nxt_ == snd_una_;
   // Retransmissions, full segments and the FIN go at once.
-  if (len >= snd_mss_ || seq_lt(snd_nxt_, snd_max_) || fin) return true;
+  if (len >= snd_mss_ || seq_lt(seq, snd_max_) || fin) return true;
   // RFC 9293 §3.7.4 (Nagle): a short segment only when nothing is
   // unacknowledged, unless Nagle is off -- and then only when it is all
   // the data there is (§3.8.6.2.1, sender SWS avoidance) or at least half
