@@ -1182,8 +1182,10 @@ bool TcpControlBlock::plan_data(std::uint32_t& seq, std::size_t& len, bool& fin)
 
 // RFC 6675 §5 step (C): while "(cwnd - pipe) >= 1 SMSS", the segment
 // NextSeg() names: (1) the first lost octet not yet sent again, else (2)
-// new data the peer's window allows. (Rules 3 and 4, the rescue
-// retransmissions, are left to the timer.)
+// new data the peer's window allows, else (3) the first unSACKed octet
+// above HighRxt below the highest SACKed one. Rule 4's rescue
+// retransmission is left out: in the netsim grid it cost throughput (a
+// tail it would repair is as often repaired by the ACKs that follow).
 bool TcpControlBlock::plan_sack_recovery(std::uint32_t& seq, std::size_t& len, bool& fin) const {
   const std::uint32_t mss = snd_mss_;
   const TcpSackScoreboard& board = *sack_;
@@ -1209,7 +1211,16 @@ bool TcpControlBlock::plan_sack_recovery(std::uint32_t& seq, std::size_t& len, b
   const std::uint32_t usable = seq_gt(window_end, seq) ? window_end - seq : 0;
   len = std::min<std::size_t>({unsent, usable, mss});
   fin = flag(kFinQueued) && offset + len == tx_.size();
-  return len != 0 || fin;
+  if (len != 0 || fin) return true;
+  if (board.count == 0) return false;
+  const std::uint32_t highest_sacked = board.sacked[board.count - 1].end;
+  const SackRange unsacked = next_hole(board, from, highest_sacked);
+  if (seq_lt(unsacked.begin, unsacked.end)) {
+    seq = unsacked.begin;
+    len = std::min(mss, range_len(unsacked));
+    return true;
+  }
+  return false;
 }
 
 std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std::uint32_t seq,
