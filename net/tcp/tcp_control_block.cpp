@@ -211,8 +211,7 @@ TcpControlBlock::TcpControlBlock(ByteSpan rx_storage, ByteSpan tx_storage, TcpSa
 void TcpControlBlock::reset_connection() {
   rx_.clear();
   tx_.clear();
-  out_of_order_[0] = {};
-  out_of_order_[1] = {};
+  for (SeqRange& range : received_ranges()) range = {};
   flags_ &= kNoDelay;
   failure_ = Failure::none;
   retries_ = 0;
@@ -800,11 +799,12 @@ void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment)
   rx_.write_at(rx_.size(), data);
   rx_.commit(data.size());
   rcv_nxt_ += static_cast<std::uint32_t>(data.size());
-  // Take in the out-of-order data this reaches (two passes: the ranges are
-  // not sorted).
+  // Take in the out-of-order data this reaches (one pass per range: they
+  // are not sorted).
   bool filled_gap = false;
-  for (int pass = 0; pass < 2; ++pass) {
-    for (SeqRange& range : out_of_order_) {
+  const std::span<SeqRange> ranges = received_ranges();
+  for (std::size_t pass = 0; pass < ranges.size(); ++pass) {
+    for (SeqRange& range : ranges) {
       if (range.begin == range.end || seq_gt(range.begin, rcv_nxt_)) continue;
       if (seq_gt(range.end, rcv_nxt_)) {
         rx_.commit(range.end - rcv_nxt_);
@@ -828,13 +828,19 @@ void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment)
   }
 }
 
+std::span<TcpControlBlock::SeqRange> TcpControlBlock::received_ranges() const {
+  if (sack_ != nullptr) return sack_->received;
+  return std::span(const_cast<SeqRange*>(out_of_order_), 2);
+}
+
 void TcpControlBlock::store_out_of_order(std::uint32_t seq, ConstByteSpan data) {
+  const std::span<SeqRange> ranges = received_ranges();
   std::uint32_t begin = seq;
   std::uint32_t end = seq + static_cast<std::uint32_t>(data.size());
   // The ranges the new data touches merge into one ...
-  SeqRange others[2];
+  SeqRange others[TcpSackScoreboard::kMaxRanges];
   std::size_t count = 0;
-  for (SeqRange& range : out_of_order_) {
+  for (const SeqRange& range : ranges) {
     if (range.begin == range.end) continue;
     if (seq_le(begin, range.end) && seq_le(range.begin, end)) {
       if (seq_lt(range.begin, begin)) begin = range.begin;
@@ -843,17 +849,18 @@ void TcpControlBlock::store_out_of_order(std::uint32_t seq, ConstByteSpan data) 
       others[count++] = range;
     }
   }
-  // ... and when two other ranges are kept, the new data is dropped: the
-  // ranges were reported in SACK blocks, and a sender with SACK does not
-  // send them again unless it times out (RFC 2018 §8: reneging is allowed
-  // but costly).
-  if (count == 2) return;
+  // ... and when every slot holds another range, the new data is dropped:
+  // the ranges were reported in SACK blocks, and a sender with SACK does
+  // not send them again unless it times out (RFC 2018 §8: reneging is
+  // allowed but costly).
+  if (count == ranges.size()) return;
   rx_.write_at(rx_.size() + (seq - rcv_nxt_), data);
   // RFC 2018 §4: "The first SACK block ... MUST specify the contiguous block
   // of data containing the segment which triggered this ACK"; the others
   // follow, most recent first.
-  out_of_order_[0] = {begin, end};
-  out_of_order_[1] = count != 0 ? others[0] : SeqRange{};
+  ranges[0] = {begin, end};
+  for (std::size_t i = 1; i < ranges.size(); ++i)
+    ranges[i] = i <= count ? others[i - 1] : SeqRange{};
 }
 
 void TcpControlBlock::process_fin() {
@@ -937,7 +944,18 @@ void TcpControlBlock::on_new_ack(std::uint32_t acked) {
       // acknowledged ... If the partial ACK acknowledges at least one SMSS
       // of new data, then add back SMSS bytes".
       // With SACK (RFC 6675) the scoreboard and pipe decide what goes next.
-      if (sack_enabled()) return;
+      // But when every retransmission is acknowledged, nothing was sent
+      // after them, and the peer reports nothing above SND.UNA, it holds
+      // nothing there (a receiver with no room for more ranges dropped
+      // it): send from SND.UNA at once, as NewReno does, rather than wait
+      // for the timer.
+      if (sack_enabled()) {
+        if (sack_->count == 0 && snd_max_ == recover_ && seq_ge(snd_una_, sack_->high_rxt)) {
+          sack_->high_rxt = snd_una_;
+          sack_->retransmit_first = true;
+        }
+        return;
+      }
       snd_nxt_ = snd_una_;
       cwnd_ = cwnd_ > acked ? cwnd_ - acked : 0;
       if (acked >= mss) cwnd_ += mss;
@@ -1114,7 +1132,7 @@ TcpTransmit TcpControlBlock::make_segment(std::uint32_t seq, std::uint8_t flags)
     set_flag(kAckNow | kAckDelayed | kSegmentUnacked, false);
     // RFC 2018 §4: the out-of-order data we hold, as SACK blocks.
     if (sack_enabled()) {
-      for (const SeqRange& range : out_of_order_) {
+      for (const SeqRange& range : received_ranges()) {
         if (range.begin != range.end) out.header.sack_blocks.push_back({range.begin, range.end});
       }
     }

@@ -44,6 +44,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "mote/async/time.hpp"
 #include "mote/base/bytes.hpp"
@@ -113,6 +114,9 @@ struct TcpSackScoreboard {
     std::uint32_t end = 0;
   };
   Range sacked[kMaxRanges];
+  // The receiving side's out-of-order data in the receive ring, most
+  // recently grown first (the control block's own two ranges are unused).
+  Range received[kMaxRanges];
   std::uint32_t high_rxt = 0;  // RFC 6675 HighRxt: the end of the last retransmission
   std::uint8_t count = 0;      // ranges in use
   bool permitted = false;      // both SYNs carried SACK-permitted
@@ -348,11 +352,11 @@ class TcpControlBlock {
   // Out-of-order data in the receive ring: [begin, end) sequence ranges,
   // empty when begin == end; the most recently grown first (the order of
   // RFC 2018 §4's SACK blocks).
-  struct SeqRange {
-    std::uint32_t begin = 0;
-    std::uint32_t end = 0;
-  };
+  // With a scoreboard, its `received` ranges are used instead (more of
+  // them, outside the block).
+  using SeqRange = TcpSackScoreboard::Range;
   SeqRange out_of_order_[2];
+  [[nodiscard]] std::span<SeqRange> received_ranges() const;
 
   // Times are milliseconds of the caller's clock, wrapping (49 days).
   std::uint32_t rto_at_ = 0;
