@@ -31,11 +31,13 @@
 // delayed ACKs (every second full segment, else after 40 ms); Nagle's
 // algorithm with an off switch; zero-window probes; sender and receiver
 // silly-window avoidance (RFC 9293 §3.8.6.2); keep-alive (RFC 9293 §3.8.4);
-// out-of-order data kept (two ranges) and taken in when the hole fills;
-// congestion control (RFC 5681 slow start and congestion avoidance, fast
-// retransmit and NewReno fast recovery per RFC 6582), always on, with an
-// initial window of RFC 6928 (10 segments, at most 14,600 bytes), Limited
-// Transmit (RFC 3042) and byte counting in congestion avoidance (RFC 3465).
+// out-of-order data kept (two ranges, four with a SACK scoreboard) and
+// taken in when the hole fills; congestion control (RFC 5681 slow start and
+// congestion avoidance, fast retransmit and NewReno fast recovery per RFC
+// 6582), always on, with an initial window of RFC 6928 (10 segments, at
+// most 14,600 bytes), Limited Transmit (RFC 3042) and byte counting in
+// congestion avoidance (RFC 3465); SACK (RFC 2018) and SACK-based loss
+// recovery (RFC 6675) when given a TcpSackScoreboard and the peer agrees.
 //
 // Deviations, on purpose (as Linux): the minimum RTO is 200 ms, not RFC
 // 6298's 1 s; data on a SYN is not queued (the peer sends it again); a FIN
