@@ -1215,12 +1215,20 @@ bool TcpControlBlock::plan_sack_recovery(std::uint32_t& seq, std::size_t& len, b
   const std::uint32_t pipe =
       flight_size() - sacked_bytes(board) - unsacked_between(board, from, edge);
   if (!board.retransmit_first && pipe + mss > cwnd_) return false;
-  const SackRange hole = next_hole(board, from, board.retransmit_first ? snd_max_ : edge);
-  if (seq_lt(hole.begin, hole.end)) {
+  // A hole may end in (or be) the FIN, one past the data.
+  const std::uint32_t data_end = snd_una_ + static_cast<std::uint32_t>(tx_.size());
+  const auto send_hole = [&](SackRange hole) {
     seq = hole.begin;
-    len = std::min(mss, range_len(hole));
+    if (!seq_lt(seq, data_end)) {
+      len = 0;
+      fin = flag(kFinQueued);
+      return fin;
+    }
+    len = std::min({mss, range_len(hole), data_end - seq});
     return true;
-  }
+  };
+  const SackRange hole = next_hole(board, from, board.retransmit_first ? snd_max_ : edge);
+  if (seq_lt(hole.begin, hole.end)) return send_hole(hole);
   seq = snd_max_;
   const std::uint32_t offset = seq - snd_una_;
   if (offset > tx_.size()) return false;  // the FIN is out
@@ -1233,11 +1241,7 @@ bool TcpControlBlock::plan_sack_recovery(std::uint32_t& seq, std::size_t& len, b
   if (board.count == 0) return false;
   const std::uint32_t highest_sacked = board.sacked[board.count - 1].end;
   const SackRange unsacked = next_hole(board, from, highest_sacked);
-  if (seq_lt(unsacked.begin, unsacked.end)) {
-    seq = unsacked.begin;
-    len = std::min(mss, range_len(unsacked));
-    return true;
-  }
+  if (seq_lt(unsacked.begin, unsacked.end)) return send_hole(unsacked);
   return false;
 }
 
