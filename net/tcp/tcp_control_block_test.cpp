@@ -1192,6 +1192,32 @@ TEST(TcpSackTest, ScoreboardMergesSortsTrimsAndKeepsTheLowestRanges) {
   EXPECT_EQ(board.count, 3u);
 }
 
+TEST(TcpSackTest, AHoleThatReachesTheFinSendsTheDataFirst) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  open(net);
+  ASSERT_EQ(*client.tcb.send(pattern(4 * kMss)), 4u * kMss);
+  client.tcb.close();
+  const std::vector<Packet> flight = client.drain(net.now);
+  ASSERT_EQ(flight.size(), 4u);
+  EXPECT_TRUE(has(flight.back(), TcpFlags::kFin));
+  // The peer has all but the last 960 bytes and the FIN: an ACK, then
+  // three duplicates (their blocks, below the ACK, say nothing new) start
+  // recovery.
+  const std::uint32_t ack = client_seq(3) + 500;
+  const Instant t = net.now + 20ms;
+  for (int i = 0; i < 4; ++i) {
+    client.deliver(sack_ack(ack, {{client_seq(0), client_seq(1)}}), t);
+  }
+  ASSERT_TRUE(client.tcb.in_fast_recovery());
+  const std::vector<Packet> out = client.drain(t);
+  ASSERT_FALSE(out.empty());
+  const TcpRepr resent = out[0].repr();
+  EXPECT_EQ(resent.seq_number, ack);
+  EXPECT_EQ(resent.payload.size(), kMss - 500u);  // the data, not past it
+}
+
 // Sends `data` over a 20 ms RTT link that drops the first copy of the
 // client's segments `lost` (indexes after the handshake); records when each
 // was dropped and sent again.
