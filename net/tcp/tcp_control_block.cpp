@@ -828,9 +828,9 @@ void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment)
   }
 }
 
-std::span<TcpControlBlock::SeqRange> TcpControlBlock::received_ranges() const {
+std::span<TcpControlBlock::SeqRange> TcpControlBlock::received_ranges() {
   if (sack_ != nullptr) return sack_->received;
-  return std::span(const_cast<SeqRange*>(out_of_order_), 2);
+  return out_of_order_;
 }
 
 void TcpControlBlock::store_out_of_order(std::uint32_t seq, ConstByteSpan data) {

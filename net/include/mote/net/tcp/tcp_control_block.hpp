@@ -358,7 +358,7 @@ class TcpControlBlock {
   // them, outside the block).
   using SeqRange = TcpSackScoreboard::Range;
   SeqRange out_of_order_[2];
-  [[nodiscard]] std::span<SeqRange> received_ranges() const;
+  [[nodiscard]] std::span<SeqRange> received_ranges();
 
   // Times are milliseconds of the caller's clock, wrapping (49 days).
   std::uint32_t rto_at_ = 0;
