@@ -101,13 +101,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   mote::net::fuzz::StepReader steps(std::span<const std::uint8_t>(data, size));
   std::array<std::byte, kRxBytes> rx{};
   std::array<std::byte, kTxBytes> tx{};
-  TcpControlBlock tcb(rx, tx);
+  // SACK on (a scoreboard) when bit 2 of the start opcode is set.
+  mote::net::TcpSackScoreboard scoreboard;
+  const std::optional<std::uint8_t> start = steps.opcode();
+  if (!start) return 0;
+  TcpControlBlock tcb(rx, tx, (*start & 4) != 0 ? &scoreboard : nullptr);
   static const std::array<std::byte, 256> kPayload = payload_bytes();
   static const std::array<std::byte, kTxBytes> kSendData{};
   Instant now{};
 
-  const std::optional<std::uint8_t> start = steps.opcode();
-  if (!start) return 0;
   switch (*start % 4) {
     case 0: check(tcb.listen(kLocalEndpoint, 1460).ok(), "listen"); break;
     case 1:
@@ -120,13 +122,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       TcpRepr synack = peer_segment(TcpFlags::kSyn | TcpFlags::kAck, kPeerIss, kOurIss + 1, 8000);
       synack.max_segment_size = 536;
       synack.window_scale = 2;
+      synack.sack_permitted = true;
       feed(tcb, now, synack);
       check(tcb.state() == TcpState::established, "SYN,ACK establishes");
       break;
     }
     default: {
       check(tcb.listen(kLocalEndpoint, 1460).ok(), "listen");
-      feed(tcb, now, peer_segment(TcpFlags::kSyn, kPeerIss, 0, 8000));
+      TcpRepr syn = peer_segment(TcpFlags::kSyn, kPeerIss, 0, 8000);
+      syn.sack_permitted = true;
+      feed(tcb, now, syn);
       drain(tcb, now);
       feed(tcb, now, peer_segment(TcpFlags::kAck, kPeerIss + 1, kOurIss + 1, 8000));
       check(tcb.state() == TcpState::established, "ACK establishes");
@@ -165,6 +170,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           const std::optional<std::uint8_t> scale = steps.opcode();
           if (!scale) return 0;
           segment.window_scale = static_cast<std::uint8_t>(*scale % 15);
+        }
+        if ((*options & 4) != 0) segment.sack_permitted = true;
+        if ((*options & 8) != 0) {
+          // SACK blocks near what we sent, either side.
+          const std::optional<std::uint8_t> count = steps.opcode();
+          if (!count) return 0;
+          for (std::uint8_t i = 0; i < *count % 5; ++i) {
+            const std::optional<std::uint16_t> left = steps.u16();
+            const std::optional<std::uint16_t> right = steps.u16();
+            if (!left || !right) return 0;
+            segment.sack_blocks.push_back(
+                {kOurIss + static_cast<std::uint32_t>(static_cast<std::int16_t>(*left)),
+                 kOurIss + static_cast<std::uint32_t>(static_cast<std::int16_t>(*right))});
+          }
         }
         feed(tcb, now, segment);
         break;

@@ -48,6 +48,102 @@ std::uint8_t window_scale_for(std::size_t capacity) {
   return shift;
 }
 
+// --- The SACK scoreboard (RFC 6675 §3) ----------------------------------------
+
+using SackRange = TcpSackScoreboard::Range;
+
+std::uint32_t range_len(SackRange range) { return range.end - range.begin; }
+
+// Adds [begin, end) to the sorted, disjoint ranges, merging what it
+// touches; when they are full, the highest range is forgotten.
+void scoreboard_add(TcpSackScoreboard& board, std::uint32_t begin, std::uint32_t end) {
+  SackRange merged{begin, end};
+  SackRange out[TcpSackScoreboard::kMaxRanges + 1];
+  std::size_t n = 0;
+  bool placed = false;
+  for (std::size_t i = 0; i < board.count; ++i) {
+    const SackRange range = board.sacked[i];
+    if (seq_lt(range.end, merged.begin)) {
+      out[n++] = range;
+    } else if (seq_gt(range.begin, merged.end)) {
+      if (!placed) out[n++] = merged;
+      placed = true;
+      out[n++] = range;
+    } else {
+      if (seq_lt(range.begin, merged.begin)) merged.begin = range.begin;
+      if (seq_gt(range.end, merged.end)) merged.end = range.end;
+    }
+  }
+  if (!placed) out[n++] = merged;
+  board.count = static_cast<std::uint8_t>(std::min(n, TcpSackScoreboard::kMaxRanges));
+  std::copy(out, out + board.count, board.sacked);
+}
+
+// Forgets what the cumulative ACK `una` covers.
+void scoreboard_trim(TcpSackScoreboard& board, std::uint32_t una) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < board.count; ++i) {
+    SackRange range = board.sacked[i];
+    if (seq_le(range.end, una)) continue;
+    if (seq_lt(range.begin, una)) range.begin = una;
+    board.sacked[n++] = range;
+  }
+  board.count = static_cast<std::uint8_t>(n);
+}
+
+std::uint32_t sacked_bytes(const TcpSackScoreboard& board) {
+  std::uint32_t bytes = 0;
+  for (std::size_t i = 0; i < board.count; ++i) bytes += range_len(board.sacked[i]);
+  return bytes;
+}
+
+// RFC 6675 IsLost(SeqNum): "DupThresh discontiguous SACKed sequences have
+// arrived above 'SeqNum' or more than (DupThresh - 1) * SMSS bytes with
+// sequence numbers greater than 'SeqNum' have been SACKed" (DupThresh 3).
+// IsLost holds for every unSACKed octet below the edge returned (`una`
+// when for none).
+std::uint32_t lost_edge(const TcpSackScoreboard& board, std::uint32_t una, std::uint32_t mss) {
+  constexpr std::uint32_t kDupThresh = 3;
+  std::uint32_t bytes = 0;
+  for (std::size_t i = board.count; i-- > 0;) {
+    bytes += range_len(board.sacked[i]);
+    if (bytes > (kDupThresh - 1) * mss || board.count - i >= kDupThresh) {
+      return board.sacked[i].begin;
+    }
+  }
+  return una;
+}
+
+// The first unSACKed octet at or after `from`, and where its hole ends
+// (the next SACKed range, or `limit`).
+SackRange next_hole(const TcpSackScoreboard& board, std::uint32_t from, std::uint32_t limit) {
+  std::uint32_t seq = from;
+  for (std::size_t i = 0; i < board.count; ++i) {
+    const SackRange range = board.sacked[i];
+    if (seq_le(range.end, seq)) continue;
+    if (seq_le(range.begin, seq)) {
+      seq = range.end;
+      continue;
+    }
+    return {seq, seq_lt(range.begin, limit) ? range.begin : limit};
+  }
+  return {seq, limit};
+}
+
+// Bytes in [begin, end) that no range covers.
+std::uint32_t unsacked_between(const TcpSackScoreboard& board, std::uint32_t begin,
+                               std::uint32_t end) {
+  if (!seq_lt(begin, end)) return 0;
+  std::uint32_t bytes = end - begin;
+  for (std::size_t i = 0; i < board.count; ++i) {
+    const SackRange range = board.sacked[i];
+    const std::uint32_t lo = seq_gt(range.begin, begin) ? range.begin : begin;
+    const std::uint32_t hi = seq_lt(range.end, end) ? range.end : end;
+    if (seq_lt(lo, hi)) bytes -= hi - lo;
+  }
+  return bytes;
+}
+
 }  // namespace
 
 const char* to_string(TcpState state) {
@@ -107,24 +203,23 @@ std::optional<TcpTransmit> reset_reply(io::Ipv4Address source, io::Ipv4Address d
 
 }  // namespace
 
-TcpControlBlock::TcpControlBlock(ByteSpan rx_storage, ByteSpan tx_storage)
-    : rx_(rx_storage), tx_(tx_storage) {}
+TcpControlBlock::TcpControlBlock(ByteSpan rx_storage, ByteSpan tx_storage, TcpSackScoreboard* sack)
+    : rx_(rx_storage), tx_(tx_storage), sack_(sack) {}
 
 // --- Opening ---------------------------------------------------------------
 
 void TcpControlBlock::reset_connection() {
   rx_.clear();
   tx_.clear();
-  out_of_order_[0] = {};
-  out_of_order_[1] = {};
+  for (SeqRange& range : received_ranges()) range = {};
   flags_ &= kNoDelay;
   failure_ = Failure::none;
   retries_ = 0;
   rto_ms_ = static_cast<std::uint16_t>(to_ms(kInitialRto));
   srtt8_ = 0;
   rttvar4_ = 0;
-  snd_wscale_ = 0;
-  rcv_wscale_ = 0;
+  set_wscales(0, 0);
+  if (sack_ != nullptr) *sack_ = {};
   snd_wnd_ = 0;
   max_snd_wnd_ = 0;
   snd_mss_ = kDefaultMss;
@@ -167,7 +262,7 @@ Status TcpControlBlock::connect(TcpEndpoint local, TcpEndpoint remote, std::uint
   open_between(local, remote, mss);
   snd_una_ = snd_nxt_ = snd_max_ = iss;
   // RFC 7323 §2.2: offer window scaling in our SYN.
-  rcv_wscale_ = window_scale_for(rx_.capacity());
+  set_wscales(0, window_scale_for(rx_.capacity()));
   state_ = TcpState::syn_sent;
   return Status();
 }
@@ -190,14 +285,16 @@ void TcpControlBlock::take_options(const TcpRepr& syn, std::uint16_t mss) {
   if (snd_mss_ == 0) snd_mss_ = 1;
   // RFC 7323 §2.2: scaling is on only when both SYNs carried the option.
   if (syn.window_scale) {
-    snd_wscale_ = std::min(*syn.window_scale, TcpRepr::kMaxWindowScale);
-    rcv_wscale_ = window_scale_for(rx_.capacity());
+    set_wscales(std::min(*syn.window_scale, TcpRepr::kMaxWindowScale),
+                window_scale_for(rx_.capacity()));
     set_flag(kWindowScale);
   } else {
-    snd_wscale_ = 0;
-    rcv_wscale_ = 0;
+    set_wscales(0, 0);
     set_flag(kWindowScale, false);
   }
+  // RFC 2018 §2: SACK only when both SYNs carried SACK-permitted (ours
+  // does whenever this block has a scoreboard).
+  if (sack_ != nullptr) sack_->permitted = syn.sack_permitted;
 }
 
 // LISTEN or a listener's backlog: RFC 9293 §3.10.7.2, third check.
@@ -418,7 +515,7 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
   if (was_syn) {
     // The window of a SYN is never scaled (RFC 7323 §2.2): take it as is.
     seg.window_len =
-        static_cast<std::uint16_t>(std::min<std::uint32_t>(seg.window_len >> snd_wscale_, 0xffff));
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(seg.window_len >> snd_wscale(), 0xffff));
   }
   switch (process_ack(now_ms, seg)) {
     case AckVerdict::proceed: break;
@@ -549,7 +646,7 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     retries_ = 0;
     recompute_rto();
     set_flag(kRtoArmed, false);
-    snd_wnd_ = std::uint32_t{segment.window_len} << snd_wscale_;
+    snd_wnd_ = std::uint32_t{segment.window_len} << snd_wscale();
     max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     snd_wl1_ = segment.seq_number;
     snd_wl2_ = ack;
@@ -569,11 +666,14 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     return AckVerdict::drop;
   }
 
+  if (sack_enabled()) take_sack_blocks(segment);
   // RFC 5681 §2's duplicate ACK: data outstanding, none carried, no FIN,
-  // the same ACK number and the same window.
-  const bool duplicate = ack == snd_una_ && segment.payload.empty() && !segment.flags.fin() &&
-                         snd_max_ != snd_una_ &&
-                         (std::uint32_t{segment.window_len} << snd_wscale_) == snd_wnd_;
+  // the same ACK number and the same window; RFC 6675 §2 adds any ACK that
+  // carries SACK blocks.
+  const bool duplicate = ack == snd_una_ && snd_max_ != snd_una_ &&
+                         ((segment.payload.empty() && !segment.flags.fin() &&
+                           (std::uint32_t{segment.window_len} << snd_wscale()) == snd_wnd_) ||
+                          (sack_enabled() && !segment.sack_blocks.empty()));
   if (seq_gt(ack, snd_una_)) {
     std::uint32_t acked = ack - snd_una_;
     const std::uint32_t newly_acked = acked;
@@ -586,6 +686,7 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     }
     tx_.consume(std::min<std::size_t>(acked, tx_.size()));
     snd_una_ = ack;
+    if (sack_ != nullptr) scoreboard_trim(*sack_, snd_una_);
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
     // Karn's rule: only a segment sent once is timed (kTimingRtt is
     // cleared on every retransmission).
@@ -614,7 +715,7 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
   if (seq_lt(snd_wl1_, segment.seq_number) ||
       (snd_wl1_ == segment.seq_number && seq_le(snd_wl2_, ack))) {
     const bool reopened = snd_wnd_ == 0 && segment.window_len != 0;
-    snd_wnd_ = std::uint32_t{segment.window_len} << snd_wscale_;
+    snd_wnd_ = std::uint32_t{segment.window_len} << snd_wscale();
     max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     snd_wl1_ = segment.seq_number;
     snd_wl2_ = ack;
@@ -645,6 +746,20 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     default: break;
   }
   return AckVerdict::proceed;
+}
+
+// RFC 2018 §3 / RFC 6675 §3: the blocks of an ACK go into the scoreboard,
+// cut to what is outstanding (a block at or below the cumulative ACK says
+// nothing new).
+void TcpControlBlock::take_sack_blocks(const TcpRepr& segment) {
+  const std::uint32_t low = seq_gt(segment.ack_number, snd_una_) ? segment.ack_number : snd_una_;
+  for (const wire::SackBlock& block : segment.sack_blocks) {
+    std::uint32_t begin = block.left;
+    std::uint32_t end = block.right;
+    if (seq_lt(begin, low)) begin = low;
+    if (seq_gt(end, snd_max_)) end = snd_max_;
+    if (seq_lt(begin, end)) scoreboard_add(*sack_, begin, end);
+  }
 }
 
 void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment) {
@@ -684,11 +799,12 @@ void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment)
   rx_.write_at(rx_.size(), data);
   rx_.commit(data.size());
   rcv_nxt_ += static_cast<std::uint32_t>(data.size());
-  // Take in the out-of-order data this reaches (two passes: the ranges are
-  // not sorted).
+  // Take in the out-of-order data this reaches (one pass per range: they
+  // are not sorted).
   bool filled_gap = false;
-  for (int pass = 0; pass < 2; ++pass) {
-    for (SeqRange& range : out_of_order_) {
+  const std::span<SeqRange> ranges = received_ranges();
+  for (std::size_t pass = 0; pass < ranges.size(); ++pass) {
+    for (SeqRange& range : ranges) {
       if (range.begin == range.end || seq_gt(range.begin, rcv_nxt_)) continue;
       if (seq_gt(range.end, rcv_nxt_)) {
         rx_.commit(range.end - rcv_nxt_);
@@ -712,31 +828,39 @@ void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment)
   }
 }
 
+std::span<TcpControlBlock::SeqRange> TcpControlBlock::received_ranges() {
+  if (sack_ != nullptr) return sack_->received;
+  return out_of_order_;
+}
+
 void TcpControlBlock::store_out_of_order(std::uint32_t seq, ConstByteSpan data) {
+  const std::span<SeqRange> ranges = received_ranges();
   std::uint32_t begin = seq;
   std::uint32_t end = seq + static_cast<std::uint32_t>(data.size());
-  for (SeqRange& range : out_of_order_) {
+  // The ranges the new data touches merge into one ...
+  SeqRange others[TcpSackScoreboard::kMaxRanges];
+  std::size_t count = 0;
+  for (const SeqRange& range : ranges) {
     if (range.begin == range.end) continue;
     if (seq_le(begin, range.end) && seq_le(range.begin, end)) {
       if (seq_lt(range.begin, begin)) begin = range.begin;
       if (seq_gt(range.end, end)) end = range.end;
-      range = {};
+    } else {
+      others[count++] = range;
     }
   }
-  SeqRange* slot = nullptr;
-  for (SeqRange& range : out_of_order_) {
-    if (range.begin == range.end) slot = &range;
-  }
-  if (slot == nullptr) {
-    // Both slots hold other ranges: keep the two nearest RCV.NXT, since
-    // they fill first.
-    SeqRange& far = seq_gt(out_of_order_[0].begin, out_of_order_[1].begin) ? out_of_order_[0]
-                                                                           : out_of_order_[1];
-    if (seq_gt(begin, far.begin)) return;  // the new data is farthest: lost
-    slot = &far;
-  }
+  // ... and when every slot holds another range, the new data is dropped:
+  // the ranges were reported in SACK blocks, and a sender with SACK does
+  // not send them again unless it times out (RFC 2018 §8: reneging is
+  // allowed but costly).
+  if (count == ranges.size()) return;
   rx_.write_at(rx_.size() + (seq - rcv_nxt_), data);
-  *slot = {begin, end};
+  // RFC 2018 §4: "The first SACK block ... MUST specify the contiguous block
+  // of data containing the segment which triggered this ACK"; the others
+  // follow, most recent first.
+  ranges[0] = {begin, end};
+  for (std::size_t i = 1; i < ranges.size(); ++i)
+    ranges[i] = i <= count ? others[i - 1] : SeqRange{};
 }
 
 void TcpControlBlock::process_fin() {
@@ -819,6 +943,19 @@ void TcpControlBlock::on_new_ack(std::uint32_t acked) {
       // segment", "deflate the congestion window by the amount of new data
       // acknowledged ... If the partial ACK acknowledges at least one SMSS
       // of new data, then add back SMSS bytes".
+      // With SACK (RFC 6675) the scoreboard and pipe decide what goes next.
+      // But when every retransmission is acknowledged, nothing was sent
+      // after them, and the peer reports nothing above SND.UNA, it holds
+      // nothing there (a receiver with no room for more ranges dropped
+      // it): send from SND.UNA at once, as NewReno does, rather than wait
+      // for the timer.
+      if (sack_enabled()) {
+        if (sack_->count == 0 && snd_max_ == recover_ && seq_ge(snd_una_, sack_->high_rxt)) {
+          sack_->high_rxt = snd_una_;
+          sack_->retransmit_first = true;
+        }
+        return;
+      }
       snd_nxt_ = snd_una_;
       cwnd_ = cwnd_ > acked ? cwnd_ - acked : 0;
       if (acked >= mss) cwnd_ += mss;
@@ -845,15 +982,23 @@ void TcpControlBlock::on_new_ack(std::uint32_t acked) {
 void TcpControlBlock::on_duplicate_ack() {
   const std::uint32_t mss = snd_mss_;
   if (flag(kRecovery)) {
-    // RFC 5681 §3.2 step 4: each further duplicate inflates cwnd by SMSS.
-    cwnd_ += mss;
+    // RFC 5681 §3.2 step 4: each further duplicate inflates cwnd by SMSS
+    // (with SACK, pipe counts what left the network instead).
+    if (!sack_enabled()) cwnd_ += mss;
     return;
   }
   if (dup_acks_ < 255) ++dup_acks_;
-  if (dup_acks_ != 3) return;
+  // RFC 6675 §5 steps 2-3: recovery starts at the third duplicate or once
+  // the scoreboard says the first unacknowledged segment is lost.
+  const bool lost = sack_enabled() && seq_gt(lost_edge(*sack_, snd_una_, mss), snd_una_);
+  if (dup_acks_ != 3 && !lost) return;
   // RFC 6582 §3.2 step 2: only when the ACK covers more than `recover`
   // (no second fast retransmit for the same loss).
   if (!seq_gt(snd_una_, recover_)) return;
+  if (sack_enabled()) {
+    enter_sack_recovery();
+    return;
+  }
   // RFC 5681 §3.2 steps 2-3: "ssthresh = max (FlightSize / 2, 2*SMSS)",
   // retransmit the lost segment, "cwnd = ssthresh + 3*SMSS".
   ssthresh_ = std::max(flight_size() / 2, 2 * mss);
@@ -861,6 +1006,19 @@ void TcpControlBlock::on_duplicate_ack() {
   recover_ = snd_max_;
   set_flag(kRecovery);
   snd_nxt_ = snd_una_;
+  set_flag(kTimingRtt, false);
+}
+
+// RFC 6675 §5 step 4: "RecoveryPoint = HighData", "cwnd = ssthresh =
+// FlightSize / 2" (at least 2 SMSS, RFC 5681), and the first hole goes out
+// at once (step 4.3); then NextSeg while pipe leaves room.
+void TcpControlBlock::enter_sack_recovery() {
+  ssthresh_ = std::max(flight_size() / 2, 2 * std::uint32_t{snd_mss_});
+  cwnd_ = ssthresh_;
+  recover_ = snd_max_;
+  set_flag(kRecovery);
+  sack_->high_rxt = snd_una_;
+  sack_->retransmit_first = true;
   set_flag(kTimingRtt, false);
 }
 
@@ -876,6 +1034,13 @@ void TcpControlBlock::enter_loss_window() {
   recover_ = snd_max_;
   set_flag(kRecovery, false);
   dup_acks_ = 0;
+  // RFC 6675 §5.1: the scoreboard stays, so that sending again skips what
+  // the peer holds. But a receiver may discard what it SACKed (RFC 2018
+  // §8): a second timeout in a row forgets it all.
+  if (sack_ != nullptr) {
+    if (retries_ != 0) sack_->count = 0;
+    sack_->retransmit_first = false;
+  }
 }
 
 // --- Sending -----------------------------------------------------------------
@@ -935,8 +1100,8 @@ std::uint32_t TcpControlBlock::window_edge_offer() const {
   // What we could offer: all free space, in units of the scale. RFC 9293
   // §3.8.6.2.2: move the right edge only by min(buffer / 2, MSS) or more.
   const auto free = static_cast<std::uint32_t>(rx_.free());
-  const std::uint32_t units = std::min<std::uint32_t>(free >> rcv_wscale_, 0xffff);
-  const std::uint32_t edge = rcv_nxt_ + (units << rcv_wscale_);
+  const std::uint32_t units = std::min<std::uint32_t>(free >> rcv_wscale(), 0xffff);
+  const std::uint32_t edge = rcv_nxt_ + (units << rcv_wscale());
   // The edge stays where it is until it can move by the threshold (a
   // sender that overran the window moves it to RCV.NXT).
   const std::uint32_t current = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ : rcv_nxt_;
@@ -950,7 +1115,7 @@ std::uint16_t TcpControlBlock::advertise_window() {
   const std::uint32_t edge = window_edge_offer();
   if (seq_gt(edge, rcv_adv_)) rcv_adv_ = edge;
   return static_cast<std::uint16_t>(
-      std::min<std::uint32_t>((rcv_adv_ - rcv_nxt_) >> rcv_wscale_, 0xffff));
+      std::min<std::uint32_t>((rcv_adv_ - rcv_nxt_) >> rcv_wscale(), 0xffff));
 }
 
 TcpTransmit TcpControlBlock::make_segment(std::uint32_t seq, std::uint8_t flags) {
@@ -965,11 +1130,18 @@ TcpTransmit TcpControlBlock::make_segment(std::uint32_t seq, std::uint8_t flags)
     out.header.ack_number = rcv_nxt_;
     out.header.window_len = advertise_window();
     set_flag(kAckNow | kAckDelayed | kSegmentUnacked, false);
+    // RFC 2018 §4: the out-of-order data we hold, as SACK blocks.
+    if (sack_enabled()) {
+      for (const SeqRange& range : received_ranges()) {
+        if (range.begin != range.end) out.header.sack_blocks.push_back({range.begin, range.end});
+      }
+    }
   }
   return out;
 }
 
-bool TcpControlBlock::plan_data(std::size_t& len, bool& fin) const {
+bool TcpControlBlock::plan_data(std::uint32_t& seq, std::size_t& len, bool& fin) const {
+  seq = snd_nxt_;
   len = 0;
   fin = false;
   switch (state_) {
@@ -981,7 +1153,18 @@ bool TcpControlBlock::plan_data(std::size_t& len, bool& fin) const {
     default: return false;
   }
   if (flag(kFinAcked)) return false;
-  const std::uint32_t offset = snd_nxt_ - snd_una_;
+  if (flag(kRecovery) && sack_enabled()) return plan_sack_recovery(seq, len, fin);
+  // Sending again after a timeout (RFC 6675 §5.1): what the peer SACKed
+  // is skipped, and not counted as in flight.
+  std::uint32_t skipped = 0;
+  std::size_t hole_len = snd_mss_;
+  if (sack_enabled() && sack_->count != 0 && seq_lt(snd_nxt_, snd_max_)) {
+    const SackRange hole = next_hole(*sack_, snd_nxt_, snd_max_);
+    seq = hole.begin;
+    if (seq_lt(seq, snd_max_)) hole_len = std::min<std::size_t>(hole_len, range_len(hole));
+    skipped = (seq - snd_una_) - unsacked_between(*sack_, snd_una_, seq);
+  }
+  const std::uint32_t offset = seq - snd_una_;
   if (offset > tx_.size()) return false;  // the FIN is out
   const std::size_t unsent = tx_.size() - offset;
   // RFC 5681 §3.1: no more than min(cwnd, rwnd) in flight. RFC 3042
@@ -993,9 +1176,9 @@ bool TcpControlBlock::plan_data(std::size_t& len, bool& fin) const {
   if (dup_acks_ != 0 && dup_acks_ < 3 && !flag(kRecovery) && seq_ge(snd_nxt_, snd_max_)) {
     allowed += std::uint32_t{dup_acks_} * snd_mss_;
   }
-  const std::uint32_t window_end = snd_una_ + std::min(snd_wnd_, allowed);
-  const std::uint32_t usable = seq_gt(window_end, snd_nxt_) ? window_end - snd_nxt_ : 0;
-  len = std::min<std::size_t>({unsent, usable, snd_mss_});
+  const std::uint32_t window_end = snd_una_ + std::min(snd_wnd_, allowed + skipped);
+  const std::uint32_t usable = seq_gt(window_end, seq) ? window_end - seq : 0;
+  len = std::min<std::size_t>({unsent, usable, hole_len});
   if (len == 0 && unsent != 0 && flag(kProbe)) {
     // RFC 9293 §3.8.6.1: a zero-window probe carries one octet.
     len = 1;
@@ -1005,7 +1188,7 @@ bool TcpControlBlock::plan_data(std::size_t& len, bool& fin) const {
   if (len == 0) return fin;
   const bool nothing_in_flight = snd_nxt_ == snd_una_;
   // Retransmissions, full segments and the FIN go at once.
-  if (len >= snd_mss_ || seq_lt(snd_nxt_, snd_max_) || fin) return true;
+  if (len >= snd_mss_ || seq_lt(seq, snd_max_) || fin) return true;
   // RFC 9293 §3.7.4 (Nagle): a short segment only when nothing is
   // unacknowledged, unless Nagle is off -- and then only when it is all
   // the data there is (§3.8.6.2.1, sender SWS avoidance) or at least half
@@ -1015,26 +1198,86 @@ bool TcpControlBlock::plan_data(std::size_t& len, bool& fin) const {
   return max_snd_wnd_ != 0 && len >= max_snd_wnd_ / 2;
 }
 
-std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std::size_t len,
-                                                      bool fin) {
-  const std::uint32_t offset = snd_nxt_ - snd_una_;
+// RFC 6675 §5 step (C): while "(cwnd - pipe) >= 1 SMSS", the segment
+// NextSeg() names: (1) the first lost octet not yet sent again, else (2)
+// new data the peer's window allows, else (3) the first unSACKed octet
+// above HighRxt below the highest SACKed one. Rule 4's rescue
+// retransmission is left out: in the netsim grid it cost throughput (a
+// tail it would repair is as often repaired by the ACKs that follow).
+bool TcpControlBlock::plan_sack_recovery(std::uint32_t& seq, std::size_t& len, bool& fin) const {
+  const std::uint32_t mss = snd_mss_;
+  const TcpSackScoreboard& board = *sack_;
+  fin = false;
+  const std::uint32_t edge = lost_edge(board, snd_una_, mss);
+  const std::uint32_t from = seq_gt(board.high_rxt, snd_una_) ? board.high_rxt : snd_una_;
+  // SetPipe: the octets outstanding, less those SACKed and those lost and
+  // not sent again.
+  const std::uint32_t pipe =
+      flight_size() - sacked_bytes(board) - unsacked_between(board, from, edge);
+  if (!board.retransmit_first && pipe + mss > cwnd_) return false;
+  // A hole may end in (or be) the FIN, one past the data.
+  const std::uint32_t data_end = snd_una_ + static_cast<std::uint32_t>(tx_.size());
+  const auto send_hole = [&](SackRange hole) {
+    seq = hole.begin;
+    if (!seq_lt(seq, data_end)) {
+      len = 0;
+      fin = flag(kFinQueued);
+      return fin;
+    }
+    len = std::min({mss, range_len(hole), data_end - seq});
+    return true;
+  };
+  const SackRange hole = next_hole(board, from, board.retransmit_first ? snd_max_ : edge);
+  if (seq_lt(hole.begin, hole.end)) return send_hole(hole);
+  seq = snd_max_;
+  const std::uint32_t offset = seq - snd_una_;
+  if (offset > tx_.size()) return false;  // the FIN is out
+  const std::size_t unsent = tx_.size() - offset;
+  const std::uint32_t window_end = snd_una_ + snd_wnd_;
+  const std::uint32_t usable = seq_gt(window_end, seq) ? window_end - seq : 0;
+  len = std::min<std::size_t>({unsent, usable, mss});
+  fin = flag(kFinQueued) && offset + len == tx_.size();
+  if (len != 0 || fin) return true;
+  if (board.count == 0) return false;
+  const std::uint32_t highest_sacked = board.sacked[board.count - 1].end;
+  const SackRange unsacked = next_hole(board, from, highest_sacked);
+  if (seq_lt(unsacked.begin, unsacked.end)) return send_hole(unsacked);
+  return false;
+}
+
+std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std::uint32_t seq,
+                                                      std::size_t len, bool fin) {
+  const std::uint32_t offset = seq - snd_una_;
   std::uint8_t flags = TcpFlags::kAck;
   if (fin) flags |= TcpFlags::kFin;
   if (len != 0 && offset + len == tx_.size()) flags |= TcpFlags::kPsh;
-  TcpTransmit out = make_segment(snd_nxt_, flags);
+  TcpTransmit out = make_segment(seq, flags);
+  // SACK blocks only where they fit: the peer's MSS counts no options
+  // (RFC 6691).
+  if (!out.header.sack_blocks.empty() &&
+      len + 4 + 8 * out.header.sack_blocks.size() > std::size_t{snd_mss_}) {
+    out.header.sack_blocks.clear();
+  }
   const ByteRing::Pieces pieces = tx_.pieces_at(offset, len);
   out.payload_head = pieces.head;
   out.payload_tail = pieces.tail;
-  const std::uint32_t end = snd_nxt_ + static_cast<std::uint32_t>(len) + (fin ? 1 : 0);
+  const std::uint32_t end = seq + static_cast<std::uint32_t>(len) + (fin ? 1 : 0);
   // Karn's rule: time only new data.
-  if (!flag(kTimingRtt) && seq_ge(snd_nxt_, snd_max_)) {
+  if (!flag(kTimingRtt) && seq_ge(seq, snd_max_)) {
     rtt_seq_ = end;
     rtt_sent_at_ = static_cast<std::uint16_t>(now_ms);
     set_flag(kTimingRtt);
   }
-  // In fast recovery a retransmission is one segment from SND.UNA: then
-  // on with new data (RFC 6582).
-  snd_nxt_ = flag(kRecovery) && seq_lt(end, snd_max_) ? snd_max_ : end;
+  if (flag(kRecovery) && sack_enabled() && seq_lt(seq, snd_max_)) {
+    // A hole sent again (RFC 6675): SND.NXT stays at HighData.
+    if (seq_gt(end, sack_->high_rxt)) sack_->high_rxt = end;
+    sack_->retransmit_first = false;
+    snd_nxt_ = snd_max_;
+  } else {
+    // In fast recovery a retransmission is one segment from SND.UNA: then
+    // on with new data (RFC 6582).
+    snd_nxt_ = flag(kRecovery) && seq_lt(end, snd_max_) ? snd_max_ : end;
+  }
   if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
   // RFC 6298 §5.1: start the timer when sending data, unless running.
   if (!flag(kRtoArmed)) arm_rto(now_ms);
@@ -1067,7 +1310,8 @@ std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
       out.header.window_len = static_cast<std::uint16_t>(std::min<std::size_t>(rx_.free(), 0xffff));
       rcv_adv_ = rcv_nxt_ + out.header.window_len;
       out.header.max_segment_size = local_mss_;
-      if (!passive || flag(kWindowScale)) out.header.window_scale = rcv_wscale_;
+      if (!passive || flag(kWindowScale)) out.header.window_scale = rcv_wscale();
+      out.header.sack_permitted = passive ? sack_enabled() : sack_ != nullptr;
       if (retries_ == 0) {
         rtt_seq_ = snd_una_ + 1;
         rtt_sent_at_ = static_cast<std::uint16_t>(now_ms);
@@ -1081,11 +1325,12 @@ std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
     default: break;
   }
 
+  std::uint32_t seq = 0;
   std::size_t len = 0;
   bool fin = false;
-  if (plan_data(len, fin)) {
+  if (plan_data(seq, len, fin)) {
     set_flag(kProbe, false);
-    return send_data(now_ms, len, fin);
+    return send_data(now_ms, seq, len, fin);
   }
   // Unsent data facing a zero window: the persist timer (RFC 9293
   // §3.8.6.1) is the retransmission timer, with its backoff.
@@ -1110,9 +1355,10 @@ bool TcpControlBlock::wants_to_send() const {
     case TcpState::syn_received: return snd_nxt_ == snd_una_ || flag(kAckNow);
     default: break;
   }
+  std::uint32_t seq = 0;
   std::size_t len = 0;
   bool fin = false;
-  return flag(kAckNow) || flag(kKeepAliveDue) || plan_data(len, fin);
+  return flag(kAckNow) || flag(kKeepAliveDue) || plan_data(seq, len, fin);
 }
 
 Instant TcpControlBlock::poll_at(Instant now) const {

@@ -75,12 +75,13 @@ Packet segment(TcpEndpoint from, TcpEndpoint to, std::uint32_t seq, std::uint32_
   return to_packet(out);
 }
 
-// A block with its buffers.
-template <std::size_t kRx = 4096, std::size_t kTx = 4096>
+// A block with its buffers; with kSack, a SACK scoreboard too.
+template <std::size_t kRx = 4096, std::size_t kTx = 4096, bool kSack = false>
 struct Host {
   std::array<std::byte, kRx> rx{};
   std::array<std::byte, kTx> tx{};
-  TcpControlBlock tcb{rx, tx};
+  TcpSackScoreboard scoreboard;
+  TcpControlBlock tcb{rx, tx, kSack ? &scoreboard : nullptr};
   std::vector<std::byte> received;
 
   // Everything dispatch() has now.
@@ -1010,6 +1011,307 @@ TEST(TcpClosingTest, AbortSendsReset) {
   net.run(net.now + 10ms);
   EXPECT_EQ(server.tcb.state(), TcpState::closed);
   EXPECT_EQ(server.tcb.error(), Status::aborted());
+}
+
+}  // namespace
+}  // namespace mote::net
+
+namespace mote::net {
+namespace {
+
+// --- SACK (RFC 2018) and SACK-based recovery (RFC 6675) ----------------------
+
+using SackHost = Host<65536, 65536, true>;
+
+std::vector<wire::SackBlock> blocks_of(const Packet& p) {
+  const TcpRepr repr = p.repr();
+  return {repr.sack_blocks.begin(), repr.sack_blocks.end()};
+}
+
+// The sequence number of the client's n-th full segment after the SYN.
+constexpr std::uint32_t client_seq(std::uint32_t n) { return kClientIss + 1 + n * kMss; }
+
+TEST(TcpSackTest, SackPermittedOnlyWhenBothSynsCarryIt) {
+  {
+    SackHost client;
+    SackHost server;
+    Network net{client, server};
+    open(net);
+    EXPECT_TRUE(net.log[0].repr().sack_permitted);  // SYN
+    EXPECT_TRUE(net.log[1].repr().sack_permitted);  // SYN,ACK
+    EXPECT_TRUE(client.tcb.sack_enabled());
+    EXPECT_TRUE(server.tcb.sack_enabled());
+  }
+  {
+    SackHost client;
+    Host<65536, 65536> server;  // no scoreboard: no SACK
+    Network net{client, server};
+    open(net);
+    EXPECT_TRUE(net.log[0].repr().sack_permitted);
+    EXPECT_FALSE(net.log[1].repr().sack_permitted);
+    EXPECT_FALSE(client.tcb.sack_enabled());
+    EXPECT_FALSE(server.tcb.sack_enabled());
+  }
+  {
+    Host<65536, 65536> client;
+    SackHost server;
+    Network net{client, server};
+    open(net);
+    EXPECT_FALSE(net.log[0].repr().sack_permitted);
+    // RFC 2018 §2: SACK-permitted in a SYN,ACK only when the SYN had it.
+    EXPECT_FALSE(net.log[1].repr().sack_permitted);
+    EXPECT_FALSE(server.tcb.sack_enabled());
+  }
+}
+
+// Delivers client segments `indexes` of `flight` to the server; returns the
+// ACK each one drew.
+std::vector<Packet> deliver_segments(SackHost& server, const std::vector<Packet>& flight,
+                                     std::initializer_list<std::size_t> indexes, Instant now) {
+  std::vector<Packet> acks;
+  for (const std::size_t i : indexes) {
+    server.deliver(flight[i], now);
+    for (auto& ack : server.drain(now)) acks.push_back(std::move(ack));
+  }
+  return acks;
+}
+
+TEST(TcpSackTest, ReceiverReportsOutOfOrderRangesMostRecentFirst) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  open(net);
+  ASSERT_EQ(*client.tcb.send(pattern(8 * kMss)), 8u * kMss);
+  const Instant t = net.now;
+  const std::vector<Packet> flight = client.drain(t);
+  ASSERT_GE(flight.size(), 6u);
+  using wire::SackBlock;
+  // Segment 1 (0 missing): one block.
+  std::vector<Packet> acks = deliver_segments(server, flight, {1}, t);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].repr().ack_number, client_seq(0));
+  EXPECT_EQ(blocks_of(acks[0]), (std::vector{SackBlock{client_seq(1), client_seq(2)}}));
+  // Segment 4: its block first (RFC 2018 §4), then the older one.
+  acks = deliver_segments(server, flight, {4}, t);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(blocks_of(acks[0]), (std::vector{SackBlock{client_seq(4), client_seq(5)},
+                                             SackBlock{client_seq(1), client_seq(2)}}));
+  // Segment 2 grows the first range: now that one is the most recent.
+  acks = deliver_segments(server, flight, {2}, t);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(blocks_of(acks[0]), (std::vector{SackBlock{client_seq(1), client_seq(3)},
+                                             SackBlock{client_seq(4), client_seq(5)}}));
+  // Segment 0 fills the hole up to 3: the cumulative ACK covers the first
+  // range; the other remains.
+  acks = deliver_segments(server, flight, {0}, t);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].repr().ack_number, client_seq(3));
+  EXPECT_EQ(blocks_of(acks[0]), (std::vector{SackBlock{client_seq(4), client_seq(5)}}));
+  // Segment 3 fills the last hole: no blocks.
+  acks = deliver_segments(server, flight, {3}, t);
+  ASSERT_FALSE(acks.empty());
+  EXPECT_EQ(acks.back().repr().ack_number, client_seq(5));
+  EXPECT_TRUE(blocks_of(acks.back()).empty());
+}
+
+TEST(TcpSackTest, NoBlocksWithoutSackPermitted) {
+  Host<65536, 65536> client;
+  SackHost server;
+  Network net{client, server};
+  open(net);
+  ASSERT_EQ(*client.tcb.send(pattern(4 * kMss)), 4u * kMss);
+  const std::vector<Packet> flight = client.drain(net.now);
+  server.deliver(flight[2], net.now);
+  const std::vector<Packet> acks = server.drain(net.now);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].repr().ack_number, client_seq(0));  // a duplicate ACK ...
+  EXPECT_TRUE(blocks_of(acks[0]).empty());              // ... without blocks
+}
+
+// An ACK from the server with hand-made SACK blocks.
+Packet sack_ack(std::uint32_t ack, std::initializer_list<wire::SackBlock> blocks) {
+  TcpTransmit out;
+  out.source = kServerAddress;
+  out.destination = kClientAddress;
+  out.header.source_port = kServer.port;
+  out.header.destination_port = kClient.port;
+  out.header.seq_number = kServerIss + 1;
+  out.header.ack_number = ack;
+  out.header.flags = TcpFlags(TcpFlags::kAck);
+  out.header.window_len = 65535;
+  for (const auto& block : blocks) out.header.sack_blocks.push_back(block);
+  return to_packet(out);
+}
+
+TEST(TcpSackTest, ScoreboardMergesSortsTrimsAndKeepsTheLowestRanges) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  open(net);
+  ASSERT_EQ(*client.tcb.send(pattern(12 * kMss)), 12u * kMss);
+  const std::vector<Packet> flight = client.drain(net.now);
+  ASSERT_EQ(flight.size(), 10u);  // the initial window
+  const TcpSackScoreboard& board = client.scoreboard;
+  auto ranges = [&] {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+    for (std::size_t i = 0; i < board.count; ++i) {
+      out.emplace_back(board.sacked[i].begin, board.sacked[i].end);
+    }
+    return out;
+  };
+  using Ranges = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
+  const Instant t = net.now + 20ms;
+  client.deliver(sack_ack(client_seq(0), {{client_seq(5), client_seq(6)}}), t);
+  client.deliver(sack_ack(client_seq(0), {{client_seq(1), client_seq(2)}}), t);
+  EXPECT_EQ(ranges(), (Ranges{{client_seq(1), client_seq(2)}, {client_seq(5), client_seq(6)}}));
+  // Adjacent and overlapping blocks merge; a block beyond what was sent is
+  // cut to SND.MAX.
+  client.deliver(sack_ack(client_seq(0), {{client_seq(2), client_seq(3)},
+                                          {client_seq(4) + 100, client_seq(5) + 10},
+                                          {client_seq(9), client_seq(30)}}),
+                 t);
+  EXPECT_EQ(ranges(), (Ranges{{client_seq(1), client_seq(3)},
+                              {client_seq(4) + 100, client_seq(6)},
+                              {client_seq(9), client_seq(10)}}));
+  // Full (four ranges): a fifth, higher one is forgotten; a lower one
+  // pushes out the highest.
+  client.deliver(sack_ack(client_seq(0), {{client_seq(7), client_seq(8)}}), t);
+  ASSERT_EQ(board.count, 4u);
+  client.deliver(sack_ack(client_seq(0), {{client_seq(8) + 10, client_seq(8) + 20}}), t);
+  EXPECT_EQ(ranges(), (Ranges{{client_seq(1), client_seq(3)},
+                              {client_seq(4) + 100, client_seq(6)},
+                              {client_seq(7), client_seq(8)},
+                              {client_seq(8) + 10, client_seq(8) + 20}}));
+  // The cumulative ACK trims: ranges below it go, one across it is cut.
+  client.deliver(sack_ack(client_seq(5), {}), t + 1ms);
+  EXPECT_EQ(ranges(), (Ranges{{client_seq(5), client_seq(6)},
+                              {client_seq(7), client_seq(8)},
+                              {client_seq(8) + 10, client_seq(8) + 20}}));
+  // A block below the cumulative ACK (RFC 2883's D-SACK) adds nothing.
+  client.deliver(sack_ack(client_seq(5), {{client_seq(1), client_seq(2)}}), t + 2ms);
+  EXPECT_EQ(board.count, 3u);
+}
+
+TEST(TcpSackTest, AHoleThatReachesTheFinSendsTheDataFirst) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  open(net);
+  ASSERT_EQ(*client.tcb.send(pattern(4 * kMss)), 4u * kMss);
+  client.tcb.close();
+  const std::vector<Packet> flight = client.drain(net.now);
+  ASSERT_EQ(flight.size(), 4u);
+  EXPECT_TRUE(has(flight.back(), TcpFlags::kFin));
+  // The peer has all but the last 960 bytes and the FIN: an ACK, then
+  // three duplicates (their blocks, below the ACK, say nothing new) start
+  // recovery.
+  const std::uint32_t ack = client_seq(3) + 500;
+  const Instant t = net.now + 20ms;
+  for (int i = 0; i < 4; ++i) {
+    client.deliver(sack_ack(ack, {{client_seq(0), client_seq(1)}}), t);
+  }
+  ASSERT_TRUE(client.tcb.in_fast_recovery());
+  const std::vector<Packet> out = client.drain(t);
+  ASSERT_FALSE(out.empty());
+  const TcpRepr resent = out[0].repr();
+  EXPECT_EQ(resent.seq_number, ack);
+  EXPECT_EQ(resent.payload.size(), kMss - 500u);  // the data, not past it
+}
+
+// Sends `data` over a 20 ms RTT link that drops the first copy of the
+// client's segments `lost` (indexes after the handshake); records when each
+// was dropped and sent again.
+struct HoleRun {
+  std::vector<Instant> dropped;
+  std::vector<Instant> resent;
+  bool saw_recovery = false;
+  std::uint32_t min_cwnd = 0xffffffffu;
+};
+
+template <typename A, typename B>
+HoleRun run_with_holes(Network<A, B>& net, const std::vector<std::byte>& data,
+                       std::vector<std::uint32_t> lost) {
+  HoleRun result;
+  result.dropped.resize(lost.size());
+  result.resent.resize(lost.size());
+  std::vector<bool> dropped(lost.size(), false);
+  std::vector<bool> resent(lost.size(), false);
+  net.filter = [&](const Packet& p, bool from_client) {
+    const TcpRepr repr = p.repr();
+    if (!from_client || repr.payload.empty()) return true;
+    for (std::size_t i = 0; i < lost.size(); ++i) {
+      if (repr.seq_number != client_seq(lost[i])) continue;
+      if (!dropped[i]) {
+        dropped[i] = true;
+        result.dropped[i] = net.now;
+        return false;
+      }
+      if (!resent[i]) {
+        resent[i] = true;
+        result.resent[i] = net.now;
+      }
+    }
+    return true;
+  };
+  std::size_t queued = *net.a.tcb.send(data);
+  net.run(net.now + 10s, [&] {
+    result.saw_recovery |= net.a.tcb.in_fast_recovery();
+    result.min_cwnd = std::min(result.min_cwnd, net.a.tcb.congestion_window());
+    if (queued < data.size()) queued += *net.a.tcb.send(ConstByteSpan(data).subspan(queued));
+    return net.b.received.size() == data.size();
+  });
+  for (std::size_t i = 0; i < lost.size(); ++i) {
+    EXPECT_TRUE(dropped[i] && resent[i]) << "segment " << lost[i];
+  }
+  EXPECT_TRUE(net.b.received == data);
+  net.filter = nullptr;
+  return result;
+}
+
+TEST(TcpSackTest, TwoHolesInOneWindowWithoutATimeout) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  net.delay = 10ms;
+  open(net);
+  const HoleRun run = run_with_holes(net, pattern(60000), {2, 5});
+  EXPECT_TRUE(run.saw_recovery);
+  // No timeout (at least 200 ms; it would cut cwnd to one segment) ...
+  EXPECT_GT(run.min_cwnd, std::uint32_t{kMss});
+  EXPECT_LT(run.resent[0] - run.dropped[0], 100ms);
+  EXPECT_LT(run.resent[1] - run.dropped[1], 100ms);
+  // ... and within one round trip of each other: the second goes out once
+  // the SACKs of the segments after it say it is lost and pipe leaves
+  // room (RFC 6675), not a round trip after the first one's ACK.
+  EXPECT_LE(run.resent[1] - run.resent[0], 20ms);
+}
+
+TEST(TcpSackTest, ThreeHolesInOneWindowWithoutATimeout) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  net.delay = 10ms;
+  open(net);
+  const HoleRun run = run_with_holes(net, pattern(60000), {2, 5, 8});
+  EXPECT_TRUE(run.saw_recovery);
+  EXPECT_GT(run.min_cwnd, std::uint32_t{kMss});
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_LT(run.resent[i] - run.dropped[i], 100ms) << i;
+}
+
+TEST(TcpSackTest, WithoutSackThePeerRecoversByNewReno) {
+  // Three holes, a peer without SACK: fast recovery still, one hole per
+  // round trip.
+  SackHost client;
+  Host<65536, 65536> server;
+  Network net{client, server};
+  net.delay = 10ms;
+  open(net);
+  ASSERT_FALSE(client.tcb.sack_enabled());
+  const HoleRun run = run_with_holes(net, pattern(60000), {2, 5, 8});
+  EXPECT_TRUE(run.saw_recovery);
+  // NewReno: one hole per round trip, each after the partial ACK.
+  EXPECT_GE(run.resent[1] - run.resent[0], 20ms);
+  EXPECT_GE(run.resent[2] - run.resent[1], 20ms);
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ class TcpListener;
 
 class TcpSocket {
  public:
-  TcpSocket(ByteSpan rx_storage, ByteSpan tx_storage) : tcb_(rx_storage, tx_storage) {}
+  TcpSocket(ByteSpan rx_storage, ByteSpan tx_storage) : tcb_(rx_storage, tx_storage, &sack_) {}
   ~TcpSocket();
   TcpSocket(const TcpSocket&) = delete;
   TcpSocket& operator=(const TcpSocket&) = delete;
@@ -83,6 +83,9 @@ class TcpSocket {
   friend class TcpListener;
   friend class TcpConnector;
 
+  // Declared before tcb_, which keeps a pointer to it: the SACK scoreboard
+  // (72 bytes on a 32-bit target) lives here, outside the control block's size budget.
+  TcpSackScoreboard sack_;
   TcpControlBlock tcb_;
   Interface* iface_ = nullptr;
   TcpListener* listener_ = nullptr;  // the backlog it came from, until accepted

@@ -31,11 +31,13 @@
 // delayed ACKs (every second full segment, else after 40 ms); Nagle's
 // algorithm with an off switch; zero-window probes; sender and receiver
 // silly-window avoidance (RFC 9293 §3.8.6.2); keep-alive (RFC 9293 §3.8.4);
-// out-of-order data kept (two ranges) and taken in when the hole fills;
-// congestion control (RFC 5681 slow start and congestion avoidance, fast
-// retransmit and NewReno fast recovery per RFC 6582), always on, with an
-// initial window of RFC 6928 (10 segments, at most 14,600 bytes), Limited
-// Transmit (RFC 3042) and byte counting in congestion avoidance (RFC 3465).
+// out-of-order data kept (two ranges, four with a SACK scoreboard) and
+// taken in when the hole fills; congestion control (RFC 5681 slow start and
+// congestion avoidance, fast retransmit and NewReno fast recovery per RFC
+// 6582), always on, with an initial window of RFC 6928 (10 segments, at
+// most 14,600 bytes), Limited Transmit (RFC 3042) and byte counting in
+// congestion avoidance (RFC 3465); SACK (RFC 2018) and SACK-based loss
+// recovery (RFC 6675) when given a TcpSackScoreboard and the peer agrees.
 //
 // Deviations, on purpose (as Linux): the minimum RTO is 200 ms, not RFC
 // 6298's 1 s; data on a SYN is not queued (the peer sends it again); a FIN
@@ -44,6 +46,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "mote/async/time.hpp"
 #include "mote/base/bytes.hpp"
@@ -99,6 +102,31 @@ struct TcpTransmit {
 //   ACK clear: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
 std::optional<wire::TcpRepr> tcp_reset_for(const wire::TcpRepr& segment);
 
+// SACK (RFC 2018) state of one connection on the sending side: the
+// scoreboard of RFC 6675 §3, as sorted, disjoint sequence ranges the peer
+// reported, plus HighRxt. It lives beside the control block (a TcpSocket
+// holds one), not in it, so the block stays below lwIP's tcp_pcb; a block
+// given none neither offers nor uses SACK and recovers by NewReno alone.
+struct TcpSackScoreboard {
+  // Four ranges cover four holes in a window; when a fifth arrives the
+  // highest range is forgotten (its data is only sent again, never lost).
+  static constexpr std::size_t kMaxRanges = 4;
+  struct Range {
+    std::uint32_t begin = 0;
+    std::uint32_t end = 0;
+  };
+  Range sacked[kMaxRanges];
+  // The receiving side's out-of-order data in the receive ring, most
+  // recently grown first (the control block's own two ranges are unused).
+  Range received[kMaxRanges];
+  std::uint32_t high_rxt = 0;  // RFC 6675 HighRxt: the end of the last retransmission
+  std::uint8_t count = 0;      // ranges in use
+  bool permitted = false;      // both SYNs carried SACK-permitted
+  // RFC 6675 §5 step 4.3: the first retransmission of a recovery goes out
+  // whatever pipe says.
+  bool retransmit_first = false;
+};
+
 struct TcpEndpoint {
   io::Ipv4Address address;
   std::uint16_t port = 0;
@@ -128,7 +156,9 @@ class TcpControlBlock {
   // RFC 5961 §7: challenge ACKs are rate limited; at most this many a second.
   static constexpr std::uint8_t kChallengeAcksPerSecond = 10;
 
-  TcpControlBlock(ByteSpan rx_storage, ByteSpan tx_storage);
+  // `sack`, when given, turns SACK on (offered in SYNs; used when the peer
+  // offers it too); it must outlive the block.
+  TcpControlBlock(ByteSpan rx_storage, ByteSpan tx_storage, TcpSackScoreboard* sack = nullptr);
   TcpControlBlock(const TcpControlBlock&) = delete;
   TcpControlBlock& operator=(const TcpControlBlock&) = delete;
 
@@ -223,6 +253,9 @@ class TcpControlBlock {
   [[nodiscard]] std::uint32_t congestion_window() const { return cwnd_; }
   [[nodiscard]] std::uint32_t slow_start_threshold() const { return ssthresh_; }
   [[nodiscard]] bool in_fast_recovery() const { return flag(kRecovery); }
+  // Both sides sent SACK-permitted (RFC 2018 §2): SACK blocks go out with
+  // ACKs and loss recovery follows RFC 6675.
+  [[nodiscard]] bool sack_enabled() const { return sack_ != nullptr && sack_->permitted; }
 
  private:
   // flags_ bits.
@@ -277,10 +310,19 @@ class TcpControlBlock {
   std::uint16_t advertise_window();
   // How many data bytes to send now from snd_nxt_, and whether a FIN goes
   // with them; false when nothing is to be sent.
-  bool plan_data(std::size_t& len, bool& fin) const;
+  bool plan_data(std::uint32_t& seq, std::size_t& len, bool& fin) const;
+  bool plan_sack_recovery(std::uint32_t& seq, std::size_t& len, bool& fin) const;
+  void take_sack_blocks(const wire::TcpRepr& segment);
+  void enter_sack_recovery();
+  [[nodiscard]] std::uint8_t snd_wscale() const { return wscales_ & 0x0f; }
+  [[nodiscard]] std::uint8_t rcv_wscale() const { return static_cast<std::uint8_t>(wscales_ >> 4); }
+  void set_wscales(std::uint8_t snd, std::uint8_t rcv) {
+    wscales_ = static_cast<std::uint8_t>((snd & 0x0f) | (rcv << 4));
+  }
   [[nodiscard]] bool wants_to_send() const;
   TcpTransmit make_segment(std::uint32_t seq, std::uint8_t flags);
-  std::optional<TcpTransmit> send_data(std::uint32_t now_ms, std::size_t len, bool fin);
+  std::optional<TcpTransmit> send_data(std::uint32_t now_ms, std::uint32_t seq, std::size_t len,
+                                       bool fin);
   void arm_rto(std::uint32_t now_ms);
   void init_congestion_control();
   void on_new_ack(std::uint32_t acked);
@@ -291,6 +333,7 @@ class TcpControlBlock {
 
   ByteRing rx_;
   ByteRing tx_;
+  TcpSackScoreboard* sack_ = nullptr;
   io::Ipv4Address local_address_;
   io::Ipv4Address remote_address_;
   std::uint16_t local_port_ = 0;
@@ -309,12 +352,13 @@ class TcpControlBlock {
   std::uint32_t rcv_nxt_ = 0;
   std::uint32_t rcv_adv_ = 0;
   // Out-of-order data in the receive ring: [begin, end) sequence ranges,
-  // empty when begin == end.
-  struct SeqRange {
-    std::uint32_t begin = 0;
-    std::uint32_t end = 0;
-  };
+  // empty when begin == end; the most recently grown first (the order of
+  // RFC 2018 §4's SACK blocks).
+  // With a scoreboard, its `received` ranges are used instead (more of
+  // them, outside the block).
+  using SeqRange = TcpSackScoreboard::Range;
   SeqRange out_of_order_[2];
+  [[nodiscard]] std::span<SeqRange> received_ranges();
 
   // Times are milliseconds of the caller's clock, wrapping (49 days).
   std::uint32_t rto_at_ = 0;
@@ -338,8 +382,9 @@ class TcpControlBlock {
   std::uint16_t flags_ = 0;
   TcpState state_ = TcpState::closed;
   Failure failure_ = Failure::none;
-  std::uint8_t snd_wscale_ = 0;
-  std::uint8_t rcv_wscale_ = 0;
+  // Window scale shifts (RFC 7323), at most 14 each: the peer's in the low
+  // nibble, ours in the high one (one byte, to keep the block small).
+  std::uint8_t wscales_ = 0;
   std::uint8_t retries_ = 0;
   std::uint8_t challenge_acks_ = 0;
   std::uint8_t dup_acks_ = 0;
