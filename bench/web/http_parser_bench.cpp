@@ -1,7 +1,7 @@
 // mote_http_parser_bench: RequestParser::parse_head on a 703-byte browser
-// request, the size of picohttpparser's own benchmark request (its README
-// figure is about 6.7M parses/s on this machine, see
-// /work/shared/FACTS.md). The request is mote's own: a dashboard page load
+// request, the size of picohttpparser's own benchmark request (about 6.7M
+// parses/s measured on this kind of machine; docs/benchmarks.md). The
+// request is mote's own: a dashboard page load
 // with the fields a current browser sends. Each iteration parses the whole
 // head from one buffer (the usual case: a request arrives in one read),
 // then reset()s.
