@@ -1,11 +1,15 @@
-// Browser test of the dashboard: starts `mote gateway` and simulated sensor
-// nodes on loopback ports, opens the dashboard in headless Debian Chromium
-// (playwright-core), and checks that every node is listed online, that a
-// chart updates live without reloading, that MQTT.js in the page talks to
-// the broker over WebSocket at /mqtt, and that a node that stops is shown
-// offline with an alert. Saves a screenshot of that last state.
+// Browser test of the dashboard on the whole system as a user starts it:
+// `mote demo` (the gateway, the kitchen and garage nodes over MQTT, the attic
+// node over CoAP and, when MOTE_SENSOR_NODE_NET_IMAGE names a firmware image,
+// the firmware node in QEMU) on loopback ports that were free. It opens the
+// dashboard in headless Debian Chromium (playwright-core) and checks that
+// every node is listed online, that a chart updates live without reloading,
+// that MQTT.js in the page talks to the broker over WebSocket at /mqtt, and
+// that a node that is killed is shown offline with an alert. Saves a
+// screenshot of that last state, then stops the demo with SIGTERM and expects
+// a clean exit.
 //
-//   node e2e/dashboard.mjs <mote binary> <screenshot.png>
+//   [MOTE_SENSOR_NODE_NET_IMAGE=sensor_node_net.elf] node e2e/dashboard.mjs <mote binary> <screenshot.png>
 //
 // Everything listens on 127.0.0.1; every wait is bounded; the processes are
 // killed when the test ends, whatever the outcome.
@@ -83,20 +87,23 @@ function fail(message) {
 
 try {
   const [httpPort, mqttPort, coapPort] = await Promise.all([unusedPort(), unusedPort(), unusedPort()]);
-  const gateway = start('gateway', [
-    'gateway', '--data-dir', dataDir, '--http-port', String(httpPort),
-    '--mqtt-port', String(mqttPort), '--coap-port', String(coapPort), '--silent-after', '3',
+  const firmware = process.env.MOTE_SENSOR_NODE_NET_IMAGE;
+  const demo = start('demo', [
+    'demo', '--data-dir', dataDir, '--http-port', String(httpPort), '--mqtt-port', String(mqttPort),
+    '--coap-port', String(coapPort), '--interval', '500ms', '--duration', '5m',
+    ...(firmware ? ['--firmware', firmware] : ['--no-firmware']),
   ]);
+  await waitFor('mote demo to be up', () => demo.output.includes('mote demo: the system is up'), 30000);
+  // "  node kitchen   pid 1234 ..." lines of the demo's output.
+  const pids = new Map(
+    [...demo.output.matchAll(/\n {2}node (\w+) +pid (\d+) /g)].map((m) => [m[1], Number(m[2])]),
+  );
+  const nodes = ['kitchen', 'garage', 'attic', ...(firmware ? ['firmware'] : [])];
+  for (const name of nodes) {
+    if (!pids.has(name)) throw new Error(`mote demo did not start node ${name}`);
+  }
   const url = `http://127.0.0.1:${httpPort}/`;
   await waitFor('the gateway to serve HTTP', async () => (await fetch(`${url}api/devices`)).ok);
-
-  const nodes = ['greenhouse', 'workshop'];
-  const sensors = nodes.map((name) =>
-    start(`sensor ${name}`, [
-      'sensor', '--name', name, '--simulate', '--interval', '500ms',
-      '--mqtt', `127.0.0.1:${mqttPort}`,
-    ]),
-  );
 
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -110,7 +117,8 @@ try {
 
   // Every node listed and online.
   for (const name of nodes) {
-    await page.locator(`.device[data-device="${name}"][data-online="true"]`).waitFor({ timeout: 20000 });
+    await page.locator(`.device[data-device="${name}"][data-online="true"]`).waitFor({ timeout: 90000 });
+    console.log(`${name} listed online`);
   }
   await page.locator('#connection[data-state="open"]').waitFor({ timeout: 10000 });
 
@@ -127,6 +135,9 @@ try {
     return last > before ? last : null;
   });
   console.log(`chart updated live: newest point ${before} -> ${after}`);
+  // The live chart spans the last 15 minutes, however little data there is.
+  const spanMs = Number(await chart.getAttribute('data-span-ms'));
+  if (Math.abs(spanMs - 15 * 60 * 1000) > 1000) throw new Error(`the live chart spans ${spanMs} ms, not 15 min`);
 
   // MQTT.js in the page, over WebSocket at /mqtt: it hears a node that
   // publishes over TCP, and what it publishes reaches the gateway.
@@ -155,7 +166,7 @@ try {
   });
 
   // A node that stops is shown offline, with an alert.
-  sensors[1].kill('SIGKILL');
+  process.kill(pids.get(nodes[1]), 'SIGKILL');
   await page.locator(`.device[data-device="${nodes[1]}"][data-online="false"]`).waitFor({ timeout: 20000 });
   await page.locator(`.alert[data-device="${nodes[1]}"]`).waitFor({ timeout: 10000 });
   console.log(`${nodes[1]} shown offline with an alert`);
@@ -163,7 +174,11 @@ try {
   console.log(`screenshot: ${screenshotPath}`);
 
   if (pageErrors.length > 0) fail(`errors in the page: ${pageErrors.join('; ')}`);
-  if (gateway.exitedWith !== undefined) fail(`the gateway exited (${gateway.exitedWith})`);
+  if (demo.exitedWith !== undefined) fail(`mote demo exited (${demo.exitedWith})`);
+  // Ctrl-C's signal stops every node and then the gateway, cleanly.
+  demo.kill('SIGTERM');
+  await waitFor('mote demo to stop', () => demo.exitedWith !== undefined, 60000);
+  if (demo.exitedWith !== 0) fail(`mote demo stopped with ${demo.exitedWith}, not 0`);
   if (!process.exitCode) console.log('PASS');
 } catch (error) {
   fail(error.message);

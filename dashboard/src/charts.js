@@ -1,12 +1,17 @@
 // One uPlot chart per metric. Raw samples draw as a line; rollup buckets
-// draw their mean with the min..max band around it.
+// draw their mean with the min..max band around it. The x axis spans the
+// range the user chose (the last 15 minutes when live), not just the span of
+// the data: a node that started a minute ago fills the right edge of the live
+// window, as in Grafana, instead of being stretched across the whole chart.
 import uPlot from 'uplot';
 
 const kColors = ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#db2777', '#0891b2'];
 
 export class MetricChart {
-  constructor(container, { metric, unit, colorIndex }) {
+  // visibleRange() -> { from, to } in ms since the epoch, asked on every redraw.
+  constructor(container, { metric, unit, colorIndex, visibleRange }) {
     this.metric = metric;
+    this.visibleRange = visibleRange;
     this.unit = unit;
     this.element = document.createElement('div');
     this.element.className = 'chart';
@@ -31,7 +36,15 @@ export class MetricChart {
         ],
         bands: [{ series: [3, 2], fill: band }],
         axes: [{}, { label: unit || '' }],
-        scales: { x: { time: true } },
+        scales: {
+          x: {
+            time: true,
+            range: () => {
+              const { from, to } = this.visibleRange();
+              return [from / 1000, to / 1000];
+            },
+          },
+        },
         legend: { live: true },
       },
       this.data,
@@ -76,6 +89,8 @@ export class MetricChart {
     const xs = this.data[0];
     this.element.dataset.points = String(xs.length);
     this.element.dataset.lastTimeMs = xs.length ? String(Math.round(xs[xs.length - 1] * 1000)) : '';
+    const { min, max } = this.plot.scales.x;
+    this.element.dataset.spanMs = min != null && max != null ? String(Math.round((max - min) * 1000)) : '';
   }
 
   pointCount() {

@@ -110,7 +110,7 @@ function rebuildCharts() {
   if (!device) return;
   const container = $('charts');
   (device.metrics ?? []).forEach((metric, index) => {
-    state.charts.set(metric.name, new MetricChart(container, { metric: metric.name, unit: metric.unit, colorIndex: index }));
+    state.charts.set(metric.name, new MetricChart(container, { metric: metric.name, unit: metric.unit, colorIndex: index, visibleRange }));
   });
   loadHistory();
 }
@@ -125,6 +125,17 @@ function currentRange() {
     return { from: now - state.range.spanMs, to: now };
   }
   return { from: state.range.from, to: state.range.to };
+}
+
+// What the charts' x axes span: the chosen range; live, the last 15 minutes
+// up to now (currentRange() asks the store for a minute past now, for clocks
+// that run ahead).
+function visibleRange() {
+  if (state.range.live) {
+    const now = Date.now();
+    return { from: now - kLiveWindowMs, to: now };
+  }
+  return currentRange();
 }
 
 async function loadHistory() {
