@@ -95,14 +95,13 @@ std::optional<std::string_view> Link::parameter(std::string_view name) const {
     rest.remove_prefix(1);
     const std::optional<std::size_t> length = scan_parameter(rest);
     if (!length) return std::nullopt;
-    std::string_view parameter = internal::slice(rest, 0, *length);
+    std::string_view parameter = slice(rest, 0, *length);
     rest.remove_prefix(*length);
     const std::size_t equals = parameter.find('=');
-    if (internal::slice(parameter, 0, equals) != name) continue;
+    if (slice(parameter, 0, equals) != name) continue;
     if (equals == std::string_view::npos) return std::string_view();
-    std::string_view value = internal::slice(parameter, equals + 1);
-    if (value.size() >= 2 && value.front() == '"')
-      value = internal::slice(value, 1, value.size() - 2);
+    std::string_view value = slice(parameter, equals + 1);
+    if (value.size() >= 2 && value.front() == '"') value = slice(value, 1, value.size() - 2);
     return value;
   }
   return std::nullopt;
@@ -119,17 +118,17 @@ Result<std::optional<Link>> LinkFormatReader::next() {
   const std::size_t close = rest_.find('>');
   if (close == std::string_view::npos) return Status::data_loss();
   Link link;
-  link.target = internal::slice(rest_, 1, close - 1);
+  link.target = slice(rest_, 1, close - 1);
   if (link.target.find_first_of("<\"") != std::string_view::npos) return Status::data_loss();
   std::size_t i = close + 1;
   const std::size_t parameters_start = i;
   while (i < rest_.size() && rest_[i] == ';') {
-    const std::optional<std::size_t> length = scan_parameter(internal::slice(rest_, i + 1));
+    const std::optional<std::size_t> length = scan_parameter(slice(rest_, i + 1));
     if (!length) return Status::data_loss();
     i += 1 + *length;
   }
   if (i < rest_.size() && rest_[i] != ',') return Status::data_loss();
-  link.parameters = internal::slice(rest_, parameters_start, i - parameters_start);
+  link.parameters = slice(rest_, parameters_start, i - parameters_start);
   rest_.remove_prefix(i);
   if (rest_.size() == 1) return Status::data_loss();  // a trailing ','
   return std::optional<Link>(link);

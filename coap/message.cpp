@@ -214,7 +214,7 @@ bool Message::uri_path_is(std::string_view path) const {
     }
     any = true;
     const std::string_view segment = option.as_string();
-    if (internal::slice(path, 0, segment.size()) != segment) return false;
+    if (slice(path, 0, segment.size()) != segment) return false;
     path.remove_prefix(segment.size());
   }
   return path.empty();
@@ -283,7 +283,7 @@ MessageWriter& MessageWriter::add_path(OptionNumber number, std::string_view pat
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
   while (!path.empty()) {
     const std::size_t slash = path.find('/');
-    add_string(number, internal::slice(path, 0, slash));
+    add_string(number, slice(path, 0, slash));
     if (slash == std::string_view::npos) break;
     path.remove_prefix(slash + 1);
   }

@@ -1,5 +1,7 @@
 #include "mote/http/headers.hpp"
 
+#include "mote/base/text.hpp"
+
 namespace mote::http {
 namespace {
 
@@ -34,7 +36,7 @@ void TokenList::iterator::advance() {
       }
     }
     if (end > rest_.size()) end = rest_.size();  // a trailing backslash
-    std::string_view element = trim(rest_.substr(0, end));
+    std::string_view element = trim(slice(rest_, 0, end));
     rest_.remove_prefix(end < rest_.size() ? end + 1 : end);
     // "Recipients MUST accept empty list elements" and ignore them (§5.6.1.2).
     if (!element.empty()) {
@@ -46,7 +48,7 @@ void TokenList::iterator::advance() {
 
 std::string_view token_of_element(std::string_view element) {
   const std::size_t semicolon = element.find(';');
-  return trim(element.substr(0, semicolon));
+  return trim(slice(element, 0, semicolon));
 }
 
 bool TokenList::contains(std::string_view token) const {

@@ -2,6 +2,9 @@
 
 #include <cstdint>
 #include <cstring>
+
+#include "mote/base/text.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -70,7 +73,7 @@ std::string_view text_of(ConstByteSpan bytes) { return as_string_view(bytes); }
 
 // "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3).
 Result<Version> parse_version(std::string_view text) {
-  if (text.size() != 8 || text.substr(0, 5) != "HTTP/" || !is_digit(text[5]) || text[6] != '.' ||
+  if (text.size() != 8 || slice(text, 0, 5) != "HTTP/" || !is_digit(text[5]) || text[6] != '.' ||
       !is_digit(text[7])) {
     return Status::invalid_argument();
   }
@@ -255,7 +258,7 @@ Result<std::size_t> MessageParser::scan_head(ConstByteSpan buffer) {
       }
       return fail(ParseError::head_too_large);
     }
-    const std::string_view line = text.substr(line_start_, i - line_start_);
+    const std::string_view line = slice(text, line_start_, i - line_start_);
     line_start_ = i + 2;
     scan_ = line_start_;
     const bool has_control = line_has_control_;
@@ -294,8 +297,8 @@ Status MessageParser::parse_field_line(std::string_view line, bool has_control) 
     }
     return fail(ParseError::whitespace_before_colon);
   }
-  const std::string_view name = line.substr(0, colon);
-  std::string_view value = line.substr(colon + 1);
+  const std::string_view name = slice(line, 0, colon);
+  std::string_view value = slice(line, colon + 1);
   // The scan has already looked at every byte; only a line with a control
   // character needs a second look.
   if (has_control && !is_field_value(value)) return fail(ParseError::bad_field_value);
@@ -388,18 +391,18 @@ void RequestParser::reset() {
 Status RequestParser::parse_start_line(std::string_view line) {
   const std::size_t first_space = line.find(' ');
   if (first_space == std::string_view::npos) return fail(ParseError::bad_request_line);
-  const std::string_view method = line.substr(0, first_space);
+  const std::string_view method = slice(line, 0, first_space);
   if (!is_token(method)) return fail(ParseError::bad_method);
   const std::size_t second_space = line.find(' ', first_space + 1);
   if (second_space == std::string_view::npos) return fail(ParseError::bad_request_line);
-  const std::string_view target = line.substr(first_space + 1, second_space - first_space - 1);
+  const std::string_view target = slice(line, first_space + 1, second_space - first_space - 1);
   if (target.empty()) return fail(ParseError::bad_request_line);
   for (char c : target) {
     // The request-target has no whitespace, controls or raw non-ASCII.
     const auto byte = static_cast<unsigned char>(c);
     if (byte <= 0x20 || byte >= 0x7f) return fail(ParseError::bad_target);
   }
-  const std::string_view version_text = line.substr(second_space + 1);
+  const std::string_view version_text = slice(line, second_space + 1);
   Result<Version> version = parse_version(version_text);
   if (!version.ok()) {
     return fail(version_text.find(' ') != std::string_view::npos ? ParseError::bad_request_line
@@ -443,17 +446,17 @@ void ResponseParser::reset(Method request_method) {
 // missing SP after the code is accepted: some servers omit it.
 Status ResponseParser::parse_start_line(std::string_view line) {
   if (line.size() < 12 || line[8] != ' ') return fail(ParseError::bad_status_line);
-  Result<Version> version = parse_version(line.substr(0, 8));
+  Result<Version> version = parse_version(slice(line, 0, 8));
   if (!version.ok()) return fail(ParseError::bad_version);
   if (version->major != 1) return fail(ParseError::unsupported_version);
-  const std::string_view code = line.substr(9, 3);
+  const std::string_view code = slice(line, 9, 3);
   if (!is_digit(code[0]) || !is_digit(code[1]) || !is_digit(code[2]) || code[0] == '0') {
     return fail(ParseError::bad_status_line);
   }
   std::string_view reason;
   if (line.size() > 12) {
     if (line[12] != ' ') return fail(ParseError::bad_status_line);
-    reason = line.substr(13);
+    reason = slice(line, 13);
     for (char c : reason) {
       if (!is_whitespace(c) && !is_visible_or_obs_text(c)) return fail(ParseError::bad_status_line);
     }

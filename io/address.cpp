@@ -1,17 +1,10 @@
 #include "mote/io/address.hpp"
 
+#include "mote/base/text.hpp"
 namespace mote::io {
 namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
-
-// text[from, from + count), for from <= text.size(). Unlike substr() it has
-// no out_of_range throw path, which would link libstdc++'s exception
-// machinery into firmware.
-constexpr std::string_view slice(std::string_view text, std::size_t from,
-                                 std::size_t count = std::string_view::npos) {
-  return {text.data() + from, count < text.size() - from ? count : text.size() - from};
-}
 
 // Writes `value` (0..255) in decimal at out[position]; returns the new position.
 std::size_t put_decimal(std::span<char> out, std::size_t position, std::uint8_t value) {

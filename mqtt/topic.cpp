@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "mote/base/text.hpp"
 namespace mote::mqtt {
 
 bool is_valid_utf8(std::string_view text) {
@@ -52,15 +53,6 @@ bool is_valid_topic_name(std::string_view name) {
 }
 
 namespace {
-
-// string_view::substr throws on a bad position, which would pull exception
-// support into firmware; every position here is in range (<= size).
-constexpr std::string_view slice(std::string_view text, std::size_t from,
-                                 std::size_t count = std::string_view::npos) {
-  text.remove_prefix(from);
-  if (count < text.size()) text.remove_suffix(text.size() - count);
-  return text;
-}
 
 constexpr std::string_view kSharePrefix = "$share/";
 

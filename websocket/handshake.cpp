@@ -2,6 +2,7 @@
 
 #include "mote/base/base64.hpp"
 #include "mote/base/sha1.hpp"
+#include "mote/base/text.hpp"
 #include "mote/http/message_writer.hpp"
 
 namespace mote::websocket {
@@ -16,15 +17,6 @@ constexpr std::string_view trim(std::string_view text) {
   while (!text.empty() && is_ows(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_ows(text.back())) text.remove_suffix(1);
   return text;
-}
-
-// string_view::substr without its out-of-range exception path (firmware
-// links no exception support): `from` past the end gives an empty view.
-constexpr std::string_view slice(std::string_view text, std::size_t from,
-                                 std::size_t count = std::string_view::npos) {
-  from = from < text.size() ? from : text.size();
-  const std::size_t left = text.size() - from;
-  return {text.data() + from, count < left ? count : left};
 }
 
 // The length of the token at the start of `text`.

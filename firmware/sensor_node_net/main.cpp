@@ -44,6 +44,7 @@
 #include "mote/async/sleep.hpp"
 #include "mote/async/timeout.hpp"
 #include "mote/base/log.hpp"
+#include "mote/base/text.hpp"
 #include "mote/coap/client.hpp"
 #include "mote/drivers/ds18b20.hpp"
 #include "mote/firmware/board.hpp"
@@ -124,7 +125,7 @@ bool parse_command_line(std::string_view line, Options& options) {
       MOTE_LOG_ERROR("too many arguments");
       return false;
     }
-    words[count++] = line.substr(0, end);
+    words[count++] = mote::slice(line, 0, end);
     line.remove_prefix(end == std::string_view::npos ? line.size() : end);
   }
   bool transport_given = false;
@@ -157,15 +158,12 @@ bool parse_command_line(std::string_view line, Options& options) {
     } else if (name == "--count") {
       ok = parse_number(value, options.count);
     } else if (name == "--address") {
-      // No substr(): it may throw, and firmware links no exception support.
       const std::size_t slash = value.find('/');
       std::uint32_t prefix = 0;
       ok = slash != std::string_view::npos;
       Result<mote::io::Ipv4Address> address =
-          mote::io::Ipv4Address::parse(std::string_view(value.data(), ok ? slash : 0));
-      ok = ok && address.ok() &&
-           parse_number(std::string_view(value.data() + slash + 1, value.size() - slash - 1),
-                        prefix) &&
+          mote::io::Ipv4Address::parse(mote::slice(value, 0, ok ? slash : 0));
+      ok = ok && address.ok() && parse_number(mote::slice(value, slash + 1), prefix) &&
            prefix >= 1 && prefix <= 30;
       if (ok) {
         options.address = *address;

@@ -139,16 +139,6 @@ bool output_is(std::size_t at, ConstByteSpan expected) {
 
 }  // namespace
 
-// libstdc++'s out-of-line throw behind std::string_view::substr's bounds
-// check, which the http module's header code refers to. Firmware has no
-// exceptions: a failed bounds check is an assertion failure. (Candidate for
-// the board runtime, or for http to avoid substr.)
-namespace std {
-[[noreturn]] void __throw_out_of_range_fmt(const char* /*format*/, ...) {
-  mote::assert_failed(__FILE__, __LINE__, "string_view index out of range");
-}
-}  // namespace std
-
 int main() {
   mote::firmware::SysTickDriver driver(mote::firmware::board::kCoreClockHz);
   mote::async::Executor executor(driver);

@@ -284,7 +284,7 @@ class Client {
                         char separator) {
     while (!text.empty()) {
       const std::size_t end = text.find(separator);
-      writer.add_string(number, internal::slice(text, 0, end));
+      writer.add_string(number, slice(text, 0, end));
       if (end == std::string_view::npos) break;
       text.remove_prefix(end + 1);
     }

@@ -27,6 +27,7 @@
 #include "mote/base/bytes.hpp"
 #include "mote/base/result.hpp"
 #include "mote/base/status.hpp"
+#include "mote/base/text.hpp"
 
 namespace mote::coap {
 
@@ -105,17 +106,6 @@ inline constexpr Code kServiceUnavailable{5, 3};
 inline constexpr Code kGatewayTimeout{5, 4};
 inline constexpr Code kProxyingNotSupported{5, 5};
 }  // namespace codes
-
-namespace internal {
-// std::string_view::substr clamped instead of throwing: substr's
-// out_of_range path would link libstdc++'s exception machinery into firmware.
-constexpr std::string_view slice(std::string_view text, std::size_t position,
-                                 std::size_t count = std::string_view::npos) {
-  if (position > text.size()) position = text.size();
-  const std::size_t left = text.size() - position;
-  return {text.data() + position, count < left ? count : left};
-}
-}  // namespace internal
 
 // Registered option numbers (§12.2, RFC 7641, RFC 7959, RFC 7967).
 enum class OptionNumber : std::uint16_t {
