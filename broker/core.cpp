@@ -329,6 +329,8 @@ void Core::observe(std::string filter, PublishObserver observer) {
   observers_.push_back(Observer{std::move(filter), std::move(observer)});
 }
 
+void Core::add_durable_store(DurableStore store) { durable_stores_.push_back(std::move(store)); }
+
 bool Core::is_congested(SessionId session) const {
   const auto it = by_id_.find(session);
   if (it == by_id_.end() || !it->second->online) return false;
@@ -427,7 +429,9 @@ bool Core::release_qos2(Session& session, std::uint16_t packet_id) {
 }
 
 std::size_t Core::pending_writes() const {
-  return options_.store != nullptr ? options_.store->pending_writes() : 0;
+  std::size_t pending = options_.store != nullptr ? options_.store->pending_writes() : 0;
+  for (const DurableStore& store : durable_stores_) pending += store.pending();
+  return pending;
 }
 
 std::uint64_t Core::pending_ticket() const { return pending_writes() > 0 ? generation_ : 0; }
@@ -443,7 +447,12 @@ void Core::when_durable(std::uint64_t ticket, std::function<void(bool ok)> done)
 
 Status Core::commit() {
   Status status;
-  if (options_.store != nullptr) status = options_.store->commit();
+  for (const DurableStore& store : durable_stores_) {
+    if (Status committed = store.commit(); status.ok()) status = committed;
+  }
+  if (options_.store != nullptr) {
+    if (Status committed = options_.store->commit(); status.ok()) status = committed;
+  }
   note(status);
   const bool ok = status.ok() && !generation_failed_;
   const std::uint64_t committed = generation_++;

@@ -328,6 +328,58 @@ TEST_F(CoreTest, ObserversSeeMatchingPublishesWithoutASession) {
   EXPECT_EQ(seen.size(), 4u);
 }
 
+// The gateway's telemetry store joins the group commit: a message an
+// observer wrote there is acknowledged only once that store committed it,
+// and a failed commit there withholds the acknowledgement.
+TEST_F(CoreTest, AcknowledgementsWaitForAnObserversDurableStore) {
+  Core core(options());
+  FakeOwner pub_owner;
+  Session& pub = *core.connect(request("pub"), pub_owner).session;
+  std::size_t observed = 0;
+  std::size_t stored = 0;
+  Status next_commit;
+  core.observe("mote/+/+", [&observed](const Message&) { ++observed; });
+  core.add_durable_store({[&] { return observed - stored; },
+                          [&] {
+                            stored = observed;
+                            return next_commit;
+                          }});
+  EXPECT_FALSE(core.commit_due());
+
+  const Core::Published published =
+      core.publish(&pub, message("mote/kitchen/temperature", "21.5", QoS::at_least_once));
+  ASSERT_NE(published.ticket, 0u);  // the observer wrote: hold the PUBACK
+  EXPECT_TRUE(core.commit_due());
+  std::vector<bool> released;
+  core.when_durable(published.ticket, [&](bool ok) { released.push_back(ok); });
+  EXPECT_TRUE(released.empty());
+  ASSERT_TRUE(core.commit().ok());
+  EXPECT_EQ(stored, 1u);
+  EXPECT_EQ(released, std::vector<bool>{true});
+  EXPECT_FALSE(core.commit_due());
+  // Not observed: nothing to wait for.
+  EXPECT_EQ(core.publish(&pub, message("other", "x", QoS::at_least_once)).ticket, 0u);
+
+  // The store committed its batch on its own meanwhile (its own timer): the
+  // waiter is still released by the next commit, which the core asks for.
+  const std::uint64_t ticket =
+      core.publish(&pub, message("mote/kitchen/temperature", "22", QoS::at_least_once)).ticket;
+  ASSERT_NE(ticket, 0u);
+  core.when_durable(ticket, [&](bool ok) { released.push_back(ok); });
+  stored = observed;
+  EXPECT_TRUE(core.commit_due());
+  ASSERT_TRUE(core.commit().ok());
+  EXPECT_EQ(released, (std::vector<bool>{true, true}));
+
+  // A failed commit of that store: no acknowledgement.
+  const std::uint64_t failing =
+      core.publish(&pub, message("mote/kitchen/temperature", "23", QoS::at_least_once)).ticket;
+  core.when_durable(failing, [&](bool ok) { released.push_back(ok); });
+  next_commit = Status::internal();
+  EXPECT_FALSE(core.commit().ok());
+  EXPECT_EQ(released, (std::vector<bool>{true, true, false}));
+}
+
 TEST_F(CoreTest, AssignedClientIdsAreUnique) {
   Core core(options());
   const std::string a = core.assign_client_id();

@@ -287,7 +287,7 @@ class Gateway {
     pending_.push_back(std::move(sample));
     handle(tracker_.on_reading(route->device, route->metric, reading->value, now));
     if (pending_.size() >= kFlushAtSamples) {
-      flush();
+      flush().ignore_error();  // logged by flush
     } else {
       flush_wanted_.set();
     }
@@ -323,14 +323,19 @@ class Gateway {
   }
 
   // Appends the pending samples in one transaction, then sends the device
-  // changes that waited for them.
-  void flush() {
+  // changes that waited for them. Not ok: the samples could not be stored
+  // (and are dropped: their senders get no acknowledgement, so they send
+  // them again).
+  Status flush() {
+    Status status;
     if (!pending_.empty()) {
       Result<std::size_t> stored = store_.append(pending_);
       if (stored.ok()) {
         samples_stored_ += *stored;
       } else {
         MOTE_LOG_ERROR("storing %zu samples failed: %s", pending_.size(), stored.status().str());
+        status = stored.status();
+        unacknowledged_failure_ = status;
       }
       pending_.clear();
     }
@@ -338,6 +343,21 @@ class Gateway {
       hub_.broadcast(gateway::live_device_json(summary_of(name), tracker_));
     }
     changed_devices_.clear();
+    return status;
+  }
+
+  // The telemetry store as one of the broker's durable stores: writes are
+  // pending while samples wait or a failed flush was not yet reported, and
+  // a commit stores the batch and reports any failure since the last one,
+  // so the broker withholds the acknowledgements of what was lost.
+  broker::Core::DurableStore durable_store() {
+    return {[this] { return pending_.size() + (unacknowledged_failure_.ok() ? 0 : 1); },
+            [this] {
+              Status status = flush();
+              if (status.ok()) status = unacknowledged_failure_;
+              unacknowledged_failure_ = ok_status();
+              return status;
+            }};
   }
 
   // The store's devices, and those heard from that have no reading stored
@@ -405,6 +425,7 @@ class Gateway {
   LiveHub hub_;
   BadInputLog bad_input_;
   std::vector<telemetry::Sample> pending_;
+  Status unacknowledged_failure_;  // a flush failed since the broker's last commit
   std::vector<std::string> changed_devices_;
   std::set<std::string> heard_;  // devices heard from since the start
   async::Event flush_wanted_;
@@ -427,7 +448,11 @@ void ingest_over_coap(Gateway& gateway, const coap::ServerRequest& request,
   const std::string_view payload(reinterpret_cast<const char*>(request.payload.data()),
                                  request.payload.size());
   if (gateway.ingest("coap", std::string_view(path, *size), payload, why).ok()) {
-    response.set_code(coap::codes::kChanged);
+    // 2.04 says the reading is stored: the handler may not wait for the
+    // next batch, so the batch is stored now (a separate response per
+    // reading would cost the node an extra exchange).
+    response.set_code(gateway.flush().ok() ? coap::codes::kChanged
+                                           : coap::codes::kInternalServerError);
     return;
   }
   response.set_code(coap::codes::kBadRequest);
@@ -612,7 +637,7 @@ Task<void> flush_loop(Gateway& gateway) {
     co_await gateway.flush_wanted().wait();
     co_await async::sleep_for(kFlushInterval);
     gateway.flush_wanted().reset();
-    gateway.flush();
+    gateway.flush().ignore_error();  // logged by flush
   }
 }
 
@@ -673,7 +698,7 @@ Task<void> supervise(Running& running, platform::FdWatch& signals) {
   running.ticker.cancel();
   running.retention.cancel();
   running.broker.stop();
-  running.gateway.flush();
+  running.gateway.flush().ignore_error();  // logged by flush
 }
 
 // --- configuration --------------------------------------------------------
@@ -853,6 +878,9 @@ class GatewayCommand final : public Command {
                                          message.payload.size());
           gateway.ingest("mqtt", message.topic, payload, why).ignore_error();  // reported by ingest
         });
+    // A QoS 1/2 reading is acknowledged once it is in the telemetry store
+    // too: the broker's group commit stores the pending batch first.
+    (*broker)->core().add_durable_store(gateway.durable_store());
 
     // CoAP.
     Result<KernelUdpSocket> coap_socket = KernelUdpSocket::bind(driver, *coap_at);
@@ -976,7 +1004,7 @@ class GatewayCommand final : public Command {
     const Status ran = executor.run();
     gateway.remove_resources();
     mqtt.stop();
-    gateway.flush();
+    gateway.flush().ignore_error();  // logged by flush
     std::printf("mote gateway: stopped (%llu readings received, %llu stored)\n",
                 static_cast<unsigned long long>(gateway.samples_received()),
                 static_cast<unsigned long long>(gateway.samples_stored()));

@@ -307,7 +307,7 @@ class Broker {
       // Group commit: what arrives in the next interval joins this commit.
       co_await async::sleep_for(self.config_.commit_interval);
       core.commit_requested().reset();
-      if (core.pending_writes() > 0) (void)core.commit();
+      if (core.commit_due()) (void)core.commit();
     }
   }
 

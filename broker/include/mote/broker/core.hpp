@@ -132,6 +132,18 @@ class Core {
   using PublishObserver = std::function<void(const Message&)>;
   void observe(std::string filter, PublishObserver observer);
 
+  // Another store that an observer writes to (the gateway's telemetry),
+  // joined to the broker's group commit so that an acknowledged message is
+  // stored there too: `pending` counts its writes not yet durable, `commit`
+  // makes them durable. commit() commits every such store before the
+  // broker's own, and a failure there withholds the acknowledgements as a
+  // failed write of the broker's would. Stores stay for the core's life.
+  struct DurableStore {
+    std::function<std::size_t()> pending;
+    std::function<Status()> commit;
+  };
+  void add_durable_store(DurableStore store);
+
   // Whether an online session's queue is at least half full.
   [[nodiscard]] bool is_congested(SessionId session) const;
 
@@ -165,6 +177,10 @@ class Core {
   // (at once for ticket 0 or an already durable one).
   void when_durable(std::uint64_t ticket, std::function<void(bool ok)> done);
   [[nodiscard]] std::size_t pending_writes() const;
+  // Writes are pending or acknowledgements wait: the committer should
+  // commit (a durable store may have committed its writes on its own, but
+  // what waits for them is released by commit()).
+  [[nodiscard]] bool commit_due() const { return !waiting_.empty() || pending_writes() > 0; }
   // The ticket covering every write so far (0: nothing is pending).
   [[nodiscard]] std::uint64_t pending_ticket() const;
   // Commits the store's transaction and releases what waited for it.
@@ -226,6 +242,7 @@ class Core {
     PublishObserver callback;
   };
   std::vector<Observer> observers_;
+  std::vector<DurableStore> durable_stores_;
   std::int64_t next_retained_purge_ms_ = 0;
   std::uint64_t id_counter_ = 0;
   BrokerStats stats_;
