@@ -7,6 +7,11 @@
 //   sampler ──> buffer (bounded, oldest dropped first) ──> publisher ──> mqtt::Client
 //                                                                    or coap::Client
 //
+// The node is written once, over the io concepts, as Node<Network>: with
+// KernelNetwork it runs on the kernel's sockets, with TapNetwork (--tap,
+// tap_network.hpp) on mote's own TCP/IP stack on a TAP device, its address
+// from DHCP or --address. Everything below holds on both.
+//
 // While the gateway is away the readings wait in the buffer, each with the
 // time it was taken; when the connection is back they go out oldest first,
 // so the gateway stores them at their own times. A reading whose delivery is
@@ -76,11 +81,9 @@ struct SensorConfig {
   Duration duration = Duration::zero();  // zero: until stopped
   // mote's own stack on this TAP device instead of the kernel's sockets.
   std::string tap;
-  std::string address;                       // A.B.C.D/NN[,GATEWAY]; empty: DHCP
-  Duration dhcp_timeout = Duration::zero();  // zero: kDefaultDhcpTimeout
+  std::string address;  // A.B.C.D/NN[,GATEWAY]; empty: DHCP
+  Duration dhcp_timeout = 30s;
 };
-
-constexpr Duration kDefaultDhcpTimeout = 30s;
 
 // --- where readings come from --------------------------------------------------
 
@@ -724,10 +727,10 @@ int run_sensor(SensorConfig config) {
   }
   TapNetworkConfig tap_config;
   if (config.tap.empty()) {
-    if (!config.address.empty() || config.dhcp_timeout != Duration::zero()) {
+    if (!config.address.empty()) {
       std::fprintf(stderr,
-                   "mote sensor: --address and --dhcp-timeout are for --tap (over the kernel's "
-                   "sockets the host's own addresses are used)\n");
+                   "mote sensor: --address is for --tap (over the kernel's sockets the host's "
+                   "own addresses are used)\n");
       return kExitUsage;
     }
   } else {
@@ -739,8 +742,7 @@ int run_sensor(SensorConfig config) {
     }
     tap_config.device = config.tap;
     tap_config.host_name = config.name;
-    tap_config.lease_timeout =
-        config.dhcp_timeout == Duration::zero() ? kDefaultDhcpTimeout : config.dhcp_timeout;
+    tap_config.lease_timeout = config.dhcp_timeout;
     if (!config.address.empty()) {
       const Result<FixedAddress> fixed = parse_fixed_address(config.address);
       if (!fixed.ok()) {
@@ -778,7 +780,8 @@ class SensorCommand final : public Command {
            "when there is none, and publishes each reading to <prefix>/<name>/<metric>: over\n"
            "MQTT with QoS 1 (the default), or with --coap as a confirmable CoAP POST.\n"
            "Readings wait in a buffer while the gateway is away and go out, with the time\n"
-           "they were taken, when it is back.";
+           "they were taken, when it is back. With --tap it runs mote's own TCP/IP stack on\n"
+           "a TAP device (address by DHCP, or --address) instead of the kernel's sockets.";
   }
   void declare(Options& options) override {
     options.text("--name", config_.name, "Device name (default: sensor-<hostname>)");

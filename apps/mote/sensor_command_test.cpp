@@ -403,5 +403,21 @@ TEST(SensorCommand, CoapAndMqttExcludeEachOther) {
   EXPECT_NE(bad.stderr_text().find("--coap wants"), std::string::npos) << bad.describe();
 }
 
+// Checked before any device is opened: no privilege needed.
+TEST(SensorCommand, TapOptionsAreCheckedFirst) {
+  const auto usage_error = [](std::vector<std::string> arguments, const std::string& said) {
+    arguments.insert(arguments.begin(), {MOTE_BINARY, "sensor", "--simulate", "--duration", "1s"});
+    ChildProcess sensor(arguments);
+    EXPECT_EQ(sensor.wait_for_exit(10s), 2) << sensor.describe();
+    EXPECT_NE(sensor.stderr_text().find(said), std::string::npos) << sensor.describe();
+  };
+  usage_error({"--address", "10.0.0.5/24"}, "--address is for --tap");
+  for (const char* bad : {"10.0.0.5", "10.0.0.5/31", "10.0.0.5/0", "10.0.0.5/24,10.0.1.1",
+                          "10.0.0.5/24,", "127.0.0.1/8", "10.0.0.5/x"}) {
+    usage_error({"--tap", "tap0", "--address", bad}, "--address wants A.B.C.D/NN[,GATEWAY]");
+  }
+  usage_error({"--tap", "tap0", "--coap", "[::1]:5683"}, "the gateway must be an IPv4 address");
+}
+
 }  // namespace
 }  // namespace mote::cli
