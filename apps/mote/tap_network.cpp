@@ -113,8 +113,8 @@ std::string TapNetwork::open_error(const Status& status) const {
     case StatusCode::permission_denied:
       return "cannot open " + device +
              ": permission denied. It needs CAP_NET_ADMIN (run as root), or a device made "
-             "for this user first: sudo ip tuntap add dev " +
-             config_.device + " mode tap user $USER";
+             "for this user first (sudo ip tuntap add dev " +
+             config_.device + " mode tap user $USER) and /dev/net/tun open to the user";
     case StatusCode::not_found:
       return "cannot open " + device + ": no /dev/net/tun (is the tun module loaded?)";
     case StatusCode::invalid_argument:
