@@ -19,8 +19,11 @@
 //   ASSERT_FALSE(ns.enter().has_value());
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <gtest/gtest.h>
 #include <optional>
 #include <sched.h>
@@ -119,6 +122,7 @@ class TapNamespace {
  private:
   std::optional<std::string> make(const std::string& tag) {
     if (::geteuid() != 0) return "needs root (CAP_NET_ADMIN) for netns and TAP";
+    remove_stale(tag);
     static int counter = 0;
     const std::string name =
         "mote-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
@@ -127,6 +131,22 @@ class TapNamespace {
     }
     name_ = name;
     return std::nullopt;
+  }
+
+  // Deletes the namespaces of this tag left by test processes that died
+  // before their TearDown (a crash, a kill): mote-<tag>-<pid>-<n> whose
+  // <pid> is gone.
+  static void remove_stale(const std::string& tag) {
+    const std::string prefix = "mote-" + tag + "-";
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/run/netns", error)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) != 0) continue;
+      const pid_t owner = static_cast<pid_t>(std::atol(name.c_str() + prefix.size()));
+      if (owner > 0 && ::kill(owner, 0) != 0 && errno == ESRCH) {
+        static_cast<void>(ip_command({"netns", "del", name}));
+      }
+    }
   }
 
   // The device's kernel side gets `kernel_address`, up, with loopback up too.
