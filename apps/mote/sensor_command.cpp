@@ -40,6 +40,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <concepts>
 #include <cstdio>
 #include <deque>
 #include <string>
@@ -55,6 +56,7 @@
 #include "mote/hal/delay.hpp"
 #include "mote/hal/sim/ds18b20.hpp"
 #include "mote/hal/sim/one_wire_bus.hpp"
+#include "mote/io/concepts.hpp"
 #include "mote/mqtt/client.hpp"
 #include "mote/platform/epoll_driver.hpp"
 #include "mote/platform/kernel_sockets.hpp"
@@ -180,8 +182,18 @@ struct Pending {
   std::int64_t time_ms = 0;
 };
 
-// The kernel's sockets, for Node<KernelNetwork>; TapNetwork (tap_network.hpp)
-// is the other network the node runs on, with the same members.
+// What the node needs of a network: a TCP connector (MQTT), one UDP socket
+// on an ephemeral port (CoAP), and stop() for a clean end once the clients
+// are done.
+template <class N>
+concept SensorNetwork = io::Connector<typename N::Connector> &&
+    io::DatagramSocket<typename N::Datagram> && requires(N& network, const io::Endpoint& server) {
+  { network.connector() } -> std::same_as<typename N::Connector&>;
+  { network.open_datagram(server) } -> std::same_as<Result<typename N::Datagram*>>;
+  { network.stop() } -> std::same_as<Task<void>>;
+};
+
+// The kernel's sockets.
 class KernelNetwork {
  public:
   using Connector = platform::KernelTcpConnector;
@@ -207,9 +219,12 @@ class KernelNetwork {
   Datagram datagram_;
 };
 
+static_assert(SensorNetwork<KernelNetwork>);
+static_assert(SensorNetwork<TapNetwork>);
+
 // The node, written once against the io concepts: Network is KernelNetwork
 // or TapNetwork.
-template <class Network>
+template <SensorNetwork Network>
 struct Node final : mqtt::MessageHandler {
   using MqttClient = mqtt::Client<typename Network::Connector>;
   using CoapClient = coap::Client<typename Network::Datagram>;
