@@ -7,6 +7,11 @@
 //   sampler ──> buffer (bounded, oldest dropped first) ──> publisher ──> mqtt::Client
 //                                                                    or coap::Client
 //
+// The node is written once, over the io concepts, as Node<Network>: with
+// KernelNetwork it runs on the kernel's sockets, with TapNetwork (--tap,
+// tap_network.hpp) on mote's own TCP/IP stack on a TAP device, its address
+// from DHCP or --address. Everything below holds on both.
+//
 // While the gateway is away the readings wait in the buffer, each with the
 // time it was taken; when the connection is back they go out oldest first,
 // so the gateway stores them at their own times. A reading whose delivery is
@@ -35,6 +40,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <concepts>
 #include <cstdio>
 #include <deque>
 #include <string>
@@ -50,11 +56,13 @@
 #include "mote/hal/delay.hpp"
 #include "mote/hal/sim/ds18b20.hpp"
 #include "mote/hal/sim/one_wire_bus.hpp"
+#include "mote/io/concepts.hpp"
 #include "mote/mqtt/client.hpp"
 #include "mote/platform/epoll_driver.hpp"
 #include "mote/platform/kernel_sockets.hpp"
 #include "mote/platform/w1_thermometer.hpp"
 #include "stop_signals.hpp"
+#include "tap_network.hpp"
 
 namespace mote::cli {
 namespace {
@@ -73,6 +81,10 @@ struct SensorConfig {
   bool simulate = false;
   std::int64_t buffer = 10000;
   Duration duration = Duration::zero();  // zero: until stopped
+  // mote's own stack on this TAP device instead of the kernel's sockets.
+  std::string tap;
+  std::string address;  // A.B.C.D/NN[,GATEWAY]; empty: DHCP
+  Duration dhcp_timeout = 30s;
 };
 
 // --- where readings come from --------------------------------------------------
@@ -170,12 +182,55 @@ struct Pending {
   std::int64_t time_ms = 0;
 };
 
-using MqttClient = mqtt::Client<platform::KernelTcpConnector>;
-using CoapClient = coap::Client<platform::KernelUdpSocket>;
+// What the node needs of a network: a TCP connector (MQTT), one UDP socket
+// on an ephemeral port (CoAP), and stop() for a clean end once the clients
+// are done.
+template <class N>
+concept SensorNetwork = io::Connector<typename N::Connector> &&
+    io::DatagramSocket<typename N::Datagram> && requires(N& network, const io::Endpoint& server) {
+  { network.connector() } -> std::same_as<typename N::Connector&>;
+  { network.open_datagram(server) } -> std::same_as<Result<typename N::Datagram*>>;
+  { network.stop() } -> std::same_as<Task<void>>;
+};
 
+// The kernel's sockets.
+class KernelNetwork {
+ public:
+  using Connector = platform::KernelTcpConnector;
+  using Datagram = platform::KernelUdpSocket;
+
+  explicit KernelNetwork(platform::EpollDriver& driver) : driver_(driver), connector_(driver) {}
+
+  Connector& connector() { return connector_; }
+  // A UDP socket on an ephemeral port of the server's family.
+  Result<Datagram*> open_datagram(const io::Endpoint& server) {
+    const io::IpAddress any = server.address.is_v4()
+                                  ? io::IpAddress(io::Ipv4Address::unspecified())
+                                  : io::IpAddress(io::Ipv6Address::unspecified());
+    MOTE_TRY_ASSIGN(datagram_, platform::KernelUdpSocket::bind(driver_, {any, 0}));
+    return &datagram_;
+  }
+  // The kernel finishes closing connections after the process is gone.
+  static Task<void> stop() { co_return; }
+
+ private:
+  platform::EpollDriver& driver_;
+  Connector connector_;
+  Datagram datagram_;
+};
+
+static_assert(SensorNetwork<KernelNetwork>);
+static_assert(SensorNetwork<TapNetwork>);
+
+// The node, written once against the io concepts: Network is KernelNetwork
+// or TapNetwork.
+template <SensorNetwork Network>
 struct Node final : mqtt::MessageHandler {
-  Node(SensorConfig c, async::Executor& e, platform::EpollDriver& d)
-      : config(std::move(c)), executor(e), driver(d), connector(d) {}
+  using MqttClient = mqtt::Client<typename Network::Connector>;
+  using CoapClient = coap::Client<typename Network::Datagram>;
+
+  Node(SensorConfig c, async::Executor& e, Network& n)
+      : config(std::move(c)), executor(e), network(n) {}
 
   void on_message(const mqtt::Message& /*message*/) override {}  // subscribes to nothing
   void on_connected(const mqtt::ServerSettings& /*server*/) override {
@@ -205,14 +260,12 @@ struct Node final : mqtt::MessageHandler {
 
   SensorConfig config;
   async::Executor& executor;
-  platform::EpollDriver& driver;
-  platform::KernelTcpConnector connector;
+  Network& network;
   std::unique_ptr<ReadingSource> source;
   std::unique_ptr<MqttClient> client;  // over MQTT
   std::string status_topic;
   std::string client_id;
-  // Over CoAP: the socket, the client and the gateway's endpoint.
-  platform::KernelUdpSocket coap_socket;
+  // Over CoAP: the client and the gateway's endpoint.
   std::unique_ptr<CoapClient> coap;
   io::Endpoint coap_server;
   bool coap_announced = false;  // "online" was accepted since the gateway was last away
@@ -235,13 +288,16 @@ struct Node final : mqtt::MessageHandler {
   async::TaskStorage<std::size_t{16} * 1024> supervisor_task;
 };
 
-Task<Status> run_client(Node& node) {
+template <class Network>
+Task<Status> run_client(Node<Network>& node) {
   if (node.coap) co_return co_await node.coap->run();
   co_return co_await node.client->run();
 }
 
 // The node's own state on its status topic, retained: "online" / "offline".
-mqtt::OutgoingMessage status_message(const Node& node, std::string_view state, mqtt::QoS qos) {
+template <class Network>
+mqtt::OutgoingMessage status_message(const Node<Network>& node, std::string_view state,
+                                     mqtt::QoS qos) {
   mqtt::OutgoingMessage message;
   message.topic = node.status_topic;
   message.payload = ConstByteSpan(reinterpret_cast<const std::byte*>(state.data()), state.size());
@@ -250,7 +306,8 @@ mqtt::OutgoingMessage status_message(const Node& node, std::string_view state, m
   return message;
 }
 
-Task<void> sample(Node& node) {
+template <class Network>
+Task<void> sample(Node<Network>& node) {
   std::vector<Measurement> measurements;
   for (;;) {
     const async::Instant started = node.executor.now();
@@ -267,7 +324,8 @@ Task<void> sample(Node& node) {
   }
 }
 
-Task<void> publish_mqtt(Node& node) {
+template <class Network>
+Task<void> publish_mqtt(Node<Network>& node) {
   std::array<char, 160> topic{};
   std::array<std::byte, 128> payload{};
   for (;;) {
@@ -309,7 +367,9 @@ Task<void> publish_mqtt(Node& node) {
 
 // One confirmable POST of `payload` to <prefix>/<name>/<metric>; its
 // response code, or the client's error (deadline_exceeded: no answer).
-Task<Result<coap::Code>> post_coap(Node& node, std::string_view metric, std::string_view payload) {
+template <class Network>
+Task<Result<coap::Code>> post_coap(Node<Network>& node, std::string_view metric,
+                                   std::string_view payload) {
   std::array<char, 160> path{};
   MOTE_CO_TRY_ASSIGN(const std::size_t path_size,
                      gateway::format_topic(path, node.config.prefix, node.config.name, metric));
@@ -325,7 +385,8 @@ Task<Result<coap::Code>> post_coap(Node& node, std::string_view metric, std::str
   co_return answer.code;
 }
 
-Task<void> publish_coap(Node& node) {
+template <class Network>
+Task<void> publish_coap(Node<Network>& node) {
   std::array<std::byte, 128> payload{};
   Duration backoff = 500ms;
   bool away = false;  // the last request got no answer: said once in the log
@@ -383,7 +444,8 @@ Task<void> publish_coap(Node& node) {
   }
 }
 
-Task<void> publish(Node& node) {
+template <class Network>
+Task<void> publish(Node<Network>& node) {
   if (node.coap) {
     co_await publish_coap(node);
   } else {
@@ -393,7 +455,8 @@ Task<void> publish(Node& node) {
 
 // "online", retained, after each connect (the will says "offline"). Over
 // CoAP the publisher says it (publish_coap).
-Task<void> announce(Node& node) {
+template <class Network>
+Task<void> announce(Node<Network>& node) {
   if (node.coap) co_return;
   for (;;) {
     co_await node.connected.wait();
@@ -403,7 +466,8 @@ Task<void> announce(Node& node) {
   }
 }
 
-Task<int> wait_for_stop(Node& node, platform::FdWatch& signals) {
+template <class Network>
+Task<int> wait_for_stop(Node<Network>& node, platform::FdWatch& signals) {
   if (node.config.duration == Duration::zero()) co_return co_await next_signal(signals);
   auto first = co_await async::select(
       [](Duration d) -> Task<int> {
@@ -414,7 +478,8 @@ Task<int> wait_for_stop(Node& node, platform::FdWatch& signals) {
   co_return first.index() == 0 ? std::get<0>(first) : std::get<1>(first);
 }
 
-Task<void> supervise(Node& node, platform::FdWatch& signals) {
+template <class Network>
+Task<void> supervise(Node<Network>& node, platform::FdWatch& signals) {
   const int signal = co_await wait_for_stop(node, signals);
   if (signal != 0) MOTE_LOG_INFO("%s: stopping", signal_name(signal));
   node.sampler_task.cancel();
@@ -429,6 +494,7 @@ Task<void> supervise(Node& node, platform::FdWatch& signals) {
       if (!said.ok()) MOTE_LOG_WARN("status offline: %s", said.status().str());
     }
     node.coap->stop();
+    co_await node.network.stop();
     co_return;
   }
   if (node.client->connected()) {
@@ -436,6 +502,7 @@ Task<void> supervise(Node& node, platform::FdWatch& signals) {
         co_await node.client->publish(status_message(node, "offline", mqtt::QoS::at_most_once)));
   }
   static_cast<void>(co_await node.client->disconnect());
+  co_await node.network.stop();
 }
 
 std::string default_name() {
@@ -451,7 +518,8 @@ std::string default_name() {
 }
 
 // The MQTT client, with the node's will ("offline", retained).
-void open_mqtt(Node& node, const io::Endpoint& server) {
+template <class Network>
+void open_mqtt(Node<Network>& node, const io::Endpoint& server) {
   node.status_topic = node.config.prefix + "/" + node.config.name + "/status";
   static constexpr std::string_view kOffline = "offline";
   node.client_id = "mote-sensor-" + node.config.name;
@@ -467,24 +535,23 @@ void open_mqtt(Node& node, const io::Endpoint& server) {
   will.qos = mqtt::QoS::at_least_once;
   will.retain = true;
   options.will = will;
-  node.client = std::make_unique<MqttClient>(
-      node.connector, server,
+  node.client = std::make_unique<typename Node<Network>::MqttClient>(
+      node.network.connector(), server,
       mqtt::ClientBuffers{node.receive_buffer, node.send_buffer, node.inflight_buffer}, options,
       node);
 }
 
-// A UDP socket on an ephemeral port of the server's family, and the client.
-Status open_coap(Node& node, const io::Endpoint& server) {
-  const io::IpAddress any = server.address.is_v4() ? io::IpAddress(io::Ipv4Address::unspecified())
-                                                   : io::IpAddress(io::Ipv6Address::unspecified());
-  MOTE_TRY_ASSIGN(node.coap_socket, platform::KernelUdpSocket::bind(node.driver, {any, 0}));
+// A UDP socket on an ephemeral port, and the client.
+template <class Network>
+Status open_coap(Node<Network>& node, const io::Endpoint& server) {
+  MOTE_TRY_ASSIGN(auto* socket, node.network.open_datagram(server));
   // RFC 7252 §5.3.1: tokens an off-path attacker cannot guess.
   std::uint32_t seed = 0;
   if (::getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
     seed =
         static_cast<std::uint32_t>(node.wall_clock_ms()) ^ static_cast<std::uint32_t>(::getpid());
   }
-  node.coap = std::make_unique<CoapClient>(node.coap_socket, seed);
+  node.coap = std::make_unique<typename Node<Network>::CoapClient>(*socket, seed);
   node.coap_server = server;
   return ok_status();
 }
@@ -504,6 +571,141 @@ std::string coap_endpoint_text(std::string text) {
     text = "[" + text + "]:5683";
   }
   return text;
+}
+
+// The DS18B20s the kernel lists, or the simulated one; says which, once.
+std::unique_ptr<ReadingSource> open_source(const SensorConfig& config,
+                                           platform::EpollDriver& driver,
+                                           async::Executor& executor) {
+  const std::vector<std::string> devices = config.simulate
+                                               ? std::vector<std::string>{}
+                                               : platform::W1Thermometer::discover(config.w1_dir);
+  if (devices.empty()) {
+    std::printf(
+        "mote sensor %s: simulated DS18B20 (%s)\n", config.name.c_str(),
+        config.simulate ? "--simulate" : ("no 1-Wire thermometer under " + config.w1_dir).c_str());
+    return std::make_unique<SimulatedSource>(
+        driver, static_cast<std::uint32_t>(std::hash<std::string>{}(config.name)));
+  }
+  std::printf("mote sensor %s: %zu DS18B20 through the kernel's w1 driver (%s)\n",
+              config.name.c_str(), devices.size(), config.w1_dir.c_str());
+  return std::make_unique<W1Source>(executor, devices);
+}
+
+// Runs the node on `network` until it is stopped; the exit status.
+template <class Network>
+int run_node(const SensorConfig& config, const io::Endpoint& server, Network& network,
+             std::unique_ptr<ReadingSource> source, async::Executor& executor,
+             StopSignals& signals) {
+  Node<Network> node(config, executor, network);
+  node.source = std::move(source);
+  const bool over_coap = !config.coap.empty();
+  std::printf("publishing to %s://%s as %s/%s/<metric> every %lld ms\n",
+              over_coap ? "coap" : "mqtt", over_coap ? config.coap.c_str() : config.mqtt.c_str(),
+              config.prefix.c_str(), config.name.c_str(),
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(config.interval).count()));
+  std::fflush(stdout);
+
+  if (over_coap) {
+    if (const Status opened = open_coap(node, server); !opened.ok()) {
+      MOTE_LOG_ERROR("CoAP: cannot open a UDP socket: %s", opened.str());
+      return kExitFailure;
+    }
+  } else {
+    open_mqtt(node, server);
+  }
+
+  for (const Status started :
+       {executor.spawn(node.client_task, run_client<Network>, std::ref(node)),
+        executor.spawn(node.sampler_task, sample<Network>, std::ref(node)),
+        executor.spawn(node.publisher_task, publish<Network>, std::ref(node)),
+        executor.spawn(node.status_task, announce<Network>, std::ref(node)),
+        executor.spawn(node.supervisor_task, supervise<Network>, std::ref(node),
+                       std::ref(signals.watch()))}) {
+    if (!started.ok()) {
+      MOTE_LOG_ERROR("cannot start a task: %s", started.str());
+      return kExitFailure;
+    }
+  }
+  const Status ran = executor.run();
+  const Status client_status = node.client_task.exit_status();
+  std::printf("mote sensor %s: %llu readings taken, %llu sent, %zu unsent, %llu dropped\n",
+              config.name.c_str(), static_cast<unsigned long long>(node.sampled),
+              static_cast<unsigned long long>(node.sent), node.buffer.size(),
+              static_cast<unsigned long long>(node.dropped));
+  if (!ran.ok()) {
+    MOTE_LOG_ERROR("stopped early: %s", ran.str());
+    return kExitFailure;
+  }
+  if (!client_status.ok()) {
+    MOTE_LOG_ERROR("%s: %s", over_coap ? "coap" : "mqtt", client_status.str());
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+// Until the TAP network has an address, or a stop signal came (cancelled).
+Task<Status> until_addressed(TapNetwork& network, platform::FdWatch& signals) {
+  auto first = co_await async::select(network.wait_for_address(), next_signal(signals));
+  if (first.index() == 1) {
+    MOTE_LOG_INFO("%s: stopping", signal_name(std::get<1>(first)));
+    co_return Status::cancelled();
+  }
+  co_return std::get<0>(first);
+}
+
+// mote's own stack on the TAP device: opens it, brings it up (DHCP or the
+// fixed address) and runs the node on it.
+int run_on_tap(const SensorConfig& config, const TapNetworkConfig& tap_config,
+               const io::Endpoint& server, std::unique_ptr<ReadingSource> source,
+               platform::EpollDriver& driver, async::Executor& executor, StopSignals& signals) {
+  TapNetwork network(driver, tap_config);
+  if (const Status opened = network.open(); !opened.ok()) {
+    std::fprintf(stderr, "mote sensor: %s\n", network.open_error(opened).c_str());
+    return kExitFailure;
+  }
+  std::array<char, net::wire::MacAddress::kMaxTextLen> mac{};
+  const std::size_t mac_size = network.hardware_address().format(mac).value_or(0);
+  std::printf(
+      "network: mote's own stack on TAP device %s (MAC %.*s), %s\n", tap_config.device.c_str(),
+      static_cast<int>(mac_size), mac.data(),
+      tap_config.address ? ("address " + network.address_text()).c_str() : "address by DHCP");
+  std::fflush(stdout);
+  async::TaskStorage<std::size_t{8} * 1024> bring_up;
+  Status started = network.start(executor);
+  if (started.ok()) {
+    started =
+        executor.spawn(bring_up, until_addressed, std::ref(network), std::ref(signals.watch()));
+  }
+  if (!started.ok()) {
+    MOTE_LOG_ERROR("cannot start mote's stack: %s", started.str());
+    return kExitFailure;
+  }
+  while (bring_up.state() != async::TaskState::finished) {
+    const Status ran = executor.run_for(100ms);
+    if (!ran.ok() && ran.code() != StatusCode::deadline_exceeded) {
+      MOTE_LOG_ERROR("stopped early: %s", ran.str());
+      return kExitFailure;
+    }
+  }
+  const Status addressed = bring_up.exit_status();
+  if (addressed.code() == StatusCode::cancelled) return kExitOk;
+  if (!addressed.ok()) {
+    std::fprintf(
+        stderr,
+        "mote sensor: no DHCP lease on TAP device %s within %lld s (%s). Is a DHCP "
+        "server on that link? Or give --address A.B.C.D/NN[,GATEWAY]\n",
+        tap_config.device.c_str(),
+        static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::seconds>(tap_config.lease_timeout).count()),
+        addressed.str());
+    return kExitFailure;
+  }
+  if (!tap_config.address) {
+    std::printf("network: address %s by DHCP\n", network.address_text().c_str());
+  }
+  return run_node(config, server, network, std::move(source), executor, signals);
 }
 
 int run_sensor(SensorConfig config) {
@@ -538,69 +740,48 @@ int run_sensor(SensorConfig config) {
     }
     return kExitUsage;
   }
+  TapNetworkConfig tap_config;
+  if (config.tap.empty()) {
+    if (!config.address.empty()) {
+      std::fprintf(stderr,
+                   "mote sensor: --address is for --tap (over the kernel's sockets the host's "
+                   "own addresses are used)\n");
+      return kExitUsage;
+    }
+  } else {
+    if (!server->address.is_v4()) {
+      std::fprintf(stderr,
+                   "mote sensor: over --tap the gateway must be an IPv4 address (got '%s')\n",
+                   server_text.c_str());
+      return kExitUsage;
+    }
+    tap_config.device = config.tap;
+    tap_config.host_name = config.name;
+    tap_config.lease_timeout = config.dhcp_timeout;
+    if (!config.address.empty()) {
+      const Result<FixedAddress> fixed = parse_fixed_address(config.address);
+      if (!fixed.ok()) {
+        std::fprintf(stderr,
+                     "mote sensor: --address wants A.B.C.D/NN[,GATEWAY], e.g. 10.0.0.5/24 or "
+                     "10.0.0.5/24,10.0.0.1 (prefix 1-30, gateway on that subnet; got '%s')\n",
+                     config.address.c_str());
+        return kExitUsage;
+      }
+      tap_config.address = *fixed;
+    }
+  }
 
   platform::EpollDriver driver;
   StopSignals signals;
   if (!prepare_to_run(driver, signals)) return kExitFailure;
   async::Executor executor(driver);
-  Node node(config, executor, driver);
-
-  const std::vector<std::string> devices = config.simulate
-                                               ? std::vector<std::string>{}
-                                               : platform::W1Thermometer::discover(config.w1_dir);
-  if (devices.empty()) {
-    std::printf(
-        "mote sensor %s: simulated DS18B20 (%s)\n", config.name.c_str(),
-        config.simulate ? "--simulate" : ("no 1-Wire thermometer under " + config.w1_dir).c_str());
-    node.source = std::make_unique<SimulatedSource>(
-        driver, static_cast<std::uint32_t>(std::hash<std::string>{}(config.name)));
-  } else {
-    std::printf("mote sensor %s: %zu DS18B20 through the kernel's w1 driver (%s)\n",
-                config.name.c_str(), devices.size(), config.w1_dir.c_str());
-    node.source = std::make_unique<W1Source>(executor, devices);
+  std::unique_ptr<ReadingSource> source = open_source(config, driver, executor);
+  if (config.tap.empty()) {
+    std::printf("network: the kernel's sockets\n");
+    KernelNetwork network(driver);
+    return run_node(config, *server, network, std::move(source), executor, signals);
   }
-  std::printf("publishing to %s://%s as %s/%s/<metric> every %lld ms\n",
-              over_coap ? "coap" : "mqtt", server_text.c_str(), config.prefix.c_str(),
-              config.name.c_str(),
-              static_cast<long long>(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(config.interval).count()));
-  std::fflush(stdout);
-
-  if (over_coap) {
-    if (const Status opened = open_coap(node, *server); !opened.ok()) {
-      MOTE_LOG_ERROR("CoAP: cannot open a UDP socket: %s", opened.str());
-      return kExitFailure;
-    }
-  } else {
-    open_mqtt(node, *server);
-  }
-
-  for (const Status started : {executor.spawn(node.client_task, run_client, std::ref(node)),
-                               executor.spawn(node.sampler_task, sample, std::ref(node)),
-                               executor.spawn(node.publisher_task, publish, std::ref(node)),
-                               executor.spawn(node.status_task, announce, std::ref(node)),
-                               executor.spawn(node.supervisor_task, supervise, std::ref(node),
-                                              std::ref(signals.watch()))}) {
-    if (!started.ok()) {
-      MOTE_LOG_ERROR("cannot start a task: %s", started.str());
-      return kExitFailure;
-    }
-  }
-  const Status ran = executor.run();
-  const Status client_status = node.client_task.exit_status();
-  std::printf("mote sensor %s: %llu readings taken, %llu sent, %zu unsent, %llu dropped\n",
-              config.name.c_str(), static_cast<unsigned long long>(node.sampled),
-              static_cast<unsigned long long>(node.sent), node.buffer.size(),
-              static_cast<unsigned long long>(node.dropped));
-  if (!ran.ok()) {
-    MOTE_LOG_ERROR("stopped early: %s", ran.str());
-    return kExitFailure;
-  }
-  if (!client_status.ok()) {
-    MOTE_LOG_ERROR("mqtt: %s", client_status.str());
-    return kExitFailure;
-  }
-  return kExitOk;
+  return run_on_tap(config, tap_config, *server, std::move(source), driver, executor, signals);
 }
 
 class SensorCommand final : public Command {
@@ -614,7 +795,8 @@ class SensorCommand final : public Command {
            "when there is none, and publishes each reading to <prefix>/<name>/<metric>: over\n"
            "MQTT with QoS 1 (the default), or with --coap as a confirmable CoAP POST.\n"
            "Readings wait in a buffer while the gateway is away and go out, with the time\n"
-           "they were taken, when it is back.";
+           "they were taken, when it is back. With --tap it runs mote's own TCP/IP stack on\n"
+           "a TAP device (address by DHCP, or --address) instead of the kernel's sockets.";
   }
   void declare(Options& options) override {
     options.text("--name", config_.name, "Device name (default: sensor-<hostname>)");
@@ -633,6 +815,13 @@ class SensorCommand final : public Command {
                     10'000'000);
     options.duration("-d,--duration", config_.duration,
                      "Stop after this long (default: run until Ctrl-C)");
+    options.text("--tap", config_.tap,
+                 "Run mote's own TCP/IP stack on this TAP device instead of the kernel's sockets");
+    options.text("--address", config_.address,
+                 "With --tap: a fixed address A.B.C.D/NN[,GATEWAY] instead of DHCP");
+    options.duration("--dhcp-timeout", config_.dhcp_timeout,
+                     "With --tap: give up when no DHCP lease came in this long (default 30s)",
+                     std::chrono::milliseconds(100));
   }
   int run(const GlobalOptions&) override { return run_sensor(config_); }
 
