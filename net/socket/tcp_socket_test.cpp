@@ -6,6 +6,7 @@
 #include "mote/net/socket/tcp_socket.hpp"
 
 #include <gtest/gtest.h>
+#include <optional>
 #include <vector>
 
 #include "../testdata/byte_pattern.hpp"
@@ -107,12 +108,28 @@ struct TwoStacks {
   async::TaskStorage<1024> client_task;
 };
 
-TEST(TcpSocketTest, EchoThroughTheConcepts) {
+// The simulator's clock and a clean cable; start_stacks() runs the two
+// stacks on it (a test of a faulty link runs them on its own).
+class TcpSocketTest : public ::testing::Test {
+ protected:
+  using CableStacks = TwoStacks<Cable::End, Cable::End>;
+
+  CableStacks& start_stacks() {
+    stacks_.emplace(cable.end_a(), cable.end_b());
+    stacks_->start(executor);
+    return *stacks_;
+  }
+
   platform::SimDriver driver;
-  async::Executor executor(driver);
+  async::Executor executor{driver};
   StaticCable<65536> cable;
-  TwoStacks stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+
+ private:
+  std::optional<CableStacks> stacks_;
+};
+
+TEST_F(TcpSocketTest, EchoThroughTheConcepts) {
+  CableStacks& stacks = start_stacks();
 
   StaticTcpSocket<4096, 4096> backlog_a;
   StaticTcpSocket<4096, 4096> backlog_b;
@@ -199,19 +216,12 @@ void run_upload(TwoStacks<ServerLink, ClientLink>& stacks, async::Executor& exec
   client_task.cancel();
 }
 
-TEST(TcpSocketTest, BulkUploadIsByteExact) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
-  TwoStacks stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+TEST_F(TcpSocketTest, BulkUploadIsByteExact) {
+  CableStacks& stacks = start_stacks();
   run_upload(stacks, executor, 2 * 1024 * 1024, 60s);
 }
 
-TEST(TcpSocketTest, BulkUploadThroughLossDelayAndReordering) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
+TEST_F(TcpSocketTest, BulkUploadThroughLossDelayAndReordering) {
   FaultConfig faults;
   faults.seed = 5;
   faults.drop_percent = 5;
@@ -232,12 +242,8 @@ Task<Status> connect_only(TcpConnector& connector, Endpoint to, Status& result) 
   co_return ok_status();
 }
 
-TEST(TcpSocketTest, ConnectErrors) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
-  TwoStacks stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+TEST_F(TcpSocketTest, ConnectErrors) {
+  CableStacks& stacks = start_stacks();
   StaticTcpSocket<1024, 1024> socket;
   std::array<TcpSocket*, 1> pool{&socket};
   TcpConnector connector(stacks.client_iface, pool);
@@ -289,12 +295,8 @@ Task<Status> write_then_read(TcpConnector& connector, Status& result) {
   co_return ok_status();
 }
 
-TEST(TcpSocketTest, ResetReachesTheReader) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
-  TwoStacks stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+TEST_F(TcpSocketTest, ResetReachesTheReader) {
+  CableStacks& stacks = start_stacks();
   StaticTcpSocket<1024, 1024> server_socket;
   std::array<TcpSocket*, 1> backlog{&server_socket};
   TcpListener listener(stacks.server_iface, backlog);
@@ -312,12 +314,8 @@ TEST(TcpSocketTest, ResetReachesTheReader) {
   EXPECT_EQ(result, Status::aborted());
 }
 
-TEST(TcpSocketTest, ManyConnectionsThroughASmallBacklog) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
-  TwoStacks stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+TEST_F(TcpSocketTest, ManyConnectionsThroughASmallBacklog) {
+  CableStacks& stacks = start_stacks();
   StaticTcpSocket<2048, 2048> backlog_a;
   StaticTcpSocket<2048, 2048> backlog_b;
   std::array<TcpSocket*, 2> backlog{&backlog_a, &backlog_b};
@@ -369,12 +367,8 @@ Task<Status> connect_and_close_twice(TcpConnector& connector, int& connected) {
   co_return ok_status();
 }
 
-TEST(TcpSocketTest, APeerThatNeverClosesDoesNotHoldThePool) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
-  TwoStacks stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+TEST_F(TcpSocketTest, APeerThatNeverClosesDoesNotHoldThePool) {
+  CableStacks& stacks = start_stacks();
   StaticTcpSocket<1024, 1024> backlog_a;
   StaticTcpSocket<1024, 1024> backlog_b;
   std::array<TcpSocket*, 2> backlog{&backlog_a, &backlog_b};
