@@ -16,6 +16,8 @@
 // wait is bounded; nothing leaves loopback (slirp has no hostfwd here and
 // the node only talks to 10.0.2.2, which slirp maps to 127.0.0.1).
 
+#include "mote/gateway/firmware_node.hpp"
+
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -64,23 +66,9 @@ std::vector<std::string> gateway_args(const std::string& data_dir, const Ports& 
           "--coap-port", std::to_string(ports.coap)};
 }
 
-// The QEMU command line `mote demo` and this test use: the image's
-// semihosting command line carries the gateway's address.
+// QEMU as `mote demo` runs it; `append` is the node's command line.
 std::vector<std::string> qemu_args(const std::string& image, const std::string& append) {
-  return {"qemu-system-arm",
-          "-M",
-          "mps2-an385",
-          "-nographic",
-          "-monitor",
-          "none",
-          "-semihosting-config",
-          "enable=on,target=native",
-          "-nic",
-          "user,model=lan9118",
-          "-kernel",
-          image,
-          "-append",
-          append};
+  return firmware_node_qemu_argv("qemu-system-arm", image, append);
 }
 
 // The stored readings of one metric over the last 10 minutes: [time_ms,
@@ -104,14 +92,16 @@ std::size_t count_of(const json& points) {
 
 class FirmwareNodeTest : public ::testing::Test {
  public:
-  enum class Transport { mqtt, coap };
+  using Transport = FirmwareNodeOptions::Transport;
 
   // --count 0: run until killed.
-  static std::string append(const Ports& ports, Transport transport, int count) {
-    const std::string server = transport == Transport::mqtt
-                                   ? "--mqtt 10.0.2.2:" + std::to_string(ports.mqtt)
-                                   : "--coap 10.0.2.2:" + std::to_string(ports.coap);
-    return server + " --device " + kDevice + " --interval-ms 200 --count " + std::to_string(count);
+  static std::string append(const Ports& ports, Transport transport, std::uint32_t count) {
+    return firmware_node_command_line(
+        {.transport = transport,
+         .port = transport == Transport::mqtt ? ports.mqtt : ports.coap,
+         .device = kDevice,
+         .interval = 200ms,
+         .count = count});
   }
 
  protected:
