@@ -1,8 +1,8 @@
 #pragma once
 // What the tests of the built `mote gateway` share (gateway_system_test,
 // firmware_node_test, and apps/mote's mote_sensor_test and mote_demo_test): its loopback ports,
-// HTTP GETs through curl, the API's device list, and polling until something holds. Test-only,
-// header-only.
+// HTTP GETs through curl, the API's device list and history, the firmware node's image, and
+// polling until something holds. Test-only, header-only.
 
 #include <chrono>
 #include <cstdint>

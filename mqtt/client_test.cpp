@@ -130,6 +130,14 @@ class ScriptedBroker {
   Bytes buffer_;
 };
 
+// The broker's side of the client's next connection (MQTT 5), its CONNECT
+// answered with a plain successful CONNACK.
+Task<ScriptedBroker> accept_connected(MemoryConnector& connector) {
+  ScriptedBroker broker(co_await connector.accept(), ProtocolVersion::v5);
+  static_cast<void>(co_await broker.handshake(Connack{}));
+  co_return broker;
+}
+
 template <typename P>
 const P* as(const Packet& packet) {
   return std::get_if<P>(&packet);
@@ -264,8 +272,7 @@ TEST_F(MqttClientTest, ConnectsAndTakesTheServersSettings) {
 // --- Publishing ----------------------------------------------------------------------
 
 Task<void> qos_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   // QoS 1 -> PUBACK with "no matching subscribers".
   const Received p1 = co_await broker.receive();
   const Publish* publish1 = as<Publish>(p1);
@@ -377,8 +384,7 @@ Task<void> resend_script(MqttClientTest& t) {
   std::uint16_t qos1_id = 0;
   std::uint16_t qos2_id = 0;
   {
-    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-    static_cast<void>(co_await broker.handshake(Connack{}));
+    ScriptedBroker broker = co_await accept_connected(t.connector);
     for (int i = 0; i < 2; ++i) {
       const Received p = co_await broker.receive();
       const Publish* publish = as<Publish>(p);
@@ -438,8 +444,7 @@ TEST_F(MqttClientTest, ResendsUnacknowledgedMessagesWithDupAfterReconnecting) {
 
 Task<void> session_lost_script(MqttClientTest& t) {
   {
-    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-    static_cast<void>(co_await broker.handshake(Connack{}));
+    ScriptedBroker broker = co_await accept_connected(t.connector);
     static_cast<void>(co_await broker.next());
     broker.stream().close();
   }
@@ -464,8 +469,7 @@ TEST_F(MqttClientTest, ReportsMessagesLostWithTheSession) {
 // --- Receiving ----------------------------------------------------------------------
 
 Task<void> receive_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   const ConstByteSpan payload = bytes_of("hi");
   // QoS 1: delivered, PUBACK.
   static_cast<void>(
@@ -508,8 +512,7 @@ TEST_F(MqttClientTest, DeliversQos2ExactlyOnce) {
 }
 
 Task<void> alias_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   std::array<std::byte, 64> storage{};
   const Properties alias2 = build(storage, {{PropertyId::topic_alias, 2}});
   static_cast<void>(co_await broker.send(
@@ -541,8 +544,7 @@ TEST_F(MqttClientTest, HonoursInboundTopicAliases) {
 }
 
 Task<void> undefined_alias_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   std::array<std::byte, 64> storage{};
   const Properties alias1 = build(storage, {{PropertyId::topic_alias, 1}});
   static_cast<void>(
@@ -551,8 +553,7 @@ Task<void> undefined_alias_script(MqttClientTest& t) {
   CO_ASSERT(as<Disconnect>(p) != nullptr);
   EXPECT_EQ(as<Disconnect>(p)->reason, ReasonCode::protocol_error);
   // A malformed packet: DISCONNECT with Malformed Packet on the next connection.
-  ScriptedBroker second(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await second.handshake(Connack{}));
+  ScriptedBroker second = co_await accept_connected(t.connector);
   // (Built outside the co_await: GCC 12 cannot put an initializer list's
   // array in a coroutine frame.)
   Bytes malformed = {std::byte{0x40}, std::byte{0x01}, std::byte{0x00}};
@@ -573,8 +574,7 @@ TEST_F(MqttClientTest, DisconnectsWithTheReasonForBadPackets) {
 // --- Keep-alive ----------------------------------------------------------------------
 
 Task<void> keep_alive_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   const async::Instant connected = async::now();
   const Result<Bytes> ping = co_await broker.next();
   CO_ASSERT(as<Pingreq>(decoded(ping)) != nullptr);
@@ -601,8 +601,7 @@ TEST_F(MqttClientTest, PingsWhenIdleAndGivesUpWithoutAnAnswer) {
 // --- Subscriptions -------------------------------------------------------------------
 
 Task<void> subscribe_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   const Received p = co_await broker.receive();
   const Subscribe* subscribe = as<Subscribe>(p);
   CO_ASSERT(subscribe != nullptr);
@@ -768,8 +767,7 @@ namespace {
 // A publish made while the client cannot connect waits in its slot and goes
 // out (without DUP: never sent before) once a connection is accepted.
 Task<void> late_server_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   const Received p = co_await broker.receive();
   CO_ASSERT(as<Publish>(p) != nullptr);
   EXPECT_FALSE(as<Publish>(p)->dup);
@@ -801,8 +799,7 @@ TEST_F(MqttClientTest, QueuesPublishesUntilConnected) {
 // A publisher cancelled while its message is in flight: the message still
 // completes and its slot is freed for others.
 Task<void> abandoned_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   const Received p = co_await broker.receive();
   CO_ASSERT(as<Publish>(p) != nullptr);
   co_await async::sleep_for(1s);  // meanwhile the publisher is cancelled
@@ -883,8 +880,7 @@ namespace {
 // A packet larger than the receive buffer (the Maximum Packet Size the
 // client announced): DISCONNECT with Packet too large, before the body.
 Task<void> oversized_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   // A PUBLISH header announcing 1000 bytes, and only 4 of them.
   Bytes header = {std::byte{0x30}, std::byte{0xe8}, std::byte{0x07}, std::byte{0},
                   std::byte{1},    std::byte{'t'},  std::byte{0}};
@@ -953,8 +949,7 @@ namespace {
 // after the ping timeout and ends the connection, which fails the stuck
 // write; then the client reconnects.
 Task<void> stalled_reader_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   broker.stream().link()->to_server.capacity = 64;  // and nobody reads it any more
   ScriptedBroker second(co_await t.connector.accept(), ProtocolVersion::v5);
   t.notes.push_back(std::to_string(
@@ -1137,8 +1132,7 @@ TEST_F(MqttClientTest, AnAuthNobodyAskedForIsAProtocolError) {
 // (session present): it does not.
 Task<void> resubscribe_script(MqttClientTest& t) {
   {
-    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-    static_cast<void>(co_await broker.handshake(Connack{}));
+    ScriptedBroker broker = co_await accept_connected(t.connector);
     const Received p = co_await broker.receive();
     CO_ASSERT(as<Subscribe>(p) != nullptr);
     const std::array<ReasonCode, 3> codes = {ReasonCode::granted_qos_2, ReasonCode::granted_qos_1,
@@ -1209,8 +1203,7 @@ TEST_F(MqttClientTest, ResubscriptionCanBeTurnedOff) {
   options.resubscribe = false;
   start(+[](MqttClientTest& t) -> Task<void> {
     {
-      ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-      static_cast<void>(co_await broker.handshake(Connack{}));
+      ScriptedBroker broker = co_await accept_connected(t.connector);
       const Received p = co_await broker.receive();
       CO_ASSERT(as<Subscribe>(p) != nullptr);
       const std::array<ReasonCode, 3> codes = {ReasonCode::granted_qos_2, ReasonCode::granted_qos_1,
