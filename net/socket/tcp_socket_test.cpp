@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../testdata/byte_pattern.hpp"
+#include "../testdata/two_stacks.hpp"
 #include "mote/async/async.hpp"
 #include "mote/net/iface/interface.hpp"
 #include "mote/net/phy/cable.hpp"
@@ -25,19 +26,8 @@ using async::Task;
 using io::Endpoint;
 using io::Ipv4Address;
 
-constexpr Ipv4Address kServerIp(192, 168, 1, 1);
-constexpr Ipv4Address kClientIp(192, 168, 1, 2);
-
-InterfaceConfig config_for(std::uint8_t last_octet) {
-  InterfaceConfig config;
-  config.hardware_address = wire::MacAddress(0x02, 0, 0, 0, 0, last_octet);
-  return config;
-}
-
-template <typename Link>
-Task<void> run_stack(Stack<Link>& stack) {
-  return stack.run();
-}
+using test_support::kServerIp;
+using test_support::TwoStacks;
 
 std::vector<std::byte> pattern(std::size_t n, std::uint32_t seed = 7) {
   return test_support::byte_pattern(n, seed);
@@ -81,32 +71,6 @@ Task<Status> send_and_read_back(Connector& connector, Endpoint server,
   stream.close();
   co_return ok_status();
 }
-
-template <typename ServerLink, typename ClientLink>
-struct TwoStacks {
-  TwoStacks(ServerLink& server_link, ClientLink& client_link)
-      : server_link(server_link), client_link(client_link) {}
-
-  void start(async::Executor& executor) {
-    EXPECT_TRUE(server_iface.set_ipv4_address(kServerIp, 24).ok());
-    EXPECT_TRUE(client_iface.set_ipv4_address(kClientIp, 24).ok());
-    EXPECT_TRUE(executor.spawn(server_task, run_stack<ServerLink>, std::ref(server_stack)).ok());
-    EXPECT_TRUE(executor.spawn(client_task, run_stack<ClientLink>, std::ref(client_stack)).ok());
-  }
-  ~TwoStacks() {
-    server_task.cancel();
-    client_task.cancel();
-  }
-
-  ServerLink& server_link;
-  ClientLink& client_link;
-  StaticInterface<> server_iface{server_link.capabilities(), config_for(1)};
-  StaticInterface<> client_iface{client_link.capabilities(), config_for(2)};
-  Stack<ServerLink> server_stack{server_iface, server_link};
-  Stack<ClientLink> client_stack{client_iface, client_link};
-  async::TaskStorage<1024> server_task;
-  async::TaskStorage<1024> client_task;
-};
 
 // The simulator's clock and a clean cable; start_stacks() runs the two
 // stacks on it (a test of a faulty link runs them on its own).
