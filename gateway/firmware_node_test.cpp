@@ -16,6 +16,8 @@
 // wait is bounded; nothing leaves loopback (slirp has no hostfwd here and
 // the node only talks to 10.0.2.2, which slirp maps to 127.0.0.1).
 
+#include "mote/gateway/firmware_node.hpp"
+
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -43,18 +45,13 @@ using nlohmann::json;
 using system_test::device_of;
 using system_test::eventually;
 using system_test::get_json;
+using system_test::history_count;
+using system_test::history_points;
 using system_test::Ports;
+using system_test::readings_in;
 using testing::ChildProcess;
 
 constexpr const char* kDevice = "qemu-node";
-
-std::string image_path() {
-  if (const char* path = std::getenv("MOTE_SENSOR_NODE_NET_IMAGE");
-      path != nullptr && *path != '\0') {
-    return path;
-  }
-  return MOTE_SENSOR_NODE_NET_IMAGE_DEFAULT;
-}
 
 std::vector<std::string> gateway_args(const std::string& data_dir, const Ports& ports) {
   return {MOTE_BINARY,   "gateway",
@@ -64,61 +61,30 @@ std::vector<std::string> gateway_args(const std::string& data_dir, const Ports& 
           "--coap-port", std::to_string(ports.coap)};
 }
 
-// The QEMU command line `mote demo` and this test use: the image's
-// semihosting command line carries the gateway's address.
+// QEMU as `mote demo` runs it; `append` is the node's command line.
 std::vector<std::string> qemu_args(const std::string& image, const std::string& append) {
-  return {"qemu-system-arm",
-          "-M",
-          "mps2-an385",
-          "-nographic",
-          "-monitor",
-          "none",
-          "-semihosting-config",
-          "enable=on,target=native",
-          "-nic",
-          "user,model=lan9118",
-          "-kernel",
-          image,
-          "-append",
-          append};
-}
-
-// The stored readings of one metric over the last 10 minutes: [time_ms,
-// min, max, mean, count] points, one per reading (raw resolution).
-json history(const Ports& ports, const std::string& device, const std::string& metric) {
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  const json answer = get_json(ports.http, "/api/devices/" + device + "/metrics/" + metric +
-                                               "/history?from=" + std::to_string(now_ms - 600'000) +
-                                               "&points=100000");
-  if (!answer.is_object() || !answer.contains("points")) return json::array();
-  return answer["points"];
-}
-
-std::size_t count_of(const json& points) {
-  std::size_t count = 0;
-  for (const json& point : points) count += point[4].get<std::size_t>();
-  return count;
+  return firmware_node_qemu_argv("qemu-system-arm", image, append);
 }
 
 class FirmwareNodeTest : public ::testing::Test {
  public:
-  enum class Transport { mqtt, coap };
+  using Transport = FirmwareNodeOptions::Transport;
 
   // --count 0: run until killed.
-  static std::string append(const Ports& ports, Transport transport, int count) {
-    const std::string server = transport == Transport::mqtt
-                                   ? "--mqtt 10.0.2.2:" + std::to_string(ports.mqtt)
-                                   : "--coap 10.0.2.2:" + std::to_string(ports.coap);
-    return server + " --device " + kDevice + " --interval-ms 200 --count " + std::to_string(count);
+  static std::string append(const Ports& ports, Transport transport, std::uint32_t count) {
+    return firmware_node_command_line(
+        {.transport = transport,
+         .port = transport == Transport::mqtt ? ports.mqtt : ports.coap,
+         .device = kDevice,
+         .interval = 200ms,
+         .count = count});
   }
 
  protected:
   void SetUp() override {
     MOTE_SKIP_UNLESS_PROGRAM("qemu-system-arm");
     MOTE_SKIP_UNLESS_PROGRAM("curl");
-    image_ = image_path();
+    image_ = system_test::sensor_node_net_image(MOTE_SENSOR_NODE_NET_IMAGE_DEFAULT);
     if (!std::filesystem::exists(image_)) {
       GTEST_SKIP() << "no firmware image at " << image_
                    << " (cmake --workflow --preset cortex-m3 builds it; MOTE_SENSOR_NODE_NET_IMAGE "
@@ -156,10 +122,10 @@ void expect_readings_stored(const Ports& ports, const ChildProcess& gateway, int
   // Every reading stored once, with the values the sensor measured.
   json points;
   ASSERT_TRUE(eventually([&] {
-    points = history(ports, kDevice, "temperature");
-    return count_of(points) >= static_cast<std::size_t>(readings);
+    points = history_points(ports.http, kDevice, "temperature");
+    return readings_in(points) >= static_cast<std::size_t>(readings);
   })) << points.dump();
-  EXPECT_EQ(count_of(points), static_cast<std::size_t>(readings)) << points.dump();
+  EXPECT_EQ(readings_in(points), static_cast<std::size_t>(readings)) << points.dump();
   ASSERT_EQ(points.size(), static_cast<std::size_t>(readings)) << points.dump();  // raw points
   for (int n = 0; n < readings; ++n) {
     EXPECT_DOUBLE_EQ(points[n][3].get<double>(), expected_celsius(n)) << points.dump();
@@ -242,7 +208,7 @@ TEST_F(FirmwareNodeTest, GoesOfflineByItsWillWhenQemuIsKilled) {
             std::string::npos)
       << gateway.describe();
   // Every reading the broker acknowledged reaches the store (batched).
-  EXPECT_TRUE(eventually([&] { return count_of(history(ports, kDevice, "temperature")) >= 3; }))
+  EXPECT_TRUE(eventually([&] { return history_count(ports.http, kDevice, "temperature") >= 3; }))
       << gateway.describe();
   EXPECT_EQ(gateway.stop(), 0) << gateway.describe();
 }

@@ -27,6 +27,7 @@ using nlohmann::json;
 using system_test::device_of;
 using system_test::eventually;
 using system_test::get_json;
+using system_test::history_count;
 using system_test::http_get;
 using system_test::HttpAnswer;
 using system_test::Ports;
@@ -142,18 +143,6 @@ int publish(const Ports& ports, const std::string& topic, const std::string& pay
   return run(argv);
 }
 
-// How many readings the history holds, whatever resolution it picked (the
-// count of each point).
-std::size_t history_count(const Ports& ports, const std::string& device,
-                          const std::string& metric) {
-  const json history = get_json(ports.http, "/api/devices/" + device + "/metrics/" + metric +
-                                                "/history?from=0&points=100000");
-  if (!history.is_object() || !history.contains("points")) return 0;
-  std::size_t count = 0;
-  for (const json& point : history["points"]) count += point[4].get<std::size_t>();
-  return count;
-}
-
 class GatewaySystemTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -208,8 +197,8 @@ TEST_F(GatewaySystemTest, ReadingsFromMqttAndCoapReachTheApiTheFeedAndMetrics) {
   EXPECT_EQ(kitchen["metrics"][0]["last_value"], 40.25);
   EXPECT_EQ(kitchen["metrics"][1]["last_value"], 21.5);
   EXPECT_EQ(device_of(devices, "porch")["metrics"][0]["last_value"], 18.75);
-  EXPECT_EQ(history_count(ports, "kitchen", "humidity"), 1u);
-  EXPECT_EQ(history_count(ports, "porch", "temperature"), 1u);
+  EXPECT_EQ(history_count(ports.http, "kitchen", "humidity"), 1u);
+  EXPECT_EQ(history_count(ports.http, "porch", "temperature"), 1u);
   EXPECT_EQ(http_get(ports.http, "/api/devices/cellar").status, 404);
   EXPECT_EQ(http_get(ports.http, "/api/devices/kitchen/metrics/nope/history").status, 404);
   EXPECT_EQ(http_get(ports.http, "/api/devices/kitchen/metrics/humidity/history?from=x").status,
@@ -512,8 +501,8 @@ void restart_keeps_readings(const testing::TempDir& dir, const Ports& ports, int
   }
   Gateway again(dir.file("data"), ports);
   ASSERT_TRUE(again.ready(ports)) << again.process().describe();
-  EXPECT_EQ(history_count(ports, "vault", "temperature"), kReadings);
-  EXPECT_EQ(history_count(ports, "vault", "humidity"), kCoapReadings);
+  EXPECT_EQ(history_count(ports.http, "vault", "temperature"), kReadings);
+  EXPECT_EQ(history_count(ports.http, "vault", "humidity"), kCoapReadings);
   const json vault = get_json(ports.http, "/api/devices/vault");
   EXPECT_FALSE(vault.value("online", true)) << vault.dump();  // known, offline until heard from
   EXPECT_EQ(vault["metrics"][1]["last_value"], static_cast<double>(kReadings - 1)) << vault.dump();

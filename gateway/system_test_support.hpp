@@ -1,8 +1,8 @@
 #pragma once
 // What the tests of the built `mote gateway` share (gateway_system_test,
 // firmware_node_test, and apps/mote's mote_sensor_test and mote_demo_test): its loopback ports,
-// HTTP GETs through curl, the API's device list, and polling until something holds. Test-only,
-// header-only.
+// HTTP GETs through curl, the API's device list and history, the firmware node's image, and
+// polling until something holds. Test-only, header-only.
 
 #include <chrono>
 #include <cstdint>
@@ -78,14 +78,25 @@ inline nlohmann::json history_points(std::uint16_t port, const std::string& devi
   return history["points"];
 }
 
+// How many readings history points stand for (the sum of their counts).
+inline std::size_t readings_in(const nlohmann::json& points) {
+  std::size_t count = 0;
+  for (const nlohmann::json& point : points) count += point[4].get<std::size_t>();
+  return count;
+}
+
 // How many readings are stored, whatever resolution the history picked.
 inline std::size_t history_count(std::uint16_t port, const std::string& device,
                                  const std::string& metric) {
-  std::size_t count = 0;
-  for (const nlohmann::json& point : history_points(port, device, metric, 0)) {
-    count += point[4].get<std::size_t>();
-  }
-  return count;
+  return readings_in(history_points(port, device, metric, 0));
+}
+
+// The firmware node's image (firmware/sensor_node_net) for the tests that
+// run it: $MOTE_SENSOR_NODE_NET_IMAGE (the cortex-m3 build's tests set it),
+// else `in_tree`, where the cortex-m3 preset builds it.
+inline std::string sensor_node_net_image(const char* in_tree) {
+  const char* path = std::getenv("MOTE_SENSOR_NODE_NET_IMAGE");
+  return path != nullptr && *path != '\0' ? path : in_tree;
 }
 
 // Polls `check` every 100 ms until it holds or `timeout` passes.

@@ -56,6 +56,28 @@ struct RecordingHandler final : MessageHandler {
   ServerSettings last;
 };
 
+Packet decoded(const Result<Bytes>& bytes, ProtocolVersion version = ProtocolVersion::v5) {
+  EXPECT_TRUE(bytes.ok());
+  if (!bytes.ok()) return Pingreq{};
+  const DecodeResult<Packet> packet = decode_packet(*bytes, version);
+  EXPECT_TRUE(packet.ok()) << packet.error().detail;
+  return packet.ok() ? *packet : Packet(Pingreq{});
+}
+
+// A packet the client sent, decoded (a Pingreq, and a test failure, when it
+// could not be read or decoded), with the bytes its views point into.
+struct Received {
+  Received(Result<Bytes> read, ProtocolVersion version)
+      : bytes(std::move(read)), packet(decoded(bytes, version)) {}
+  // Moving moves the vector's buffer, so the views stay valid; a copy's would not.
+  Received(Received&&) noexcept = default;
+  Received(const Received&) = delete;
+  Received& operator=(const Received&) = delete;
+
+  Result<Bytes> bytes;
+  Packet packet;
+};
+
 // The broker's side of one connection: packets in and out through the codec.
 class ScriptedBroker {
  public:
@@ -88,6 +110,9 @@ class ScriptedBroker {
 
   Task<Status> send_raw(Bytes bytes) { co_return co_await stream_.write(bytes); }
 
+  // The next packet, decoded with the bytes it points into.
+  Task<Received> receive() { co_return Received(co_await next(), version_); }
+
   // Reads CONNECT, answers CONNACK.
   Task<Result<Bytes>> handshake(Connack connack) {
     Result<Bytes> connect = co_await next();
@@ -105,17 +130,21 @@ class ScriptedBroker {
   Bytes buffer_;
 };
 
-Packet decoded(const Result<Bytes>& bytes, ProtocolVersion version = ProtocolVersion::v5) {
-  EXPECT_TRUE(bytes.ok());
-  if (!bytes.ok()) return Pingreq{};
-  const DecodeResult<Packet> packet = decode_packet(*bytes, version);
-  EXPECT_TRUE(packet.ok()) << packet.error().detail;
-  return packet.ok() ? *packet : Packet(Pingreq{});
+// The broker's side of the client's next connection (MQTT 5), its CONNECT
+// answered with a plain successful CONNACK.
+Task<ScriptedBroker> accept_connected(MemoryConnector& connector) {
+  ScriptedBroker broker(co_await connector.accept(), ProtocolVersion::v5);
+  static_cast<void>(co_await broker.handshake(Connack{}));
+  co_return broker;
 }
 
 template <typename P>
 const P* as(const Packet& packet) {
   return std::get_if<P>(&packet);
+}
+template <typename P>
+const P* as(const Received& received) {
+  return as<P>(received.packet);
 }
 
 Properties build(std::array<std::byte, 64>& storage,
@@ -243,11 +272,9 @@ TEST_F(MqttClientTest, ConnectsAndTakesTheServersSettings) {
 // --- Publishing ----------------------------------------------------------------------
 
 Task<void> qos_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   // QoS 1 -> PUBACK with "no matching subscribers".
-  const Result<Bytes> first = co_await broker.next();
-  const Packet p1 = decoded(first);
+  const Received p1 = co_await broker.receive();
   const Publish* publish1 = as<Publish>(p1);
   CO_ASSERT(publish1 != nullptr);
   EXPECT_EQ(publish1->qos, QoS::at_least_once);
@@ -256,28 +283,24 @@ Task<void> qos_script(MqttClientTest& t) {
   static_cast<void>(
       co_await broker.send(Puback{publish1->packet_id, ReasonCode::no_matching_subscribers, {}}));
   // QoS 2 -> PUBREC, PUBREL, PUBCOMP.
-  const Result<Bytes> second = co_await broker.next();
-  const Packet p2 = decoded(second);
+  const Received p2 = co_await broker.receive();
   const Publish* publish2 = as<Publish>(p2);
   CO_ASSERT(publish2 != nullptr);
   EXPECT_EQ(publish2->qos, QoS::exactly_once);
   EXPECT_TRUE(publish2->retain);
   static_cast<void>(co_await broker.send(Pubrec{publish2->packet_id, ReasonCode::success, {}}));
-  const Result<Bytes> third = co_await broker.next();
-  const Packet p3 = decoded(third);
+  const Received p3 = co_await broker.receive();
   const Pubrel* rel = as<Pubrel>(p3);
   CO_ASSERT(rel != nullptr);
   EXPECT_EQ(rel->packet_id, publish2->packet_id);
   // A repeated PUBREC is answered with the same PUBREL (success).
   static_cast<void>(co_await broker.send(Pubrec{publish2->packet_id, ReasonCode::success, {}}));
-  const Result<Bytes> again = co_await broker.next();
-  const Packet p3b = decoded(again);
+  const Received p3b = co_await broker.receive();
   CO_ASSERT(as<Pubrel>(p3b) != nullptr);
   EXPECT_EQ(as<Pubrel>(p3b)->reason, ReasonCode::success);
   static_cast<void>(co_await broker.send(Pubcomp{rel->packet_id, ReasonCode::success, {}}));
   // QoS 0.
-  const Result<Bytes> fourth = co_await broker.next();
-  const Packet p4 = decoded(fourth);
+  const Received p4 = co_await broker.receive();
   const Publish* publish4 = as<Publish>(p4);
   CO_ASSERT(publish4 != nullptr);
   EXPECT_EQ(publish4->qos, QoS::at_most_once);
@@ -315,8 +338,7 @@ Task<void> receive_maximum_script(MqttClientTest& t) {
   // Four publishes are waiting; only two may be unacknowledged.
   std::vector<std::uint16_t> ids;
   for (int i = 0; i < 2; ++i) {
-    const Result<Bytes> bytes = co_await broker.next();
-    const Packet p = decoded(bytes);
+    const Received p = co_await broker.receive();
     CO_ASSERT(as<Publish>(p) != nullptr);
     ids.push_back(as<Publish>(p)->packet_id);
     t.notes.push_back(std::string(as<Publish>(p)->topic));
@@ -324,15 +346,13 @@ Task<void> receive_maximum_script(MqttClientTest& t) {
   // Nothing more comes until an acknowledgement.
   t.notes.push_back("acking");
   static_cast<void>(co_await broker.send(Puback{ids[0], ReasonCode::success, {}}));
-  const Result<Bytes> third = co_await broker.next();
-  const Packet p3 = decoded(third);
+  const Received p3 = co_await broker.receive();
   CO_ASSERT(as<Publish>(p3) != nullptr);
   t.notes.push_back(std::string(as<Publish>(p3)->topic));
   static_cast<void>(co_await broker.send(Puback{ids[1], ReasonCode::success, {}}));
   static_cast<void>(
       co_await broker.send(Puback{as<Publish>(p3)->packet_id, ReasonCode::success, {}}));
-  const Result<Bytes> fourth = co_await broker.next();
-  const Packet p4 = decoded(fourth);
+  const Received p4 = co_await broker.receive();
   CO_ASSERT(as<Publish>(p4) != nullptr);
   t.notes.push_back(std::string(as<Publish>(p4)->topic));
   static_cast<void>(
@@ -364,11 +384,9 @@ Task<void> resend_script(MqttClientTest& t) {
   std::uint16_t qos1_id = 0;
   std::uint16_t qos2_id = 0;
   {
-    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-    static_cast<void>(co_await broker.handshake(Connack{}));
+    ScriptedBroker broker = co_await accept_connected(t.connector);
     for (int i = 0; i < 2; ++i) {
-      const Result<Bytes> bytes = co_await broker.next();
-      const Packet p = decoded(bytes);
+      const Received p = co_await broker.receive();
       const Publish* publish = as<Publish>(p);
       CO_ASSERT(publish != nullptr);
       if (publish->qos == QoS::at_least_once) qos1_id = publish->packet_id;
@@ -389,8 +407,7 @@ Task<void> resend_script(MqttClientTest& t) {
   bool saw_dup = false;
   bool saw_rel = false;
   for (int i = 0; i < 2; ++i) {
-    const Result<Bytes> bytes = co_await broker.next();
-    const Packet p = decoded(bytes);
+    const Received p = co_await broker.receive();
     if (const Publish* publish = as<Publish>(p)) {
       EXPECT_TRUE(publish->dup);
       EXPECT_EQ(publish->packet_id, qos1_id);
@@ -427,8 +444,7 @@ TEST_F(MqttClientTest, ResendsUnacknowledgedMessagesWithDupAfterReconnecting) {
 
 Task<void> session_lost_script(MqttClientTest& t) {
   {
-    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-    static_cast<void>(co_await broker.handshake(Connack{}));
+    ScriptedBroker broker = co_await accept_connected(t.connector);
     static_cast<void>(co_await broker.next());
     broker.stream().close();
   }
@@ -453,14 +469,12 @@ TEST_F(MqttClientTest, ReportsMessagesLostWithTheSession) {
 // --- Receiving ----------------------------------------------------------------------
 
 Task<void> receive_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   const ConstByteSpan payload = bytes_of("hi");
   // QoS 1: delivered, PUBACK.
   static_cast<void>(
       co_await broker.send(Publish{false, QoS::at_least_once, false, "in/1", 10, {}, payload}));
-  const Result<Bytes> ack = co_await broker.next();
-  const Packet pa = decoded(ack);
+  const Received pa = co_await broker.receive();
   CO_ASSERT(as<Puback>(pa) != nullptr);
   EXPECT_EQ(as<Puback>(pa)->packet_id, 10);
   // QoS 2, then the same again with DUP before PUBREL: one delivery, two PUBRECs.
@@ -473,14 +487,12 @@ Task<void> receive_script(MqttClientTest& t) {
   const Result<Bytes> rec2 = co_await broker.next();
   CO_ASSERT(as<Pubrec>(decoded(rec2)) != nullptr);
   static_cast<void>(co_await broker.send(Pubrel{11, ReasonCode::success, {}}));
-  const Result<Bytes> comp = co_await broker.next();
-  const Packet pc = decoded(comp);
+  const Received pc = co_await broker.receive();
   CO_ASSERT(as<Pubcomp>(pc) != nullptr);
   EXPECT_EQ(as<Pubcomp>(pc)->reason, ReasonCode::success);
   // A PUBREL for an identifier the client does not hold.
   static_cast<void>(co_await broker.send(Pubrel{99, ReasonCode::success, {}}));
-  const Result<Bytes> comp2 = co_await broker.next();
-  const Packet pc2 = decoded(comp2);
+  const Received pc2 = co_await broker.receive();
   CO_ASSERT(as<Pubcomp>(pc2) != nullptr);
   EXPECT_EQ(as<Pubcomp>(pc2)->reason, ReasonCode::packet_identifier_not_found);
   // After PUBCOMP the identifier is free: the same id is a new message.
@@ -500,8 +512,7 @@ TEST_F(MqttClientTest, DeliversQos2ExactlyOnce) {
 }
 
 Task<void> alias_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   std::array<std::byte, 64> storage{};
   const Properties alias2 = build(storage, {{PropertyId::topic_alias, 2}});
   static_cast<void>(co_await broker.send(
@@ -517,8 +528,7 @@ Task<void> alias_script(MqttClientTest& t) {
   const Properties alias4 = build(storage4, {{PropertyId::topic_alias, 4}});
   static_cast<void>(co_await broker.send(
       Publish{false, QoS::at_most_once, false, "x", 0, alias4, bytes_of("5")}));
-  const Result<Bytes> bytes = co_await broker.next();
-  const Packet p = decoded(bytes);
+  const Received p = co_await broker.receive();
   CO_ASSERT(as<Disconnect>(p) != nullptr);
   EXPECT_EQ(as<Disconnect>(p)->reason, ReasonCode::topic_alias_invalid);
   t.script_done = true;
@@ -534,25 +544,21 @@ TEST_F(MqttClientTest, HonoursInboundTopicAliases) {
 }
 
 Task<void> undefined_alias_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   std::array<std::byte, 64> storage{};
   const Properties alias1 = build(storage, {{PropertyId::topic_alias, 1}});
   static_cast<void>(
       co_await broker.send(Publish{false, QoS::at_most_once, false, "", 0, alias1, bytes_of("1")}));
-  const Result<Bytes> bytes = co_await broker.next();
-  const Packet p = decoded(bytes);
+  const Received p = co_await broker.receive();
   CO_ASSERT(as<Disconnect>(p) != nullptr);
   EXPECT_EQ(as<Disconnect>(p)->reason, ReasonCode::protocol_error);
   // A malformed packet: DISCONNECT with Malformed Packet on the next connection.
-  ScriptedBroker second(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await second.handshake(Connack{}));
+  ScriptedBroker second = co_await accept_connected(t.connector);
   // (Built outside the co_await: GCC 12 cannot put an initializer list's
   // array in a coroutine frame.)
   Bytes malformed = {std::byte{0x40}, std::byte{0x01}, std::byte{0x00}};
   static_cast<void>(co_await second.send_raw(std::move(malformed)));
-  const Result<Bytes> bytes2 = co_await second.next();
-  const Packet p2 = decoded(bytes2);
+  const Received p2 = co_await second.receive();
   CO_ASSERT(as<Disconnect>(p2) != nullptr);
   EXPECT_EQ(as<Disconnect>(p2)->reason, ReasonCode::malformed_packet);
   t.script_done = true;
@@ -568,8 +574,7 @@ TEST_F(MqttClientTest, DisconnectsWithTheReasonForBadPackets) {
 // --- Keep-alive ----------------------------------------------------------------------
 
 Task<void> keep_alive_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   const async::Instant connected = async::now();
   const Result<Bytes> ping = co_await broker.next();
   CO_ASSERT(as<Pingreq>(decoded(ping)) != nullptr);
@@ -596,10 +601,8 @@ TEST_F(MqttClientTest, PingsWhenIdleAndGivesUpWithoutAnAnswer) {
 // --- Subscriptions -------------------------------------------------------------------
 
 Task<void> subscribe_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
-  const Result<Bytes> bytes = co_await broker.next();
-  const Packet p = decoded(bytes);
+  ScriptedBroker broker = co_await accept_connected(t.connector);
+  const Received p = co_await broker.receive();
   const Subscribe* subscribe = as<Subscribe>(p);
   CO_ASSERT(subscribe != nullptr);
   EXPECT_EQ(subscribe->properties.integer(PropertyId::subscription_identifier), 9u);
@@ -612,8 +615,7 @@ Task<void> subscribe_script(MqttClientTest& t) {
   EXPECT_EQ(it->options.max_qos, QoS::exactly_once);
   const std::array<ReasonCode, 2> codes = {ReasonCode::granted_qos_1, ReasonCode::not_authorized};
   static_cast<void>(co_await broker.send(Suback{subscribe->packet_id, {}, codes}));
-  const Result<Bytes> bytes2 = co_await broker.next();
-  const Packet p2 = decoded(bytes2);
+  const Received p2 = co_await broker.receive();
   const Unsubscribe* unsubscribe = as<Unsubscribe>(p2);
   CO_ASSERT(unsubscribe != nullptr);
   EXPECT_EQ(unsubscribe->subscriptions.begin()->filter, "s/+");
@@ -684,8 +686,7 @@ Task<void> v311_script(MqttClientTest& t) {
   EXPECT_TRUE(as<Connect>(connect)->properties.empty());
   CO_ASSERT(as<Connect>(connect)->will.has_value());
   EXPECT_EQ(as<Connect>(connect)->will->topic, "dev/1/status");
-  const Result<Bytes> bytes = co_await broker.next();
-  const Packet p = decoded(bytes, ProtocolVersion::v311);
+  const Received p = co_await broker.receive();
   CO_ASSERT(as<Publish>(p) != nullptr);
   static_cast<void>(
       co_await broker.send(Puback{as<Publish>(p)->packet_id, ReasonCode::success, {}}));
@@ -728,8 +729,7 @@ Task<void> outbound_alias_script(MqttClientTest& t) {
       build(storage, {{PropertyId::topic_alias_maximum, 1}, {PropertyId::maximum_packet_size, 64}});
   static_cast<void>(co_await broker.handshake(connack));
   for (const char* expected : {"alias/topic", ""}) {
-    const Result<Bytes> bytes = co_await broker.next();
-    const Packet p = decoded(bytes);
+    const Received p = co_await broker.receive();
     CO_ASSERT(as<Publish>(p) != nullptr);
     EXPECT_EQ(as<Publish>(p)->topic, expected);
     EXPECT_EQ(as<Publish>(p)->properties.integer(PropertyId::topic_alias), 1u);
@@ -767,10 +767,8 @@ namespace {
 // A publish made while the client cannot connect waits in its slot and goes
 // out (without DUP: never sent before) once a connection is accepted.
 Task<void> late_server_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
-  const Result<Bytes> bytes = co_await broker.next();
-  const Packet p = decoded(bytes);
+  ScriptedBroker broker = co_await accept_connected(t.connector);
+  const Received p = co_await broker.receive();
   CO_ASSERT(as<Publish>(p) != nullptr);
   EXPECT_FALSE(as<Publish>(p)->dup);
   EXPECT_EQ(as<Publish>(p)->topic, "queued");
@@ -801,10 +799,8 @@ TEST_F(MqttClientTest, QueuesPublishesUntilConnected) {
 // A publisher cancelled while its message is in flight: the message still
 // completes and its slot is freed for others.
 Task<void> abandoned_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
-  const Result<Bytes> bytes = co_await broker.next();
-  const Packet p = decoded(bytes);
+  ScriptedBroker broker = co_await accept_connected(t.connector);
+  const Received p = co_await broker.receive();
   CO_ASSERT(as<Publish>(p) != nullptr);
   co_await async::sleep_for(1s);  // meanwhile the publisher is cancelled
   static_cast<void>(
@@ -841,8 +837,7 @@ Task<void> limited_server_script(MqttClientTest& t) {
                                        {PropertyId::subscription_identifier_available, 0},
                                        {PropertyId::shared_subscription_available, 0}});
   static_cast<void>(co_await broker.handshake(connack));
-  const Result<Bytes> bytes = co_await broker.next();
-  const Packet p = decoded(bytes);
+  const Received p = co_await broker.receive();
   const Subscribe* subscribe = as<Subscribe>(p);
   CO_ASSERT(subscribe != nullptr);
   EXPECT_EQ(subscribe->subscriptions.begin()->filter, "plain/topic");
@@ -885,14 +880,12 @@ namespace {
 // A packet larger than the receive buffer (the Maximum Packet Size the
 // client announced): DISCONNECT with Packet too large, before the body.
 Task<void> oversized_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   // A PUBLISH header announcing 1000 bytes, and only 4 of them.
   Bytes header = {std::byte{0x30}, std::byte{0xe8}, std::byte{0x07}, std::byte{0},
                   std::byte{1},    std::byte{'t'},  std::byte{0}};
   static_cast<void>(co_await broker.send_raw(std::move(header)));
-  const Result<Bytes> bytes = co_await broker.next();
-  const Packet p = decoded(bytes);
+  const Received p = co_await broker.receive();
   CO_ASSERT(as<Disconnect>(p) != nullptr);
   EXPECT_EQ(as<Disconnect>(p)->reason, ReasonCode::packet_too_large);
   t.script_done = true;
@@ -956,8 +949,7 @@ namespace {
 // after the ping timeout and ends the connection, which fails the stuck
 // write; then the client reconnects.
 Task<void> stalled_reader_script(MqttClientTest& t) {
-  ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-  static_cast<void>(co_await broker.handshake(Connack{}));
+  ScriptedBroker broker = co_await accept_connected(t.connector);
   broker.stream().link()->to_server.capacity = 64;  // and nobody reads it any more
   ScriptedBroker second(co_await t.connector.accept(), ProtocolVersion::v5);
   t.notes.push_back(std::to_string(
@@ -1023,30 +1015,26 @@ std::string auth_data_of(const Properties& properties) {
 Task<void> enhanced_auth_script(MqttClientTest& t) {
   ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
   std::array<std::byte, 64> storage{};
-  const Result<Bytes> connect_bytes = co_await broker.next();
-  const Packet connect = decoded(connect_bytes);
+  const Received connect = co_await broker.receive();
   CO_ASSERT(as<Connect>(connect) != nullptr);
   EXPECT_EQ(as<Connect>(connect)->properties.string(PropertyId::authentication_method), "ECHO");
   EXPECT_EQ(auth_data_of(as<Connect>(connect)->properties), "hello");
   static_cast<void>(co_await broker.send(
       Auth{ReasonCode::continue_authentication, auth_props(storage, "ECHO", "c1")}));
-  const Result<Bytes> answer_bytes = co_await broker.next();
-  const Packet answer = decoded(answer_bytes);
+  const Received answer = co_await broker.receive();
   CO_ASSERT(as<Auth>(answer) != nullptr);
   EXPECT_EQ(as<Auth>(answer)->reason, ReasonCode::continue_authentication);
   EXPECT_EQ(auth_data_of(as<Auth>(answer)->properties), "answer:c1");
   static_cast<void>(co_await broker.send(
       Connack{false, ReasonCode::success, auth_props(storage, "ECHO", "welcome")}));
   // Re-authentication, started by the test through reauthenticate().
-  const Result<Bytes> again_bytes = co_await broker.next();
-  const Packet again = decoded(again_bytes);
+  const Received again = co_await broker.receive();
   CO_ASSERT(as<Auth>(again) != nullptr);
   EXPECT_EQ(as<Auth>(again)->reason, ReasonCode::re_authenticate);
   EXPECT_EQ(auth_data_of(as<Auth>(again)->properties), "hello");
   static_cast<void>(co_await broker.send(
       Auth{ReasonCode::continue_authentication, auth_props(storage, "ECHO", "c2")}));
-  const Result<Bytes> answer2_bytes = co_await broker.next();
-  const Packet answer2 = decoded(answer2_bytes);
+  const Received answer2 = co_await broker.receive();
   CO_ASSERT(as<Auth>(answer2) != nullptr);
   EXPECT_EQ(auth_data_of(as<Auth>(answer2)->properties), "answer:c2");
   static_cast<void>(
@@ -1104,8 +1092,7 @@ Task<void> unproven_server_script(MqttClientTest& t) {
   std::array<std::byte, 64> storage{};
   static_cast<void>(co_await broker.handshake(
       Connack{false, ReasonCode::success, auth_props(storage, "ECHO", "trust me")}));
-  const Result<Bytes> bytes = co_await broker.next();
-  const Packet p = decoded(bytes);
+  const Received p = co_await broker.receive();
   CO_ASSERT(as<Disconnect>(p) != nullptr);
   t.script_done = true;
 }
@@ -1126,8 +1113,7 @@ Task<void> unasked_auth_script(MqttClientTest& t) {
   static_cast<void>(co_await broker.handshake(Connack{}));
   static_cast<void>(co_await broker.send(
       Auth{ReasonCode::continue_authentication, auth_props(storage, "ECHO", "c1")}));
-  const Result<Bytes> bytes = co_await broker.next();
-  const Packet p = decoded(bytes);
+  const Received p = co_await broker.receive();
   CO_ASSERT(as<Disconnect>(p) != nullptr);
   EXPECT_EQ(as<Disconnect>(p)->reason, ReasonCode::protocol_error);
   t.script_done = true;
@@ -1146,16 +1132,13 @@ TEST_F(MqttClientTest, AnAuthNobodyAskedForIsAProtocolError) {
 // (session present): it does not.
 Task<void> resubscribe_script(MqttClientTest& t) {
   {
-    ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-    static_cast<void>(co_await broker.handshake(Connack{}));
-    const Result<Bytes> bytes = co_await broker.next();
-    const Packet p = decoded(bytes);
+    ScriptedBroker broker = co_await accept_connected(t.connector);
+    const Received p = co_await broker.receive();
     CO_ASSERT(as<Subscribe>(p) != nullptr);
     const std::array<ReasonCode, 3> codes = {ReasonCode::granted_qos_2, ReasonCode::granted_qos_1,
                                              ReasonCode::not_authorized};
     static_cast<void>(co_await broker.send(Suback{as<Subscribe>(p)->packet_id, {}, codes}));
-    const Result<Bytes> bytes2 = co_await broker.next();
-    const Packet p2 = decoded(bytes2);
+    const Received p2 = co_await broker.receive();
     CO_ASSERT(as<Unsubscribe>(p2) != nullptr);
     const std::array<ReasonCode, 1> unsub_codes = {ReasonCode::success};
     static_cast<void>(
@@ -1164,8 +1147,7 @@ Task<void> resubscribe_script(MqttClientTest& t) {
   {
     ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
     static_cast<void>(co_await broker.handshake(Connack{false, ReasonCode::success, {}}));
-    const Result<Bytes> bytes = co_await broker.next();
-    const Packet p = decoded(bytes);
+    const Received p = co_await broker.receive();
     const Subscribe* again = as<Subscribe>(p);
     CO_ASSERT(again != nullptr);
     CO_ASSERT(again->subscriptions.size() == 1);
@@ -1221,10 +1203,8 @@ TEST_F(MqttClientTest, ResubscriptionCanBeTurnedOff) {
   options.resubscribe = false;
   start(+[](MqttClientTest& t) -> Task<void> {
     {
-      ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
-      static_cast<void>(co_await broker.handshake(Connack{}));
-      const Result<Bytes> bytes = co_await broker.next();
-      const Packet p = decoded(bytes);
+      ScriptedBroker broker = co_await accept_connected(t.connector);
+      const Received p = co_await broker.receive();
       CO_ASSERT(as<Subscribe>(p) != nullptr);
       const std::array<ReasonCode, 3> codes = {ReasonCode::granted_qos_2, ReasonCode::granted_qos_1,
                                                ReasonCode::granted_qos_1};
@@ -1258,14 +1238,12 @@ Task<void> qos_alias_script(MqttClientTest& t) {
   {
     ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
     static_cast<void>(co_await broker.handshake(connack));
-    const Result<Bytes> first = co_await broker.next();
-    const Packet p1 = decoded(first);
+    const Received p1 = co_await broker.receive();
     CO_ASSERT(as<Publish>(p1) != nullptr);
     EXPECT_EQ(as<Publish>(p1)->topic, "long/topic");
     EXPECT_EQ(as<Publish>(p1)->properties.integer(PropertyId::topic_alias), 1u);
     static_cast<void>(co_await broker.send(Puback{as<Publish>(p1)->packet_id, {}, {}}));
-    const Result<Bytes> second = co_await broker.next();
-    const Packet p2 = decoded(second);
+    const Received p2 = co_await broker.receive();
     CO_ASSERT(as<Publish>(p2) != nullptr);
     EXPECT_EQ(as<Publish>(p2)->qos, QoS::exactly_once);
     EXPECT_EQ(as<Publish>(p2)->topic, "");
@@ -1277,8 +1255,7 @@ Task<void> qos_alias_script(MqttClientTest& t) {
     ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
     connack.session_present = true;
     static_cast<void>(co_await broker.handshake(connack));
-    const Result<Bytes> resent = co_await broker.next();
-    const Packet p = decoded(resent);
+    const Received p = co_await broker.receive();
     CO_ASSERT(as<Publish>(p) != nullptr);
     EXPECT_TRUE(as<Publish>(p)->dup);
     EXPECT_EQ(as<Publish>(p)->topic, "long/topic");
@@ -1290,8 +1267,7 @@ Task<void> qos_alias_script(MqttClientTest& t) {
     CO_ASSERT(as<Pubrel>(decoded(rel)) != nullptr);
     static_cast<void>(co_await broker.send(Pubcomp{id, {}, {}}));
     t.notes.push_back("resent");
-    const Result<Bytes> third = co_await broker.next();
-    const Packet p3 = decoded(third);
+    const Received p3 = co_await broker.receive();
     CO_ASSERT(as<Publish>(p3) != nullptr);
     EXPECT_EQ(as<Publish>(p3)->topic, "");
     EXPECT_EQ(as<Publish>(p3)->properties.integer(PropertyId::topic_alias), 1u);
@@ -1300,8 +1276,7 @@ Task<void> qos_alias_script(MqttClientTest& t) {
   }
   ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
   static_cast<void>(co_await broker.handshake(Connack{true, ReasonCode::success, {}}));
-  const Result<Bytes> fourth = co_await broker.next();
-  const Packet p4 = decoded(fourth);
+  const Received p4 = co_await broker.receive();
   CO_ASSERT(as<Publish>(p4) != nullptr);
   EXPECT_EQ(as<Publish>(p4)->topic, "long/topic");
   EXPECT_FALSE(as<Publish>(p4)->properties.integer(PropertyId::topic_alias).has_value());
@@ -1356,15 +1331,13 @@ Task<void> expiry_countdown_script(MqttClientTest& t) {
   Connack connack;
   connack.properties = build(storage, {{PropertyId::receive_maximum, 1}});
   static_cast<void>(co_await broker.handshake(connack));
-  const Result<Bytes> first = co_await broker.next();
-  const Packet a = decoded(first);
+  const Received a = co_await broker.receive();
   CO_ASSERT(as<Publish>(a) != nullptr);
   EXPECT_EQ(as<Publish>(a)->topic, "a");
   EXPECT_EQ(as<Publish>(a)->properties.integer(PropertyId::message_expiry_interval), 100u);
   co_await async::sleep_for(10s);
   static_cast<void>(co_await broker.send(Puback{as<Publish>(a)->packet_id, {}, {}}));
-  const Result<Bytes> second = co_await broker.next();
-  const Packet b = decoded(second);
+  const Received b = co_await broker.receive();
   CO_ASSERT(as<Publish>(b) != nullptr);
   EXPECT_EQ(as<Publish>(b)->topic, "b");
   EXPECT_EQ(as<Publish>(b)->properties.integer(PropertyId::message_expiry_interval), 20u);
@@ -1402,8 +1375,7 @@ Task<void> expiry_drop_script(MqttClientTest& t) {
     ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
     static_cast<void>(co_await broker.handshake(connack));
     for (const char* topic : {"c", "d"}) {
-      const Result<Bytes> bytes = co_await broker.next();
-      const Packet p = decoded(bytes);
+      const Received p = co_await broker.receive();
       CO_ASSERT(as<Publish>(p) != nullptr);
       EXPECT_EQ(as<Publish>(p)->topic, topic);
       EXPECT_EQ(as<Publish>(p)->properties.integer(PropertyId::message_expiry_interval), 5u);
@@ -1415,8 +1387,7 @@ Task<void> expiry_drop_script(MqttClientTest& t) {
   ScriptedBroker broker(co_await t.connector.accept(), ProtocolVersion::v5);
   connack.session_present = true;
   static_cast<void>(co_await broker.handshake(connack));
-  const Result<Bytes> bytes = co_await broker.next();
-  const Packet p = decoded(bytes);
+  const Received p = co_await broker.receive();
   CO_ASSERT(as<Publish>(p) != nullptr);
   EXPECT_EQ(as<Publish>(p)->topic, "d");
   EXPECT_EQ(as<Publish>(p)->packet_id, d_id);

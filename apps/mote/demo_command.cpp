@@ -483,15 +483,8 @@ int run_demo(const DemoConfig& config) {
     return run_on(driver, nullptr, config);
   }
   platform::EpollDriver driver;
-  if (!driver.status().ok()) {
-    MOTE_LOG_ERROR("cannot start the Linux driver: %s", driver.status().str());
-    return kExitFailure;
-  }
   StopSignals signals;
-  if (Status opened = signals.open(driver); !opened.ok()) {
-    MOTE_LOG_ERROR("cannot watch SIGINT/SIGTERM: %s", opened.str());
-    return kExitFailure;
-  }
+  if (!prepare_to_run(driver, signals)) return kExitFailure;
   return run_on(driver, &signals.watch(), config);
 }
 

@@ -36,6 +36,7 @@
 #include "command.hpp"
 #include "duration.hpp"
 #include "mote/async/async.hpp"
+#include "mote/gateway/firmware_node.hpp"
 #include "mote/platform/epoll_driver.hpp"
 #include "mote/platform/w1_thermometer.hpp"
 #include "spawned_process.hpp"
@@ -376,31 +377,16 @@ void start_firmware_node(Demo& demo) {
         config.bind.c_str());
     return;
   }
-  // The image's command line (semihosting, -append; firmware/sensor_node_net):
-  // the gateway's MQTT endpoint as the guest sees it, its name, its pace.
-  // No -nographic: with no display and the UART unused, QEMU leaves the
-  // terminal alone (-nographic would put it in raw mode).
-  const std::vector<std::string> argv{
-      qemu,
-      "-M",
-      "mps2-an385",
-      "-display",
-      "none",
-      "-serial",
-      "null",
-      "-monitor",
-      "none",
-      "-semihosting-config",
-      "enable=on,target=native",
-      "-nic",
-      "user,model=lan9118",
-      "-kernel",
-      image,
-      "-append",
-      "--mqtt 10.0.2.2:" + std::to_string(config.mqtt_port) + " --device " +
-          std::string(kFirmwareNode) + " --interval-ms " +
-          std::to_string(
-              std::chrono::duration_cast<std::chrono::milliseconds>(config.interval).count())};
+  // The image's command line: the gateway's MQTT endpoint as the guest
+  // sees it, its name, its pace.
+  const std::vector<std::string> argv = gateway::firmware_node_qemu_argv(
+      qemu, image,
+      gateway::firmware_node_command_line(
+          {.transport = gateway::FirmwareNodeOptions::Transport::mqtt,
+           .port = static_cast<std::uint16_t>(config.mqtt_port),
+           .device = kFirmwareNode,
+           .interval = std::chrono::duration_cast<std::chrono::milliseconds>(config.interval),
+           .count = std::nullopt}));
   start_node(demo, "firmware", argv, "MQTT over mote's TCP/IP stack in QEMU: " + join(argv), false);
 }
 

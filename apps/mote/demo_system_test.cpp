@@ -256,8 +256,7 @@ TEST(SystemDemo, APortInUseIsNamedAndNothingStarts) {
 TEST(SystemDemo, TheFirmwareNodeArrivesLikeTheOthersAndGoesOfflineWhenKilled) {
   MOTE_SKIP_UNLESS_PROGRAM("qemu-system-arm");
   MOTE_SKIP_UNLESS_PROGRAM("curl");
-  const char* from_env = std::getenv("MOTE_SENSOR_NODE_NET_IMAGE");
-  const std::string image = from_env != nullptr ? from_env : MOTE_SENSOR_NODE_NET_IMAGE_IN_TREE;
+  const std::string image = system_test::sensor_node_net_image(MOTE_SENSOR_NODE_NET_IMAGE_IN_TREE);
   if (::access(image.c_str(), R_OK) != 0) {
     GTEST_SKIP() << "no sensor_node_net image at " << image
                  << " (cmake --build --preset cortex-m3 --target sensor_node_net)";

@@ -841,16 +841,9 @@ class GatewayCommand final : public Command {
     }
 
     platform::EpollDriver driver;
-    if (!driver.status().ok()) {
-      MOTE_LOG_ERROR("cannot start the Linux driver: %s", driver.status().str());
-      return kExitFailure;
-    }
-    async::Executor executor(driver);
     StopSignals signals;
-    if (const Status opened = signals.open(driver); !opened.ok()) {
-      MOTE_LOG_ERROR("cannot watch SIGINT/SIGTERM: %s", opened.str());
-      return kExitFailure;
-    }
+    if (!prepare_to_run(driver, signals)) return kExitFailure;
+    async::Executor executor(driver);
 
     Gateway gateway(config, std::move(*store));
     gateway.load_known_devices();

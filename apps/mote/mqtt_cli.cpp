@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "mote/base/log.hpp"
 #include "mote/mqtt/topic.hpp"
 #include "stop_signals.hpp"
 
@@ -253,7 +254,7 @@ bool prepare_connection(const MqttConnectionFlags& flags, const char* command,
   out.host = flags.host;
   out.port = static_cast<std::uint16_t>(flags.port);
   const auto fail = [&](const std::string& message) {
-    print_error(out, "Error: %s\n\nUse '%s --help' to see usage.\n", message.c_str(), command);
+    print_usage_error(out, message);
     return false;
   };
 
@@ -375,6 +376,17 @@ void print_error(const MqttConnection& connection, const char* format, ...) {
   va_start(args, format);
   vprint(stderr, format, args);
   va_end(args);
+}
+
+int print_usage_error(const MqttConnection& connection, const std::string& message) {
+  print_error(connection, "Error: %s\n\nUse '%s --help' to see usage.\n", message.c_str(),
+              connection.command.c_str());
+  return kMqttExitError;
+}
+
+void set_log_level(const MqttConnectionFlags& flags) {
+  if (flags.debug) log::set_runtime_level(log::Level::debug);
+  if (flags.quiet) log::set_runtime_level(log::Level::off);
 }
 
 void print_debug(const MqttConnection& connection, const char* format, ...) {

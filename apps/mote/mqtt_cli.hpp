@@ -120,6 +120,13 @@ int report_connect_failure(const MqttConnection& connection, Status status,
 // printf to stderr unless --quiet.
 void print_error(const MqttConnection& connection, const char* format, ...)
     __attribute__((format(printf, 2, 3)));
+// "Error: MESSAGE", then where to find the usage, to stderr unless --quiet;
+// returns kMqttExitError.
+int print_usage_error(const MqttConnection& connection, const std::string& message);
+
+// mote's own log: debug with -d, nothing with --quiet.
+void set_log_level(const MqttConnectionFlags& flags);
+
 // printf to stdout when -d (mosquitto prints its debug lines there).
 void print_debug(const MqttConnection& connection, const char* format, ...)
     __attribute__((format(printf, 2, 3)));

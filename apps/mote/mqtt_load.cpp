@@ -332,6 +332,20 @@ async::Task<Status> handshake(Shared& shared, BenchClient& client,
   co_return ok_status();
 }
 
+// The handshake, counted: the client is ready either way, and failed when
+// it did not connect. True when it did.
+async::Task<bool> connect_client(Shared& shared, BenchClient& client,
+                                 platform::KernelTcpConnector& connector,
+                                 async::Semaphore& connecting) {
+  const Status connected = co_await handshake(shared, client, connector, connecting);
+  if (!connected.ok()) {
+    shared.fail(client, "connect", connected);
+    shared.progress.failed.fetch_add(1);
+  }
+  shared.ready.fetch_add(1);
+  co_return connected.ok();
+}
+
 async::Task<void> wait_for_publishing(Shared& shared) {
   while (shared.phase.load(std::memory_order_acquire) == Phase::connecting) {
     co_await async::sleep_for(std::chrono::milliseconds(1));
@@ -377,6 +391,14 @@ bool release_packet_id(BenchClient& client, std::uint16_t id) {
   return true;
 }
 
+// Moves the PUBRELs owed (for PUBRECs received) to tx.
+void append_pubrels(BenchClient& client) {
+  for (const std::uint16_t id : client.pubrels) {
+    append_ack(client.tx, mqtt::PacketType::pubrel, id);
+  }
+  client.pubrels.clear();
+}
+
 // Writes PUBLISHes, batch after batch, within the window, the rate and the bounds.
 async::Task<void> publish_loop(Shared& shared, BenchClient& client) {
   const LoadOptions& options = shared.options;
@@ -407,10 +429,7 @@ async::Task<void> publish_loop(Shared& shared, BenchClient& client) {
       budget = std::min(budget, allowed - sent);
     }
     client.tx.clear();
-    for (const std::uint16_t id : client.pubrels) {
-      append_ack(client.tx, mqtt::PacketType::pubrel, id);
-    }
-    client.pubrels.clear();
+    append_pubrels(client);
     if (budget == 0 && client.tx.empty()) {
       client.room.reset();
       co_await client.room.wait();
@@ -449,10 +468,7 @@ async::Task<void> publish_loop(Shared& shared, BenchClient& client) {
   while (!client.failed && !client.closed && (client.inflight > 0 || !client.pubrels.empty())) {
     if (!client.pubrels.empty()) {
       client.tx.clear();
-      for (const std::uint16_t id : client.pubrels) {
-        append_ack(client.tx, mqtt::PacketType::pubrel, id);
-      }
-      client.pubrels.clear();
+      append_pubrels(client);
       if (!(co_await client.stream.write(client.tx)).ok()) break;
       continue;
     }
@@ -537,14 +553,8 @@ async::Task<void> acknowledgement_loop(Shared& shared, BenchClient& client) {
 async::Task<void> run_publisher(Shared& shared, BenchClient& client,
                                 platform::KernelTcpConnector& connector,
                                 async::Semaphore& connecting) {
-  const Status connected = co_await handshake(shared, client, connector, connecting);
-  if (!connected.ok()) {
-    shared.fail(client, "connect", connected);
-    shared.progress.failed.fetch_add(1);
-    shared.ready.fetch_add(1);
-    co_return;
-  }
-  shared.ready.fetch_add(1);
+  const bool connected = co_await connect_client(shared, client, connector, connecting);
+  if (!connected) co_return;  // not awaited in the condition: docs/async.md#pitfalls
   co_await wait_for_publishing(shared);
   co_await async::join(publish_loop(shared, client), acknowledgement_loop(shared, client));
 }
@@ -590,14 +600,8 @@ void take_messages(Shared& shared, BenchClient& client, std::uint64_t now) {
 async::Task<void> run_subscriber(Shared& shared, BenchClient& client,
                                  platform::KernelTcpConnector& connector,
                                  async::Semaphore& connecting) {
-  const Status connected = co_await handshake(shared, client, connector, connecting);
-  if (!connected.ok()) {
-    shared.fail(client, "connect", connected);
-    shared.progress.failed.fetch_add(1);
-    shared.ready.fetch_add(1);
-    co_return;
-  }
-  shared.ready.fetch_add(1);
+  const bool connected = co_await connect_client(shared, client, connector, connecting);
+  if (!connected) co_return;  // not awaited in the condition: docs/async.md#pitfalls
   for (;;) {
     if (client.rx_used == client.rx.size()) client.rx.resize(client.rx.size() * 2);
     Result<std::size_t> n = co_await client.stream.read(
@@ -620,14 +624,8 @@ async::Task<void> run_subscriber(Shared& shared, BenchClient& client,
 // Connects, then holds the connection, pinging at the keep-alive period.
 async::Task<void> run_idle(Shared& shared, BenchClient& client,
                            platform::KernelTcpConnector& connector, async::Semaphore& connecting) {
-  const Status connected = co_await handshake(shared, client, connector, connecting);
-  if (!connected.ok()) {
-    shared.fail(client, "connect", connected);
-    shared.progress.failed.fetch_add(1);
-    shared.ready.fetch_add(1);
-    co_return;
-  }
-  shared.ready.fetch_add(1);
+  const bool connected = co_await connect_client(shared, client, connector, connecting);
+  if (!connected) co_return;  // not awaited in the condition: docs/async.md#pitfalls
   client.rx.clear();
   client.rx.shrink_to_fit();
   client.tx.clear();

@@ -215,9 +215,7 @@ int run_pub(const PubFlags& flags) {
     return kMqttExitError;
   }
   const auto fail = [&](const std::string& message) {
-    print_error(connection, "Error: %s\n\nUse '%s --help' to see usage.\n", message.c_str(),
-                kCommand);
-    return kMqttExitError;
+    return print_usage_error(connection, message);
   };
   const int sources = (flags.message.empty() ? 0 : 1) + (flags.file.empty() ? 0 : 1) +
                       (flags.stdin_line ? 1 : 0) + (flags.stdin_file ? 1 : 0) +
@@ -303,8 +301,7 @@ class PubCommand final : public Command {
     options.duration("--repeat-delay", flags_.repeat_delay, "Time between repeated messages");
   }
   int run(const GlobalOptions& /*global*/) override {
-    if (flags_.connection.debug) log::set_runtime_level(log::Level::debug);
-    if (flags_.connection.quiet) log::set_runtime_level(log::Level::off);
+    set_log_level(flags_.connection);
     return run_pub(flags_);
   }
 

@@ -145,9 +145,7 @@ int run_sub(const SubFlags& flags) {
     return kMqttExitError;
   }
   const auto fail = [&](const std::string& message) {
-    print_error(connection, "Error: %s\n\nUse '%s --help' to see usage.\n", message.c_str(),
-                kCommand);
-    return kMqttExitError;
+    return print_usage_error(connection, message);
   };
   if (flags.topics.empty()) return fail("You must specify a topic to subscribe to (-t).");
   for (const std::vector<std::string>& topic : flags.topics) {
@@ -211,8 +209,7 @@ class SubCommand final : public Command {
     options.text("-F,--format", flags_.format, "Print each message in this format (see above)");
   }
   int run(const GlobalOptions& /*global*/) override {
-    if (flags_.connection.debug) log::set_runtime_level(log::Level::debug);
-    if (flags_.connection.quiet) log::set_runtime_level(log::Level::off);
+    set_log_level(flags_.connection);
     flags_.have_format = !flags_.format.empty();
     return run_sub(flags_);
   }

@@ -26,22 +26,6 @@ sockaddr_in to_sockaddr(io::Endpoint endpoint) {
 
 Status socket_error() { return platform::status_from_socket_errno(errno); }
 
-// Registers `fd` with the driver, or closes it.
-Status watch(platform::FdWatch& watch, platform::EpollDriver& driver, int fd) {
-  if (Status status = watch.open(driver, fd); !status.ok()) {
-    ::close(fd);
-    return status;
-  }
-  return ok_status();
-}
-
-void close_watched(platform::FdWatch& watch) {
-  if (!watch.is_open()) return;
-  const int fd = watch.fd();
-  watch.close();
-  ::close(fd);
-}
-
 }  // namespace
 
 // --- QemuDgramLink ------------------------------------------------------------
@@ -71,12 +55,12 @@ Result<QemuDgramLink> QemuDgramLink::open(platform::EpollDriver& driver, io::End
     return status;
   }
   QemuDgramLink link;
-  MOTE_TRY(watch(link.watch_, driver, fd));
+  MOTE_TRY(platform::watch_or_close(link.watch_, driver, fd));
   link.mtu_ = mtu;
   return link;
 }
 
-void QemuDgramLink::close() { close_watched(watch_); }
+void QemuDgramLink::close() { platform::close_watched(watch_); }
 
 Result<io::Endpoint> QemuDgramLink::local_endpoint() const {
   if (!watch_.is_open()) return Status::failed_precondition();
@@ -158,14 +142,14 @@ Result<QemuStreamLink> QemuStreamLink::adopt(platform::EpollDriver& driver, int 
     return status;
   }
   QemuStreamLink link;
-  MOTE_TRY(watch(link.watch_, driver, fd));
+  MOTE_TRY(platform::watch_or_close(link.watch_, driver, fd));
   link.mtu_ = mtu;
   link.rx_.reserve(kLengthPrefix + link.capabilities().max_frame_len());
   return link;
 }
 
 void QemuStreamLink::close() {
-  close_watched(watch_);
+  platform::close_watched(watch_);
   rx_.clear();
   tx_.clear();
   tx_sent_ = 0;

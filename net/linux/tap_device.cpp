@@ -40,21 +40,13 @@ Result<TunTapDevice> TunTapDevice::open(platform::EpollDriver& driver, std::stri
     return platform::status_from_socket_errno(error);
   }
   TunTapDevice device;
-  if (Status status = device.watch_.open(driver, fd); !status.ok()) {
-    ::close(fd);
-    return status;
-  }
+  MOTE_TRY(platform::watch_or_close(device.watch_, driver, fd));
   device.capabilities_ = {medium, mtu};
   device.name_ = request.ifr_name;
   return device;
 }
 
-void TunTapDevice::close() {
-  if (!watch_.is_open()) return;
-  const int fd = watch_.fd();
-  watch_.close();
-  ::close(fd);
-}
+void TunTapDevice::close() { platform::close_watched(watch_); }
 
 Result<std::size_t> TunTapDevice::receive(Instant /*now*/, ByteSpan buffer) {
   for (;;) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../testdata/two_stacks.hpp"
 #include "mote/async/async.hpp"
 #include "mote/net/iface/interface.hpp"
 #include "mote/net/phy/fault_injector.hpp"
@@ -19,21 +20,8 @@ namespace {
 using namespace std::chrono_literals;
 using async::Task;
 using io::Endpoint;
-using io::Ipv4Address;
 
-constexpr Ipv4Address kIpA(192, 168, 1, 1);
-constexpr Ipv4Address kIpB(192, 168, 1, 2);
-
-InterfaceConfig config_for(std::uint8_t last_octet) {
-  InterfaceConfig config;
-  config.hardware_address = wire::MacAddress(0x02, 0, 0, 0, 0, last_octet);
-  return config;
-}
-
-template <typename Link>
-Task<void> run_stack(Stack<Link>& stack) {
-  return stack.run();
-}
+using test_support::kServerIp;
 
 Task<void> echo_forever(UdpSocket& socket) {
   std::array<std::byte, 512> buffer{};
@@ -58,56 +46,47 @@ Task<void> send_numbered(UdpSocket& socket, Endpoint to, int count, async::Durat
   while (socket.try_receive_from(datagram).ok()) ++echoed;
 }
 
-template <typename LinkA>
-class TwoStacks {
- public:
-  TwoStacks(LinkA& link_a, Cable::End& link_b) : a_(link_a), b_(link_b) {}
+// The two stacks, an echo server on the server's port 7 and a socket on
+// the client.
+template <typename ServerLink>
+struct UdpEcho {
+  UdpEcho(ServerLink& server_link, Cable::End& client_link) : stacks(server_link, client_link) {}
+  ~UdpEcho() {
+    echo_task.cancel();
+    stacks.stop();
+  }
 
   void start(async::Executor& executor) {
-    EXPECT_TRUE(iface_a_.set_ipv4_address(kIpA, 24).ok());
-    EXPECT_TRUE(iface_b_.set_ipv4_address(kIpB, 24).ok());
-    EXPECT_TRUE(executor.spawn(task_a_, run_stack<LinkA>, std::ref(stack_a_)).ok());
-    EXPECT_TRUE(executor.spawn(task_b_, run_stack<Cable::End>, std::ref(stack_b_)).ok());
-    EXPECT_TRUE(server_.bind(iface_a_, 7).ok());
-    EXPECT_TRUE(client_.bind(iface_b_, 0).ok());
-    EXPECT_TRUE(executor.spawn(echo_task_, echo_forever, std::ref(server_)).ok());
-  }
-  ~TwoStacks() {
-    echo_task_.cancel();
-    task_a_.cancel();
-    task_b_.cancel();
+    stacks.start(executor);
+    EXPECT_TRUE(server.bind(stacks.server_iface, 7).ok());
+    EXPECT_TRUE(client.bind(stacks.client_iface, 0).ok());
+    EXPECT_TRUE(executor.spawn(echo_task, echo_forever, std::ref(server)).ok());
   }
 
-  LinkA& a_;
-  Cable::End& b_;
-  StaticInterface<> iface_a_{a_.capabilities(), config_for(1)};
-  StaticInterface<> iface_b_{b_.capabilities(), config_for(2)};
-  Stack<LinkA> stack_a_{iface_a_, a_};
-  Stack<Cable::End> stack_b_{iface_b_, b_};
-  async::TaskStorage<1024> task_a_;
-  async::TaskStorage<1024> task_b_;
-  async::TaskStorage<2048> echo_task_;
-  StaticUdpSocket<4096, 2048> server_;
-  StaticUdpSocket<8192, 2048> client_;
+  test_support::TwoStacks<ServerLink, Cable::End> stacks;
+  async::TaskStorage<2048> echo_task;
+  StaticUdpSocket<4096, 2048> server;
+  StaticUdpSocket<8192, 2048> client;
 };
 
 TEST(CableTest, TwoStacksResolveEachOtherAndExchangeUdp) {
   platform::SimDriver driver;
   async::Executor executor(driver);
   StaticCable<32768> cable;
-  TwoStacks<Cable::End> stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+  UdpEcho<Cable::End> echo(cable.end_a(), cable.end_b());
+  echo.start(executor);
   async::TaskStorage<2048> client_task;
   int echoed = 0;
   ASSERT_TRUE(executor
-                  .spawn(client_task, send_numbered, std::ref(stacks.client_), Endpoint{kIpA, 7},
+                  .spawn(client_task, send_numbered, std::ref(echo.client), Endpoint{kServerIp, 7},
                          20, 10ms, std::ref(echoed))
                   .ok());
   static_cast<void>(executor.run_for(5s));
   EXPECT_EQ(echoed, 20);
-  // One ARP exchange each way at most (b asks for a; a learned b from it).
-  EXPECT_EQ(stacks.iface_b_.stats().arp_requests_sent, 2u + 1u);  // 2 announcements + 1
-  EXPECT_EQ(stacks.iface_a_.stats().arp_replies_sent, 1u);
+  // One ARP exchange each way at most (the client asks for the server; the
+  // server learned the client from it).
+  EXPECT_EQ(echo.stacks.client_iface.stats().arp_requests_sent, 2u + 1u);  // 2 announcements + 1
+  EXPECT_EQ(echo.stacks.server_iface.stats().arp_replies_sent, 1u);
 }
 
 TEST(CableTest, UdpOverALossyReorderingCable) {
@@ -122,12 +101,12 @@ TEST(CableTest, UdpOverALossyReorderingCable) {
   faults.reorder_delay = 15ms;
   std::array<std::byte, 32768> held{};
   FaultInjector lossy(cable.end_a(), faults, held);
-  TwoStacks<FaultInjector<Cable::End>> stacks(lossy, cable.end_b());
-  stacks.start(executor);
+  UdpEcho<FaultInjector<Cable::End>> echo(lossy, cable.end_b());
+  echo.start(executor);
   async::TaskStorage<2048> client_task;
   int echoed = 0;
   ASSERT_TRUE(executor
-                  .spawn(client_task, send_numbered, std::ref(stacks.client_), Endpoint{kIpA, 7},
+                  .spawn(client_task, send_numbered, std::ref(echo.client), Endpoint{kServerIp, 7},
                          200, 2ms, std::ref(echoed))
                   .ok());
   static_cast<void>(executor.run_for(10s));

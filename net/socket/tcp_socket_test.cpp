@@ -6,9 +6,11 @@
 #include "mote/net/socket/tcp_socket.hpp"
 
 #include <gtest/gtest.h>
+#include <optional>
 #include <vector>
 
 #include "../testdata/byte_pattern.hpp"
+#include "../testdata/two_stacks.hpp"
 #include "mote/async/async.hpp"
 #include "mote/net/iface/interface.hpp"
 #include "mote/net/phy/cable.hpp"
@@ -24,19 +26,8 @@ using async::Task;
 using io::Endpoint;
 using io::Ipv4Address;
 
-constexpr Ipv4Address kServerIp(192, 168, 1, 1);
-constexpr Ipv4Address kClientIp(192, 168, 1, 2);
-
-InterfaceConfig config_for(std::uint8_t last_octet) {
-  InterfaceConfig config;
-  config.hardware_address = wire::MacAddress(0x02, 0, 0, 0, 0, last_octet);
-  return config;
-}
-
-template <typename Link>
-Task<void> run_stack(Stack<Link>& stack) {
-  return stack.run();
-}
+using test_support::kServerIp;
+using test_support::TwoStacks;
 
 std::vector<std::byte> pattern(std::size_t n, std::uint32_t seed = 7) {
   return test_support::byte_pattern(n, seed);
@@ -81,38 +72,28 @@ Task<Status> send_and_read_back(Connector& connector, Endpoint server,
   co_return ok_status();
 }
 
-template <typename ServerLink, typename ClientLink>
-struct TwoStacks {
-  TwoStacks(ServerLink& server_link, ClientLink& client_link)
-      : server_link(server_link), client_link(client_link) {}
+// The simulator's clock and a clean cable; start_stacks() runs the two
+// stacks on it (a test of a faulty link runs them on its own).
+class TcpSocketTest : public ::testing::Test {
+ protected:
+  using CableStacks = TwoStacks<Cable::End, Cable::End>;
 
-  void start(async::Executor& executor) {
-    EXPECT_TRUE(server_iface.set_ipv4_address(kServerIp, 24).ok());
-    EXPECT_TRUE(client_iface.set_ipv4_address(kClientIp, 24).ok());
-    EXPECT_TRUE(executor.spawn(server_task, run_stack<ServerLink>, std::ref(server_stack)).ok());
-    EXPECT_TRUE(executor.spawn(client_task, run_stack<ClientLink>, std::ref(client_stack)).ok());
-  }
-  ~TwoStacks() {
-    server_task.cancel();
-    client_task.cancel();
+  CableStacks& start_stacks() {
+    stacks_.emplace(cable.end_a(), cable.end_b());
+    stacks_->start(executor);
+    return *stacks_;
   }
 
-  ServerLink& server_link;
-  ClientLink& client_link;
-  StaticInterface<> server_iface{server_link.capabilities(), config_for(1)};
-  StaticInterface<> client_iface{client_link.capabilities(), config_for(2)};
-  Stack<ServerLink> server_stack{server_iface, server_link};
-  Stack<ClientLink> client_stack{client_iface, client_link};
-  async::TaskStorage<1024> server_task;
-  async::TaskStorage<1024> client_task;
+  platform::SimDriver driver;
+  async::Executor executor{driver};
+  StaticCable<65536> cable;
+
+ private:
+  std::optional<CableStacks> stacks_;
 };
 
-TEST(TcpSocketTest, EchoThroughTheConcepts) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
-  TwoStacks stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+TEST_F(TcpSocketTest, EchoThroughTheConcepts) {
+  CableStacks& stacks = start_stacks();
 
   StaticTcpSocket<4096, 4096> backlog_a;
   StaticTcpSocket<4096, 4096> backlog_b;
@@ -199,19 +180,12 @@ void run_upload(TwoStacks<ServerLink, ClientLink>& stacks, async::Executor& exec
   client_task.cancel();
 }
 
-TEST(TcpSocketTest, BulkUploadIsByteExact) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
-  TwoStacks stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+TEST_F(TcpSocketTest, BulkUploadIsByteExact) {
+  CableStacks& stacks = start_stacks();
   run_upload(stacks, executor, 2 * 1024 * 1024, 60s);
 }
 
-TEST(TcpSocketTest, BulkUploadThroughLossDelayAndReordering) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
+TEST_F(TcpSocketTest, BulkUploadThroughLossDelayAndReordering) {
   FaultConfig faults;
   faults.seed = 5;
   faults.drop_percent = 5;
@@ -232,12 +206,8 @@ Task<Status> connect_only(TcpConnector& connector, Endpoint to, Status& result) 
   co_return ok_status();
 }
 
-TEST(TcpSocketTest, ConnectErrors) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
-  TwoStacks stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+TEST_F(TcpSocketTest, ConnectErrors) {
+  CableStacks& stacks = start_stacks();
   StaticTcpSocket<1024, 1024> socket;
   std::array<TcpSocket*, 1> pool{&socket};
   TcpConnector connector(stacks.client_iface, pool);
@@ -289,12 +259,8 @@ Task<Status> write_then_read(TcpConnector& connector, Status& result) {
   co_return ok_status();
 }
 
-TEST(TcpSocketTest, ResetReachesTheReader) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
-  TwoStacks stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+TEST_F(TcpSocketTest, ResetReachesTheReader) {
+  CableStacks& stacks = start_stacks();
   StaticTcpSocket<1024, 1024> server_socket;
   std::array<TcpSocket*, 1> backlog{&server_socket};
   TcpListener listener(stacks.server_iface, backlog);
@@ -312,12 +278,8 @@ TEST(TcpSocketTest, ResetReachesTheReader) {
   EXPECT_EQ(result, Status::aborted());
 }
 
-TEST(TcpSocketTest, ManyConnectionsThroughASmallBacklog) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
-  TwoStacks stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+TEST_F(TcpSocketTest, ManyConnectionsThroughASmallBacklog) {
+  CableStacks& stacks = start_stacks();
   StaticTcpSocket<2048, 2048> backlog_a;
   StaticTcpSocket<2048, 2048> backlog_b;
   std::array<TcpSocket*, 2> backlog{&backlog_a, &backlog_b};
@@ -369,12 +331,8 @@ Task<Status> connect_and_close_twice(TcpConnector& connector, int& connected) {
   co_return ok_status();
 }
 
-TEST(TcpSocketTest, APeerThatNeverClosesDoesNotHoldThePool) {
-  platform::SimDriver driver;
-  async::Executor executor(driver);
-  StaticCable<65536> cable;
-  TwoStacks stacks(cable.end_a(), cable.end_b());
-  stacks.start(executor);
+TEST_F(TcpSocketTest, APeerThatNeverClosesDoesNotHoldThePool) {
+  CableStacks& stacks = start_stacks();
   StaticTcpSocket<1024, 1024> backlog_a;
   StaticTcpSocket<1024, 1024> backlog_b;
   std::array<TcpSocket*, 2> backlog{&backlog_a, &backlog_b};

@@ -194,4 +194,19 @@ void FdWatch::close() {
   write_waker_.wake();
 }
 
+Status watch_or_close(FdWatch& watch, EpollDriver& driver, int fd) {
+  if (Status status = watch.open(driver, fd); !status.ok()) {
+    ::close(fd);
+    return status;
+  }
+  return ok_status();
+}
+
+void close_watched(FdWatch& watch) {
+  if (!watch.is_open()) return;
+  const int fd = watch.fd();
+  watch.close();
+  ::close(fd);
+}
+
 }  // namespace mote::platform

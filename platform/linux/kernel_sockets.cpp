@@ -77,22 +77,6 @@ Result<Endpoint> socket_name(int fd, bool peer) {
 
 int family_of(const Endpoint& endpoint) { return endpoint.address.is_v4() ? AF_INET : AF_INET6; }
 
-// Registers a fresh fd with the driver, or closes it.
-Status watch_or_close(FdWatch& watch, EpollDriver& driver, int fd) {
-  if (Status status = watch.open(driver, fd); !status.ok()) {
-    ::close(fd);
-    return status;
-  }
-  return ok_status();
-}
-
-void close_watched(FdWatch& watch) {
-  if (!watch.is_open()) return;
-  const int fd = watch.fd();
-  watch.close();
-  ::close(fd);
-}
-
 }  // namespace
 
 Status status_from_socket_errno(int error) {

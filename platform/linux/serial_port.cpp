@@ -76,10 +76,7 @@ Status SerialPort::open(EpollDriver& driver, const char* path, Config config) {
     ::close(fd);
     return status;
   }
-  if (Status status = watch_.open(driver, fd); !status.ok()) {
-    ::close(fd);
-    return status;
-  }
+  MOTE_TRY(watch_or_close(watch_, driver, fd));
   fd_ = fd;
   return ok_status();
 }

@@ -142,4 +142,11 @@ class FdWatch {
   async::Waker write_waker_;
 };
 
+// For an owner whose fd is the one its FdWatch is on (sockets, TAP, QEMU
+// links): registers a fresh `fd`, or closes it when that fails, so no path
+// leaks it.
+Status watch_or_close(FdWatch& watch, EpollDriver& driver, int fd);
+// Deregisters and closes the fd `watch` is on; nothing when it is not open.
+void close_watched(FdWatch& watch);
+
 }  // namespace mote::platform
