@@ -216,8 +216,12 @@ void Interface::unbind_udp(UdpSocket& socket) {
 // --- Input -------------------------------------------------------------------
 
 std::size_t Interface::receive_frame(Instant now, ConstByteSpan frame, ByteSpan tx) {
-  ++stats_.rx_frames;
   expire(now);
+  return take_frame(now, frame, tx);
+}
+
+std::size_t Interface::take_frame(Instant now, ConstByteSpan frame, ByteSpan tx) {
+  ++stats_.rx_frames;
   if (device_.medium == Medium::ip) return process_ipv4(now, frame, MacAddress(), true, tx);
 
   Result<EthernetFrame<>> ethernet = EthernetFrame<>::checked(frame);
@@ -492,10 +496,16 @@ std::size_t Interface::route_packet(Instant now, ByteSpan tx, Ipv4Address destin
 
 std::size_t Interface::next_frame(Instant now, ByteSpan tx) {
   expire(now);
+  return build_next_frame(now, tx);
+}
+
+std::size_t Interface::build_next_frame(Instant now, ByteSpan tx) {
   if (std::size_t len = next_pending_frame(now, tx); len != 0) return len;
   if (std::size_t len = next_arp_frame(now, tx); len != 0) return len;
   if (std::size_t len = next_time_exceeded_frame(now, tx); len != 0) return len;
-  if (std::size_t len = next_udp_frame(now, tx); len != 0) return len;
+  if (udp_count_ != 0) {
+    if (std::size_t len = next_udp_frame(now, tx); len != 0) return len;
+  }
   return tcp_ != nullptr ? tcp_->next_frame(*this, now, tx) : 0;
 }
 
