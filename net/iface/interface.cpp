@@ -298,11 +298,14 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
                                                        : stats_.rx_dropped);
     return 0;
   }
-  Ipv4Repr ip = *parsed;
+  // Read in place: a copy of the whole header, just stored field by field,
+  // would wait for those stores.
+  const Ipv4Repr& received = *parsed;
   // RFC 1122 §3.2.1.3: a source that is broadcast or multicast is invalid,
   // and "A host MUST silently discard an incoming datagram containing an IP
   // source address that is invalid".
-  if (ip.source.is_broadcast() || ip.source.is_multicast() || is_broadcast(ip.source)) {
+  if (received.source.is_broadcast() || received.source.is_multicast() ||
+      is_broadcast(received.source)) {
     ++stats_.rx_dropped;
     return 0;
   }
@@ -310,9 +313,9 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
   // limited broadcast or to our subnet's broadcast. Multicast groups are not
   // joined. With no address yet, take unicast sent to our hardware address
   // (RFC 2131 §4.1 servers may unicast the offer to the future address).
-  const bool to_broadcast = is_broadcast(ip.destination);
+  const bool to_broadcast = is_broadcast(received.destination);
   const bool to_us =
-      has_ipv4_address() ? ip.destination == address_ : (link_unicast_to_us && !to_broadcast);
+      has_ipv4_address() ? received.destination == address_ : (link_unicast_to_us && !to_broadcast);
   if (!to_us && !to_broadcast) {
     ++stats_.rx_dropped;
     return 0;
@@ -320,14 +323,16 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
   // RFC 1122 §3.2.1.7: "A host MUST NOT discard a datagram just because it
   // was received with TTL less than 2" — a host does not forward, so TTL is
   // not checked on input.
+  const Ipv4Repr* header = &received;
   ConstByteSpan payload = view->payload();
-  if (ip.is_fragment()) {
-    std::optional<Reassembler::Datagram> whole =
-        reassembler_.add(now, ip, payload, config_.reassembly_timeout);
+  std::optional<Reassembler::Datagram> whole;
+  if (received.is_fragment()) {
+    whole = reassembler_.add(now, received, payload, config_.reassembly_timeout);
     if (!whole) return 0;
-    ip = whole->header;
+    header = &whole->header;
     payload = whole->payload;
   }
+  const Ipv4Repr& ip = *header;
   // RFC 1122 §3.2.2: "An ICMP error message MUST NOT be sent as the result
   // of receiving ... a datagram destined to an IP broadcast or IP multicast
   // address; a datagram sent as a link-layer broadcast; ... a datagram whose

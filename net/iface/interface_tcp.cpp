@@ -101,6 +101,8 @@ Status Interface::bind_tcp(TcpSocket& socket) {
   memory_.tcp_table[i] = &socket;
   socket.iface_ = this;
   ++tcp_count_;
+  tcp_first_ = std::min(tcp_first_, i);
+  tcp_last_ = std::max(tcp_last_, i);
   return ok_status();
 }
 
@@ -116,6 +118,15 @@ void Interface::unbind_tcp(TcpSocket& socket) {
                          [&](const TcpSocket* entry) { return tcp_home(entry, size); });
   --tcp_count_;
   socket.iface_ = nullptr;
+  // Erasing may have moved others: the occupied span again.
+  tcp_first_ = size;
+  tcp_last_ = 0;
+  for (std::size_t slot = 0; slot < size; ++slot) {
+    if (memory_.tcp_table[slot] != nullptr) {
+      tcp_first_ = std::min(tcp_first_, slot);
+      tcp_last_ = slot;
+    }
+  }
 }
 
 Status Interface::connect_tcp(TcpSocket& socket, io::Endpoint remote, Instant now) {
@@ -271,11 +282,14 @@ std::size_t Interface::process_tcp(Instant now, const Ipv4Repr& ip, ConstByteSpa
 }
 
 std::size_t Interface::next_tcp_frame(Instant now, ByteSpan tx) {
-  const std::size_t size = memory_.tcp_table.size();
-  // The table is at most half full: stop once every socket had its turn.
+  // Round robin from the slot after the last socket that sent, over the
+  // occupied span of the table only, until every socket had its turn.
   std::size_t unvisited = tcp_count_;
-  for (std::size_t n = 0; n < size && unvisited != 0; ++n) {
-    const std::size_t index = (tcp_cursor_ + n) & (size - 1);
+  std::size_t next = tcp_cursor_;
+  for (std::size_t steps = 0;
+       unvisited != 0 && tcp_count_ != 0 && steps < 2 * memory_.tcp_table.size(); ++steps) {
+    const std::size_t index = next < tcp_first_ || next > tcp_last_ ? tcp_first_ : next;
+    next = index + 1;
     TcpSocket* socket = memory_.tcp_table[index];
     if (socket == nullptr) continue;
     --unvisited;
@@ -290,7 +304,7 @@ std::size_t Interface::next_tcp_frame(Instant now, ByteSpan tx) {
       }
       continue;
     }
-    tcp_cursor_ = (index + 1) & (size - 1);
+    tcp_cursor_ = next;
     socket->notify();  // acknowledged data freed room; a timeout may have ended it
     const Ipv4Address destination = segment->destination;
     const std::size_t ip_len = build_tcp(*segment, tx);

@@ -331,6 +331,10 @@ class Interface {
   std::size_t udp_cursor_ = 0;  // round-robin start for sockets' output
   std::size_t tcp_count_ = 0;
   std::size_t tcp_cursor_ = 0;
+  // The lowest and highest occupied slots of the TCP table (first > last
+  // while it is empty): the output scan skips the empty ends.
+  std::size_t tcp_first_ = SIZE_MAX;
+  std::size_t tcp_last_ = 0;
   TcpListener* tcp_listeners_ = nullptr;
   const TcpHooks* tcp_ = nullptr;
   std::uint16_t next_tcp_port_ = 49152;
