@@ -41,8 +41,8 @@ __attribute__((target("avx2"))) std::uint64_t sum_words(const std::byte* from, s
 }  // namespace
 
 bool cpu_has_avx2() {
-  static const bool has = __builtin_cpu_supports("avx2") != 0;
-  return has;
+  static const bool kHasAvx2 = __builtin_cpu_supports("avx2") != 0;
+  return kHasAvx2;
 }
 
 std::uint64_t sum_native_words_avx2(const std::byte* data, std::size_t len) {
