@@ -53,7 +53,8 @@ constexpr net::InterfaceLimits limits_for(std::size_t tcp_sockets) {
 }
 constexpr std::size_t kFewFlows = net::InterfaceLimits{}.tcp_sockets;
 
-// A LinkPort as a net::Device, for Interface::poll.
+// A LinkPort as a net::Device, for Interface::poll; frames are built in
+// the link's queue (net::InPlaceTransmitDevice).
 class LinkDevice {
  public:
   explicit LinkDevice(LinkPort& port) : port_(port) {}
@@ -61,11 +62,13 @@ class LinkDevice {
   Result<std::size_t> receive(Instant now, ByteSpan buffer) { return port_.receive(now, buffer); }
   [[nodiscard]] bool can_transmit() const { return port_.can_transmit(); }
   Status transmit(Instant now, ConstByteSpan frame) { return port_.transmit(now, frame); }
+  ByteSpan transmit_buffer() { return port_.transmit_buffer(); }
+  Status commit_transmit(Instant now, std::size_t len) { return port_.commit_transmit(now, len); }
 
  private:
   LinkPort& port_;
 };
-static_assert(net::Device<LinkDevice>);
+static_assert(net::InPlaceTransmitDevice<LinkDevice>);
 
 // RFC 6528's key for the interfaces' initial sequence numbers: fixed, so a
 // run is the same every time (the simulator's cells are reproducible).

@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "mote/async/time.hpp"
 #include "mote/base/bytes.hpp"
@@ -66,6 +67,20 @@ class LinkPort {
   // When the link next delivers a frame on its own (a delay line); kNever
   // for links without time.
   [[nodiscard]] virtual Instant poll_at() const = 0;
+  // net::InPlaceTransmitDevice, for a stack that builds frames in the
+  // link's own queue. A port whose device cannot lend its queue (the fault
+  // injector) stages the frame here and transmit()s it.
+  virtual ByteSpan transmit_buffer() {
+    if (!can_transmit()) return {};
+    staging_.resize(capabilities().max_frame_len());
+    return staging_;
+  }
+  virtual Status commit_transmit(Instant now, std::size_t len) {
+    return transmit(now, ConstByteSpan(staging_).first(len));
+  }
+
+ private:
+  std::vector<std::byte> staging_;
 };
 
 template <net::Device D>
@@ -85,6 +100,20 @@ class DeviceLinkPort final : public LinkPort {
       return device_.poll_at();
     } else {
       return async::kNever;
+    }
+  }
+  ByteSpan transmit_buffer() override {
+    if constexpr (net::InPlaceTransmitDevice<D>) {
+      return device_.transmit_buffer();
+    } else {
+      return LinkPort::transmit_buffer();
+    }
+  }
+  Status commit_transmit(Instant now, std::size_t len) override {
+    if constexpr (net::InPlaceTransmitDevice<D>) {
+      return device_.commit_transmit(now, len);
+    } else {
+      return LinkPort::commit_transmit(now, len);
     }
   }
 

@@ -216,8 +216,12 @@ void Interface::unbind_udp(UdpSocket& socket) {
 // --- Input -------------------------------------------------------------------
 
 std::size_t Interface::receive_frame(Instant now, ConstByteSpan frame, ByteSpan tx) {
-  ++stats_.rx_frames;
   expire(now);
+  return take_frame(now, frame, tx);
+}
+
+std::size_t Interface::take_frame(Instant now, ConstByteSpan frame, ByteSpan tx) {
+  ++stats_.rx_frames;
   if (device_.medium == Medium::ip) return process_ipv4(now, frame, MacAddress(), true, tx);
 
   Result<EthernetFrame<>> ethernet = EthernetFrame<>::checked(frame);
@@ -294,11 +298,14 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
                                                        : stats_.rx_dropped);
     return 0;
   }
-  Ipv4Repr ip = *parsed;
+  // Read in place: a copy of the whole header, just stored field by field,
+  // would wait for those stores.
+  const Ipv4Repr& received = *parsed;
   // RFC 1122 §3.2.1.3: a source that is broadcast or multicast is invalid,
   // and "A host MUST silently discard an incoming datagram containing an IP
   // source address that is invalid".
-  if (ip.source.is_broadcast() || ip.source.is_multicast() || is_broadcast(ip.source)) {
+  if (received.source.is_broadcast() || received.source.is_multicast() ||
+      is_broadcast(received.source)) {
     ++stats_.rx_dropped;
     return 0;
   }
@@ -306,9 +313,9 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
   // limited broadcast or to our subnet's broadcast. Multicast groups are not
   // joined. With no address yet, take unicast sent to our hardware address
   // (RFC 2131 §4.1 servers may unicast the offer to the future address).
-  const bool to_broadcast = is_broadcast(ip.destination);
+  const bool to_broadcast = is_broadcast(received.destination);
   const bool to_us =
-      has_ipv4_address() ? ip.destination == address_ : (link_unicast_to_us && !to_broadcast);
+      has_ipv4_address() ? received.destination == address_ : (link_unicast_to_us && !to_broadcast);
   if (!to_us && !to_broadcast) {
     ++stats_.rx_dropped;
     return 0;
@@ -316,14 +323,16 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
   // RFC 1122 §3.2.1.7: "A host MUST NOT discard a datagram just because it
   // was received with TTL less than 2" — a host does not forward, so TTL is
   // not checked on input.
+  const Ipv4Repr* header = &received;
   ConstByteSpan payload = view->payload();
-  if (ip.is_fragment()) {
-    std::optional<Reassembler::Datagram> whole =
-        reassembler_.add(now, ip, payload, config_.reassembly_timeout);
+  std::optional<Reassembler::Datagram> whole;
+  if (received.is_fragment()) {
+    whole = reassembler_.add(now, received, payload, config_.reassembly_timeout);
     if (!whole) return 0;
-    ip = whole->header;
+    header = &whole->header;
     payload = whole->payload;
   }
+  const Ipv4Repr& ip = *header;
   // RFC 1122 §3.2.2: "An ICMP error message MUST NOT be sent as the result
   // of receiving ... a datagram destined to an IP broadcast or IP multicast
   // address; a datagram sent as a link-layer broadcast; ... a datagram whose
@@ -492,10 +501,16 @@ std::size_t Interface::route_packet(Instant now, ByteSpan tx, Ipv4Address destin
 
 std::size_t Interface::next_frame(Instant now, ByteSpan tx) {
   expire(now);
+  return build_next_frame(now, tx);
+}
+
+std::size_t Interface::build_next_frame(Instant now, ByteSpan tx) {
   if (std::size_t len = next_pending_frame(now, tx); len != 0) return len;
   if (std::size_t len = next_arp_frame(now, tx); len != 0) return len;
   if (std::size_t len = next_time_exceeded_frame(now, tx); len != 0) return len;
-  if (std::size_t len = next_udp_frame(now, tx); len != 0) return len;
+  if (udp_count_ != 0) {
+    if (std::size_t len = next_udp_frame(now, tx); len != 0) return len;
+  }
   return tcp_ != nullptr ? tcp_->next_frame(*this, now, tx) : 0;
 }
 

@@ -101,6 +101,8 @@ Status Interface::bind_tcp(TcpSocket& socket) {
   memory_.tcp_table[i] = &socket;
   socket.iface_ = this;
   ++tcp_count_;
+  tcp_first_ = std::min(tcp_first_, i);
+  tcp_last_ = std::max(tcp_last_, i);
   return ok_status();
 }
 
@@ -116,6 +118,15 @@ void Interface::unbind_tcp(TcpSocket& socket) {
                          [&](const TcpSocket* entry) { return tcp_home(entry, size); });
   --tcp_count_;
   socket.iface_ = nullptr;
+  // Erasing may have moved others: the occupied span again.
+  tcp_first_ = size;
+  tcp_last_ = 0;
+  for (std::size_t slot = 0; slot < size; ++slot) {
+    if (memory_.tcp_table[slot] != nullptr) {
+      tcp_first_ = std::min(tcp_first_, slot);
+      tcp_last_ = slot;
+    }
+  }
 }
 
 Status Interface::connect_tcp(TcpSocket& socket, io::Endpoint remote, Instant now) {
@@ -188,74 +199,100 @@ std::size_t Interface::build_tcp(const TcpTransmit& segment, ByteSpan tx) {
 std::size_t Interface::process_tcp(Instant now, const Ipv4Repr& ip, ConstByteSpan bytes,
                                    MacAddress link_source, ByteSpan tx) {
   Result<TcpSegment<>> view = TcpSegment<>::checked(bytes);
-  Result<TcpRepr> parsed =
-      view.ok() ? TcpRepr::parse(*view, ip.source, ip.destination, config_.rx_checksums)
-                : Result<TcpRepr>(view.status());
+  if (!view.ok()) {
+    ++stats_.rx_dropped;
+    return 0;
+  }
+  TcpSocket* socket = find_tcp(view->destination_port(), ip.source, view->source_port());
+  wire::ChecksumMode checksums = config_.rx_checksums;
+  ByteSpan placed;
+  if (socket != nullptr && checksums == wire::ChecksumMode::verify && !view->payload().empty()) {
+    // In-order data is verified while it is copied into the receive ring,
+    // where the connection will take it: one pass over the payload.
+    placed = socket->tcb_.in_order_slot(view->seq_number(), view->payload().size());
+    if (!placed.empty()) {
+      if (!view->verify_checksum_copying_payload(ip.source, ip.destination, placed.data())) {
+        ++stats_.rx_checksum_errors;
+        return 0;
+      }
+      checksums = wire::ChecksumMode::ignore;
+    }
+  }
+  Result<TcpRepr> parsed = TcpRepr::parse(*view, ip.source, ip.destination, checksums);
   if (!parsed.ok()) {
     ++(parsed.status().code() == StatusCode::data_loss ? stats_.rx_checksum_errors
                                                        : stats_.rx_dropped);
     return 0;
   }
-  const TcpRepr& segment = *parsed;
+  TcpRepr& segment = *parsed;
+  if (!placed.empty()) segment.payload = placed;  // the same bytes, already in the ring
   // RFC 9293 §3.10.7.1 (and RFC 1122 §4.2.3.10: nothing from broadcast or
   // non-unicast sources).
   if (!ip.source.is_unicast()) return 0;
 
-  std::optional<TcpTransmit> reply;
-  if (TcpSocket* socket = find_tcp(segment.destination_port, ip.source, segment.source_port)) {
+  // A RST the connection or RFC 9293 §3.10.7.1 asks for, sent at once.
+  auto send_reset = [&](const TcpTransmit& reset) -> std::size_t {
+    const std::size_t ip_len = build_tcp(reset, tx);
+    if (ip_len == 0) return 0;
+    ++stats_.tcp_resets_sent;
+    return finish_frame(tx, link_source, ip_len);
+  };
+  if (socket != nullptr) {
     ++stats_.tcp_segments_in;
-    reply = socket->tcb_.process(now, ip.source, ip.destination, segment);
+    const std::optional<TcpTransmit> reply =
+        socket->tcb_.process(now, ip.source, ip.destination, segment);
     socket->notify();
     if (socket->listener_ != nullptr && socket->tcb_.is_synchronized()) socket->listener_->notify();
-  } else {
-    TcpListener* listener = tcp_listeners_;
-    while (listener != nullptr && listener->port_ != segment.destination_port) {
-      listener = listener->next_;
-    }
-    if (listener != nullptr && segment.flags.syn() && !segment.flags.ack() &&
-        !segment.flags.rst()) {
-      ++stats_.tcp_segments_in;
-      TcpSocket* fresh = listener->take_free();
-      if (fresh == nullptr) {
-        // As Linux: a full backlog drops the SYN; the peer tries again.
-        ++stats_.tcp_backlog_full;
-        return 0;
-      }
-      const TcpEndpoint local{ip.destination, segment.destination_port};
-      const TcpEndpoint remote{ip.source, segment.source_port};
-      if (!fresh->tcb_
-               .accept_syn(local, remote, segment, tcp_initial_sequence(local, remote, now),
-                           tcp_mss(), now)
-               .ok() ||
-          !bind_tcp(*fresh).ok()) {
-        fresh->tcb_.abort();
-        ++stats_.tcp_backlog_full;
-        return 0;
-      }
-      fresh->listener_ = listener;
+    return reply ? send_reset(*reply) : 0;
+  }
+  TcpListener* listener = tcp_listeners_;
+  while (listener != nullptr && listener->port_ != segment.destination_port) {
+    listener = listener->next_;
+  }
+  if (listener != nullptr && segment.flags.syn() && !segment.flags.ack() && !segment.flags.rst()) {
+    ++stats_.tcp_segments_in;
+    TcpSocket* fresh = listener->take_free();
+    if (fresh == nullptr) {
+      // As Linux: a full backlog drops the SYN; the peer tries again.
+      ++stats_.tcp_backlog_full;
       return 0;
     }
-    // RFC 9293 §3.10.7.1: no connection (or a listener given a non-SYN:
-    // §3.10.7.2 answers an ACK with a RST and ignores the rest).
-    if (listener == nullptr || segment.flags.ack()) {
-      if (std::optional<TcpRepr> reset = tcp_reset_for(segment)) {
-        reply = TcpTransmit{ip.destination, ip.source, *reset, {}, {}};
-      }
+    const TcpEndpoint local{ip.destination, segment.destination_port};
+    const TcpEndpoint remote{ip.source, segment.source_port};
+    if (!fresh->tcb_
+             .accept_syn(local, remote, segment, tcp_initial_sequence(local, remote, now),
+                         tcp_mss(), now)
+             .ok() ||
+        !bind_tcp(*fresh).ok()) {
+      fresh->tcb_.abort();
+      ++stats_.tcp_backlog_full;
+      return 0;
+    }
+    fresh->listener_ = listener;
+    return 0;
+  }
+  // RFC 9293 §3.10.7.1: no connection (or a listener given a non-SYN:
+  // §3.10.7.2 answers an ACK with a RST and ignores the rest).
+  if (listener == nullptr || segment.flags.ack()) {
+    if (std::optional<TcpRepr> reset = tcp_reset_for(segment)) {
+      return send_reset(TcpTransmit{ip.destination, ip.source, *reset, {}, {}});
     }
   }
-  if (!reply) return 0;
-  const std::size_t ip_len = build_tcp(*reply, tx);
-  if (ip_len == 0) return 0;
-  ++stats_.tcp_resets_sent;
-  return finish_frame(tx, link_source, ip_len);
+  return 0;
 }
 
 std::size_t Interface::next_tcp_frame(Instant now, ByteSpan tx) {
-  const std::size_t size = memory_.tcp_table.size();
-  for (std::size_t n = 0; n < size; ++n) {
-    const std::size_t index = (tcp_cursor_ + n) & (size - 1);
+  // Round robin from the slot after the last socket that sent, over the
+  // occupied span of the table only, until every socket had its turn.
+  std::size_t unvisited = tcp_count_;
+  std::size_t next = tcp_cursor_;
+  for (std::size_t steps = 0;
+       unvisited != 0 && tcp_count_ != 0 && steps < 2 * memory_.tcp_table.size(); ++steps) {
+    const std::size_t index = next < tcp_first_ || next > tcp_last_ ? tcp_first_ : next;
+    next = index + 1;
     TcpSocket* socket = memory_.tcp_table[index];
     if (socket == nullptr) continue;
+    --unvisited;
     std::optional<TcpTransmit> segment = socket->tcb_.dispatch(now);
     if (!segment) {
       if (!socket->tcb_.is_open()) {
@@ -267,7 +304,7 @@ std::size_t Interface::next_tcp_frame(Instant now, ByteSpan tx) {
       }
       continue;
     }
-    tcp_cursor_ = (index + 1) & (size - 1);
+    tcp_cursor_ = next;
     socket->notify();  // acknowledged data freed room; a timeout may have ended it
     const Ipv4Address destination = segment->destination;
     const std::size_t ip_len = build_tcp(*segment, tx);

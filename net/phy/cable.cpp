@@ -29,4 +29,10 @@ Status Cable::End::transmit(Instant /*now*/, ConstByteSpan frame) {
   return ok_status();
 }
 
+Status Cable::End::commit_transmit(Instant /*now*/, std::size_t len) {
+  MOTE_TRY(outgoing_->enqueue_written(cable_->capabilities_.max_frame_len(), len));
+  peer_->waker_.wake();
+  return ok_status();
+}
+
 }  // namespace mote::net

@@ -1,5 +1,6 @@
 #include "mote/net/storage/byte_ring.hpp"
 
+#include <algorithm>
 #include <array>
 #include <gtest/gtest.h>
 #include <numeric>
@@ -50,6 +51,25 @@ TEST(ByteRingTest, WriteAtPastTheQueueThenCommit) {
   ring.read_at(0, out);
   for (std::size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i], std::byte(10 + i));
   EXPECT_EQ(ring.front_span().size(), 5u);  // from offset 3 to the end of the storage
+}
+
+TEST(ByteRingTest, WritableAtIsOnePieceFilledInPlace) {
+  std::array<std::byte, 8> storage{};
+  ByteRing ring(storage);
+  ring.push(sequence(3));
+  ring.consume(3);
+  ring.push(sequence(2, 10));                   // storage bytes 3 and 4
+  EXPECT_TRUE(ring.writable_at(2, 4).empty());  // bytes 5..8 would wrap
+  const ByteSpan room = ring.writable_at(2, 3);
+  ASSERT_EQ(room.size(), 3u);
+  EXPECT_EQ(room.data(), storage.data() + 5);
+  const std::vector<std::byte> more = sequence(3, 12);
+  std::copy(more.begin(), more.end(), room.begin());
+  ring.write_at(2, room);  // already in place: nothing to copy
+  ring.commit(3);
+  std::array<std::byte, 5> out{};
+  ring.read_at(0, out);
+  for (std::size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i], std::byte(10 + i));
 }
 
 }  // namespace

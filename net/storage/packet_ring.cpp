@@ -48,6 +48,24 @@ Result<ByteSpan> PacketRing::enqueue(std::size_t len, PacketMeta meta) {
   return storage_.subspan(at + kHeaderLen, len);
 }
 
+ByteSpan PacketRing::writable(std::size_t max_len) const {
+  if (!fits(max_len)) return {};
+  bool wrap = false;
+  const std::size_t at = writable_at(max_len + kHeaderLen, wrap);
+  if (at >= storage_.size()) return {};
+  return storage_.subspan(at + kHeaderLen, max_len);
+}
+
+Status PacketRing::enqueue_written(std::size_t max_len, std::size_t len, PacketMeta meta) {
+  MOTE_ASSERT(len <= max_len);
+  // The same position as writable(max_len) gave, then the unused end given
+  // back.
+  MOTE_TRY_ASSIGN(ByteSpan room, enqueue(max_len, meta));
+  store_be16(room.data() - kHeaderLen, static_cast<std::uint16_t>(len));
+  tail_ -= max_len - len;
+  return ok_status();
+}
+
 std::optional<PacketRing::Packet> PacketRing::peek() const {
   if (count_ == 0) return std::nullopt;
   const std::byte* header = storage_.data() + head_;

@@ -35,6 +35,31 @@ TEST(PacketRingTest, SaysWhetherAPacketCanEverFit) {
   EXPECT_FALSE(ring.can_enqueue(0));
 }
 
+TEST(PacketRingTest, QueuesAPacketWrittenInPlace) {
+  std::array<std::byte, 128> storage{};
+  PacketRing ring(storage);
+  ASSERT_TRUE(ring.enqueue(20, {}).ok());  // bytes 0..27 with its header
+  // Room for up to 30 bytes; 5 of them are queued.
+  const ByteSpan room = ring.writable(30);
+  ASSERT_EQ(room.size(), 30u);
+  for (std::size_t i = 0; i < 5; ++i) room[i] = std::byte(i + 1);
+  ASSERT_TRUE(ring.enqueue_written(30, 5, {io::Ipv4Address(10, 0, 0, 9), 7}).ok());
+  // The unused 25 bytes went back: 128 - 28 - 13 = 87 bytes are free in one run.
+  EXPECT_TRUE(ring.can_enqueue(87 - PacketRing::kHeaderLen));
+  ring.dequeue();
+  const std::optional<PacketRing::Packet> packet = ring.peek();
+  ASSERT_TRUE(packet.has_value());
+  EXPECT_EQ(packet->meta, (PacketMeta{io::Ipv4Address(10, 0, 0, 9), 7}));
+  ASSERT_EQ(packet->payload.size(), 5u);
+  EXPECT_EQ(packet->payload[0], std::byte{1});
+  EXPECT_EQ(packet->payload[4], std::byte{5});
+  // Too large for the storage: no room. A room asked for and never
+  // filled queues nothing.
+  EXPECT_TRUE(ring.writable(200).empty());
+  EXPECT_FALSE(ring.writable(8).empty());
+  EXPECT_EQ(ring.packet_count(), 1u);
+}
+
 TEST(PacketRingTest, WrapsAndMatchesAModelUnderRandomUse) {
   // Random sizes in and out, checked against a deque of vectors: every
   // packet comes out whole, in order, and the ring only refuses a packet

@@ -172,9 +172,7 @@ Result<std::size_t> TcpTransmit::emit(ByteSpan buffer) const {
   wire::InternetChecksum payload_sum;
   payload_sum.add_copy(payload_head, out);
   payload_sum.add_copy(payload_tail, out + payload_head.size());
-  TcpRepr repr = header;
-  repr.payload = buffer.subspan(header_len, payload_len());  // in place: emit does not copy
-  return repr.emit(buffer.first(len), source, destination, &payload_sum);
+  return header.emit_header(buffer.first(len), payload_len(), source, destination, payload_sum);
 }
 
 std::optional<TcpRepr> tcp_reset_for(const TcpRepr& segment) {
@@ -826,6 +824,20 @@ void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment)
       set_flag(kAckDelayed);
     }
   }
+}
+
+ByteSpan TcpControlBlock::in_order_slot(std::uint32_t seq, std::size_t len) {
+  if ((state_ != TcpState::established && state_ != TcpState::fin_wait_1 &&
+       state_ != TcpState::fin_wait_2) ||
+      seq != rcv_nxt_ || len > rx_.free()) {
+    return {};
+  }
+  // Out-of-order data lives past the queued bytes: a damaged segment copied
+  // there would overwrite it.
+  for (const SeqRange& range : received_ranges()) {
+    if (range.begin != range.end) return {};
+  }
+  return rx_.writable_at(rx_.size(), len);
 }
 
 std::span<TcpControlBlock::SeqRange> TcpControlBlock::received_ranges() {

@@ -534,6 +534,42 @@ TEST(TcpEstablishedTest, ReorderingKeepsOutOfOrderData) {
   EXPECT_TRUE(server.received == data);
 }
 
+TEST(TcpEstablishedTest, InOrderDataCanBePlacedInTheRingBeforeProcessing) {
+  Host<8192, 8192> client;
+  Host<8192, 8192> server;
+  Network net{client, server};
+  open(net);
+  const std::uint32_t next = kClientIss + 1;
+  // Only the next bytes in order, and only what fits.
+  EXPECT_TRUE(server.tcb.in_order_slot(next + 1, 100).empty());
+  EXPECT_TRUE(server.tcb.in_order_slot(next, 8193).empty());
+  const auto data = pattern(1000);
+  const ByteSpan slot = server.tcb.in_order_slot(next, data.size());
+  ASSERT_EQ(slot.size(), data.size());
+  // A damaged copy written there and dropped changes nothing.
+  std::fill(slot.begin(), slot.end(), std::byte{0xee});
+  EXPECT_EQ(server.tcb.receive_queued(), 0u);
+  // The interface's path: the payload copied into the slot, then the
+  // segment processed with its payload pointing there.
+  std::copy(data.begin(), data.end(), slot.begin());
+  const Packet packet =
+      segment(kClient, kServer, next, kServerIss + 1, TcpFlags::kAck, 65535,
+              std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+  TcpRepr repr = packet.repr();
+  repr.payload = slot;
+  static_cast<void>(server.tcb.process(net.now, kClientAddress, kServerAddress, repr));
+  server.read_all();
+  EXPECT_TRUE(server.received == data);
+  // Out-of-order data held past the queue: no slot, a damaged segment
+  // written there would overwrite it.
+  const auto later = pattern(100, 9);
+  server.deliver(
+      segment(kClient, kServer, next + 1000 + 50, kServerIss + 1, TcpFlags::kAck, 65535,
+              std::string_view(reinterpret_cast<const char*>(later.data()), later.size())),
+      net.now);
+  EXPECT_TRUE(server.tcb.in_order_slot(next + 1000, 50).empty());
+}
+
 TEST(TcpEstablishedTest, DuplicatesAreHarmless) {
   Host<> client;
   Host<> server;

@@ -118,17 +118,30 @@ std::size_t TcpRepr::options_len() const {
 
 Result<std::size_t> TcpRepr::emit(ByteSpan buffer, Ipv4Address source, Ipv4Address destination,
                                   const InternetChecksum* payload_sum) const {
+  return emit_with(buffer, payload.size(), source, destination, payload_sum);
+}
+
+Result<std::size_t> TcpRepr::emit_header(ByteSpan buffer, std::size_t payload_len,
+                                         Ipv4Address source, Ipv4Address destination,
+                                         const InternetChecksum& payload_sum) const {
+  return emit_with(buffer, payload_len, source, destination, &payload_sum);
+}
+
+Result<std::size_t> TcpRepr::emit_with(ByteSpan buffer, std::size_t payload_len, Ipv4Address source,
+                                       Ipv4Address destination,
+                                       const InternetChecksum* payload_sum) const {
   const std::size_t options_length = options_len();
+  const std::size_t header_length = 20 + options_length;
+  const std::size_t total = header_length + payload_len;
   // RFC 9293 §3.1: Data Offset is 4 bits, so the options get at most 40 bytes.
   if (options_length > kMaxOptionsLen || (window_scale && *window_scale > kMaxWindowScale) ||
-      buffer_len() > 0xffff) {
+      total > 0xffff) {
     return Status::invalid_argument();
   }
-  if (buffer.size() < buffer_len()) return Status::resource_exhausted();
-  const std::size_t header_length = 20 + options_length;
-  copy_bytes(payload, buffer.data() + header_length);
+  if (buffer.size() < total) return Status::resource_exhausted();
+  if (payload_sum == nullptr) copy_bytes(payload, buffer.data() + header_length);
 
-  auto segment = TcpSegment<ByteSpan>::unchecked(buffer.first(buffer_len()));
+  auto segment = TcpSegment<ByteSpan>::unchecked(buffer.first(total));
   segment.set_source_port(source_port);
   segment.set_destination_port(destination_port);
   segment.set_seq_number(seq_number);
@@ -188,12 +201,26 @@ Result<std::size_t> TcpRepr::emit(ByteSpan buffer, Ipv4Address source, Ipv4Addre
     }
   }
   MOTE_ASSERT(out == buffer.data() + header_length);
+  // RFC 9293 §3.1's checksum: the pseudo-header and the fixed header's
+  // words from the values (not read back from the bytes just stored: a
+  // load over several narrower stores waits for them to retire), the
+  // options and the payload from the buffer unless already summed.
+  InternetChecksum sum;
+  sum.add_ipv4_pseudo_header(source, destination, TcpSegment<>::kProtocol,
+                             static_cast<std::uint16_t>(total));
+  const std::uint64_t words = std::uint64_t{source_port} + destination_port + (seq_number >> 16) +
+                              (seq_number & 0xffffu) + (ack_number >> 16) + (ack_number & 0xffffu) +
+                              ((header_length / 4) << 12 | flags.bits()) + window_len +
+                              urgent_pointer;
+  sum.add_u32(static_cast<std::uint32_t>(words));
+  sum.add(ConstByteSpan(buffer.data() + 20, options_length));
   if (payload_sum != nullptr) {
-    segment.fill_checksum(source, destination, header_length, *payload_sum);
+    sum.add_sum(*payload_sum);
   } else {
-    segment.fill_checksum(source, destination);
+    sum.add(ConstByteSpan(buffer.data() + header_length, payload_len));
   }
-  return buffer_len();
+  segment.set_checksum(sum.checksum());
+  return total;
 }
 
 bool operator==(const TcpRepr& a, const TcpRepr& b) {

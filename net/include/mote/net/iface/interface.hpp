@@ -253,6 +253,10 @@ class Interface {
   [[nodiscard]] bool is_broadcast(io::Ipv4Address address) const;
   [[nodiscard]] Result<NextHop> next_hop(io::Ipv4Address destination) const;
 
+  // receive_frame() and next_frame() without expire(): poll() expires once
+  // per call, as `now` does not move within it.
+  std::size_t take_frame(Instant now, ConstByteSpan frame, ByteSpan tx);
+  std::size_t build_next_frame(Instant now, ByteSpan tx);
   std::size_t process_arp(Instant now, ConstByteSpan packet, ByteSpan tx);
   std::size_t process_ipv4(Instant now, ConstByteSpan packet, wire::MacAddress link_source,
                            bool link_unicast_to_us, ByteSpan tx);
@@ -327,6 +331,10 @@ class Interface {
   std::size_t udp_cursor_ = 0;  // round-robin start for sockets' output
   std::size_t tcp_count_ = 0;
   std::size_t tcp_cursor_ = 0;
+  // The lowest and highest occupied slots of the TCP table (first > last
+  // while it is empty): the output scan skips the empty ends.
+  std::size_t tcp_first_ = SIZE_MAX;
+  std::size_t tcp_last_ = 0;
   TcpListener* tcp_listeners_ = nullptr;
   const TcpHooks* tcp_ = nullptr;
   std::uint16_t next_tcp_port_ = 49152;
@@ -349,6 +357,7 @@ template <Device D>
 bool Interface::poll(Instant now, D& device) {
   bool progress = false;
   more_work_ = true;
+  expire(now);
   for (std::size_t round = 0; round < kPollBudget; ++round) {
     bool busy = false;
     // A frame is taken even when the device could not send an answer right
@@ -358,7 +367,7 @@ bool Interface::poll(Instant now, D& device) {
     if (received.ok()) {
       busy = true;
       const std::size_t reply =
-          receive_frame(now, ConstByteSpan(memory_.rx_frame).first(*received), memory_.tx_frame);
+          take_frame(now, ConstByteSpan(memory_.rx_frame).first(*received), memory_.tx_frame);
       if (reply != 0) {
         if (device.can_transmit() &&
             device.transmit(now, ConstByteSpan(memory_.tx_frame).first(reply)).ok()) {
@@ -371,8 +380,20 @@ bool Interface::poll(Instant now, D& device) {
       busy = true;
       ++stats_.rx_dropped;
     }
-    if (device.can_transmit()) {
-      const std::size_t len = next_frame(now, memory_.tx_frame);
+    if constexpr (InPlaceTransmitDevice<D>) {
+      // Built where the device sends it from: no copy of the frame.
+      const ByteSpan room = device.transmit_buffer();
+      const std::size_t len = room.empty() ? 0 : build_next_frame(now, room);
+      if (len != 0) {
+        busy = true;
+        if (device.commit_transmit(now, len).ok()) {
+          ++stats_.tx_frames;
+        } else {
+          ++stats_.tx_dropped;
+        }
+      }
+    } else if (device.can_transmit()) {
+      const std::size_t len = build_next_frame(now, memory_.tx_frame);
       if (len != 0) {
         busy = true;
         if (device.transmit(now, ConstByteSpan(memory_.tx_frame).first(len)).ok()) {

@@ -30,6 +30,12 @@ class Cable {
       return outgoing_->can_enqueue(cable_->capabilities_.max_frame_len());
     }
     Status transmit(Instant now, ConstByteSpan frame);
+    // In place (InPlaceTransmitDevice): the frame is built in the queue to
+    // the other end.
+    [[nodiscard]] ByteSpan transmit_buffer() const {
+      return outgoing_->writable(cable_->capabilities_.max_frame_len());
+    }
+    Status commit_transmit(Instant now, std::size_t len);
 
     // Ready while frames wait at this end. A frame arriving wakes the task
     // parked here (the other end's stack transmitted it).
@@ -90,5 +96,6 @@ class StaticCable : private std::array<std::byte, kBytes>, public Cable {
 };
 
 static_assert(AsyncDevice<Cable::End>);
+static_assert(InPlaceTransmitDevice<Cable::End>);
 
 }  // namespace mote::net

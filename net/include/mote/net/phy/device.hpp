@@ -28,6 +28,16 @@
 // needed to wait for either.
 // A device may also offer poll_at(): the time it next has something to do on
 // its own (a delayed frame coming due); Stack then wakes up for it too.
+//
+// An InPlaceTransmitDevice lends its transmit queue, so the interface builds
+// each frame where the device sends it from instead of copying it there
+// (smoltcp's TxToken; a NIC's descriptor ring):
+//   transmit_buffer()          room for one frame of up to max_frame_len()
+//                              bytes, empty when the device cannot take a
+//                              frame now (as can_transmit()). Valid until the
+//                              next call on the device.
+//   commit_transmit(now, len)  sends the first `len` bytes of that room.
+//                              Not calling it leaves nothing sent.
 
 #include <concepts>
 #include <coroutine>
@@ -80,6 +90,12 @@ concept AsyncDevice = Device<T> && requires(T& device, std::coroutine_handle<> h
 template <typename T>
 concept TimedDevice = requires(const T& device) {
   { device.poll_at() } -> std::same_as<Instant>;
+};
+
+template <typename T>
+concept InPlaceTransmitDevice = Device<T> && requires(T& device, Instant now, std::size_t len) {
+  { device.transmit_buffer() } -> std::same_as<ByteSpan>;
+  { device.commit_transmit(now, len) } -> std::same_as<Status>;
 };
 
 }  // namespace mote::net

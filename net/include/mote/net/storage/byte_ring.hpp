@@ -54,8 +54,21 @@ class ByteRing {
     if (data.empty()) return;
     const std::size_t start = wrap(head_ + offset);
     const std::size_t first = capacity_ - start < data.size() ? capacity_ - start : data.size();
+    // Bytes already written in place (writable_at) are not copied onto
+    // themselves.
+    if (data.data() == data_ + start) return;
     std::memcpy(data_ + start, data.data(), first);
     if (first < data.size()) std::memcpy(data_, data.data() + first, data.size() - first);
+  }
+
+  // Storage for bytes [offset, offset + len) past the queued ones, in one
+  // piece, to be filled in place (then write_at() with it, which does not
+  // copy, or commit()); empty when they would wrap around the end.
+  [[nodiscard]] ByteSpan writable_at(std::size_t offset, std::size_t len) {
+    MOTE_ASSERT(offset + len <= capacity_);
+    const std::size_t start = wrap(head_ + offset);
+    if (capacity_ - start < len) return {};
+    return {data_ + start, len};
   }
 
   // Queues `n` bytes already written after the queued ones with write_at().

@@ -44,6 +44,13 @@ class PacketRing {
   Result<ByteSpan> enqueue(std::size_t len, PacketMeta meta);
   // enqueue() and a copy of `data`: the same errors.
   Status push(ConstByteSpan data, PacketMeta meta = {});
+  // In place, for a producer that builds a packet where it will be stored
+  // (a device whose transmit queue is this ring): writable(max_len) is the
+  // room an enqueue(max_len) would return now (empty when it does not fit),
+  // for the caller to fill; enqueue_written(max_len, len, meta) then queues
+  // its first `len` bytes. The ring must not change in between.
+  [[nodiscard]] ByteSpan writable(std::size_t max_len) const;
+  Status enqueue_written(std::size_t max_len, std::size_t len, PacketMeta meta = {});
   // Copies the oldest packet into `buffer` and drops it from the ring;
   // returns its length. unavailable when empty; resource_exhausted when it
   // is longer than `buffer` (it is dropped all the same).

@@ -211,6 +211,15 @@ class TcpControlBlock {
   std::optional<TcpTransmit> process(Instant now, io::Ipv4Address source,
                                      io::Ipv4Address destination, const wire::TcpRepr& segment,
                                      std::uint32_t iss = 0);
+  // Where the `len` data bytes of a segment starting at `seq` go in the
+  // receive ring when they are the next in order and taken whole (state
+  // ESTABLISHED, FIN-WAIT-1 or -2, `seq` is RCV.NXT, no out-of-order data
+  // held, room for all of them in one piece); empty otherwise. The interface
+  // copies a segment's payload there while it verifies the checksum (one
+  // pass over the bytes, RFC 1071 §4's copy-and-checksum); process() then
+  // finds the data in place. Writing there changes nothing until process()
+  // takes the segment.
+  [[nodiscard]] ByteSpan in_order_slot(std::uint32_t seq, std::size_t len);
   // The next segment to send, if any (SYN, data, FIN, ACK, window update,
   // probe, keep-alive, RST), after running the timers due at `now`.
   std::optional<TcpTransmit> dispatch(Instant now);

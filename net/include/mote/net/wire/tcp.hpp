@@ -168,6 +168,17 @@ class TcpSegment {
     sum.add(buffer_);
     return sum.verifies();
   }
+  // The same, copying the payload to `to` (room for payload().size() bytes,
+  // not overlapping) in the same pass over it.
+  [[nodiscard]] bool verify_checksum_copying_payload(Ipv4Address source, Ipv4Address destination,
+                                                     std::byte* to) const {
+    InternetChecksum sum;
+    sum.add_ipv4_pseudo_header(source, destination, kProtocol,
+                               static_cast<std::uint16_t>(buffer_.size()));
+    sum.add(buffer_.first(header_len()));
+    sum.add_copy(payload(), to);
+    return sum.verifies();
+  }
 
   constexpr void set_source_port(std::uint16_t value) requires kIsWritable<Bytes> {
     store_be16(&buffer_[0], value);
@@ -280,8 +291,20 @@ struct TcpRepr {
   // (InternetChecksum::add_copy): only the header is summed.
   Result<std::size_t> emit(ByteSpan buffer, Ipv4Address source, Ipv4Address destination,
                            const InternetChecksum* payload_sum = nullptr) const;
+  // The header alone, in front of `payload_len` bytes of payload already in
+  // place after it in `buffer` whose sum is `payload_sum` (`payload` is not
+  // used). Returns and fails as emit().
+  Result<std::size_t> emit_header(ByteSpan buffer, std::size_t payload_len, Ipv4Address source,
+                                  Ipv4Address destination,
+                                  const InternetChecksum& payload_sum) const;
 
   friend bool operator==(const TcpRepr& a, const TcpRepr& b);
+
+ private:
+  // emit() and emit_header(): without `payload_sum`, `payload` is copied
+  // after the header and summed with it.
+  Result<std::size_t> emit_with(ByteSpan buffer, std::size_t payload_len, Ipv4Address source,
+                                Ipv4Address destination, const InternetChecksum* payload_sum) const;
 };
 
 }  // namespace mote::net::wire
