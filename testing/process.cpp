@@ -77,6 +77,22 @@ std::uint16_t unused_port(int socket_type) {
   return port;
 }
 
+std::uint16_t unused_tcp_and_udp_port() {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const std::uint16_t port = unused_port(SOCK_DGRAM);
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    if (free) return port;
+  }
+  return 0;
+}
+
 bool wait_for_tcp_listener(std::uint16_t port, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   do {

@@ -34,7 +34,7 @@ static_assert(io::Resolver<Resolver>);
 class Dnsmasq {
  public:
   Dnsmasq()
-      : port_(testing::unused_port(SOCK_DGRAM)),
+      : port_(testing::unused_tcp_and_udp_port()),  // dnsmasq listens on both
         process_({"/usr/sbin/dnsmasq", "--no-daemon", "--port=" + std::to_string(port_),
                   "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
                   "--conf-file=/dev/null", "--pid-file=", "--log-facility=-", "--local=/test/",

@@ -25,6 +25,9 @@ std::optional<std::string> find_program(const std::string& name);
 // A loopback port nothing is bound to right now (bind to 127.0.0.1:0 and
 // read the port back). SOCK_STREAM or SOCK_DGRAM.
 std::uint16_t unused_port(int socket_type);
+// A loopback port free for both TCP and UDP right now, for servers that
+// listen on both (dnsmasq's DNS).
+std::uint16_t unused_tcp_and_udp_port();
 
 // Connects to 127.0.0.1:port until it succeeds or `timeout` passes.
 bool wait_for_tcp_listener(std::uint16_t port, std::chrono::milliseconds timeout);
