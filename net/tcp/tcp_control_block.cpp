@@ -144,6 +144,90 @@ std::uint32_t unsacked_between(const TcpSackScoreboard& board, std::uint32_t beg
   return bytes;
 }
 
+// --- Retransmissions in flight (RFC 8985's RACK, by order of sending) ----------
+
+using Retransmission = TcpSackScoreboard::Retransmission;
+
+std::uint32_t end_of(const Retransmission& sent) { return sent.begin + sent.len; }
+
+// The first octet in [from, limit) that is neither SACKed nor sent again
+// and in flight, and where its hole ends.
+SackRange next_unretransmitted_hole(const TcpSackScoreboard& board, std::uint32_t from,
+                                    std::uint32_t limit) {
+  std::uint32_t seq = from;
+  // Each pass steps over one retransmission in flight.
+  for (std::size_t pass = 0; pass <= board.retransmitting; ++pass) {
+    SackRange hole = next_hole(board, seq, limit);
+    if (!seq_lt(hole.begin, hole.end)) return hole;
+    bool in_flight = false;
+    for (std::size_t i = 0; i < board.retransmitting && !in_flight; ++i) {
+      const Retransmission& sent = board.retransmissions[i];
+      if (seq_le(sent.begin, hole.begin) && seq_lt(hole.begin, end_of(sent))) {
+        seq = end_of(sent);
+        in_flight = true;
+      } else if (seq_lt(hole.begin, sent.begin) && seq_lt(sent.begin, hole.end)) {
+        hole.end = sent.begin;
+      }
+    }
+    if (!in_flight) return hole;
+  }
+  return {limit, limit};
+}
+
+// UnSACKed bytes in [begin, end) sent again and still in flight.
+std::uint32_t retransmitted_between(const TcpSackScoreboard& board, std::uint32_t begin,
+                                    std::uint32_t end) {
+  std::uint32_t bytes = 0;
+  for (std::size_t i = 0; i < board.retransmitting; ++i) {
+    const Retransmission& sent = board.retransmissions[i];
+    const std::uint32_t lo = seq_gt(sent.begin, begin) ? sent.begin : begin;
+    const std::uint32_t hi = seq_lt(end_of(sent), end) ? end_of(sent) : end;
+    bytes += unsacked_between(board, lo, hi);
+  }
+  return bytes;
+}
+
+void forget_retransmissions(TcpSackScoreboard& board) {
+  board.reorder_armed = false;
+  board.retransmitting = 0;
+  board.sent_order = 0;
+  board.arrived_order = 0;
+}
+
+// After an ACK: retransmissions that arrived (cumulatively acknowledged or
+// SACKed) leave the list, and so do those lost again. RFC 8985 §6.2: a
+// segment is lost when one sent after it was delivered (RACK), with a
+// reordering window of zero "if RACK.reord is FALSE" and the sender is in
+// recovery. Sent after it: data above SND.MAX at the time (SACKed now), or
+// a later retransmission that arrived. A lost one is a hole again, so
+// NextSeg() sends it once more, in this recovery, without waiting for the
+// retransmission timer.
+void settle_retransmissions(TcpSackScoreboard& board, std::uint32_t una) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < board.retransmitting; ++i) {
+    const Retransmission sent = board.retransmissions[i];
+    const std::uint32_t end = end_of(sent);
+    if (seq_le(end, una) ||
+        unsacked_between(board, seq_gt(sent.begin, una) ? sent.begin : una, end) == 0) {
+      if (static_cast<std::int16_t>(sent.order - board.arrived_order) > 0) {
+        board.arrived_order = sent.order;
+      }
+      continue;
+    }
+    board.retransmissions[kept++] = sent;
+  }
+  board.retransmitting = static_cast<std::uint8_t>(kept);
+  const std::uint32_t highest_sacked = board.count != 0 ? board.sacked[board.count - 1].end : una;
+  kept = 0;
+  for (std::size_t i = 0; i < board.retransmitting; ++i) {
+    const Retransmission sent = board.retransmissions[i];
+    const bool overtaken = seq_gt(highest_sacked, sent.high_data) ||
+                           static_cast<std::int16_t>(board.arrived_order - sent.order) > 0;
+    if (!overtaken) board.retransmissions[kept++] = sent;
+  }
+  board.retransmitting = static_cast<std::uint8_t>(kept);
+}
+
 }  // namespace
 
 const char* to_string(TcpState state) {
@@ -666,7 +750,7 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     return AckVerdict::drop;
   }
 
-  if (sack_enabled()) take_sack_blocks(segment);
+  if (sack_enabled()) note_reordering(segment);
   // RFC 5681 §2's duplicate ACK: data outstanding, none carried, no FIN,
   // the same ACK number and the same window; RFC 6675 §2 adds any ACK that
   // carries SACK blocks.
@@ -687,6 +771,7 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     tx_.consume(std::min<std::size_t>(acked, tx_.size()));
     snd_una_ = ack;
     if (sack_ != nullptr) scoreboard_trim(*sack_, snd_una_);
+    if (flag(kRecovery) && sack_enabled()) settle_retransmissions(*sack_, snd_una_);
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
     // Karn's rule: only a segment sent once is timed (kTimingRtt is
     // cleared on every retransmission).
@@ -703,12 +788,15 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
       arm_rto(now_ms);
     }
   } else if (duplicate) {
+    if (flag(kRecovery) && sack_enabled()) settle_retransmissions(*sack_, snd_una_);
     on_duplicate_ack();
   } else if (snd_wnd_ == 0 && retries_ != 0) {
     // An answer to a zero-window probe: the peer is alive; go on probing
     // without counting towards the limit (RFC 1122 §4.2.2.17).
     retries_ = 0;
   }
+
+  if (sack_enabled()) arm_reorder_timer(now_ms);
 
   // RFC 9293 §3.10.7.4: "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
   // SND.WL2 =< SEG.ACK), set SND.WND <- SEG.WND".
@@ -746,6 +834,33 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     default: break;
   }
   return AckVerdict::proceed;
+}
+
+// Takes the ACK's SACK blocks (below), and notes when they or the ACK
+// cover a hole below the highest SACKed octet that was never sent again:
+// it arrived late, not lost (RFC 8985 §6.2, step 2's RACK.reord). Octets
+// above HighRxt were not sent again in this recovery; outside recovery
+// none were, unless after a timeout (SND.NXT < SND.MAX).
+void TcpControlBlock::note_reordering(const TcpRepr& segment) {
+  TcpSackScoreboard& board = *sack_;
+  if (board.reordering || board.count == 0) {
+    take_sack_blocks(segment);
+    return;
+  }
+  // Holes in [max(una, HighRxt in recovery, else `recover`), highest SACKed):
+  // what a timeout sent again lies below `recover`.
+  const std::uint32_t highest = board.sacked[board.count - 1].end;
+  const auto holes = [&](const TcpSackScoreboard& ranges, std::uint32_t una) {
+    const std::uint32_t sent_again = flag(kRecovery) ? ranges.high_rxt : recover_;
+    return unsacked_between(ranges, seq_gt(sent_again, una) ? sent_again : una, highest);
+  };
+  const std::uint32_t before = holes(board, snd_una_);
+  take_sack_blocks(segment);
+  const std::uint32_t ack = segment.ack_number;
+  const std::uint32_t una = seq_gt(ack, snd_una_) && seq_le(ack, snd_max_) ? ack : snd_una_;
+  TcpSackScoreboard trimmed = board;
+  scoreboard_trim(trimmed, una);
+  if (holes(trimmed, una) < before) board.reordering = true;
 }
 
 // RFC 2018 §3 / RFC 6675 §3: the blocks of an ACK go into the scoreboard,
@@ -938,6 +1053,7 @@ void TcpControlBlock::on_new_ack(std::uint32_t acked) {
       // min (ssthresh, max(FlightSize, SMSS) + SMSS) or (2) ssthresh".
       cwnd_ = std::min(ssthresh_, std::max(flight_size(), mss) + mss);
       set_flag(kRecovery, false);
+      if (sack_ != nullptr) forget_retransmissions(*sack_);
     } else {
       // Partial acknowledgment: "retransmit the first unacknowledged
       // segment", "deflate the congestion window by the amount of new data
@@ -992,9 +1108,7 @@ void TcpControlBlock::on_duplicate_ack() {
   // the scoreboard says the first unacknowledged segment is lost.
   const bool lost = sack_enabled() && seq_gt(lost_edge(*sack_, snd_una_, mss), snd_una_);
   if (dup_acks_ != 3 && !lost) return;
-  // RFC 6582 §3.2 step 2: only when the ACK covers more than `recover`
-  // (no second fast retransmit for the same loss).
-  if (!seq_gt(snd_una_, recover_)) return;
+  if (!may_start_recovery()) return;
   if (sack_enabled()) {
     enter_sack_recovery();
     return;
@@ -1019,6 +1133,7 @@ void TcpControlBlock::enter_sack_recovery() {
   set_flag(kRecovery);
   sack_->high_rxt = snd_una_;
   sack_->retransmit_first = true;
+  forget_retransmissions(*sack_);
   set_flag(kTimingRtt, false);
 }
 
@@ -1040,6 +1155,7 @@ void TcpControlBlock::enter_loss_window() {
   if (sack_ != nullptr) {
     if (retries_ != 0) sack_->count = 0;
     sack_->retransmit_first = false;
+    forget_retransmissions(*sack_);
   }
 }
 
@@ -1050,7 +1166,40 @@ void TcpControlBlock::arm_rto(std::uint32_t now_ms) {
   set_flag(kRtoArmed);
 }
 
+// RFC 8985 §6.2: outside recovery "RACK.reo_wnd = RACK.min_RTT / 4" (SRTT
+// here) unless DupThresh segments were SACKed, which starts recovery at
+// once (on_duplicate_ack). Only for data never sent again: not after a
+// timeout, and not below `recover` (RFC 6582).
+bool TcpControlBlock::reorder_window_applies() const {
+  return !flag(kRecovery) && retries_ == 0 && sack_->count != 0 && snd_una_ != snd_max_ &&
+         seq_ge(snd_nxt_, snd_max_) && may_start_recovery();
+}
+
+// RFC 6582 §3.2 step 2: only when the ACK covers more than `recover` (no
+// second fast retransmit for the same loss). With SACK the scoreboard
+// tells new losses from old ones: RFC 6675 §5.1 holds a new recovery back
+// only "until HighACK is greater than or equal to" RecoveryPoint.
+bool TcpControlBlock::may_start_recovery() const {
+  return sack_enabled() ? seq_ge(snd_una_, recover_) : seq_gt(snd_una_, recover_);
+}
+
+void TcpControlBlock::arm_reorder_timer(std::uint32_t now_ms) {
+  TcpSackScoreboard& board = *sack_;
+  if (!reorder_window_applies()) {
+    board.reorder_armed = false;
+  } else if (!board.reorder_armed) {
+    board.reorder_at = now_ms + std::max<std::uint32_t>(1, srtt8_ / 32);
+    board.reorder_armed = true;
+  }
+}
+
 void TcpControlBlock::run_timers(std::uint32_t now_ms) {
+  if (sack_enabled() && sack_->reorder_armed && due(sack_->reorder_at, now_ms)) {
+    sack_->reorder_armed = false;
+    if (reorder_window_applies()) {
+      enter_sack_recovery();
+    }
+  }
   if (flag(kRtoArmed) && due(rto_at_, now_ms)) on_retransmission_timeout(now_ms);
   if (flag(kAckDelayed) && due(ack_at_, now_ms)) {
     set_flag(kAckDelayed, false);
@@ -1199,22 +1348,31 @@ bool TcpControlBlock::plan_data(std::uint32_t& seq, std::size_t& len, bool& fin)
 }
 
 // RFC 6675 §5 step (C): while "(cwnd - pipe) >= 1 SMSS", the segment
-// NextSeg() names: (1) the first lost octet not yet sent again, else (2)
-// new data the peer's window allows, else (3) the first unSACKed octet
-// above HighRxt below the highest SACKed one. Rule 4's rescue
-// retransmission is left out: in the netsim grid it cost throughput (a
-// tail it would repair is as often repaired by the ACKs that follow).
+// NextSeg() names: (1) the first lost octet not sent again (or whose
+// retransmission was lost: settle_retransmissions), else (2) new data the
+// peer's window allows, else (3) the first unSACKed octet above HighRxt
+// below the highest SACKed one. Rule 4's rescue retransmission is left
+// out: in the netsim grid it cost throughput (a tail it would repair is as
+// often repaired by the ACKs that follow).
 bool TcpControlBlock::plan_sack_recovery(std::uint32_t& seq, std::size_t& len, bool& fin) const {
   const std::uint32_t mss = snd_mss_;
   const TcpSackScoreboard& board = *sack_;
   fin = false;
-  const std::uint32_t edge = lost_edge(board, snd_una_, mss);
-  const std::uint32_t from = seq_gt(board.high_rxt, snd_una_) ? board.high_rxt : snd_una_;
-  // SetPipe: the octets outstanding, less those SACKed and those lost and
-  // not sent again.
-  const std::uint32_t pipe =
-      flight_size() - sacked_bytes(board) - unsacked_between(board, from, edge);
+  // RFC 8985 §6.2: in recovery, with no reordering seen, the reordering
+  // window is zero -- everything sent before a segment that arrived is
+  // lost, and the originals went out in sequence order. Else IsLost()'s
+  // DupThresh rule.
+  const std::uint32_t edge = !board.reordering && board.count != 0
+                                 ? board.sacked[board.count - 1].end
+                                 : lost_edge(board, snd_una_, mss);
+  // SetPipe: each unSACKed octet outstanding counts once unless it is lost,
+  // and once more when it was sent again and that is still in flight.
+  const std::uint32_t pipe = flight_size() - sacked_bytes(board) -
+                             unsacked_between(board, snd_una_, edge) +
+                             retransmitted_between(board, snd_una_, snd_max_);
   if (!board.retransmit_first && pipe + mss > cwnd_) return false;
+  // Retransmissions wait while the list of those in flight is full.
+  const bool may_retransmit = board.retransmitting < TcpSackScoreboard::kMaxRetransmissions;
   // A hole may end in (or be) the FIN, one past the data.
   const std::uint32_t data_end = snd_una_ + static_cast<std::uint32_t>(tx_.size());
   const auto send_hole = [&](SackRange hole) {
@@ -1227,8 +1385,11 @@ bool TcpControlBlock::plan_sack_recovery(std::uint32_t& seq, std::size_t& len, b
     len = std::min({mss, range_len(hole), data_end - seq});
     return true;
   };
-  const SackRange hole = next_hole(board, from, board.retransmit_first ? snd_max_ : edge);
-  if (seq_lt(hole.begin, hole.end)) return send_hole(hole);
+  if (may_retransmit) {
+    const SackRange hole =
+        next_unretransmitted_hole(board, snd_una_, board.retransmit_first ? snd_max_ : edge);
+    if (seq_lt(hole.begin, hole.end)) return send_hole(hole);
+  }
   seq = snd_max_;
   const std::uint32_t offset = seq - snd_una_;
   if (offset > tx_.size()) return false;  // the FIN is out
@@ -1238,9 +1399,10 @@ bool TcpControlBlock::plan_sack_recovery(std::uint32_t& seq, std::size_t& len, b
   len = std::min<std::size_t>({unsent, usable, mss});
   fin = flag(kFinQueued) && offset + len == tx_.size();
   if (len != 0 || fin) return true;
-  if (board.count == 0) return false;
+  if (board.count == 0 || !may_retransmit) return false;
+  const std::uint32_t from = seq_gt(board.high_rxt, snd_una_) ? board.high_rxt : snd_una_;
   const std::uint32_t highest_sacked = board.sacked[board.count - 1].end;
-  const SackRange unsacked = next_hole(board, from, highest_sacked);
+  const SackRange unsacked = next_unretransmitted_hole(board, from, highest_sacked);
   if (seq_lt(unsacked.begin, unsacked.end)) return send_hole(unsacked);
   return false;
 }
@@ -1271,6 +1433,14 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
   if (flag(kRecovery) && sack_enabled() && seq_lt(seq, snd_max_)) {
     // A hole sent again (RFC 6675): SND.NXT stays at HighData.
     if (seq_gt(end, sack_->high_rxt)) sack_->high_rxt = end;
+    TcpSackScoreboard& board = *sack_;
+    // The segment at SND.UNA sent again: the timer watches it from now (as
+    // Linux does), not from the original's ACK clock.
+    if (seq == snd_una_) arm_rto(now_ms);
+    if (board.retransmitting < TcpSackScoreboard::kMaxRetransmissions) {
+      board.retransmissions[board.retransmitting++] = {
+          seq, snd_max_, static_cast<std::uint16_t>(end - seq), ++board.sent_order};
+    }
     sack_->retransmit_first = false;
     snd_nxt_ = snd_max_;
   } else {
@@ -1367,6 +1537,7 @@ Instant TcpControlBlock::poll_at(Instant now) const {
   if (flag(kRtoArmed)) at = std::min(at, instant_of(rto_at_, now));
   if (flag(kAckDelayed)) at = std::min(at, instant_of(ack_at_, now));
   if (flag(kTimerArmed)) at = std::min(at, instant_of(timer_at_, now));
+  if (sack_enabled() && sack_->reorder_armed) at = std::min(at, instant_of(sack_->reorder_at, now));
   return at;
 }
 

@@ -1228,12 +1228,15 @@ struct HoleRun {
   std::uint32_t min_cwnd = 0xffffffffu;
 };
 
+// With `copies`, the first that many copies of each are dropped (the
+// retransmissions too); `dropped` is when the last of them was.
 template <typename A, typename B>
 HoleRun run_with_holes(Network<A, B>& net, const std::vector<std::byte>& data,
-                       std::vector<std::uint32_t> lost) {
+                       std::vector<std::uint32_t> lost, unsigned copies = 1) {
   HoleRun result;
   result.dropped.resize(lost.size());
   result.resent.resize(lost.size());
+  std::vector<unsigned> dropped_copies(lost.size(), 0);
   std::vector<bool> dropped(lost.size(), false);
   std::vector<bool> resent(lost.size(), false);
   net.filter = [&](const Packet& p, bool from_client) {
@@ -1241,8 +1244,8 @@ HoleRun run_with_holes(Network<A, B>& net, const std::vector<std::byte>& data,
     if (!from_client || repr.payload.empty()) return true;
     for (std::size_t i = 0; i < lost.size(); ++i) {
       if (repr.seq_number != client_seq(lost[i])) continue;
-      if (!dropped[i]) {
-        dropped[i] = true;
+      if (dropped_copies[i] < copies) {
+        dropped[i] = ++dropped_copies[i] == copies;
         result.dropped[i] = net.now;
         return false;
       }
@@ -1296,6 +1299,105 @@ TEST(TcpSackTest, ThreeHolesInOneWindowWithoutATimeout) {
   EXPECT_TRUE(run.saw_recovery);
   EXPECT_GT(run.min_cwnd, std::uint32_t{kMss});
   for (std::size_t i = 0; i < 3; ++i) EXPECT_LT(run.resent[i] - run.dropped[i], 100ms) << i;
+}
+
+// RFC 8985 (RACK) by order of sending: a retransmission that is lost
+// again is found lost once data sent after it is SACKed, and sent a third
+// time in the same recovery -- not one retransmission timeout later.
+TEST(TcpSackTest, ALostRetransmissionIsSentAgainWithoutATimeout) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  net.delay = 10ms;
+  open(net);
+  std::vector<Instant> copies;
+  net.filter = [&](const Packet& p, bool from_client) {
+    const TcpRepr repr = p.repr();
+    if (!from_client || repr.seq_number != client_seq(2) || repr.payload.empty()) return true;
+    copies.push_back(net.now);
+    return copies.size() > 2;  // the original and the first retransmission are lost
+  };
+  const auto data = pattern(200000);
+  std::size_t queued = *client.tcb.send(data);
+  bool timed_out = false;
+  net.run(net.now + 10s, [&] {
+    timed_out |= client.tcb.congestion_window() < 2 * kMss;
+    if (queued < data.size()) queued += *client.tcb.send(ConstByteSpan(data).subspan(queued));
+    return server.received.size() == data.size();
+  });
+  ASSERT_EQ(copies.size(), 3u);
+  EXPECT_TRUE(server.received == data);
+  EXPECT_FALSE(timed_out);
+  // The third copy at most two round trips (20 ms each) after the second:
+  // one for new data sent after it to be SACKed, one for that new data to
+  // go out (pipe allows it once SACKs arrive).
+  EXPECT_LT(copies[2] - copies[1], TcpControlBlock::kMinRto);
+  EXPECT_LE(copies[2] - copies[1], 40ms);
+}
+
+// RFC 8985 §6.2: with a window of a few segments no three duplicates come,
+// but once a segment sent after the lost one is SACKed, the lost one is
+// sent again a quarter of an RTT later (the reordering window), not at the
+// retransmission timeout.
+TEST(TcpSackTest, ASmallWindowRecoversAfterTheReorderingWindow) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  net.delay = 50ms;
+  open(net);
+  transfer(net, pattern(kMss));  // an RTT sample: SRTT 100 ms
+  ASSERT_GE(client.tcb.smoothed_rtt(), 90ms);
+  const std::uint32_t base = kClientIss + 1 + kMss;
+  std::vector<Instant> copies;
+  net.filter = [&](const Packet& p, bool from_client) {
+    const TcpRepr repr = p.repr();
+    if (!from_client || repr.seq_number != base || repr.payload.empty()) return true;
+    copies.push_back(net.now);
+    return copies.size() > 1;
+  };
+  const auto data = pattern(2 * kMss);  // two segments: one duplicate ACK at most
+  ASSERT_EQ(*client.tcb.send(data), data.size());
+  net.run(net.now + 5s, [&] { return server.received.size() == kMss + data.size(); });
+  ASSERT_EQ(copies.size(), 2u);
+  EXPECT_EQ(server.received.size(), kMss + data.size());
+  // The SACK of the second segment arrives one RTT after the first was
+  // sent; the retransmission a quarter of SRTT after that (25 ms).
+  EXPECT_GE(copies[1] - copies[0], 120ms);
+  EXPECT_LE(copies[1] - copies[0], 130ms);
+  EXPECT_TRUE(client.tcb.sack_enabled());
+}
+
+// The reordering window guards against reordering: a segment that arrives
+// late, within it, is not sent again.
+TEST(TcpSackTest, ASegmentLateByLessThanTheReorderingWindowIsNotSentAgain) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  net.delay = 50ms;
+  open(net);
+  transfer(net, pattern(kMss));
+  const std::uint32_t base = kClientIss + 1 + kMss;
+  std::optional<Packet> held;
+  int copies = 0;
+  net.filter = [&](const Packet& p, bool from_client) {
+    const TcpRepr repr = p.repr();
+    if (!from_client || repr.seq_number != base || repr.payload.empty()) return true;
+    ++copies;
+    if (copies == 1) {
+      held = p;  // delivered 10 ms late, below
+      return false;
+    }
+    return true;
+  };
+  const auto data = pattern(2 * kMss);
+  ASSERT_EQ(*client.tcb.send(data), data.size());
+  net.run(net.now + 10ms);
+  ASSERT_TRUE(held.has_value());
+  net.wire.push_front({net.now + 50ms, *held, true});
+  net.run(net.now + 5s, [&] { return server.received.size() == kMss + data.size(); });
+  EXPECT_EQ(server.received.size(), kMss + data.size());
+  EXPECT_EQ(copies, 1);
+  EXPECT_FALSE(client.tcb.in_fast_recovery());
 }
 
 TEST(TcpSackTest, WithoutSackThePeerRecoversByNewReno) {

@@ -37,7 +37,12 @@
 // 6582), always on, with an initial window of RFC 6928 (10 segments, at
 // most 14,600 bytes), Limited Transmit (RFC 3042) and byte counting in
 // congestion avoidance (RFC 3465); SACK (RFC 2018) and SACK-based loss
-// recovery (RFC 6675) when given a TcpSackScoreboard and the peer agrees.
+// recovery (RFC 6675) when given a TcpSackScoreboard and the peer agrees,
+// with RACK's loss detection (RFC 8985) by order of sending rather than
+// send times: a retransmission lost again is sent once more as soon as
+// something sent after it is SACKed, and a window too small for three
+// duplicate ACKs recovers a quarter of SRTT after the first SACK (the
+// reordering window; zero in recovery until reordering is seen).
 //
 // Deviations, on purpose (as Linux): the minimum RTO is 200 ms, not RFC
 // 6298's 1 s; data on a SYN is not queued (the peer sends it again); a FIN
@@ -119,12 +124,39 @@ struct TcpSackScoreboard {
   // The receiving side's out-of-order data in the receive ring, most
   // recently grown first (the control block's own two ranges are unused).
   Range received[kMaxRanges];
+  // Retransmissions in flight during SACK recovery, to find the ones lost
+  // again (RFC 8985's RACK, with the order of sending in place of send
+  // times): [begin, begin + len) went out when SND.MAX was `high_data`, as
+  // the `order`-th retransmission of this recovery. A retransmission is
+  // lost once something sent after it arrived: data above `high_data`, or
+  // a later retransmission. NextSeg() skips what is in flight here.
+  static constexpr std::size_t kMaxRetransmissions = 6;
+  struct Retransmission {
+    std::uint32_t begin = 0;
+    std::uint32_t high_data = 0;
+    std::uint16_t len = 0;  // a FIN counts one
+    std::uint16_t order = 0;
+  };
+  Retransmission retransmissions[kMaxRetransmissions];
   std::uint32_t high_rxt = 0;  // RFC 6675 HighRxt: the end of the last retransmission
-  std::uint8_t count = 0;      // ranges in use
-  bool permitted = false;      // both SYNs carried SACK-permitted
+  // RFC 8985 §6.2-6.3 outside recovery: once data above SND.UNA is SACKed,
+  // the segment at SND.UNA (sent before it) is lost unless it arrives
+  // within the reordering window (SRTT / 4); then recovery starts, however
+  // few duplicate ACKs a small window brought.
+  std::uint32_t reorder_at = 0;  // ms, when reorder_armed
+  bool reorder_armed = false;
+  std::uint16_t sent_order = 0;     // retransmissions sent in this recovery
+  std::uint16_t arrived_order = 0;  // the latest of them known to have arrived
+  std::uint8_t retransmitting = 0;  // entries of `retransmissions` in use
+  std::uint8_t count = 0;           // ranges in use
+  bool permitted = false;           // both SYNs carried SACK-permitted
   // RFC 6675 §5 step 4.3: the first retransmission of a recovery goes out
   // whatever pipe says.
   bool retransmit_first = false;
+  // RFC 8985's RACK.reord: a hole was filled that was never sent again
+  // (the path reorders); until then, in recovery every unSACKed octet below
+  // the highest SACKed one counts as lost.
+  bool reordering = false;
 };
 
 struct TcpEndpoint {
@@ -313,6 +345,10 @@ class TcpControlBlock {
   bool plan_data(std::uint32_t& seq, std::size_t& len, bool& fin) const;
   bool plan_sack_recovery(std::uint32_t& seq, std::size_t& len, bool& fin) const;
   void take_sack_blocks(const wire::TcpRepr& segment);
+  void note_reordering(const wire::TcpRepr& segment);
+  [[nodiscard]] bool reorder_window_applies() const;
+  [[nodiscard]] bool may_start_recovery() const;
+  void arm_reorder_timer(std::uint32_t now_ms);
   void enter_sack_recovery();
   [[nodiscard]] std::uint8_t snd_wscale() const { return wscales_ & 0x0f; }
   [[nodiscard]] std::uint8_t rcv_wscale() const { return static_cast<std::uint8_t>(wscales_ >> 4); }
