@@ -30,9 +30,17 @@ constexpr std::uint32_t to_ms(Duration duration) {
 bool due(std::uint32_t deadline, std::uint32_t now_ms) {
   return static_cast<std::int32_t>(now_ms - deadline) >= 0;
 }
+// A deadline kept in the low 16 bits of the clock (less than 32 s ahead).
+bool due16(std::uint16_t deadline, std::uint32_t now_ms) {
+  return static_cast<std::int16_t>(static_cast<std::uint16_t>(now_ms) - deadline) >= 0;
+}
 // The Instant of a millisecond deadline, never before it.
 Instant instant_of(std::uint32_t deadline, Instant now) {
   const auto ahead = static_cast<std::int32_t>(deadline - to_ms(now));
+  return ahead <= 0 ? now : now + std::chrono::milliseconds(ahead);
+}
+Instant instant_of16(std::uint16_t deadline, Instant now) {
+  const auto ahead = static_cast<std::int16_t>(deadline - static_cast<std::uint16_t>(to_ms(now)));
   return ahead <= 0 ? now : now + std::chrono::milliseconds(ahead);
 }
 
@@ -310,6 +318,8 @@ void TcpControlBlock::reset_connection() {
   cwnd_ = 0;
   ssthresh_ = 0;
   dup_acks_ = 0;
+  cubic_w_max_ = 0;
+  cubic_epoch_ = 0;
   remote_address_ = {};
   remote_port_ = 0;
 }
@@ -706,9 +716,8 @@ bool TcpControlBlock::acceptable(const TcpRepr& segment, std::uint32_t len) cons
 
 // RFC 5961 §7: "the number of challenge ACKs ... should be limited".
 void TcpControlBlock::challenge_ack(std::uint32_t now_ms) {
-  const auto second = static_cast<std::uint16_t>(now_ms >> 10);
-  if (second != challenge_second_) {
-    challenge_second_ = second;
+  if (((now_ms >> 10) & 7) != challenge_second_) {
+    challenge_second_ = (now_ms >> 10) & 7;
     challenge_acks_ = 0;
   }
   if (challenge_acks_ >= kChallengeAcksPerSecond) return;
@@ -778,7 +787,7 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     if (flag(kTimingRtt) && seq_ge(ack, rtt_seq_)) take_rtt_sample(now_ms);
     retries_ = 0;
     set_flag(kProbe, false);
-    on_new_ack(newly_acked);
+    on_new_ack(now_ms, newly_acked);
     // RFC 6298 §5.3: "When an ACK is received that acknowledges new data,
     // restart the retransmission timer"; §5.2: stop it when all is acked.
     recompute_rto();
@@ -937,7 +946,7 @@ void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment)
   } else {
     set_flag(kSegmentUnacked);
     if (!flag(kAckDelayed)) {
-      ack_at_ = now_ms + to_ms(kAckDelay);
+      ack_at_ = static_cast<std::uint16_t>(now_ms + to_ms(kAckDelay));
       set_flag(kAckDelayed);
     }
   }
@@ -1028,7 +1037,86 @@ void TcpControlBlock::restart_idle_timer(std::uint32_t now_ms) {
   set_flag(kTimerArmed);
 }
 
-// --- Congestion control (RFC 5681, RFC 6582) ----------------------------------
+// --- Congestion control (RFC 5681, RFC 6582, RFC 9438) -----------------------
+
+namespace {
+
+// Integer cube root: the largest r with r^3 <= n (bisection; 2^21 cubed
+// passes 2^63).
+std::uint64_t cube_root(std::uint64_t n) {
+  std::uint64_t low = 0;
+  std::uint64_t high = 1u << 21;
+  while (low < high) {
+    const std::uint64_t mid = (low + high + 1) / 2;
+    if (mid * mid * mid <= n) {
+      low = mid;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return low;
+}
+
+// CUBIC's cubic term in bytes: C * d^3 segments for d ms (C = 0.4 per s^3),
+// d capped at 2,000 s.
+std::uint64_t cubic_growth(std::uint64_t d_ms, std::uint32_t mss) {
+  d_ms = std::min<std::uint64_t>(d_ms, 2'000'000);
+  // 0.4 / 10^9 per ms^3 = 1 / 2.5e9: in 1/1024 segments, d^3 / 2,441,406.
+  return d_ms * d_ms * d_ms / 2'441'406 * mss / 1024;
+}
+
+}  // namespace
+
+// RFC 9438 §4.2-4.5, once per ACK in congestion avoidance. The epoch began
+// at the first such ACK after a loss, from cwnd_epoch = ssthresh (slow
+// start after the loss ends there); t is the time since, K the time the
+// cubic takes back to W_max:
+//   W_cubic(t) = C * (t - K)^3 + W_max,  K = cubic_root((W_max - cwnd_epoch) / C)
+// The window grows towards target = W_cubic(t + RTT) (between cwnd and
+// 1.5 cwnd) by (target - cwnd) / cwnd per segment acknowledged, but never
+// slower than Reno would: W_est = cwnd_epoch + alpha * t / RTT with alpha =
+// 3 (1 - beta) / (1 + beta) (RFC 8312 §4.2's closed form of RFC 9438 §4.3).
+void TcpControlBlock::grow_cubic(std::uint32_t now_ms, std::uint32_t acked) {
+  const std::uint32_t mss = snd_mss_;
+  // Clock ticks of 8 ms in 16 bits: the epoch's age is held at 240 s at
+  // most so that it never wraps (by then the cubic term dwarfs any window).
+  constexpr std::uint32_t kTickMs = 8;
+  constexpr std::uint16_t kMaxAge = 30000;
+  const auto tick = static_cast<std::uint16_t>(now_ms / kTickMs);
+  if (cubic_epoch_ == 0) {
+    cubic_epoch_ = tick == 0 ? 1 : tick;
+    cubic_w_max_ = static_cast<std::uint16_t>(
+        std::min<std::uint32_t>(std::max<std::uint32_t>(cubic_w_max_, cwnd_ / mss), 0xffff));
+  }
+  auto age = static_cast<std::uint16_t>(tick - cubic_epoch_);
+  if (age > kMaxAge) {
+    age = kMaxAge;
+    cubic_epoch_ = static_cast<std::uint16_t>(tick - kMaxAge);
+    if (cubic_epoch_ == 0) cubic_epoch_ = 1;
+  }
+  const std::uint64_t t_ms = std::uint64_t{age} * kTickMs;
+  const std::uint64_t rtt_ms = std::max<std::uint32_t>(1, srtt8_ / 8);
+  const std::uint64_t w_max = std::uint64_t{cubic_w_max_} * mss;
+  const std::uint64_t epoch_cwnd = std::min(ssthresh_, cwnd_);
+  // K in ms: cubic_root((W_max - cwnd_epoch) / mss / 0.4 s^3) = cubic_root(... * 2.5e9 ms^3).
+  const std::uint64_t k_ms =
+      w_max > epoch_cwnd ? cube_root((w_max - epoch_cwnd) * 2'500'000'000 / mss) : 0;
+  const auto w_cubic = [&](std::uint64_t t) {
+    if (t >= k_ms) return w_max + cubic_growth(t - k_ms, mss);
+    const std::uint64_t drop = cubic_growth(k_ms - t, mss);
+    return drop < w_max ? w_max - drop : 0;
+  };
+  const std::uint64_t w_est = epoch_cwnd + std::uint64_t{mss} * t_ms * 9 / (17 * rtt_ms);
+  std::uint64_t cwnd = cwnd_;
+  if (w_cubic(t_ms) < w_est) {
+    // The Reno-friendly region: "cwnd SHOULD be set to W_est".
+    cwnd = std::max(cwnd, w_est);
+  } else {
+    const std::uint64_t target = std::clamp(w_cubic(t_ms + rtt_ms), cwnd, cwnd * 3 / 2);
+    cwnd += std::max<std::uint64_t>(1, (target - cwnd) * std::min(acked, 2 * mss) / cwnd);
+  }
+  cwnd_ = static_cast<std::uint32_t>(std::min<std::uint64_t>(cwnd, 1u << 30));
+}
 
 void TcpControlBlock::init_congestion_control() {
   const std::uint32_t mss = snd_mss_;
@@ -1041,10 +1129,12 @@ void TcpControlBlock::init_congestion_control() {
   ssthresh_ = 0xffffffffu;
   recover_ = snd_una_ - 1;
   dup_acks_ = 0;
+  cubic_w_max_ = 0;
+  cubic_epoch_ = 0;
   set_flag(kRecovery, false);
 }
 
-void TcpControlBlock::on_new_ack(std::uint32_t acked) {
+void TcpControlBlock::on_new_ack(std::uint32_t now_ms, std::uint32_t acked) {
   const std::uint32_t mss = snd_mss_;
   dup_acks_ = 0;
   if (flag(kRecovery)) {
@@ -1083,6 +1173,8 @@ void TcpControlBlock::on_new_ack(std::uint32_t acked) {
   if (cwnd_ < ssthresh_) {
     // Slow start, with RFC 3465's byte counting (L = 2 * SMSS).
     cwnd_ += std::min(acked, 2 * mss);
+  } else if (!new_reno_) {
+    grow_cubic(now_ms, acked);
   } else {
     // Congestion avoidance: one SMSS per cwnd of data acknowledged (RFC
     // 3465 §2.1's byte counting, at most 2 * SMSS per ACK, so ACKs that
@@ -1113,9 +1205,9 @@ void TcpControlBlock::on_duplicate_ack() {
     enter_sack_recovery();
     return;
   }
-  // RFC 5681 §3.2 steps 2-3: "ssthresh = max (FlightSize / 2, 2*SMSS)",
-  // retransmit the lost segment, "cwnd = ssthresh + 3*SMSS".
-  ssthresh_ = std::max(flight_size() / 2, 2 * mss);
+  // RFC 5681 §3.2 steps 2-3: "ssthresh = max (FlightSize / 2, 2*SMSS)"
+  // (CUBIC: 0.7), retransmit the lost segment, "cwnd = ssthresh + 3*SMSS".
+  reduce_on_loss();
   cwnd_ = ssthresh_ + 3 * mss;
   recover_ = snd_max_;
   set_flag(kRecovery);
@@ -1123,11 +1215,31 @@ void TcpControlBlock::on_duplicate_ack() {
   set_flag(kTimingRtt, false);
 }
 
+// RFC 5681 §3.1 eq. 4: "ssthresh = max (FlightSize / 2, 2*SMSS)". RFC
+// 9438 §4.6-4.7: "ssthresh = flight_size * beta_cubic" (0.7), and W_max =
+// cwnd before the reduction -- with fast convergence, "W_max = cwnd * (1 +
+// beta_cubic) / 2" when the window did not get back to the last W_max (a
+// new flow took a share).
+void TcpControlBlock::reduce_on_loss() {
+  const std::uint32_t mss = snd_mss_;
+  if (new_reno_) {
+    ssthresh_ = std::max(flight_size() / 2, 2 * mss);
+  } else {
+    ssthresh_ =
+        std::max(static_cast<std::uint32_t>(std::uint64_t{flight_size()} * 7 / 10), 2 * mss);
+    const std::uint32_t segments = cwnd_ / mss;
+    const std::uint32_t w_max =
+        segments < cubic_w_max_ ? segments * 17 / 20 : segments;  // (1 + 0.7) / 2
+    cubic_w_max_ = static_cast<std::uint16_t>(std::min<std::uint32_t>(w_max, 0xffff));
+  }
+  cubic_epoch_ = 0;
+}
+
 // RFC 6675 §5 step 4: "RecoveryPoint = HighData", "cwnd = ssthresh =
-// FlightSize / 2" (at least 2 SMSS, RFC 5681), and the first hole goes out
-// at once (step 4.3); then NextSeg while pipe leaves room.
+// FlightSize / 2" (CUBIC: 0.7; at least 2 SMSS, RFC 5681), and the first
+// hole goes out at once (step 4.3); then NextSeg while pipe leaves room.
 void TcpControlBlock::enter_sack_recovery() {
-  ssthresh_ = std::max(flight_size() / 2, 2 * std::uint32_t{snd_mss_});
+  reduce_on_loss();
   cwnd_ = ssthresh_;
   recover_ = snd_max_;
   set_flag(kRecovery);
@@ -1143,7 +1255,13 @@ void TcpControlBlock::enter_sack_recovery() {
 // for the same segment's later timeouts.
 void TcpControlBlock::enter_loss_window() {
   const std::uint32_t mss = snd_mss_;
-  if (retries_ == 0) ssthresh_ = std::max(flight_size() / 2, 2 * mss);
+  if (retries_ == 0) {
+    reduce_on_loss();
+    // RFC 9438 §4.8: after a timeout, "K is set to 0, and W_max is set to
+    // the congestion window size at the beginning of the current congestion
+    // avoidance stage" (grow_cubic takes it then).
+    cubic_w_max_ = 0;
+  }
   cwnd_ = mss;
   // RFC 6582 §4: "recover" is set on a timeout too.
   recover_ = snd_max_;
@@ -1201,7 +1319,7 @@ void TcpControlBlock::run_timers(std::uint32_t now_ms) {
     }
   }
   if (flag(kRtoArmed) && due(rto_at_, now_ms)) on_retransmission_timeout(now_ms);
-  if (flag(kAckDelayed) && due(ack_at_, now_ms)) {
+  if (flag(kAckDelayed) && due16(ack_at_, now_ms)) {
     set_flag(kAckDelayed, false);
     set_flag(kAckNow);
   }
@@ -1434,9 +1552,6 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
     // A hole sent again (RFC 6675): SND.NXT stays at HighData.
     if (seq_gt(end, sack_->high_rxt)) sack_->high_rxt = end;
     TcpSackScoreboard& board = *sack_;
-    // The segment at SND.UNA sent again: the timer watches it from now (as
-    // Linux does), not from the original's ACK clock.
-    if (seq == snd_una_) arm_rto(now_ms);
     if (board.retransmitting < TcpSackScoreboard::kMaxRetransmissions) {
       board.retransmissions[board.retransmitting++] = {
           seq, snd_max_, static_cast<std::uint16_t>(end - seq), ++board.sent_order};
@@ -1449,8 +1564,13 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
     snd_nxt_ = flag(kRecovery) && seq_lt(end, snd_max_) ? snd_max_ : end;
   }
   if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
-  // RFC 6298 §5.1: start the timer when sending data, unless running.
-  if (!flag(kRtoArmed)) arm_rto(now_ms);
+  // RFC 6298 §5.1: start the timer when sending data, unless running. And
+  // when fast recovery sends the segment at SND.UNA again, the timer
+  // watches that from now (as Linux does), not from the original's ACK
+  // clock: else it fires as the retransmission's ACK comes back.
+  if (!flag(kRtoArmed) || (flag(kRecovery) && seq == snd_una_ && seq_lt(seq, snd_max_))) {
+    arm_rto(now_ms);
+  }
   return out;
 }
 
@@ -1535,7 +1655,7 @@ Instant TcpControlBlock::poll_at(Instant now) const {
   if (wants_to_send()) return now;
   Instant at = async::kNever;
   if (flag(kRtoArmed)) at = std::min(at, instant_of(rto_at_, now));
-  if (flag(kAckDelayed)) at = std::min(at, instant_of(ack_at_, now));
+  if (flag(kAckDelayed)) at = std::min(at, instant_of16(ack_at_, now));
   if (flag(kTimerArmed)) at = std::min(at, instant_of(timer_at_, now));
   if (sack_enabled() && sack_->reorder_armed) at = std::min(at, instant_of(sack_->reorder_at, now));
   return at;

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <deque>
 #include <functional>
 #include <gtest/gtest.h>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -808,18 +810,23 @@ TEST(TcpCongestionTest, FastRetransmitAndRecoveryBeforeTheTimeout) {
 }
 
 TEST(TcpCongestionTest, TimeoutShrinksTheWindowToOneSegment) {
-  Host<65536, 65536> client;
-  Host<65536, 65536> server;
-  Network net{client, server};
-  open(net);
-  net.filter = [](const Packet&, bool from_client) { return !from_client; };
-  ASSERT_EQ(*client.tcb.send(pattern(5000)), 5000u);
-  net.run(net.now + 1500ms);  // one timeout (RTO 1 s before any sample)
-  EXPECT_EQ(client.tcb.congestion_window(), kMss);
-  EXPECT_EQ(client.tcb.slow_start_threshold(), 2u * kMss);  // max(flight / 2, 2 * MSS)
-  net.filter = nullptr;
-  net.run(net.now + 5s, [&] { return server.received.size() == 5000; });
-  EXPECT_EQ(server.received.size(), 5000u);
+  for (const auto algorithm : {TcpCongestionControl::new_reno, TcpCongestionControl::cubic}) {
+    Host<65536, 65536> client;
+    Host<65536, 65536> server;
+    client.tcb.set_congestion_control(algorithm);
+    Network net{client, server};
+    open(net);
+    net.filter = [](const Packet&, bool from_client) { return !from_client; };
+    ASSERT_EQ(*client.tcb.send(pattern(5 * kMss)), 5u * kMss);
+    net.run(net.now + 1500ms);  // one timeout (RTO 1 s before any sample)
+    EXPECT_EQ(client.tcb.congestion_window(), kMss);
+    // NewReno: max(flight / 2, 2 * MSS); CUBIC: max(0.7 * flight, 2 * MSS).
+    EXPECT_EQ(client.tcb.slow_start_threshold(),
+              algorithm == TcpCongestionControl::new_reno ? 5u * kMss / 2 : 7u * kMss / 2);
+    net.filter = nullptr;
+    net.run(net.now + 5s, [&] { return server.received.size() == 5 * kMss; });
+    EXPECT_EQ(server.received.size(), 5u * kMss);
+  }
 }
 
 TEST(TcpCongestionTest, LimitedTransmitSendsANewSegmentOnEachOfTheFirstTwoDuplicates) {
@@ -860,6 +867,7 @@ TEST(TcpCongestionTest, LimitedTransmitSendsANewSegmentOnEachOfTheFirstTwoDuplic
 TEST(TcpCongestionTest, AvoidanceGrowsOneSegmentPerRoundTripWhenAcksCoverTwoSegments) {
   Host<65536, 65536> client;
   Host<65536, 65536> server;
+  client.tcb.set_congestion_control(TcpCongestionControl::new_reno);
   Network net{client, server};
   net.delay = 50ms;
   open(net);
@@ -895,6 +903,120 @@ TEST(TcpCongestionTest, AvoidanceGrowsOneSegmentPerRoundTripWhenAcksCoverTwoSegm
   const std::uint32_t grown = client.tcb.congestion_window() - before;
   EXPECT_GE(grown, 17u * kMss);
   EXPECT_LE(grown, 21u * kMss);
+}
+
+// CUBIC (RFC 9438), the default: after a loss the window is 0.7 of the
+// flight, climbs back fast while far below W_max, flattens near it (the
+// cubic's plateau), then probes beyond.
+TEST(TcpCongestionTest, CubicCutsToSevenTenthsAndClimbsBackAlongTheCubic) {
+  using BigHost = Host<1 << 20, 1 << 20>;
+  const auto client_storage = std::make_unique<BigHost>();
+  const auto server_storage = std::make_unique<BigHost>();
+  BigHost& client = *client_storage;
+  BigHost& server = *server_storage;
+  Network net{client, server};
+  net.delay = 50ms;  // RTT 100 ms
+  open(net);
+  EXPECT_EQ(client.tcb.congestion_control(), TcpCongestionControl::cubic);
+  const auto data = pattern(1 << 20);
+  const auto top_up = [&] {
+    while (client.tcb.send_room() != 0) ASSERT_TRUE(client.tcb.send(data).ok());
+  };
+  server.read_all();
+  net.read_b = true;
+  // A timeout ends slow start (ssthresh 0.7 of the initial window), then
+  // congestion avoidance up to 200 segments (after a timeout K is 0: the
+  // convex half of the cubic, 0.4 t^3 segments, about 8 s).
+  net.filter = [](const Packet&, bool from_client) { return !from_client; };
+  top_up();
+  net.run(net.now + 1500ms);
+  net.filter = nullptr;
+  net.run(net.now + 20s, [&] {
+    top_up();
+    server.received.clear();
+    return client.tcb.congestion_window() >= 200u * kMss;
+  });
+  ASSERT_GE(client.tcb.congestion_window(), 200u * kMss);
+  // One segment lost: fast recovery, the window cut to 0.7 of the flight,
+  // not half of it.
+  bool dropped = false;
+  net.filter = [&](const Packet& p, bool from_client) {
+    if (!from_client || p.repr().payload.empty() || dropped) return true;
+    dropped = true;
+    return false;
+  };
+  std::uint32_t before_loss = 0;  // the window when the loss is found
+  bool recovered = false;
+  net.run(net.now + 5s, [&] {
+    top_up();
+    server.received.clear();
+    recovered |= client.tcb.in_fast_recovery();
+    if (!recovered) before_loss = client.tcb.congestion_window();
+    return recovered && !client.tcb.in_fast_recovery();
+  });
+  ASSERT_TRUE(recovered);
+  EXPECT_GE(client.tcb.slow_start_threshold(), before_loss * 65 / 100);
+  EXPECT_LE(client.tcb.slow_start_threshold(), before_loss * 75 / 100);
+  net.filter = nullptr;
+  // Then the window once a round trip for 10 s. K = cubic_root(W_max *
+  // (1 - 0.7) / 0.4) s, the time back to W_max: about 5.5 s.
+  std::vector<std::uint32_t> windows;
+  for (int i = 0; i < 100; ++i) {
+    net.run(net.now + 100ms, [&] {
+      top_up();
+      server.received.clear();
+      return false;
+    });
+    windows.push_back(client.tcb.congestion_window());
+  }
+  const double w_max = static_cast<double>(before_loss) / kMss;
+  const auto k = static_cast<int>(std::cbrt(w_max * 0.3 / 0.4) * 10);  // in round trips
+  ASSERT_GE(k, 50);
+  ASSERT_LE(k, 60);
+  const auto growth = [&](int from, int to) { return windows[to] - windows[from]; };
+  // Concave before K: faster in the first second than in the one up to K;
+  // flat around K; convex after it: faster again in the last second.
+  EXPECT_GT(growth(0, 10), 4 * growth(k - 10, k));
+  EXPECT_GT(growth(89, 99), 4 * growth(k - 5, k + 5));
+  // Back at W_max by K (within two segments), and beyond it at the end.
+  EXPECT_GE(windows[k], before_loss - 2 * kMss);
+  EXPECT_LE(windows[k], before_loss + 2 * kMss);
+  EXPECT_GT(windows[99], before_loss + 20 * kMss);
+}
+
+// At small windows and short RTTs CUBIC's curve is slower than Reno's line;
+// its window then follows W_est, Reno's growth for its smaller cut (RFC
+// 9438 §4.3): alpha = 3 (1 - 0.7) / (1 + 0.7), about half a segment per
+// round trip.
+TEST(TcpCongestionTest, CubicNeverGrowsSlowerThanRenoFriendly) {
+  Host<65536, 65536> client;
+  Host<65536, 65536> server;
+  Network net{client, server};
+  net.delay = 5ms;  // RTT 10 ms
+  open(net);
+  const auto data = pattern(8 << 20);
+  std::size_t queued = 0;
+  const auto top_up = [&] {
+    queued += *client.tcb.send(ConstByteSpan(data).subspan(queued));
+    return false;
+  };
+  // A timeout ends slow start; then slow start back up to ssthresh.
+  net.filter = [](const Packet&, bool from_client) { return !from_client; };
+  ASSERT_EQ(*client.tcb.send(ConstByteSpan(data).first(10 * kMss)), 10u * kMss);
+  queued = 10 * kMss;
+  net.run(net.now + 1500ms);
+  net.filter = nullptr;
+  net.run(net.now + 5s, [&] {
+    top_up();
+    return client.tcb.congestion_window() >= client.tcb.slow_start_threshold();
+  });
+  const std::uint32_t start = client.tcb.congestion_window();
+  // 100 round trips: about 53 segments, against 1 for the cubic alone
+  // (K = 0 after a timeout: C * 1^3 = 0.4 segments in the first second).
+  net.run(net.now + 1s, top_up);
+  const std::uint32_t grown = client.tcb.congestion_window() - start;
+  EXPECT_GE(grown, 45u * kMss);
+  EXPECT_LE(grown, 60u * kMss);
 }
 
 // --- Closing -------------------------------------------------------------------

@@ -35,8 +35,9 @@
 // taken in when the hole fills; congestion control (RFC 5681 slow start and
 // congestion avoidance, fast retransmit and NewReno fast recovery per RFC
 // 6582), always on, with an initial window of RFC 6928 (10 segments, at
-// most 14,600 bytes), Limited Transmit (RFC 3042) and byte counting in
-// congestion avoidance (RFC 3465); SACK (RFC 2018) and SACK-based loss
+// most 14,600 bytes), Limited Transmit (RFC 3042), and the window's growth
+// and cut by CUBIC (RFC 9438, the default) or Reno with byte counting
+// (RFC 3465); SACK (RFC 2018) and SACK-based loss
 // recovery (RFC 6675) when given a TcpSackScoreboard and the peer agrees,
 // with RACK's loss detection (RFC 8985) by order of sending rather than
 // send times: a retransmission lost again is sent once more as soon as
@@ -81,6 +82,18 @@ enum class TcpState : std::uint8_t {
 
 // The name RFC 9293 gives a state ("SYN-SENT"), for logs and tests.
 const char* to_string(TcpState state);
+
+// The congestion window's growth and reduction (the loss recovery around
+// it, NewReno or SACK-based, is the same for both).
+enum class TcpCongestionControl : std::uint8_t {
+  // RFC 9438: after a loss the window is cut to 0.7 of what was in flight
+  // and grows back along a cubic function of the time since, never slower
+  // than Reno would (its "Reno-friendly region"). The default, as in
+  // Linux, Windows and macOS.
+  cubic,
+  // RFC 5681: halved on a loss, one segment more per round trip.
+  new_reno,
+};
 
 // A segment dispatch() wants sent: the header fields and up to two pieces
 // of payload from the send buffer (it may wrap). emit() writes the segment
@@ -253,6 +266,13 @@ class TcpControlBlock {
   // --- Settings ------------------------------------------------------------
   // Nagle's algorithm (RFC 9293 §3.7.4), on by default.
   void set_nagle(bool enabled) { set_flag(kNoDelay, !enabled); }
+  // CUBIC by default; takes effect at the next loss.
+  void set_congestion_control(TcpCongestionControl algorithm) {
+    new_reno_ = algorithm == TcpCongestionControl::new_reno;
+  }
+  [[nodiscard]] TcpCongestionControl congestion_control() const {
+    return new_reno_ ? TcpCongestionControl::new_reno : TcpCongestionControl::cubic;
+  }
   // Keep-alive after `idle` without segments (whole seconds, at most 18 h);
   // zero turns it off (the default).
   void set_keep_alive(Duration idle);
@@ -361,7 +381,10 @@ class TcpControlBlock {
                                        bool fin);
   void arm_rto(std::uint32_t now_ms);
   void init_congestion_control();
-  void on_new_ack(std::uint32_t acked);
+  void on_new_ack(std::uint32_t now_ms, std::uint32_t acked);
+  // A loss: the new ssthresh (and CUBIC's W_max).
+  void reduce_on_loss();
+  void grow_cubic(std::uint32_t now_ms, std::uint32_t acked);
   void on_duplicate_ack();
   void enter_loss_window();
   [[nodiscard]] std::uint32_t flight_size() const { return snd_max_ - snd_una_; }
@@ -398,19 +421,23 @@ class TcpControlBlock {
 
   // Times are milliseconds of the caller's clock, wrapping (49 days).
   std::uint32_t rto_at_ = 0;
-  std::uint32_t ack_at_ = 0;
   std::uint32_t timer_at_ = 0;  // keep-alive or TIME-WAIT
   std::uint32_t rtt_seq_ = 0;
-  // Congestion control (RFC 5681, NewReno per RFC 6582): the congestion
+  // Congestion control (RFC 5681, NewReno per RFC 6582, CUBIC per RFC 9438): the congestion
   // window, the slow-start threshold, and `recover` (the highest sequence
   // sent when fast recovery began).
   std::uint32_t cwnd_ = 0;
   std::uint32_t ssthresh_ = 0;
   std::uint32_t recover_ = 0;
-  std::uint16_t srtt8_ = 0;             // SRTT in 1/8 ms (at most 8 s)
-  std::uint16_t rttvar4_ = 0;           // RTTVAR in 1/4 ms (at most 16 s)
-  std::uint16_t challenge_second_ = 0;  // now_ms / 1024 when the count began
-  std::uint16_t rtt_sent_at_ = 0;       // low 16 bits of the ms clock (RTTs < 65 s)
+  std::uint16_t srtt8_ = 0;        // SRTT in 1/8 ms (at most 8 s)
+  std::uint16_t rttvar4_ = 0;      // RTTVAR in 1/4 ms (at most 16 s)
+  std::uint16_t rtt_sent_at_ = 0;  // low 16 bits of the ms clock (RTTs < 65 s)
+  std::uint16_t ack_at_ = 0;       // low 16 bits of the ms clock (40 ms ahead)
+  // CUBIC (RFC 9438): W_max in segments, and when the current congestion
+  // avoidance epoch began, in units of kCubicTick of the clock's low bits
+  // (0: not begun).
+  std::uint16_t cubic_w_max_ = 0;
+  std::uint16_t cubic_epoch_ = 0;
   std::uint16_t rto_ms_ = 1000;
   std::uint16_t keep_alive_s_ = 0;
   std::uint16_t snd_mss_ = kDefaultMss;
@@ -422,8 +449,12 @@ class TcpControlBlock {
   // nibble, ours in the high one (one byte, to keep the block small).
   std::uint8_t wscales_ = 0;
   std::uint8_t retries_ = 0;
-  std::uint8_t challenge_acks_ = 0;
   std::uint8_t dup_acks_ = 0;
+  // RFC 5961 §7's count, in the second (now_ms / 1024, its low three bits)
+  // it began.
+  std::uint8_t challenge_acks_ : 4 = 0;
+  std::uint8_t challenge_second_ : 3 = 0;
+  bool new_reno_ : 1 = false;
 };
 
 // RFC/issue target: smaller than lwIP's tcp_pcb (156 bytes on a 32-bit
