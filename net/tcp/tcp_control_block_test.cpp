@@ -626,6 +626,33 @@ TEST(TcpEstablishedTest, NagleHoldsSmallSegmentsWhileDataIsInFlight) {
   EXPECT_EQ(client.drain(net.now).size(), 1u);
 }
 
+// Minshall's Nagle: full segments in flight do not hold back a short tail
+// (a window of a few segments stays full), but a second short segment
+// waits for the first one's ACK.
+TEST(TcpEstablishedTest, NagleSendsAShortTailBehindFullSegments) {
+  Host<> client;
+  Host<> server;
+  Network net{client, server};
+  open(net);
+  ASSERT_EQ(*client.tcb.send(pattern(2 * kMss + 1000)), 2u * kMss + 1000);
+  std::vector<Packet> out = client.drain(net.now);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[2].repr().payload.size(), 1000u);
+  ASSERT_EQ(*client.tcb.send(pattern(10)), 10u);
+  EXPECT_TRUE(client.drain(net.now).empty());  // the 1,000 bytes are unacknowledged
+  // The ACK of the two full segments only: the short one is still out.
+  client.deliver(
+      segment(kServer, kClient, kServerIss + 1, kClientIss + 1 + 2 * kMss, TcpFlags::kAck),
+      net.now + 1ms);
+  EXPECT_TRUE(client.drain(net.now + 1ms).empty());
+  client.deliver(
+      segment(kServer, kClient, kServerIss + 1, kClientIss + 1 + 2 * kMss + 1000, TcpFlags::kAck),
+      net.now + 2ms);
+  out = client.drain(net.now + 2ms);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].repr().payload.size(), 10u);
+}
+
 TEST(TcpEstablishedTest, DelayedAckEverySecondSegmentOr40Ms) {
   Host<> client;
   Host<> server;

@@ -29,7 +29,8 @@
 // retransmission timeout per RFC 6298 (SRTT/RTTVAR, Karn's rule, backoff, a
 // retry limit after which the connection fails with deadline_exceeded);
 // delayed ACKs (every second full segment, else after 40 ms); Nagle's
-// algorithm with an off switch; zero-window probes; sender and receiver
+// algorithm in Minshall's form (one short segment in flight) with an off
+// switch; zero-window probes; sender and receiver
 // silly-window avoidance (RFC 9293 §3.8.6.2); keep-alive (RFC 9293 §3.8.4);
 // out-of-order data kept (two ranges, four with a SACK scoreboard) and
 // taken in when the hole fills; congestion control (RFC 5681 slow start and
