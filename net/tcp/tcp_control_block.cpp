@@ -44,6 +44,10 @@ Instant instant_of16(std::uint16_t deadline, Instant now) {
   return ahead <= 0 ? now : now + std::chrono::milliseconds(ahead);
 }
 
+// RFC 7323 §5.4: TSval is the clock plus an offset of the connection's own,
+// here a mix of its keyed-random ISS.
+std::uint32_t timestamp_offset(std::uint32_t iss) { return iss * 2654435761u; }
+
 std::uint32_t segment_len(const TcpRepr& segment) {
   return static_cast<std::uint32_t>(segment.payload.size()) + (segment.flags.syn() ? 1 : 0) +
          (segment.flags.fin() ? 1 : 0);
@@ -311,6 +315,8 @@ void TcpControlBlock::reset_connection() {
   srtt8_ = 0;
   rttvar4_ = 0;
   set_wscales(0, 0);
+  timestamps_ = false;
+  ts_recent_ = 0;
   if (sack_ != nullptr) *sack_ = {};
   snd_wnd_ = 0;
   max_snd_wnd_ = 0;
@@ -355,6 +361,7 @@ Status TcpControlBlock::connect(TcpEndpoint local, TcpEndpoint remote, std::uint
   }
   open_between(local, remote, mss);
   snd_una_ = snd_nxt_ = snd_max_ = iss;
+  ts_offset_ = timestamp_offset(iss);
   // RFC 7323 §2.2: offer window scaling in our SYN.
   set_wscales(0, window_scale_for(rx_.capacity()));
   state_ = TcpState::syn_sent;
@@ -389,6 +396,15 @@ void TcpControlBlock::take_options(const TcpRepr& syn, std::uint16_t mss) {
   // RFC 2018 §2: SACK only when both SYNs carried SACK-permitted (ours
   // does whenever this block has a scoreboard).
   if (sack_ != nullptr) sack_->permitted = syn.sack_permitted;
+  // RFC 7323 §3.2: timestamps only when both SYNs carried them (ours do
+  // when offered); TS.Recent starts at the peer's SYN. RFC 6691: the MSS
+  // counts no options, so a segment's data leaves room for the 12 bytes.
+  timestamps_ = offer_timestamps_ && syn.timestamps.has_value();
+  if (timestamps_) {
+    ts_recent_ = syn.timestamps->value;
+    constexpr std::uint16_t kTimestampsLen = 12;
+    snd_mss_ = snd_mss_ > 2 * kTimestampsLen ? snd_mss_ - kTimestampsLen : snd_mss_;
+  }
 }
 
 // LISTEN or a listener's backlog: RFC 9293 §3.10.7.2, third check.
@@ -396,6 +412,7 @@ void TcpControlBlock::take_syn(const TcpRepr& syn, std::uint32_t iss) {
   rcv_nxt_ = syn.seq_number + 1;
   rcv_adv_ = rcv_nxt_;
   snd_una_ = snd_nxt_ = snd_max_ = iss;
+  ts_offset_ = timestamp_offset(iss);
   take_options(syn, local_mss_);
   // RFC 7323 §2.2: "The window field in a segment where the SYN bit is set
   // ... MUST NOT be scaled."
@@ -556,6 +573,16 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
     seg.flags = TcpFlags(seg.flags.bits() & ~TcpFlags::kSyn);
   }
 
+  // RFC 7323 §5.3 R1, PAWS: a segment whose TSval is older than TS.Recent
+  // is an old duplicate: "send an acknowledgment in reply ... and drop the
+  // segment" (not a RST). (The 24-day idle rule is left out: a connection
+  // idle that long has been reset by keep-alive or its peer.)
+  if (timestamps_ && seg.timestamps && !seg.flags.rst() &&
+      seq_lt(seg.timestamps->value, ts_recent_)) {
+    set_flag(kAckNow);
+    return std::nullopt;
+  }
+
   // RFC 9293 §3.10.7.4, first: the sequence number.
   if (!acceptable(seg, segment_len(seg))) {
     // "If an incoming segment is not acceptable, an acknowledgment should be
@@ -567,6 +594,13 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
       if (state_ == TcpState::time_wait && seg.flags.fin()) enter_time_wait(now_ms);
     }
     return std::nullopt;
+  }
+
+  // RFC 7323 §4.3 (R3): "If SEG.TSval >= TS.Recent and SEG.SEQ <=
+  // Last.ACK.sent then SEG.TSval is copied to TS.Recent" (RCV.NXT stands
+  // for Last.ACK.sent: every ACK carries it).
+  if (timestamps_ && seg.timestamps && seq_le(seg.seq_number, rcv_nxt_)) {
+    ts_recent_ = seg.timestamps->value;
   }
 
   // Second: RST (RFC 5961 §3.2). Only an exact match resets; one elsewhere
@@ -678,7 +712,7 @@ std::optional<TcpTransmit> TcpControlBlock::process_syn_sent(std::uint32_t now_m
     // state to ESTABLISHED, form an ACK segment and send it."
     snd_una_ = segment.ack_number;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
-    if (flag(kTimingRtt) && seq_ge(snd_una_, rtt_seq_)) take_rtt_sample(now_ms);
+    if (flag(kTimingRtt) && seq_ge(snd_una_, rtt_seq_)) take_rtt_sample(now_ms, segment);
     init_congestion_control();
     retries_ = 0;
     recompute_rto();
@@ -716,8 +750,8 @@ bool TcpControlBlock::acceptable(const TcpRepr& segment, std::uint32_t len) cons
 
 // RFC 5961 §7: "the number of challenge ACKs ... should be limited".
 void TcpControlBlock::challenge_ack(std::uint32_t now_ms) {
-  if (((now_ms >> 10) & 7) != challenge_second_) {
-    challenge_second_ = (now_ms >> 10) & 7;
+  if (((now_ms >> 10) & 1) != challenge_second_) {
+    challenge_second_ = (now_ms >> 10) & 1;
     challenge_acks_ = 0;
   }
   if (challenge_acks_ >= kChallengeAcksPerSecond) return;
@@ -734,7 +768,7 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     if (!(seq_lt(snd_una_, ack) && seq_le(ack, snd_max_))) return AckVerdict::reset;
     snd_una_ = ack;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
-    if (flag(kTimingRtt) && seq_ge(snd_una_, rtt_seq_)) take_rtt_sample(now_ms);
+    if (flag(kTimingRtt) && seq_ge(snd_una_, rtt_seq_)) take_rtt_sample(now_ms, segment);
     init_congestion_control();
     retries_ = 0;
     recompute_rto();
@@ -784,7 +818,7 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
     // Karn's rule: only a segment sent once is timed (kTimingRtt is
     // cleared on every retransmission).
-    if (flag(kTimingRtt) && seq_ge(ack, rtt_seq_)) take_rtt_sample(now_ms);
+    if (flag(kTimingRtt) && seq_ge(ack, rtt_seq_)) take_rtt_sample(now_ms, segment);
     retries_ = 0;
     set_flag(kProbe, false);
     on_new_ack(now_ms, newly_acked);
@@ -1001,8 +1035,16 @@ void TcpControlBlock::process_fin() {
 }
 
 // RFC 6298 §2.2-2.3, in fixed point: SRTT in 1/8 ms, RTTVAR in 1/4 ms.
-void TcpControlBlock::take_rtt_sample(std::uint32_t now_ms) {
+void TcpControlBlock::take_rtt_sample(std::uint32_t now_ms, const TcpRepr& segment) {
   set_flag(kTimingRtt, false);
+  // RFC 7323 §4 (RTTM): with timestamps the sample runs from the TSval the
+  // ACK echoes -- of the segment that drew it -- to now.
+  if (timestamps_ && segment.timestamps && segment.timestamps->echo_reply != 0) {
+    const std::uint32_t sent_at = segment.timestamps->echo_reply - ts_offset_;
+    if (due(sent_at, now_ms) && now_ms - sent_at < 60000) {
+      rtt_sent_at_ = static_cast<std::uint16_t>(sent_at);
+    }
+  }
   const auto elapsed =
       static_cast<std::uint16_t>(static_cast<std::uint16_t>(now_ms) - rtt_sent_at_);
   const std::uint32_t rtt = std::min<std::uint32_t>(elapsed, 8191);
@@ -1372,8 +1414,10 @@ std::uint32_t TcpControlBlock::window_edge_offer() const {
   // The edge stays where it is until it can move by the threshold (a
   // sender that overran the window moves it to RCV.NXT).
   const std::uint32_t current = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ : rcv_nxt_;
+  // The peer's full segment: our MSS, less the timestamps it carries.
+  const std::uint32_t peer_segment = timestamps_ && local_mss_ > 24 ? local_mss_ - 12u : local_mss_;
   const std::uint32_t threshold = std::max<std::uint32_t>(
-      1, std::min<std::uint32_t>(static_cast<std::uint32_t>(rx_.capacity() / 2), local_mss_));
+      1, std::min<std::uint32_t>(static_cast<std::uint32_t>(rx_.capacity() / 2), peer_segment));
   if (seq_gt(edge, current) && edge - current >= threshold) return edge;
   return current;
 }
@@ -1385,7 +1429,8 @@ std::uint16_t TcpControlBlock::advertise_window() {
       std::min<std::uint32_t>((rcv_adv_ - rcv_nxt_) >> rcv_wscale(), 0xffff));
 }
 
-TcpTransmit TcpControlBlock::make_segment(std::uint32_t seq, std::uint8_t flags) {
+TcpTransmit TcpControlBlock::make_segment(std::uint32_t now_ms, std::uint32_t seq,
+                                          std::uint8_t flags) {
   TcpTransmit out;
   out.source = local_address_;
   out.destination = remote_address_;
@@ -1397,12 +1442,21 @@ TcpTransmit TcpControlBlock::make_segment(std::uint32_t seq, std::uint8_t flags)
     out.header.ack_number = rcv_nxt_;
     out.header.window_len = advertise_window();
     set_flag(kAckNow | kAckDelayed | kSegmentUnacked, false);
-    // RFC 2018 §4: the out-of-order data we hold, as SACK blocks.
+    // RFC 2018 §4: the out-of-order data we hold, as SACK blocks; §3:
+    // three fit beside the timestamps.
     if (sack_enabled()) {
+      const std::size_t room = timestamps_ ? 3 : TcpRepr::kMaxSackBlocks;
       for (const SeqRange& range : received_ranges()) {
-        if (range.begin != range.end) out.header.sack_blocks.push_back({range.begin, range.end});
+        if (range.begin != range.end && out.header.sack_blocks.size() < room) {
+          out.header.sack_blocks.push_back({range.begin, range.end});
+        }
       }
     }
+  }
+  // RFC 7323 §3.2: once negotiated, "a TSopt MUST be sent in every non-<RST>
+  // segment", echoing TS.Recent.
+  if (timestamps_ && (flags & TcpFlags::kRst) == 0) {
+    out.header.timestamps = wire::TcpTimestamps{ts_value(now_ms), ts_recent_};
   }
   return out;
 }
@@ -1536,7 +1590,7 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
   std::uint8_t flags = TcpFlags::kAck;
   if (fin) flags |= TcpFlags::kFin;
   if (len != 0 && offset + len == tx_.size()) flags |= TcpFlags::kPsh;
-  TcpTransmit out = make_segment(seq, flags);
+  TcpTransmit out = make_segment(now_ms, seq, flags);
   // SACK blocks only where they fit: the peer's MSS counts no options
   // (RFC 6691).
   if (!out.header.sack_blocks.empty() &&
@@ -1586,7 +1640,7 @@ std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
     case TcpState::closed: {
       if (!flag(kRstPending)) return std::nullopt;
       set_flag(kRstPending, false);
-      TcpTransmit out = make_segment(snd_nxt_, TcpFlags::kRst);
+      TcpTransmit out = make_segment(now_ms, snd_nxt_, TcpFlags::kRst);
       return out;
     }
     case TcpState::listen: return std::nullopt;
@@ -1594,19 +1648,24 @@ std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
     case TcpState::syn_received: {
       if (snd_nxt_ != snd_una_) {
         if (state_ == TcpState::syn_received && flag(kAckNow)) {
-          return make_segment(snd_nxt_, TcpFlags::kAck);
+          return make_segment(now_ms, snd_nxt_, TcpFlags::kAck);
         }
         return std::nullopt;
       }
       const bool passive = state_ == TcpState::syn_received;
-      TcpTransmit out =
-          make_segment(snd_una_, passive ? (TcpFlags::kSyn | TcpFlags::kAck) : TcpFlags::kSyn);
+      TcpTransmit out = make_segment(now_ms, snd_una_,
+                                     passive ? (TcpFlags::kSyn | TcpFlags::kAck) : TcpFlags::kSyn);
       // RFC 7323 §2.2: a SYN's window is not scaled.
       out.header.window_len = static_cast<std::uint16_t>(std::min<std::size_t>(rx_.free(), 0xffff));
       rcv_adv_ = rcv_nxt_ + out.header.window_len;
       out.header.max_segment_size = local_mss_;
       if (!passive || flag(kWindowScale)) out.header.window_scale = rcv_wscale();
       out.header.sack_permitted = passive ? sack_enabled() : sack_ != nullptr;
+      // RFC 7323 §3.2: offered in every SYN (TSecr 0); in a SYN,ACK only
+      // when the SYN had it (make_segment adds it then).
+      if (!passive && offer_timestamps_) {
+        out.header.timestamps = wire::TcpTimestamps{ts_value(now_ms), 0};
+      }
       if (retries_ == 0) {
         rtt_seq_ = snd_una_ + 1;
         rtt_sent_at_ = static_cast<std::uint16_t>(now_ms);
@@ -1636,9 +1695,9 @@ std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
   if (flag(kKeepAliveDue)) {
     set_flag(kKeepAliveDue, false);
     // RFC 9293 §3.8.4: "SEG.SEQ = SND.NXT-1", no data.
-    return make_segment(snd_nxt_ - 1, TcpFlags::kAck);
+    return make_segment(now_ms, snd_nxt_ - 1, TcpFlags::kAck);
   }
-  if (flag(kAckNow)) return make_segment(snd_nxt_, TcpFlags::kAck);
+  if (flag(kAckNow)) return make_segment(now_ms, snd_nxt_, TcpFlags::kAck);
   return std::nullopt;
 }
 

@@ -401,6 +401,102 @@ TEST(TcpSynSentTest, SimultaneousOpen) {
   transfer(net, data);
 }
 
+// RFC 7323 timestamps: offered in the SYN (TSecr 0), answered in the
+// SYN,ACK only when both sides enable them; then every segment carries
+// TSval and echoes the peer's latest, and data leaves room for the option.
+TEST(TcpSynSentTest, HandshakeNegotiatesTimestamps) {
+  for (const bool server_offers : {true, false}) {
+    Host<> client;
+    Host<> server;
+    client.tcb.set_timestamps(true);
+    server.tcb.set_timestamps(server_offers);
+    Network net{client, server};
+    net.delay = 10ms;
+    open(net);
+    const TcpRepr syn = net.log[0].repr();
+    ASSERT_TRUE(syn.timestamps.has_value());
+    EXPECT_EQ(syn.timestamps->echo_reply, 0u);
+    const TcpRepr syn_ack = net.log[1].repr();
+    EXPECT_EQ(syn_ack.timestamps.has_value(), server_offers);
+    EXPECT_EQ(client.tcb.timestamps_enabled(), server_offers);
+    EXPECT_EQ(server.tcb.timestamps_enabled(), server_offers);
+    EXPECT_EQ(client.tcb.send_mss(), server_offers ? kMss - 12u : kMss);
+    if (server_offers) {
+      EXPECT_EQ(syn_ack.timestamps->echo_reply, syn.timestamps->value);
+    }
+    transfer(net, pattern(3 * kMss));
+    for (std::size_t i = 2; i < net.log.size(); ++i) {
+      const TcpRepr repr = net.log[i].repr();
+      EXPECT_EQ(repr.timestamps.has_value(), server_offers) << i;
+      // No segment exceeds the MSS with its options (RFC 6691).
+      EXPECT_LE(repr.payload.size() + (repr.timestamps ? 12u : 0u), kMss);
+    }
+  }
+}
+
+// RFC 7323 §4 (RTTM) and §5 (PAWS), with explicit time.
+TEST(TcpEstablishedTest, TimestampsEchoMeasureAndDropOldDuplicates) {
+  Host<> client;
+  Host<> server;
+  client.tcb.set_timestamps(true);
+  server.tcb.set_timestamps(true);
+  Network net{client, server};
+  net.delay = 30ms;
+  open(net);
+  // Each ACK echoes the TSval of the data segment that drew it; TSvals
+  // move with the clock (1 ms ticks).
+  ASSERT_EQ(*client.tcb.send(pattern(100)), 100u);
+  const std::size_t first = net.log.size();
+  net.run(net.now + 100ms);
+  const TcpRepr data = net.log[first].repr();
+  TcpRepr ack;
+  for (std::size_t i = first; i < net.log.size(); ++i) {
+    if (net.log[i].source == kServerAddress) ack = net.log[i].repr();
+  }
+  ASSERT_TRUE(data.timestamps && ack.timestamps);
+  EXPECT_EQ(ack.timestamps->echo_reply, data.timestamps->value);
+  EXPECT_GE(ack.timestamps->value - data.timestamps->echo_reply, 30u);  // one way
+  // The RTT measured from the echo: 60 ms.
+  EXPECT_GE(client.tcb.smoothed_rtt(), 55ms);
+  EXPECT_LE(client.tcb.smoothed_rtt(), 65ms);
+  // PAWS: a segment in the window but with an old TSval is an old
+  // duplicate: not taken, answered with an ACK.
+  const std::uint32_t rcv = kClientIss + 1 + 100;
+  Packet old = segment(kClient, kServer, rcv, kServerIss + 1, TcpFlags::kAck | TcpFlags::kPsh,
+                       65535, "stale");
+  {
+    TcpTransmit out;
+    out.source = kClientAddress;
+    out.destination = kServerAddress;
+    out.header = old.repr();
+    out.header.payload = {};
+    out.header.timestamps = wire::TcpTimestamps{data.timestamps->value - 1000, 0};
+    out.payload_head = bytes_of(std::string_view("stale"));
+    old = to_packet(out);
+  }
+  const std::size_t received = server.received.size();
+  server.deliver(old, net.now);
+  server.read_all();
+  EXPECT_EQ(server.received.size(), received);
+  const std::vector<Packet> answer = server.drain(net.now);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(answer[0].repr().ack_number, rcv);
+  EXPECT_TRUE(answer[0].repr().payload.empty());
+  // The same bytes with a current TSval are taken.
+  {
+    TcpTransmit out;
+    out.source = kClientAddress;
+    out.destination = kServerAddress;
+    out.header = old.repr();
+    out.header.payload = {};
+    out.header.timestamps = wire::TcpTimestamps{data.timestamps->value + 200, 0};
+    out.payload_head = bytes_of(std::string_view("fresh"));
+    server.deliver(to_packet(out), net.now);
+  }
+  server.read_all();
+  EXPECT_EQ(server.received.size(), received + 5);
+}
+
 // --- SYN-RECEIVED ------------------------------------------------------------
 
 TEST(TcpSynReceivedTest, LostSynAckIsSentAgainWhenTheSynRepeats) {

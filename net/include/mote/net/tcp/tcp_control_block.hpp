@@ -26,13 +26,14 @@
 // What it does, beyond the state machine: the segment acceptability test
 // (§3.10.7.4); RST, SYN and ACK validation with rate-limited challenge ACKs
 // (RFC 5961); MSS and window scale options (RFC 9293 §3.7.1, RFC 7323);
+// timestamps with RTTM and PAWS (RFC 7323);
 // retransmission timeout per RFC 6298 (SRTT/RTTVAR, Karn's rule, backoff, a
 // retry limit after which the connection fails with deadline_exceeded);
 // delayed ACKs (every second full segment, else after 40 ms); Nagle's
 // algorithm in Minshall's form (one short segment in flight) with an off
 // switch; zero-window probes; sender and receiver
 // silly-window avoidance (RFC 9293 §3.8.6.2); keep-alive (RFC 9293 §3.8.4);
-// out-of-order data kept (two ranges, four with a SACK scoreboard) and
+// out-of-order data kept (one range, four with a SACK scoreboard) and
 // taken in when the hole fills; congestion control (RFC 5681 slow start and
 // congestion avoidance, fast retransmit and NewReno fast recovery per RFC
 // 6582), always on, with an initial window of RFC 6928 (10 segments, at
@@ -136,7 +137,7 @@ struct TcpSackScoreboard {
   };
   Range sacked[kMaxRanges];
   // The receiving side's out-of-order data in the receive ring, most
-  // recently grown first (the control block's own two ranges are unused).
+  // recently grown first (the control block's own range is unused).
   Range received[kMaxRanges];
   // Retransmissions in flight during SACK recovery, to find the ones lost
   // again (RFC 8985's RACK, with the order of sending in place of send
@@ -267,6 +268,10 @@ class TcpControlBlock {
   // --- Settings ------------------------------------------------------------
   // Nagle's algorithm (RFC 9293 §3.7.4), on by default.
   void set_nagle(bool enabled) { set_flag(kNoDelay, !enabled); }
+  // Timestamps (RFC 7323) offered in SYNs and taken when the peer's SYN
+  // has them; off by default in a bare block, on in every TcpSocket.
+  // Takes effect at the next open.
+  void set_timestamps(bool enabled) { offer_timestamps_ = enabled; }
   // CUBIC by default; takes effect at the next loss.
   void set_congestion_control(TcpCongestionControl algorithm) {
     new_reno_ = algorithm == TcpCongestionControl::new_reno;
@@ -309,6 +314,10 @@ class TcpControlBlock {
   // Both sides sent SACK-permitted (RFC 2018 §2): SACK blocks go out with
   // ACKs and loss recovery follows RFC 6675.
   [[nodiscard]] bool sack_enabled() const { return sack_ != nullptr && sack_->permitted; }
+  // Both SYNs carried the timestamps option (RFC 7323 §3.2): every segment
+  // carries one, RTTs are measured from the echoed TSval, and PAWS drops
+  // old duplicates. The MSS then leaves room for its 12 bytes.
+  [[nodiscard]] bool timestamps_enabled() const { return timestamps_; }
 
  private:
   // flags_ bits.
@@ -353,7 +362,7 @@ class TcpControlBlock {
   AckVerdict process_ack(std::uint32_t now_ms, const wire::TcpRepr& segment);
   void process_text(std::uint32_t now_ms, const wire::TcpRepr& segment);
   void process_fin();
-  void take_rtt_sample(std::uint32_t now_ms);
+  void take_rtt_sample(std::uint32_t now_ms, const wire::TcpRepr& segment);
   void run_timers(std::uint32_t now_ms);
   void on_retransmission_timeout(std::uint32_t now_ms);
   void restart_idle_timer(std::uint32_t now_ms);
@@ -377,7 +386,8 @@ class TcpControlBlock {
     wscales_ = static_cast<std::uint8_t>((snd & 0x0f) | (rcv << 4));
   }
   [[nodiscard]] bool wants_to_send() const;
-  TcpTransmit make_segment(std::uint32_t seq, std::uint8_t flags);
+  TcpTransmit make_segment(std::uint32_t now_ms, std::uint32_t seq, std::uint8_t flags);
+  [[nodiscard]] std::uint32_t ts_value(std::uint32_t now_ms) const { return now_ms + ts_offset_; }
   std::optional<TcpTransmit> send_data(std::uint32_t now_ms, std::uint32_t seq, std::size_t len,
                                        bool fin);
   void arm_rto(std::uint32_t now_ms);
@@ -417,7 +427,12 @@ class TcpControlBlock {
   // With a scoreboard, its `received` ranges are used instead (more of
   // them, outside the block).
   using SeqRange = TcpSackScoreboard::Range;
-  SeqRange out_of_order_[2];
+  SeqRange out_of_order_[1];
+  // RFC 7323 timestamps: TS.Recent (the peer's TSval to echo) and this
+  // connection's offset of TSval from the clock (§5.4: not the clock
+  // itself; derived from the ISS, itself keyed-random per RFC 6528).
+  std::uint32_t ts_recent_ = 0;
+  std::uint32_t ts_offset_ = 0;
   [[nodiscard]] std::span<SeqRange> received_ranges();
 
   // Times are milliseconds of the caller's clock, wrapping (49 days).
@@ -451,11 +466,13 @@ class TcpControlBlock {
   std::uint8_t wscales_ = 0;
   std::uint8_t retries_ = 0;
   std::uint8_t dup_acks_ = 0;
-  // RFC 5961 §7's count, in the second (now_ms / 1024, its low three bits)
+  // RFC 5961 §7's count, in the second (now_ms / 1024, its low bit)
   // it began.
   std::uint8_t challenge_acks_ : 4 = 0;
-  std::uint8_t challenge_second_ : 3 = 0;
+  std::uint8_t challenge_second_ : 1 = 0;
   bool new_reno_ : 1 = false;
+  bool offer_timestamps_ : 1 = false;
+  bool timestamps_ : 1 = false;  // both SYNs carried the timestamps option
 };
 
 // RFC/issue target: smaller than lwIP's tcp_pcb (156 bytes on a 32-bit
