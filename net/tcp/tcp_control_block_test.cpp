@@ -462,20 +462,17 @@ TEST(TcpEstablishedTest, TimestampsEchoMeasureAndDropOldDuplicates) {
   // PAWS: a segment in the window but with an old TSval is an old
   // duplicate: not taken, answered with an ACK.
   const std::uint32_t rcv = kClientIss + 1 + 100;
-  Packet old = segment(kClient, kServer, rcv, kServerIss + 1, TcpFlags::kAck | TcpFlags::kPsh,
-                       65535, "stale");
-  {
+  const auto data_with_tsval = [&](std::uint32_t tsval, std::string_view text) {
     TcpTransmit out;
     out.source = kClientAddress;
     out.destination = kServerAddress;
-    out.header = old.repr();
-    out.header.payload = {};
-    out.header.timestamps = wire::TcpTimestamps{data.timestamps->value - 1000, 0};
-    out.payload_head = bytes_of(std::string_view("stale"));
-    old = to_packet(out);
-  }
+    out.header = segment(kClient, kServer, rcv, kServerIss + 1, TcpFlags::kAck).repr();
+    out.header.timestamps = wire::TcpTimestamps{tsval, 0};
+    out.payload_head = bytes_of(text);
+    return to_packet(out);
+  };
   const std::size_t received = server.received.size();
-  server.deliver(old, net.now);
+  server.deliver(data_with_tsval(data.timestamps->value - 1000, "stale"), net.now);
   server.read_all();
   EXPECT_EQ(server.received.size(), received);
   const std::vector<Packet> answer = server.drain(net.now);
@@ -483,16 +480,7 @@ TEST(TcpEstablishedTest, TimestampsEchoMeasureAndDropOldDuplicates) {
   EXPECT_EQ(answer[0].repr().ack_number, rcv);
   EXPECT_TRUE(answer[0].repr().payload.empty());
   // The same bytes with a current TSval are taken.
-  {
-    TcpTransmit out;
-    out.source = kClientAddress;
-    out.destination = kServerAddress;
-    out.header = old.repr();
-    out.header.payload = {};
-    out.header.timestamps = wire::TcpTimestamps{data.timestamps->value + 200, 0};
-    out.payload_head = bytes_of(std::string_view("fresh"));
-    server.deliver(to_packet(out), net.now);
-  }
+  server.deliver(data_with_tsval(data.timestamps->value + 200, "fresh"), net.now);
   server.read_all();
   EXPECT_EQ(server.received.size(), received + 5);
 }
