@@ -655,9 +655,21 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
   // Seventh: the text.
   process_text(now_ms, seg);
 
-  // Eighth: FIN, once everything before it is in.
-  if (seg.flags.fin() &&
-      seg.seq_number + static_cast<std::uint32_t>(seg.payload.size()) == rcv_nxt_) {
+  // Eighth: FIN, once everything before it is in. One that arrives ahead
+  // of a hole is kept (with a scoreboard: its place is there) and taken
+  // when the hole fills, so the peer need not send it again.
+  const std::uint32_t fin_seq = seg.seq_number + static_cast<std::uint32_t>(seg.payload.size());
+  const bool receiving = state_ == TcpState::established || state_ == TcpState::fin_wait_1 ||
+                         state_ == TcpState::fin_wait_2;
+  if (seg.flags.fin() && sack_ != nullptr && receiving && seq_gt(fin_seq, rcv_nxt_) &&
+      fin_seq - rcv_nxt_ <= rx_.free()) {
+    sack_->fin_pending = true;
+    sack_->fin_seq = fin_seq;
+  }
+  const bool fin_pending_reached =
+      sack_ != nullptr && sack_->fin_pending && receiving && sack_->fin_seq == rcv_nxt_;
+  if ((seg.flags.fin() && fin_seq == rcv_nxt_) || fin_pending_reached) {
+    if (sack_ != nullptr) sack_->fin_pending = false;
     process_fin();
     if (state_ == TcpState::time_wait) enter_time_wait(now_ms);
   }

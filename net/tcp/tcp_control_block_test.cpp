@@ -1633,6 +1633,38 @@ TEST(TcpSackTest, ASegmentLateByLessThanTheReorderingWindowIsNotSentAgain) {
   EXPECT_FALSE(client.tcb.in_fast_recovery());
 }
 
+// A FIN that arrives ahead of a hole is kept: when the hole fills the
+// connection goes to CLOSE-WAIT at once, and the FIN is not sent again.
+TEST(TcpSackTest, AFinAheadOfAHoleIsKeptUntilTheHoleFills) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  net.delay = 10ms;
+  open(net);
+  const auto data = pattern(3 * kMss);
+  ASSERT_EQ(*client.tcb.send(data), data.size());
+  client.tcb.close();
+  const std::vector<Packet> flight = client.drain(net.now);
+  ASSERT_EQ(flight.size(), 3u);
+  ASSERT_TRUE(has(flight[2], TcpFlags::kFin));
+  // Segments 0 and 2 (with the FIN) arrive; 1 is late.
+  const Instant t = net.now + 10ms;
+  server.deliver(flight[0], t);
+  server.deliver(flight[2], t);
+  server.read_all();
+  EXPECT_EQ(server.tcb.state(), TcpState::established);
+  EXPECT_EQ(server.received.size(), kMss);
+  server.deliver(flight[1], t + 5ms);
+  server.read_all();
+  EXPECT_EQ(server.tcb.state(), TcpState::close_wait);
+  EXPECT_TRUE(server.tcb.at_end());
+  EXPECT_TRUE(server.received == data);
+  // Its ACK covers the FIN.
+  const std::vector<Packet> acks = server.drain(t + 5ms);
+  ASSERT_FALSE(acks.empty());
+  EXPECT_EQ(acks.back().repr().ack_number, kClientIss + 1 + 3 * kMss + 1);
+}
+
 TEST(TcpSackTest, WithoutSackThePeerRecoversByNewReno) {
   // Three holes, a peer without SACK: fast recovery still, one hole per
   // round trip.

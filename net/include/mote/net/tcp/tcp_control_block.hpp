@@ -49,7 +49,8 @@
 //
 // Deviations, on purpose (as Linux): the minimum RTO is 200 ms, not RFC
 // 6298's 1 s; data on a SYN is not queued (the peer sends it again); a FIN
-// that arrives out of order is dropped (likewise); TIME-WAIT is 60 s.
+// that arrives out of order is kept only by a block with a scoreboard
+// (else the peer sends it again); TIME-WAIT is 60 s.
 
 #include <cstddef>
 #include <cstdint>
@@ -172,6 +173,10 @@ struct TcpSackScoreboard {
   // (the path reorders); until then, in recovery every unSACKed octet below
   // the highest SACKed one counts as lost.
   bool reordering = false;
+  // A FIN that arrived ahead of a hole, at fin_seq: taken once RCV.NXT
+  // gets there.
+  bool fin_pending = false;
+  std::uint32_t fin_seq = 0;
 };
 
 struct TcpEndpoint {
