@@ -70,6 +70,13 @@ void drain(TcpControlBlock& tcb, Instant now) {
     auto parsed = TcpRepr::parse(*segment, out->source, out->destination);
     check(parsed.ok(), "a sent segment does not parse (checksum)");
     check(parsed->payload.size() == out->payload_len(), "the payload changed length");
+    // RFC 6691: data and options together within the MSS the peer took
+    // (send_mss() leaves room for the timestamps once they are on).
+    if (out->payload_len() != 0) {
+      const std::size_t options = out->header.header_len() - 20;
+      const std::size_t room = tcb.send_mss() + (tcb.timestamps_enabled() ? 12u : 0u);
+      check(out->payload_len() + options <= room, "a segment overruns the MSS");
+    }
   }
   check(false, "dispatch() never runs dry");
 }
@@ -106,6 +113,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::optional<std::uint8_t> start = steps.opcode();
   if (!start) return 0;
   TcpControlBlock tcb(rx, tx, (*start & 4) != 0 ? &scoreboard : nullptr);
+  // Timestamps (RFC 7323) offered when bit 3 is set; the peer's SYNs carry
+  // them then too, its TSvals near kPeerTsval.
+  const bool timestamps = (*start & 8) != 0;
+  tcb.set_timestamps(timestamps);
+  constexpr std::uint32_t kPeerTsval = 0x7fff0000;
+  const mote::net::wire::TcpTimestamps peer_timestamps{kPeerTsval, 0};
   static const std::array<std::byte, 256> kPayload = payload_bytes();
   static const std::array<std::byte, kTxBytes> kSendData{};
   Instant now{};
@@ -123,6 +136,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       synack.max_segment_size = 536;
       synack.window_scale = 2;
       synack.sack_permitted = true;
+      if (timestamps) synack.timestamps = peer_timestamps;
       feed(tcb, now, synack);
       check(tcb.state() == TcpState::established, "SYN,ACK establishes");
       break;
@@ -131,6 +145,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(tcb.listen(kLocalEndpoint, 1460).ok(), "listen");
       TcpRepr syn = peer_segment(TcpFlags::kSyn, kPeerIss, 0, 8000);
       syn.sack_permitted = true;
+      if (timestamps) syn.timestamps = peer_timestamps;
       feed(tcb, now, syn);
       drain(tcb, now);
       feed(tcb, now, peer_segment(TcpFlags::kAck, kPeerIss + 1, kOurIss + 1, 8000));
@@ -172,6 +187,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           segment.window_scale = static_cast<std::uint8_t>(*scale % 15);
         }
         if ((*options & 4) != 0) segment.sack_permitted = true;
+        if ((*options & 16) != 0) {
+          // TSval near the peer's, either side (PAWS), and any echo.
+          const std::optional<std::uint16_t> tsval = steps.u16();
+          const std::optional<std::uint16_t> echo = steps.u16();
+          if (!tsval || !echo) return 0;
+          segment.timestamps = mote::net::wire::TcpTimestamps{
+              kPeerTsval + static_cast<std::uint32_t>(static_cast<std::int16_t>(*tsval)),
+              static_cast<std::uint32_t>(*echo) << 8};
+        }
         if ((*options & 8) != 0) {
           // SACK blocks near what we sent, either side.
           const std::optional<std::uint8_t> count = steps.opcode();

@@ -196,6 +196,11 @@ TEST_F(TcpTapTest, MoteDownloadsAFileFromTheKernel) {
   EXPECT_EQ(got.size(), body.size());
   EXPECT_TRUE(got == body);
   EXPECT_GT(lossy_->stats().dropped, 0u);
+  // The kernel offers timestamps (net.ipv4.tcp_timestamps) and SACK in its
+  // SYN,ACK: both are on, and segments leave room for the timestamps.
+  EXPECT_TRUE(socket_.tcb().timestamps_enabled());
+  EXPECT_TRUE(socket_.tcb().sack_enabled());
+  EXPECT_EQ(socket_.tcb().send_mss(), 1448u);
 }
 
 }  // namespace

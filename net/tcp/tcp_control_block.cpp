@@ -30,11 +30,23 @@ constexpr std::uint32_t to_ms(Duration duration) {
 bool due(std::uint32_t deadline, std::uint32_t now_ms) {
   return static_cast<std::int32_t>(now_ms - deadline) >= 0;
 }
+// A deadline kept in the low 16 bits of the clock (less than 32 s ahead).
+bool due16(std::uint16_t deadline, std::uint32_t now_ms) {
+  return static_cast<std::int16_t>(static_cast<std::uint16_t>(now_ms) - deadline) >= 0;
+}
 // The Instant of a millisecond deadline, never before it.
 Instant instant_of(std::uint32_t deadline, Instant now) {
   const auto ahead = static_cast<std::int32_t>(deadline - to_ms(now));
   return ahead <= 0 ? now : now + std::chrono::milliseconds(ahead);
 }
+Instant instant_of16(std::uint16_t deadline, Instant now) {
+  const auto ahead = static_cast<std::int16_t>(deadline - static_cast<std::uint16_t>(to_ms(now)));
+  return ahead <= 0 ? now : now + std::chrono::milliseconds(ahead);
+}
+
+// RFC 7323 §5.4: TSval is the clock plus an offset of the connection's own,
+// here a mix of its keyed-random ISS.
+std::uint32_t timestamp_offset(std::uint32_t iss) { return iss * 2654435761u; }
 
 std::uint32_t segment_len(const TcpRepr& segment) {
   return static_cast<std::uint32_t>(segment.payload.size()) + (segment.flags.syn() ? 1 : 0) +
@@ -144,6 +156,90 @@ std::uint32_t unsacked_between(const TcpSackScoreboard& board, std::uint32_t beg
   return bytes;
 }
 
+// --- Retransmissions in flight (RFC 8985's RACK, by order of sending) ----------
+
+using Retransmission = TcpSackScoreboard::Retransmission;
+
+std::uint32_t end_of(const Retransmission& sent) { return sent.begin + sent.len; }
+
+// The first octet in [from, limit) that is neither SACKed nor sent again
+// and in flight, and where its hole ends.
+SackRange next_unretransmitted_hole(const TcpSackScoreboard& board, std::uint32_t from,
+                                    std::uint32_t limit) {
+  std::uint32_t seq = from;
+  // Each pass steps over one retransmission in flight.
+  for (std::size_t pass = 0; pass <= board.retransmitting; ++pass) {
+    SackRange hole = next_hole(board, seq, limit);
+    if (!seq_lt(hole.begin, hole.end)) return hole;
+    bool in_flight = false;
+    for (std::size_t i = 0; i < board.retransmitting && !in_flight; ++i) {
+      const Retransmission& sent = board.retransmissions[i];
+      if (seq_le(sent.begin, hole.begin) && seq_lt(hole.begin, end_of(sent))) {
+        seq = end_of(sent);
+        in_flight = true;
+      } else if (seq_lt(hole.begin, sent.begin) && seq_lt(sent.begin, hole.end)) {
+        hole.end = sent.begin;
+      }
+    }
+    if (!in_flight) return hole;
+  }
+  return {limit, limit};
+}
+
+// UnSACKed bytes in [begin, end) sent again and still in flight.
+std::uint32_t retransmitted_between(const TcpSackScoreboard& board, std::uint32_t begin,
+                                    std::uint32_t end) {
+  std::uint32_t bytes = 0;
+  for (std::size_t i = 0; i < board.retransmitting; ++i) {
+    const Retransmission& sent = board.retransmissions[i];
+    const std::uint32_t lo = seq_gt(sent.begin, begin) ? sent.begin : begin;
+    const std::uint32_t hi = seq_lt(end_of(sent), end) ? end_of(sent) : end;
+    bytes += unsacked_between(board, lo, hi);
+  }
+  return bytes;
+}
+
+void forget_retransmissions(TcpSackScoreboard& board) {
+  board.reorder_armed = false;
+  board.retransmitting = 0;
+  board.sent_order = 0;
+  board.arrived_order = 0;
+}
+
+// After an ACK: retransmissions that arrived (cumulatively acknowledged or
+// SACKed) leave the list, and so do those lost again. RFC 8985 §6.2: a
+// segment is lost when one sent after it was delivered (RACK), with a
+// reordering window of zero "if RACK.reord is FALSE" and the sender is in
+// recovery. Sent after it: data above SND.MAX at the time (SACKed now), or
+// a later retransmission that arrived. A lost one is a hole again, so
+// NextSeg() sends it once more, in this recovery, without waiting for the
+// retransmission timer.
+void settle_retransmissions(TcpSackScoreboard& board, std::uint32_t una) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < board.retransmitting; ++i) {
+    const Retransmission sent = board.retransmissions[i];
+    const std::uint32_t end = end_of(sent);
+    if (seq_le(end, una) ||
+        unsacked_between(board, seq_gt(sent.begin, una) ? sent.begin : una, end) == 0) {
+      if (static_cast<std::int16_t>(sent.order - board.arrived_order) > 0) {
+        board.arrived_order = sent.order;
+      }
+      continue;
+    }
+    board.retransmissions[kept++] = sent;
+  }
+  board.retransmitting = static_cast<std::uint8_t>(kept);
+  const std::uint32_t highest_sacked = board.count != 0 ? board.sacked[board.count - 1].end : una;
+  kept = 0;
+  for (std::size_t i = 0; i < board.retransmitting; ++i) {
+    const Retransmission sent = board.retransmissions[i];
+    const bool overtaken = seq_gt(highest_sacked, sent.high_data) ||
+                           static_cast<std::int16_t>(board.arrived_order - sent.order) > 0;
+    if (!overtaken) board.retransmissions[kept++] = sent;
+  }
+  board.retransmitting = static_cast<std::uint8_t>(kept);
+}
+
 }  // namespace
 
 const char* to_string(TcpState state) {
@@ -217,6 +313,8 @@ void TcpControlBlock::reset_connection() {
   srtt8_ = 0;
   rttvar4_ = 0;
   set_wscales(0, 0);
+  timestamps_ = false;
+  ts_recent_ = 0;
   if (sack_ != nullptr) *sack_ = {};
   snd_wnd_ = 0;
   max_snd_wnd_ = 0;
@@ -224,6 +322,8 @@ void TcpControlBlock::reset_connection() {
   cwnd_ = 0;
   ssthresh_ = 0;
   dup_acks_ = 0;
+  cubic_w_max_ = 0;
+  cubic_epoch_ = 0;
   remote_address_ = {};
   remote_port_ = 0;
 }
@@ -259,6 +359,7 @@ Status TcpControlBlock::connect(TcpEndpoint local, TcpEndpoint remote, std::uint
   }
   open_between(local, remote, mss);
   snd_una_ = snd_nxt_ = snd_max_ = iss;
+  ts_offset_ = timestamp_offset(iss);
   // RFC 7323 §2.2: offer window scaling in our SYN.
   set_wscales(0, window_scale_for(rx_.capacity()));
   state_ = TcpState::syn_sent;
@@ -293,6 +394,15 @@ void TcpControlBlock::take_options(const TcpRepr& syn, std::uint16_t mss) {
   // RFC 2018 §2: SACK only when both SYNs carried SACK-permitted (ours
   // does whenever this block has a scoreboard).
   if (sack_ != nullptr) sack_->permitted = syn.sack_permitted;
+  // RFC 7323 §3.2: timestamps only when both SYNs carried them (ours do
+  // when offered); TS.Recent starts at the peer's SYN. RFC 6691: the MSS
+  // counts no options, so a segment's data leaves room for the 12 bytes.
+  timestamps_ = offer_timestamps_ && syn.timestamps.has_value();
+  if (timestamps_) {
+    ts_recent_ = syn.timestamps->value;
+    constexpr std::uint16_t kTimestampsLen = 12;
+    snd_mss_ = snd_mss_ > 2 * kTimestampsLen ? snd_mss_ - kTimestampsLen : snd_mss_;
+  }
 }
 
 // LISTEN or a listener's backlog: RFC 9293 §3.10.7.2, third check.
@@ -300,6 +410,7 @@ void TcpControlBlock::take_syn(const TcpRepr& syn, std::uint32_t iss) {
   rcv_nxt_ = syn.seq_number + 1;
   rcv_adv_ = rcv_nxt_;
   snd_una_ = snd_nxt_ = snd_max_ = iss;
+  ts_offset_ = timestamp_offset(iss);
   take_options(syn, local_mss_);
   // RFC 7323 §2.2: "The window field in a segment where the SYN bit is set
   // ... MUST NOT be scaled."
@@ -460,6 +571,16 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
     seg.flags = TcpFlags(seg.flags.bits() & ~TcpFlags::kSyn);
   }
 
+  // RFC 7323 §5.3 R1, PAWS: a segment whose TSval is older than TS.Recent
+  // is an old duplicate: "send an acknowledgment in reply ... and drop the
+  // segment" (not a RST). (The 24-day idle rule is left out: a connection
+  // idle that long has been reset by keep-alive or its peer.)
+  if (timestamps_ && seg.timestamps && !seg.flags.rst() &&
+      seq_lt(seg.timestamps->value, ts_recent_)) {
+    set_flag(kAckNow);
+    return std::nullopt;
+  }
+
   // RFC 9293 §3.10.7.4, first: the sequence number.
   if (!acceptable(seg, segment_len(seg))) {
     // "If an incoming segment is not acceptable, an acknowledgment should be
@@ -471,6 +592,13 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
       if (state_ == TcpState::time_wait && seg.flags.fin()) enter_time_wait(now_ms);
     }
     return std::nullopt;
+  }
+
+  // RFC 7323 §4.3 (R3): "If SEG.TSval >= TS.Recent and SEG.SEQ <=
+  // Last.ACK.sent then SEG.TSval is copied to TS.Recent" (RCV.NXT stands
+  // for Last.ACK.sent: every ACK carries it).
+  if (timestamps_ && seg.timestamps && seq_le(seg.seq_number, rcv_nxt_)) {
+    ts_recent_ = seg.timestamps->value;
   }
 
   // Second: RST (RFC 5961 §3.2). Only an exact match resets; one elsewhere
@@ -525,9 +653,21 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
   // Seventh: the text.
   process_text(now_ms, seg);
 
-  // Eighth: FIN, once everything before it is in.
-  if (seg.flags.fin() &&
-      seg.seq_number + static_cast<std::uint32_t>(seg.payload.size()) == rcv_nxt_) {
+  // Eighth: FIN, once everything before it is in. One that arrives ahead
+  // of a hole is kept (with a scoreboard: its place is there) and taken
+  // when the hole fills, so the peer need not send it again.
+  const std::uint32_t fin_seq = seg.seq_number + static_cast<std::uint32_t>(seg.payload.size());
+  const bool receiving = state_ == TcpState::established || state_ == TcpState::fin_wait_1 ||
+                         state_ == TcpState::fin_wait_2;
+  if (seg.flags.fin() && sack_ != nullptr && receiving && seq_gt(fin_seq, rcv_nxt_) &&
+      fin_seq - rcv_nxt_ <= rx_.free()) {
+    sack_->fin_pending = true;
+    sack_->fin_seq = fin_seq;
+  }
+  const bool fin_pending_reached =
+      sack_ != nullptr && sack_->fin_pending && receiving && sack_->fin_seq == rcv_nxt_;
+  if ((seg.flags.fin() && fin_seq == rcv_nxt_) || fin_pending_reached) {
+    if (sack_ != nullptr) sack_->fin_pending = false;
     process_fin();
     if (state_ == TcpState::time_wait) enter_time_wait(now_ms);
   }
@@ -582,7 +722,7 @@ std::optional<TcpTransmit> TcpControlBlock::process_syn_sent(std::uint32_t now_m
     // state to ESTABLISHED, form an ACK segment and send it."
     snd_una_ = segment.ack_number;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
-    if (flag(kTimingRtt) && seq_ge(snd_una_, rtt_seq_)) take_rtt_sample(now_ms);
+    if (flag(kTimingRtt) && seq_ge(snd_una_, rtt_seq_)) take_rtt_sample(now_ms, segment);
     init_congestion_control();
     retries_ = 0;
     recompute_rto();
@@ -620,9 +760,8 @@ bool TcpControlBlock::acceptable(const TcpRepr& segment, std::uint32_t len) cons
 
 // RFC 5961 §7: "the number of challenge ACKs ... should be limited".
 void TcpControlBlock::challenge_ack(std::uint32_t now_ms) {
-  const auto second = static_cast<std::uint16_t>(now_ms >> 10);
-  if (second != challenge_second_) {
-    challenge_second_ = second;
+  if (((now_ms >> 10) & 1) != challenge_second_) {
+    challenge_second_ = (now_ms >> 10) & 1;
     challenge_acks_ = 0;
   }
   if (challenge_acks_ >= kChallengeAcksPerSecond) return;
@@ -639,7 +778,7 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     if (!(seq_lt(snd_una_, ack) && seq_le(ack, snd_max_))) return AckVerdict::reset;
     snd_una_ = ack;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
-    if (flag(kTimingRtt) && seq_ge(snd_una_, rtt_seq_)) take_rtt_sample(now_ms);
+    if (flag(kTimingRtt) && seq_ge(snd_una_, rtt_seq_)) take_rtt_sample(now_ms, segment);
     init_congestion_control();
     retries_ = 0;
     recompute_rto();
@@ -664,7 +803,7 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     return AckVerdict::drop;
   }
 
-  if (sack_enabled()) take_sack_blocks(segment);
+  if (sack_enabled()) note_reordering(segment);
   // RFC 5681 §2's duplicate ACK: data outstanding, none carried, no FIN,
   // the same ACK number and the same window; RFC 6675 §2 adds any ACK that
   // carries SACK blocks.
@@ -685,13 +824,14 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     tx_.consume(std::min<std::size_t>(acked, tx_.size()));
     snd_una_ = ack;
     if (sack_ != nullptr) scoreboard_trim(*sack_, snd_una_);
+    if (flag(kRecovery) && sack_enabled()) settle_retransmissions(*sack_, snd_una_);
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
     // Karn's rule: only a segment sent once is timed (kTimingRtt is
     // cleared on every retransmission).
-    if (flag(kTimingRtt) && seq_ge(ack, rtt_seq_)) take_rtt_sample(now_ms);
+    if (flag(kTimingRtt) && seq_ge(ack, rtt_seq_)) take_rtt_sample(now_ms, segment);
     retries_ = 0;
     set_flag(kProbe, false);
-    on_new_ack(newly_acked);
+    on_new_ack(now_ms, newly_acked);
     // RFC 6298 §5.3: "When an ACK is received that acknowledges new data,
     // restart the retransmission timer"; §5.2: stop it when all is acked.
     recompute_rto();
@@ -701,12 +841,15 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
       arm_rto(now_ms);
     }
   } else if (duplicate) {
+    if (flag(kRecovery) && sack_enabled()) settle_retransmissions(*sack_, snd_una_);
     on_duplicate_ack();
   } else if (snd_wnd_ == 0 && retries_ != 0) {
     // An answer to a zero-window probe: the peer is alive; go on probing
     // without counting towards the limit (RFC 1122 §4.2.2.17).
     retries_ = 0;
   }
+
+  if (sack_enabled()) arm_reorder_timer(now_ms);
 
   // RFC 9293 §3.10.7.4: "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
   // SND.WL2 =< SEG.ACK), set SND.WND <- SEG.WND".
@@ -744,6 +887,33 @@ TcpControlBlock::AckVerdict TcpControlBlock::process_ack(std::uint32_t now_ms,
     default: break;
   }
   return AckVerdict::proceed;
+}
+
+// Takes the ACK's SACK blocks (below), and notes when they or the ACK
+// cover a hole below the highest SACKed octet that was never sent again:
+// it arrived late, not lost (RFC 8985 §6.2, step 2's RACK.reord). Octets
+// above HighRxt were not sent again in this recovery; outside recovery
+// none were, unless after a timeout (SND.NXT < SND.MAX).
+void TcpControlBlock::note_reordering(const TcpRepr& segment) {
+  TcpSackScoreboard& board = *sack_;
+  if (board.reordering || board.count == 0) {
+    take_sack_blocks(segment);
+    return;
+  }
+  // Holes in [max(una, HighRxt in recovery, else `recover`), highest SACKed):
+  // what a timeout sent again lies below `recover`.
+  const std::uint32_t highest = board.sacked[board.count - 1].end;
+  const auto holes = [&](const TcpSackScoreboard& ranges, std::uint32_t una) {
+    const std::uint32_t sent_again = flag(kRecovery) ? ranges.high_rxt : recover_;
+    return unsacked_between(ranges, seq_gt(sent_again, una) ? sent_again : una, highest);
+  };
+  const std::uint32_t before = holes(board, snd_una_);
+  take_sack_blocks(segment);
+  const std::uint32_t ack = segment.ack_number;
+  const std::uint32_t una = seq_gt(ack, snd_una_) && seq_le(ack, snd_max_) ? ack : snd_una_;
+  TcpSackScoreboard trimmed = board;
+  scoreboard_trim(trimmed, una);
+  if (holes(trimmed, una) < before) board.reordering = true;
 }
 
 // RFC 2018 §3 / RFC 6675 §3: the blocks of an ACK go into the scoreboard,
@@ -820,7 +990,7 @@ void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment)
   } else {
     set_flag(kSegmentUnacked);
     if (!flag(kAckDelayed)) {
-      ack_at_ = now_ms + to_ms(kAckDelay);
+      ack_at_ = static_cast<std::uint16_t>(now_ms + to_ms(kAckDelay));
       set_flag(kAckDelayed);
     }
   }
@@ -889,8 +1059,16 @@ void TcpControlBlock::process_fin() {
 }
 
 // RFC 6298 §2.2-2.3, in fixed point: SRTT in 1/8 ms, RTTVAR in 1/4 ms.
-void TcpControlBlock::take_rtt_sample(std::uint32_t now_ms) {
+void TcpControlBlock::take_rtt_sample(std::uint32_t now_ms, const TcpRepr& segment) {
   set_flag(kTimingRtt, false);
+  // RFC 7323 §4 (RTTM): with timestamps the sample runs from the TSval the
+  // ACK echoes -- of the segment that drew it -- to now.
+  if (timestamps_ && segment.timestamps && segment.timestamps->echo_reply != 0) {
+    const std::uint32_t sent_at = segment.timestamps->echo_reply - ts_offset_;
+    if (due(sent_at, now_ms) && now_ms - sent_at < 60000) {
+      rtt_sent_at_ = static_cast<std::uint16_t>(sent_at);
+    }
+  }
   const auto elapsed =
       static_cast<std::uint16_t>(static_cast<std::uint16_t>(now_ms) - rtt_sent_at_);
   const std::uint32_t rtt = std::min<std::uint32_t>(elapsed, 8191);
@@ -925,7 +1103,86 @@ void TcpControlBlock::restart_idle_timer(std::uint32_t now_ms) {
   set_flag(kTimerArmed);
 }
 
-// --- Congestion control (RFC 5681, RFC 6582) ----------------------------------
+// --- Congestion control (RFC 5681, RFC 6582, RFC 9438) -----------------------
+
+namespace {
+
+// Integer cube root: the largest r with r^3 <= n (bisection; 2^21 cubed
+// passes 2^63).
+std::uint64_t cube_root(std::uint64_t n) {
+  std::uint64_t low = 0;
+  std::uint64_t high = 1u << 21;
+  while (low < high) {
+    const std::uint64_t mid = (low + high + 1) / 2;
+    if (mid * mid * mid <= n) {
+      low = mid;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return low;
+}
+
+// CUBIC's cubic term in bytes: C * d^3 segments for d ms (C = 0.4 per s^3),
+// d capped at 2,000 s.
+std::uint64_t cubic_growth(std::uint64_t d_ms, std::uint32_t mss) {
+  d_ms = std::min<std::uint64_t>(d_ms, 2'000'000);
+  // 0.4 / 10^9 per ms^3 = 1 / 2.5e9: in 1/1024 segments, d^3 / 2,441,406.
+  return d_ms * d_ms * d_ms / 2'441'406 * mss / 1024;
+}
+
+}  // namespace
+
+// RFC 9438 §4.2-4.5, once per ACK in congestion avoidance. The epoch began
+// at the first such ACK after a loss, from cwnd_epoch = ssthresh (slow
+// start after the loss ends there); t is the time since, K the time the
+// cubic takes back to W_max:
+//   W_cubic(t) = C * (t - K)^3 + W_max,  K = cubic_root((W_max - cwnd_epoch) / C)
+// The window grows towards target = W_cubic(t + RTT) (between cwnd and
+// 1.5 cwnd) by (target - cwnd) / cwnd per segment acknowledged, but never
+// slower than Reno would: W_est = cwnd_epoch + alpha * t / RTT with alpha =
+// 3 (1 - beta) / (1 + beta) (RFC 8312 §4.2's closed form of RFC 9438 §4.3).
+void TcpControlBlock::grow_cubic(std::uint32_t now_ms, std::uint32_t acked) {
+  const std::uint32_t mss = snd_mss_;
+  // Clock ticks of 8 ms in 16 bits: the epoch's age is held at 240 s at
+  // most so that it never wraps (by then the cubic term dwarfs any window).
+  constexpr std::uint32_t kTickMs = 8;
+  constexpr std::uint16_t kMaxAge = 30000;
+  const auto tick = static_cast<std::uint16_t>(now_ms / kTickMs);
+  if (cubic_epoch_ == 0) {
+    cubic_epoch_ = tick == 0 ? 1 : tick;
+    cubic_w_max_ = static_cast<std::uint16_t>(
+        std::min<std::uint32_t>(std::max<std::uint32_t>(cubic_w_max_, cwnd_ / mss), 0xffff));
+  }
+  auto age = static_cast<std::uint16_t>(tick - cubic_epoch_);
+  if (age > kMaxAge) {
+    age = kMaxAge;
+    cubic_epoch_ = static_cast<std::uint16_t>(tick - kMaxAge);
+    if (cubic_epoch_ == 0) cubic_epoch_ = 1;
+  }
+  const std::uint64_t t_ms = std::uint64_t{age} * kTickMs;
+  const std::uint64_t rtt_ms = std::max<std::uint32_t>(1, srtt8_ / 8);
+  const std::uint64_t w_max = std::uint64_t{cubic_w_max_} * mss;
+  const std::uint64_t epoch_cwnd = std::min(ssthresh_, cwnd_);
+  // K in ms: cubic_root((W_max - cwnd_epoch) / mss / 0.4 s^3) = cubic_root(... * 2.5e9 ms^3).
+  const std::uint64_t k_ms =
+      w_max > epoch_cwnd ? cube_root((w_max - epoch_cwnd) * 2'500'000'000 / mss) : 0;
+  const auto w_cubic = [&](std::uint64_t t) {
+    if (t >= k_ms) return w_max + cubic_growth(t - k_ms, mss);
+    const std::uint64_t drop = cubic_growth(k_ms - t, mss);
+    return drop < w_max ? w_max - drop : 0;
+  };
+  const std::uint64_t w_est = epoch_cwnd + std::uint64_t{mss} * t_ms * 9 / (17 * rtt_ms);
+  std::uint64_t cwnd = cwnd_;
+  if (w_cubic(t_ms) < w_est) {
+    // The Reno-friendly region: "cwnd SHOULD be set to W_est".
+    cwnd = std::max(cwnd, w_est);
+  } else {
+    const std::uint64_t target = std::clamp(w_cubic(t_ms + rtt_ms), cwnd, cwnd * 3 / 2);
+    cwnd += std::max<std::uint64_t>(1, (target - cwnd) * std::min(acked, 2 * mss) / cwnd);
+  }
+  cwnd_ = static_cast<std::uint32_t>(std::min<std::uint64_t>(cwnd, 1u << 30));
+}
 
 void TcpControlBlock::init_congestion_control() {
   const std::uint32_t mss = snd_mss_;
@@ -938,10 +1195,12 @@ void TcpControlBlock::init_congestion_control() {
   ssthresh_ = 0xffffffffu;
   recover_ = snd_una_ - 1;
   dup_acks_ = 0;
+  cubic_w_max_ = 0;
+  cubic_epoch_ = 0;
   set_flag(kRecovery, false);
 }
 
-void TcpControlBlock::on_new_ack(std::uint32_t acked) {
+void TcpControlBlock::on_new_ack(std::uint32_t now_ms, std::uint32_t acked) {
   const std::uint32_t mss = snd_mss_;
   dup_acks_ = 0;
   if (flag(kRecovery)) {
@@ -950,6 +1209,7 @@ void TcpControlBlock::on_new_ack(std::uint32_t acked) {
       // min (ssthresh, max(FlightSize, SMSS) + SMSS) or (2) ssthresh".
       cwnd_ = std::min(ssthresh_, std::max(flight_size(), mss) + mss);
       set_flag(kRecovery, false);
+      if (sack_ != nullptr) forget_retransmissions(*sack_);
     } else {
       // Partial acknowledgment: "retransmit the first unacknowledged
       // segment", "deflate the congestion window by the amount of new data
@@ -979,6 +1239,8 @@ void TcpControlBlock::on_new_ack(std::uint32_t acked) {
   if (cwnd_ < ssthresh_) {
     // Slow start, with RFC 3465's byte counting (L = 2 * SMSS).
     cwnd_ += std::min(acked, 2 * mss);
+  } else if (!new_reno_) {
+    grow_cubic(now_ms, acked);
   } else {
     // Congestion avoidance: one SMSS per cwnd of data acknowledged (RFC
     // 3465 §2.1's byte counting, at most 2 * SMSS per ACK, so ACKs that
@@ -1004,16 +1266,14 @@ void TcpControlBlock::on_duplicate_ack() {
   // the scoreboard says the first unacknowledged segment is lost.
   const bool lost = sack_enabled() && seq_gt(lost_edge(*sack_, snd_una_, mss), snd_una_);
   if (dup_acks_ != 3 && !lost) return;
-  // RFC 6582 §3.2 step 2: only when the ACK covers more than `recover`
-  // (no second fast retransmit for the same loss).
-  if (!seq_gt(snd_una_, recover_)) return;
+  if (!may_start_recovery()) return;
   if (sack_enabled()) {
     enter_sack_recovery();
     return;
   }
-  // RFC 5681 §3.2 steps 2-3: "ssthresh = max (FlightSize / 2, 2*SMSS)",
-  // retransmit the lost segment, "cwnd = ssthresh + 3*SMSS".
-  ssthresh_ = std::max(flight_size() / 2, 2 * mss);
+  // RFC 5681 §3.2 steps 2-3: "ssthresh = max (FlightSize / 2, 2*SMSS)"
+  // (CUBIC: 0.7), retransmit the lost segment, "cwnd = ssthresh + 3*SMSS".
+  reduce_on_loss();
   cwnd_ = ssthresh_ + 3 * mss;
   recover_ = snd_max_;
   set_flag(kRecovery);
@@ -1021,16 +1281,37 @@ void TcpControlBlock::on_duplicate_ack() {
   set_flag(kTimingRtt, false);
 }
 
+// RFC 5681 §3.1 eq. 4: "ssthresh = max (FlightSize / 2, 2*SMSS)". RFC
+// 9438 §4.6-4.7: "ssthresh = flight_size * beta_cubic" (0.7), and W_max =
+// cwnd before the reduction -- with fast convergence, "W_max = cwnd * (1 +
+// beta_cubic) / 2" when the window did not get back to the last W_max (a
+// new flow took a share).
+void TcpControlBlock::reduce_on_loss() {
+  const std::uint32_t mss = snd_mss_;
+  if (new_reno_) {
+    ssthresh_ = std::max(flight_size() / 2, 2 * mss);
+  } else {
+    ssthresh_ =
+        std::max(static_cast<std::uint32_t>(std::uint64_t{flight_size()} * 7 / 10), 2 * mss);
+    const std::uint32_t segments = cwnd_ / mss;
+    const std::uint32_t w_max =
+        segments < cubic_w_max_ ? segments * 17 / 20 : segments;  // (1 + 0.7) / 2
+    cubic_w_max_ = static_cast<std::uint16_t>(std::min<std::uint32_t>(w_max, 0xffff));
+  }
+  cubic_epoch_ = 0;
+}
+
 // RFC 6675 §5 step 4: "RecoveryPoint = HighData", "cwnd = ssthresh =
-// FlightSize / 2" (at least 2 SMSS, RFC 5681), and the first hole goes out
-// at once (step 4.3); then NextSeg while pipe leaves room.
+// FlightSize / 2" (CUBIC: 0.7; at least 2 SMSS, RFC 5681), and the first
+// hole goes out at once (step 4.3); then NextSeg while pipe leaves room.
 void TcpControlBlock::enter_sack_recovery() {
-  ssthresh_ = std::max(flight_size() / 2, 2 * std::uint32_t{snd_mss_});
+  reduce_on_loss();
   cwnd_ = ssthresh_;
   recover_ = snd_max_;
   set_flag(kRecovery);
   sack_->high_rxt = snd_una_;
   sack_->retransmit_first = true;
+  forget_retransmissions(*sack_);
   set_flag(kTimingRtt, false);
 }
 
@@ -1040,7 +1321,13 @@ void TcpControlBlock::enter_sack_recovery() {
 // for the same segment's later timeouts.
 void TcpControlBlock::enter_loss_window() {
   const std::uint32_t mss = snd_mss_;
-  if (retries_ == 0) ssthresh_ = std::max(flight_size() / 2, 2 * mss);
+  if (retries_ == 0) {
+    reduce_on_loss();
+    // RFC 9438 §4.8: after a timeout, "K is set to 0, and W_max is set to
+    // the congestion window size at the beginning of the current congestion
+    // avoidance stage" (grow_cubic takes it then).
+    cubic_w_max_ = 0;
+  }
   cwnd_ = mss;
   // RFC 6582 §4: "recover" is set on a timeout too.
   recover_ = snd_max_;
@@ -1052,6 +1339,7 @@ void TcpControlBlock::enter_loss_window() {
   if (sack_ != nullptr) {
     if (retries_ != 0) sack_->count = 0;
     sack_->retransmit_first = false;
+    forget_retransmissions(*sack_);
   }
 }
 
@@ -1062,9 +1350,42 @@ void TcpControlBlock::arm_rto(std::uint32_t now_ms) {
   set_flag(kRtoArmed);
 }
 
+// RFC 8985 §6.2: outside recovery "RACK.reo_wnd = RACK.min_RTT / 4" (SRTT
+// here) unless DupThresh segments were SACKed, which starts recovery at
+// once (on_duplicate_ack). Only for data never sent again: not after a
+// timeout, and not below `recover` (RFC 6582).
+bool TcpControlBlock::reorder_window_applies() const {
+  return !flag(kRecovery) && retries_ == 0 && sack_->count != 0 && snd_una_ != snd_max_ &&
+         seq_ge(snd_nxt_, snd_max_) && may_start_recovery();
+}
+
+// RFC 6582 §3.2 step 2: only when the ACK covers more than `recover` (no
+// second fast retransmit for the same loss). With SACK the scoreboard
+// tells new losses from old ones: RFC 6675 §5.1 holds a new recovery back
+// only "until HighACK is greater than or equal to" RecoveryPoint.
+bool TcpControlBlock::may_start_recovery() const {
+  return sack_enabled() ? seq_ge(snd_una_, recover_) : seq_gt(snd_una_, recover_);
+}
+
+void TcpControlBlock::arm_reorder_timer(std::uint32_t now_ms) {
+  TcpSackScoreboard& board = *sack_;
+  if (!reorder_window_applies()) {
+    board.reorder_armed = false;
+  } else if (!board.reorder_armed) {
+    board.reorder_at = now_ms + std::max<std::uint32_t>(1, srtt8_ / 32);
+    board.reorder_armed = true;
+  }
+}
+
 void TcpControlBlock::run_timers(std::uint32_t now_ms) {
+  if (sack_enabled() && sack_->reorder_armed && due(sack_->reorder_at, now_ms)) {
+    sack_->reorder_armed = false;
+    if (reorder_window_applies()) {
+      enter_sack_recovery();
+    }
+  }
   if (flag(kRtoArmed) && due(rto_at_, now_ms)) on_retransmission_timeout(now_ms);
-  if (flag(kAckDelayed) && due(ack_at_, now_ms)) {
+  if (flag(kAckDelayed) && due16(ack_at_, now_ms)) {
     set_flag(kAckDelayed, false);
     set_flag(kAckNow);
   }
@@ -1117,8 +1438,10 @@ std::uint32_t TcpControlBlock::window_edge_offer() const {
   // The edge stays where it is until it can move by the threshold (a
   // sender that overran the window moves it to RCV.NXT).
   const std::uint32_t current = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ : rcv_nxt_;
+  // The peer's full segment: our MSS, less the timestamps it carries.
+  const std::uint32_t peer_segment = timestamps_ && local_mss_ > 24 ? local_mss_ - 12u : local_mss_;
   const std::uint32_t threshold = std::max<std::uint32_t>(
-      1, std::min<std::uint32_t>(static_cast<std::uint32_t>(rx_.capacity() / 2), local_mss_));
+      1, std::min<std::uint32_t>(static_cast<std::uint32_t>(rx_.capacity() / 2), peer_segment));
   if (seq_gt(edge, current) && edge - current >= threshold) return edge;
   return current;
 }
@@ -1130,7 +1453,8 @@ std::uint16_t TcpControlBlock::advertise_window() {
       std::min<std::uint32_t>((rcv_adv_ - rcv_nxt_) >> rcv_wscale(), 0xffff));
 }
 
-TcpTransmit TcpControlBlock::make_segment(std::uint32_t seq, std::uint8_t flags) {
+TcpTransmit TcpControlBlock::make_segment(std::uint32_t now_ms, std::uint32_t seq,
+                                          std::uint8_t flags) {
   TcpTransmit out;
   out.source = local_address_;
   out.destination = remote_address_;
@@ -1142,12 +1466,21 @@ TcpTransmit TcpControlBlock::make_segment(std::uint32_t seq, std::uint8_t flags)
     out.header.ack_number = rcv_nxt_;
     out.header.window_len = advertise_window();
     set_flag(kAckNow | kAckDelayed | kSegmentUnacked, false);
-    // RFC 2018 §4: the out-of-order data we hold, as SACK blocks.
+    // RFC 2018 §4: the out-of-order data we hold, as SACK blocks; §3:
+    // three fit beside the timestamps.
     if (sack_enabled()) {
+      const std::size_t room = timestamps_ ? 3 : TcpRepr::kMaxSackBlocks;
       for (const SeqRange& range : received_ranges()) {
-        if (range.begin != range.end) out.header.sack_blocks.push_back({range.begin, range.end});
+        if (range.begin != range.end && out.header.sack_blocks.size() < room) {
+          out.header.sack_blocks.push_back({range.begin, range.end});
+        }
       }
     }
+  }
+  // RFC 7323 §3.2: once negotiated, "a TSopt MUST be sent in every non-<RST>
+  // segment", echoing TS.Recent.
+  if (timestamps_ && (flags & TcpFlags::kRst) == 0) {
+    out.header.timestamps = wire::TcpTimestamps{ts_value(now_ms), ts_recent_};
   }
   return out;
 }
@@ -1201,32 +1534,46 @@ bool TcpControlBlock::plan_data(std::uint32_t& seq, std::size_t& len, bool& fin)
   const bool nothing_in_flight = snd_nxt_ == snd_una_;
   // Retransmissions, full segments and the FIN go at once.
   if (len >= snd_mss_ || seq_lt(seq, snd_max_) || fin) return true;
-  // RFC 9293 §3.7.4 (Nagle): a short segment only when nothing is
-  // unacknowledged, unless Nagle is off -- and then only when it is all
-  // the data there is (§3.8.6.2.1, sender SWS avoidance) or at least half
-  // the largest window the peer offered.
+  // RFC 9293 §3.7.4 (Nagle), in Minshall's form (as Linux): a short
+  // segment only when no other short one is unacknowledged -- the flight is
+  // whole segments -- and then (sender SWS avoidance, §3.8.6.2.1) only when
+  // it is all the data there is, or at least half the largest window the
+  // peer offered. Plain Nagle (nothing unacknowledged) would hold the tail
+  // of a send buffer that a window of a few segments drains: at 4 KiB and
+  // MSS 1,460 the 1,176 bytes after two full segments wait a round trip
+  // every other round trip. With Nagle off the flight does not matter.
   if (nothing_in_flight) return true;
-  if (len == unsent && flag(kNoDelay)) return true;
+  const bool short_in_flight = flight_size() % snd_mss_ != 0;
+  if (len == unsent && (flag(kNoDelay) || !short_in_flight)) return true;
   return max_snd_wnd_ != 0 && len >= max_snd_wnd_ / 2;
 }
 
 // RFC 6675 §5 step (C): while "(cwnd - pipe) >= 1 SMSS", the segment
-// NextSeg() names: (1) the first lost octet not yet sent again, else (2)
-// new data the peer's window allows, else (3) the first unSACKed octet
-// above HighRxt below the highest SACKed one. Rule 4's rescue
-// retransmission is left out: in the netsim grid it cost throughput (a
-// tail it would repair is as often repaired by the ACKs that follow).
+// NextSeg() names: (1) the first lost octet not sent again (or whose
+// retransmission was lost: settle_retransmissions), else (2) new data the
+// peer's window allows, else (3) the first unSACKed octet above HighRxt
+// below the highest SACKed one. Rule 4's rescue retransmission is left
+// out: in the netsim grid it cost throughput (a tail it would repair is as
+// often repaired by the ACKs that follow).
 bool TcpControlBlock::plan_sack_recovery(std::uint32_t& seq, std::size_t& len, bool& fin) const {
   const std::uint32_t mss = snd_mss_;
   const TcpSackScoreboard& board = *sack_;
   fin = false;
-  const std::uint32_t edge = lost_edge(board, snd_una_, mss);
-  const std::uint32_t from = seq_gt(board.high_rxt, snd_una_) ? board.high_rxt : snd_una_;
-  // SetPipe: the octets outstanding, less those SACKed and those lost and
-  // not sent again.
-  const std::uint32_t pipe =
-      flight_size() - sacked_bytes(board) - unsacked_between(board, from, edge);
+  // RFC 8985 §6.2: in recovery, with no reordering seen, the reordering
+  // window is zero -- everything sent before a segment that arrived is
+  // lost, and the originals went out in sequence order. Else IsLost()'s
+  // DupThresh rule.
+  const std::uint32_t edge = !board.reordering && board.count != 0
+                                 ? board.sacked[board.count - 1].end
+                                 : lost_edge(board, snd_una_, mss);
+  // SetPipe: each unSACKed octet outstanding counts once unless it is lost,
+  // and once more when it was sent again and that is still in flight.
+  const std::uint32_t pipe = flight_size() - sacked_bytes(board) -
+                             unsacked_between(board, snd_una_, edge) +
+                             retransmitted_between(board, snd_una_, snd_max_);
   if (!board.retransmit_first && pipe + mss > cwnd_) return false;
+  // Retransmissions wait while the list of those in flight is full.
+  const bool may_retransmit = board.retransmitting < TcpSackScoreboard::kMaxRetransmissions;
   // A hole may end in (or be) the FIN, one past the data.
   const std::uint32_t data_end = snd_una_ + static_cast<std::uint32_t>(tx_.size());
   const auto send_hole = [&](SackRange hole) {
@@ -1239,8 +1586,11 @@ bool TcpControlBlock::plan_sack_recovery(std::uint32_t& seq, std::size_t& len, b
     len = std::min({mss, range_len(hole), data_end - seq});
     return true;
   };
-  const SackRange hole = next_hole(board, from, board.retransmit_first ? snd_max_ : edge);
-  if (seq_lt(hole.begin, hole.end)) return send_hole(hole);
+  if (may_retransmit) {
+    const SackRange hole =
+        next_unretransmitted_hole(board, snd_una_, board.retransmit_first ? snd_max_ : edge);
+    if (seq_lt(hole.begin, hole.end)) return send_hole(hole);
+  }
   seq = snd_max_;
   const std::uint32_t offset = seq - snd_una_;
   if (offset > tx_.size()) return false;  // the FIN is out
@@ -1250,9 +1600,10 @@ bool TcpControlBlock::plan_sack_recovery(std::uint32_t& seq, std::size_t& len, b
   len = std::min<std::size_t>({unsent, usable, mss});
   fin = flag(kFinQueued) && offset + len == tx_.size();
   if (len != 0 || fin) return true;
-  if (board.count == 0) return false;
+  if (board.count == 0 || !may_retransmit) return false;
+  const std::uint32_t from = seq_gt(board.high_rxt, snd_una_) ? board.high_rxt : snd_una_;
   const std::uint32_t highest_sacked = board.sacked[board.count - 1].end;
-  const SackRange unsacked = next_hole(board, from, highest_sacked);
+  const SackRange unsacked = next_unretransmitted_hole(board, from, highest_sacked);
   if (seq_lt(unsacked.begin, unsacked.end)) return send_hole(unsacked);
   return false;
 }
@@ -1263,7 +1614,7 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
   std::uint8_t flags = TcpFlags::kAck;
   if (fin) flags |= TcpFlags::kFin;
   if (len != 0 && offset + len == tx_.size()) flags |= TcpFlags::kPsh;
-  TcpTransmit out = make_segment(seq, flags);
+  TcpTransmit out = make_segment(now_ms, seq, flags);
   // SACK blocks only where they fit: the peer's MSS counts no options
   // (RFC 6691).
   if (!out.header.sack_blocks.empty() &&
@@ -1283,6 +1634,11 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
   if (flag(kRecovery) && sack_enabled() && seq_lt(seq, snd_max_)) {
     // A hole sent again (RFC 6675): SND.NXT stays at HighData.
     if (seq_gt(end, sack_->high_rxt)) sack_->high_rxt = end;
+    TcpSackScoreboard& board = *sack_;
+    if (board.retransmitting < TcpSackScoreboard::kMaxRetransmissions) {
+      board.retransmissions[board.retransmitting++] = {
+          seq, snd_max_, static_cast<std::uint16_t>(end - seq), ++board.sent_order};
+    }
     sack_->retransmit_first = false;
     snd_nxt_ = snd_max_;
   } else {
@@ -1291,8 +1647,13 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
     snd_nxt_ = flag(kRecovery) && seq_lt(end, snd_max_) ? snd_max_ : end;
   }
   if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
-  // RFC 6298 §5.1: start the timer when sending data, unless running.
-  if (!flag(kRtoArmed)) arm_rto(now_ms);
+  // RFC 6298 §5.1: start the timer when sending data, unless running. And
+  // when fast recovery sends the segment at SND.UNA again, the timer
+  // watches that from now (as Linux does), not from the original's ACK
+  // clock: else it fires as the retransmission's ACK comes back.
+  if (!flag(kRtoArmed) || (flag(kRecovery) && seq == snd_una_ && seq_lt(seq, snd_max_))) {
+    arm_rto(now_ms);
+  }
   return out;
 }
 
@@ -1303,7 +1664,7 @@ std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
     case TcpState::closed: {
       if (!flag(kRstPending)) return std::nullopt;
       set_flag(kRstPending, false);
-      TcpTransmit out = make_segment(snd_nxt_, TcpFlags::kRst);
+      TcpTransmit out = make_segment(now_ms, snd_nxt_, TcpFlags::kRst);
       return out;
     }
     case TcpState::listen: return std::nullopt;
@@ -1311,19 +1672,24 @@ std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
     case TcpState::syn_received: {
       if (snd_nxt_ != snd_una_) {
         if (state_ == TcpState::syn_received && flag(kAckNow)) {
-          return make_segment(snd_nxt_, TcpFlags::kAck);
+          return make_segment(now_ms, snd_nxt_, TcpFlags::kAck);
         }
         return std::nullopt;
       }
       const bool passive = state_ == TcpState::syn_received;
-      TcpTransmit out =
-          make_segment(snd_una_, passive ? (TcpFlags::kSyn | TcpFlags::kAck) : TcpFlags::kSyn);
+      TcpTransmit out = make_segment(now_ms, snd_una_,
+                                     passive ? (TcpFlags::kSyn | TcpFlags::kAck) : TcpFlags::kSyn);
       // RFC 7323 §2.2: a SYN's window is not scaled.
       out.header.window_len = static_cast<std::uint16_t>(std::min<std::size_t>(rx_.free(), 0xffff));
       rcv_adv_ = rcv_nxt_ + out.header.window_len;
       out.header.max_segment_size = local_mss_;
       if (!passive || flag(kWindowScale)) out.header.window_scale = rcv_wscale();
       out.header.sack_permitted = passive ? sack_enabled() : sack_ != nullptr;
+      // RFC 7323 §3.2: offered in every SYN (TSecr 0); in a SYN,ACK only
+      // when the SYN had it (make_segment adds it then).
+      if (!passive && offer_timestamps_) {
+        out.header.timestamps = wire::TcpTimestamps{ts_value(now_ms), 0};
+      }
       if (retries_ == 0) {
         rtt_seq_ = snd_una_ + 1;
         rtt_sent_at_ = static_cast<std::uint16_t>(now_ms);
@@ -1353,9 +1719,9 @@ std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
   if (flag(kKeepAliveDue)) {
     set_flag(kKeepAliveDue, false);
     // RFC 9293 §3.8.4: "SEG.SEQ = SND.NXT-1", no data.
-    return make_segment(snd_nxt_ - 1, TcpFlags::kAck);
+    return make_segment(now_ms, snd_nxt_ - 1, TcpFlags::kAck);
   }
-  if (flag(kAckNow)) return make_segment(snd_nxt_, TcpFlags::kAck);
+  if (flag(kAckNow)) return make_segment(now_ms, snd_nxt_, TcpFlags::kAck);
   return std::nullopt;
 }
 
@@ -1377,8 +1743,9 @@ Instant TcpControlBlock::poll_at(Instant now) const {
   if (wants_to_send()) return now;
   Instant at = async::kNever;
   if (flag(kRtoArmed)) at = std::min(at, instant_of(rto_at_, now));
-  if (flag(kAckDelayed)) at = std::min(at, instant_of(ack_at_, now));
+  if (flag(kAckDelayed)) at = std::min(at, instant_of16(ack_at_, now));
   if (flag(kTimerArmed)) at = std::min(at, instant_of(timer_at_, now));
+  if (sack_enabled() && sack_->reorder_armed) at = std::min(at, instant_of(sack_->reorder_at, now));
   return at;
 }
 

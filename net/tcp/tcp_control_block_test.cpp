@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <deque>
 #include <functional>
 #include <gtest/gtest.h>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -399,6 +401,90 @@ TEST(TcpSynSentTest, SimultaneousOpen) {
   transfer(net, data);
 }
 
+// RFC 7323 timestamps: offered in the SYN (TSecr 0), answered in the
+// SYN,ACK only when both sides enable them; then every segment carries
+// TSval and echoes the peer's latest, and data leaves room for the option.
+TEST(TcpSynSentTest, HandshakeNegotiatesTimestamps) {
+  for (const bool server_offers : {true, false}) {
+    Host<> client;
+    Host<> server;
+    client.tcb.set_timestamps(true);
+    server.tcb.set_timestamps(server_offers);
+    Network net{client, server};
+    net.delay = 10ms;
+    open(net);
+    const TcpRepr syn = net.log[0].repr();
+    ASSERT_TRUE(syn.timestamps.has_value());
+    EXPECT_EQ(syn.timestamps->echo_reply, 0u);
+    const TcpRepr syn_ack = net.log[1].repr();
+    EXPECT_EQ(syn_ack.timestamps.has_value(), server_offers);
+    EXPECT_EQ(client.tcb.timestamps_enabled(), server_offers);
+    EXPECT_EQ(server.tcb.timestamps_enabled(), server_offers);
+    EXPECT_EQ(client.tcb.send_mss(), server_offers ? kMss - 12u : kMss);
+    if (server_offers) {
+      EXPECT_EQ(syn_ack.timestamps->echo_reply, syn.timestamps->value);
+    }
+    transfer(net, pattern(3 * kMss));
+    for (std::size_t i = 2; i < net.log.size(); ++i) {
+      const TcpRepr repr = net.log[i].repr();
+      EXPECT_EQ(repr.timestamps.has_value(), server_offers) << i;
+      // No segment exceeds the MSS with its options (RFC 6691).
+      EXPECT_LE(repr.payload.size() + (repr.timestamps ? 12u : 0u), kMss);
+    }
+  }
+}
+
+// RFC 7323 §4 (RTTM) and §5 (PAWS), with explicit time.
+TEST(TcpEstablishedTest, TimestampsEchoMeasureAndDropOldDuplicates) {
+  Host<> client;
+  Host<> server;
+  client.tcb.set_timestamps(true);
+  server.tcb.set_timestamps(true);
+  Network net{client, server};
+  net.delay = 30ms;
+  open(net);
+  // Each ACK echoes the TSval of the data segment that drew it; TSvals
+  // move with the clock (1 ms ticks).
+  ASSERT_EQ(*client.tcb.send(pattern(100)), 100u);
+  const std::size_t first = net.log.size();
+  net.run(net.now + 100ms);
+  const TcpRepr data = net.log[first].repr();
+  TcpRepr ack;
+  for (std::size_t i = first; i < net.log.size(); ++i) {
+    if (net.log[i].source == kServerAddress) ack = net.log[i].repr();
+  }
+  ASSERT_TRUE(data.timestamps && ack.timestamps);
+  EXPECT_EQ(ack.timestamps->echo_reply, data.timestamps->value);
+  EXPECT_GE(ack.timestamps->value - data.timestamps->echo_reply, 30u);  // one way
+  // The RTT measured from the echo: 60 ms.
+  EXPECT_GE(client.tcb.smoothed_rtt(), 55ms);
+  EXPECT_LE(client.tcb.smoothed_rtt(), 65ms);
+  // PAWS: a segment in the window but with an old TSval is an old
+  // duplicate: not taken, answered with an ACK.
+  const std::uint32_t rcv = kClientIss + 1 + 100;
+  const auto data_with_tsval = [&](std::uint32_t tsval, std::string_view text) {
+    TcpTransmit out;
+    out.source = kClientAddress;
+    out.destination = kServerAddress;
+    out.header = segment(kClient, kServer, rcv, kServerIss + 1, TcpFlags::kAck).repr();
+    out.header.timestamps = wire::TcpTimestamps{tsval, 0};
+    out.payload_head = bytes_of(text);
+    return to_packet(out);
+  };
+  const std::size_t received = server.received.size();
+  server.deliver(data_with_tsval(data.timestamps->value - 1000, "stale"), net.now);
+  server.read_all();
+  EXPECT_EQ(server.received.size(), received);
+  const std::vector<Packet> answer = server.drain(net.now);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(answer[0].repr().ack_number, rcv);
+  EXPECT_TRUE(answer[0].repr().payload.empty());
+  // The same bytes with a current TSval are taken.
+  server.deliver(data_with_tsval(data.timestamps->value + 200, "fresh"), net.now);
+  server.read_all();
+  EXPECT_EQ(server.received.size(), received + 5);
+}
+
 // --- SYN-RECEIVED ------------------------------------------------------------
 
 TEST(TcpSynReceivedTest, LostSynAckIsSentAgainWhenTheSynRepeats) {
@@ -660,6 +746,33 @@ TEST(TcpEstablishedTest, NagleHoldsSmallSegmentsWhileDataIsInFlight) {
   EXPECT_EQ(client.drain(net.now).size(), 1u);
 }
 
+// Minshall's Nagle: full segments in flight do not hold back a short tail
+// (a window of a few segments stays full), but a second short segment
+// waits for the first one's ACK.
+TEST(TcpEstablishedTest, NagleSendsAShortTailBehindFullSegments) {
+  Host<> client;
+  Host<> server;
+  Network net{client, server};
+  open(net);
+  ASSERT_EQ(*client.tcb.send(pattern(2 * kMss + 1000)), 2u * kMss + 1000);
+  std::vector<Packet> out = client.drain(net.now);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[2].repr().payload.size(), 1000u);
+  ASSERT_EQ(*client.tcb.send(pattern(10)), 10u);
+  EXPECT_TRUE(client.drain(net.now).empty());  // the 1,000 bytes are unacknowledged
+  // The ACK of the two full segments only: the short one is still out.
+  client.deliver(
+      segment(kServer, kClient, kServerIss + 1, kClientIss + 1 + 2 * kMss, TcpFlags::kAck),
+      net.now + 1ms);
+  EXPECT_TRUE(client.drain(net.now + 1ms).empty());
+  client.deliver(
+      segment(kServer, kClient, kServerIss + 1, kClientIss + 1 + 2 * kMss + 1000, TcpFlags::kAck),
+      net.now + 2ms);
+  out = client.drain(net.now + 2ms);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].repr().payload.size(), 10u);
+}
+
 TEST(TcpEstablishedTest, DelayedAckEverySecondSegmentOr40Ms) {
   Host<> client;
   Host<> server;
@@ -844,18 +957,23 @@ TEST(TcpCongestionTest, FastRetransmitAndRecoveryBeforeTheTimeout) {
 }
 
 TEST(TcpCongestionTest, TimeoutShrinksTheWindowToOneSegment) {
-  Host<65536, 65536> client;
-  Host<65536, 65536> server;
-  Network net{client, server};
-  open(net);
-  net.filter = [](const Packet&, bool from_client) { return !from_client; };
-  ASSERT_EQ(*client.tcb.send(pattern(5000)), 5000u);
-  net.run(net.now + 1500ms);  // one timeout (RTO 1 s before any sample)
-  EXPECT_EQ(client.tcb.congestion_window(), kMss);
-  EXPECT_EQ(client.tcb.slow_start_threshold(), 2u * kMss);  // max(flight / 2, 2 * MSS)
-  net.filter = nullptr;
-  net.run(net.now + 5s, [&] { return server.received.size() == 5000; });
-  EXPECT_EQ(server.received.size(), 5000u);
+  for (const auto algorithm : {TcpCongestionControl::new_reno, TcpCongestionControl::cubic}) {
+    Host<65536, 65536> client;
+    Host<65536, 65536> server;
+    client.tcb.set_congestion_control(algorithm);
+    Network net{client, server};
+    open(net);
+    net.filter = [](const Packet&, bool from_client) { return !from_client; };
+    ASSERT_EQ(*client.tcb.send(pattern(5 * kMss)), 5u * kMss);
+    net.run(net.now + 1500ms);  // one timeout (RTO 1 s before any sample)
+    EXPECT_EQ(client.tcb.congestion_window(), kMss);
+    // NewReno: max(flight / 2, 2 * MSS); CUBIC: max(0.7 * flight, 2 * MSS).
+    EXPECT_EQ(client.tcb.slow_start_threshold(),
+              algorithm == TcpCongestionControl::new_reno ? 5u * kMss / 2 : 7u * kMss / 2);
+    net.filter = nullptr;
+    net.run(net.now + 5s, [&] { return server.received.size() == 5 * kMss; });
+    EXPECT_EQ(server.received.size(), 5u * kMss);
+  }
 }
 
 TEST(TcpCongestionTest, LimitedTransmitSendsANewSegmentOnEachOfTheFirstTwoDuplicates) {
@@ -896,6 +1014,7 @@ TEST(TcpCongestionTest, LimitedTransmitSendsANewSegmentOnEachOfTheFirstTwoDuplic
 TEST(TcpCongestionTest, AvoidanceGrowsOneSegmentPerRoundTripWhenAcksCoverTwoSegments) {
   Host<65536, 65536> client;
   Host<65536, 65536> server;
+  client.tcb.set_congestion_control(TcpCongestionControl::new_reno);
   Network net{client, server};
   net.delay = 50ms;
   open(net);
@@ -931,6 +1050,120 @@ TEST(TcpCongestionTest, AvoidanceGrowsOneSegmentPerRoundTripWhenAcksCoverTwoSegm
   const std::uint32_t grown = client.tcb.congestion_window() - before;
   EXPECT_GE(grown, 17u * kMss);
   EXPECT_LE(grown, 21u * kMss);
+}
+
+// CUBIC (RFC 9438), the default: after a loss the window is 0.7 of the
+// flight, climbs back fast while far below W_max, flattens near it (the
+// cubic's plateau), then probes beyond.
+TEST(TcpCongestionTest, CubicCutsToSevenTenthsAndClimbsBackAlongTheCubic) {
+  using BigHost = Host<1 << 20, 1 << 20>;
+  const auto client_storage = std::make_unique<BigHost>();
+  const auto server_storage = std::make_unique<BigHost>();
+  BigHost& client = *client_storage;
+  BigHost& server = *server_storage;
+  Network net{client, server};
+  net.delay = 50ms;  // RTT 100 ms
+  open(net);
+  EXPECT_EQ(client.tcb.congestion_control(), TcpCongestionControl::cubic);
+  const auto data = pattern(1 << 20);
+  const auto top_up = [&] {
+    while (client.tcb.send_room() != 0) ASSERT_TRUE(client.tcb.send(data).ok());
+  };
+  server.read_all();
+  net.read_b = true;
+  // A timeout ends slow start (ssthresh 0.7 of the initial window), then
+  // congestion avoidance up to 200 segments (after a timeout K is 0: the
+  // convex half of the cubic, 0.4 t^3 segments, about 8 s).
+  net.filter = [](const Packet&, bool from_client) { return !from_client; };
+  top_up();
+  net.run(net.now + 1500ms);
+  net.filter = nullptr;
+  net.run(net.now + 20s, [&] {
+    top_up();
+    server.received.clear();
+    return client.tcb.congestion_window() >= 200u * kMss;
+  });
+  ASSERT_GE(client.tcb.congestion_window(), 200u * kMss);
+  // One segment lost: fast recovery, the window cut to 0.7 of the flight,
+  // not half of it.
+  bool dropped = false;
+  net.filter = [&](const Packet& p, bool from_client) {
+    if (!from_client || p.repr().payload.empty() || dropped) return true;
+    dropped = true;
+    return false;
+  };
+  std::uint32_t before_loss = 0;  // the window when the loss is found
+  bool recovered = false;
+  net.run(net.now + 5s, [&] {
+    top_up();
+    server.received.clear();
+    recovered |= client.tcb.in_fast_recovery();
+    if (!recovered) before_loss = client.tcb.congestion_window();
+    return recovered && !client.tcb.in_fast_recovery();
+  });
+  ASSERT_TRUE(recovered);
+  EXPECT_GE(client.tcb.slow_start_threshold(), before_loss * 65 / 100);
+  EXPECT_LE(client.tcb.slow_start_threshold(), before_loss * 75 / 100);
+  net.filter = nullptr;
+  // Then the window once a round trip for 10 s. K = cubic_root(W_max *
+  // (1 - 0.7) / 0.4) s, the time back to W_max: about 5.5 s.
+  std::vector<std::uint32_t> windows;
+  for (int i = 0; i < 100; ++i) {
+    net.run(net.now + 100ms, [&] {
+      top_up();
+      server.received.clear();
+      return false;
+    });
+    windows.push_back(client.tcb.congestion_window());
+  }
+  const double w_max = static_cast<double>(before_loss) / kMss;
+  const auto k = static_cast<int>(std::cbrt(w_max * 0.3 / 0.4) * 10);  // in round trips
+  ASSERT_GE(k, 50);
+  ASSERT_LE(k, 60);
+  const auto growth = [&](int from, int to) { return windows[to] - windows[from]; };
+  // Concave before K: faster in the first second than in the one up to K;
+  // flat around K; convex after it: faster again in the last second.
+  EXPECT_GT(growth(0, 10), 4 * growth(k - 10, k));
+  EXPECT_GT(growth(89, 99), 4 * growth(k - 5, k + 5));
+  // Back at W_max by K (within two segments), and beyond it at the end.
+  EXPECT_GE(windows[k], before_loss - 2 * kMss);
+  EXPECT_LE(windows[k], before_loss + 2 * kMss);
+  EXPECT_GT(windows[99], before_loss + 20 * kMss);
+}
+
+// At small windows and short RTTs CUBIC's curve is slower than Reno's line;
+// its window then follows W_est, Reno's growth for its smaller cut (RFC
+// 9438 §4.3): alpha = 3 (1 - 0.7) / (1 + 0.7), about half a segment per
+// round trip.
+TEST(TcpCongestionTest, CubicNeverGrowsSlowerThanRenoFriendly) {
+  Host<65536, 65536> client;
+  Host<65536, 65536> server;
+  Network net{client, server};
+  net.delay = 5ms;  // RTT 10 ms
+  open(net);
+  const auto data = pattern(8 << 20);
+  std::size_t queued = 0;
+  const auto top_up = [&] {
+    queued += *client.tcb.send(ConstByteSpan(data).subspan(queued));
+    return false;
+  };
+  // A timeout ends slow start; then slow start back up to ssthresh.
+  net.filter = [](const Packet&, bool from_client) { return !from_client; };
+  ASSERT_EQ(*client.tcb.send(ConstByteSpan(data).first(10 * kMss)), 10u * kMss);
+  queued = 10 * kMss;
+  net.run(net.now + 1500ms);
+  net.filter = nullptr;
+  net.run(net.now + 5s, [&] {
+    top_up();
+    return client.tcb.congestion_window() >= client.tcb.slow_start_threshold();
+  });
+  const std::uint32_t start = client.tcb.congestion_window();
+  // 100 round trips: about 53 segments, against 1 for the cubic alone
+  // (K = 0 after a timeout: C * 1^3 = 0.4 segments in the first second).
+  net.run(net.now + 1s, top_up);
+  const std::uint32_t grown = client.tcb.congestion_window() - start;
+  EXPECT_GE(grown, 45u * kMss);
+  EXPECT_LE(grown, 60u * kMss);
 }
 
 // --- Closing -------------------------------------------------------------------
@@ -1264,12 +1497,15 @@ struct HoleRun {
   std::uint32_t min_cwnd = 0xffffffffu;
 };
 
+// With `copies`, the first that many copies of each are dropped (the
+// retransmissions too); `dropped` is when the last of them was.
 template <typename A, typename B>
 HoleRun run_with_holes(Network<A, B>& net, const std::vector<std::byte>& data,
-                       std::vector<std::uint32_t> lost) {
+                       std::vector<std::uint32_t> lost, unsigned copies = 1) {
   HoleRun result;
   result.dropped.resize(lost.size());
   result.resent.resize(lost.size());
+  std::vector<unsigned> dropped_copies(lost.size(), 0);
   std::vector<bool> dropped(lost.size(), false);
   std::vector<bool> resent(lost.size(), false);
   net.filter = [&](const Packet& p, bool from_client) {
@@ -1277,8 +1513,8 @@ HoleRun run_with_holes(Network<A, B>& net, const std::vector<std::byte>& data,
     if (!from_client || repr.payload.empty()) return true;
     for (std::size_t i = 0; i < lost.size(); ++i) {
       if (repr.seq_number != client_seq(lost[i])) continue;
-      if (!dropped[i]) {
-        dropped[i] = true;
+      if (dropped_copies[i] < copies) {
+        dropped[i] = ++dropped_copies[i] == copies;
         result.dropped[i] = net.now;
         return false;
       }
@@ -1332,6 +1568,137 @@ TEST(TcpSackTest, ThreeHolesInOneWindowWithoutATimeout) {
   EXPECT_TRUE(run.saw_recovery);
   EXPECT_GT(run.min_cwnd, std::uint32_t{kMss});
   for (std::size_t i = 0; i < 3; ++i) EXPECT_LT(run.resent[i] - run.dropped[i], 100ms) << i;
+}
+
+// RFC 8985 (RACK) by order of sending: a retransmission that is lost
+// again is found lost once data sent after it is SACKed, and sent a third
+// time in the same recovery -- not one retransmission timeout later.
+TEST(TcpSackTest, ALostRetransmissionIsSentAgainWithoutATimeout) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  net.delay = 10ms;
+  open(net);
+  std::vector<Instant> copies;
+  net.filter = [&](const Packet& p, bool from_client) {
+    const TcpRepr repr = p.repr();
+    if (!from_client || repr.seq_number != client_seq(2) || repr.payload.empty()) return true;
+    copies.push_back(net.now);
+    return copies.size() > 2;  // the original and the first retransmission are lost
+  };
+  const auto data = pattern(200000);
+  std::size_t queued = *client.tcb.send(data);
+  bool timed_out = false;
+  net.run(net.now + 10s, [&] {
+    timed_out |= client.tcb.congestion_window() < 2 * kMss;
+    if (queued < data.size()) queued += *client.tcb.send(ConstByteSpan(data).subspan(queued));
+    return server.received.size() == data.size();
+  });
+  ASSERT_EQ(copies.size(), 3u);
+  EXPECT_TRUE(server.received == data);
+  EXPECT_FALSE(timed_out);
+  // The third copy at most two round trips (20 ms each) after the second:
+  // one for new data sent after it to be SACKed, one for that new data to
+  // go out (pipe allows it once SACKs arrive).
+  EXPECT_LT(copies[2] - copies[1], TcpControlBlock::kMinRto);
+  EXPECT_LE(copies[2] - copies[1], 40ms);
+}
+
+// RFC 8985 §6.2: with a window of a few segments no three duplicates come,
+// but once a segment sent after the lost one is SACKed, the lost one is
+// sent again a quarter of an RTT later (the reordering window), not at the
+// retransmission timeout.
+TEST(TcpSackTest, ASmallWindowRecoversAfterTheReorderingWindow) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  net.delay = 50ms;
+  open(net);
+  transfer(net, pattern(kMss));  // an RTT sample: SRTT 100 ms
+  ASSERT_GE(client.tcb.smoothed_rtt(), 90ms);
+  const std::uint32_t base = kClientIss + 1 + kMss;
+  std::vector<Instant> copies;
+  net.filter = [&](const Packet& p, bool from_client) {
+    const TcpRepr repr = p.repr();
+    if (!from_client || repr.seq_number != base || repr.payload.empty()) return true;
+    copies.push_back(net.now);
+    return copies.size() > 1;
+  };
+  const auto data = pattern(2 * kMss);  // two segments: one duplicate ACK at most
+  ASSERT_EQ(*client.tcb.send(data), data.size());
+  net.run(net.now + 5s, [&] { return server.received.size() == kMss + data.size(); });
+  ASSERT_EQ(copies.size(), 2u);
+  EXPECT_EQ(server.received.size(), kMss + data.size());
+  // The SACK of the second segment arrives one RTT after the first was
+  // sent; the retransmission a quarter of SRTT after that (25 ms).
+  EXPECT_GE(copies[1] - copies[0], 120ms);
+  EXPECT_LE(copies[1] - copies[0], 130ms);
+  EXPECT_TRUE(client.tcb.sack_enabled());
+}
+
+// The reordering window guards against reordering: a segment that arrives
+// late, within it, is not sent again.
+TEST(TcpSackTest, ASegmentLateByLessThanTheReorderingWindowIsNotSentAgain) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  net.delay = 50ms;
+  open(net);
+  transfer(net, pattern(kMss));
+  const std::uint32_t base = kClientIss + 1 + kMss;
+  std::optional<Packet> held;
+  int copies = 0;
+  net.filter = [&](const Packet& p, bool from_client) {
+    const TcpRepr repr = p.repr();
+    if (!from_client || repr.seq_number != base || repr.payload.empty()) return true;
+    ++copies;
+    if (copies == 1) {
+      held = p;  // delivered 10 ms late, below
+      return false;
+    }
+    return true;
+  };
+  const auto data = pattern(2 * kMss);
+  ASSERT_EQ(*client.tcb.send(data), data.size());
+  net.run(net.now + 10ms);
+  ASSERT_TRUE(held.has_value());
+  net.wire.push_front({net.now + 50ms, *held, true});
+  net.run(net.now + 5s, [&] { return server.received.size() == kMss + data.size(); });
+  EXPECT_EQ(server.received.size(), kMss + data.size());
+  EXPECT_EQ(copies, 1);
+  EXPECT_FALSE(client.tcb.in_fast_recovery());
+}
+
+// A FIN that arrives ahead of a hole is kept: when the hole fills the
+// connection goes to CLOSE-WAIT at once, and the FIN is not sent again.
+TEST(TcpSackTest, AFinAheadOfAHoleIsKeptUntilTheHoleFills) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  net.delay = 10ms;
+  open(net);
+  const auto data = pattern(3 * kMss);
+  ASSERT_EQ(*client.tcb.send(data), data.size());
+  client.tcb.close();
+  const std::vector<Packet> flight = client.drain(net.now);
+  ASSERT_EQ(flight.size(), 3u);
+  ASSERT_TRUE(has(flight[2], TcpFlags::kFin));
+  // Segments 0 and 2 (with the FIN) arrive; 1 is late.
+  const Instant t = net.now + 10ms;
+  server.deliver(flight[0], t);
+  server.deliver(flight[2], t);
+  server.read_all();
+  EXPECT_EQ(server.tcb.state(), TcpState::established);
+  EXPECT_EQ(server.received.size(), kMss);
+  server.deliver(flight[1], t + 5ms);
+  server.read_all();
+  EXPECT_EQ(server.tcb.state(), TcpState::close_wait);
+  EXPECT_TRUE(server.tcb.at_end());
+  EXPECT_TRUE(server.received == data);
+  // Its ACK covers the FIN.
+  const std::vector<Packet> acks = server.drain(t + 5ms);
+  ASSERT_FALSE(acks.empty());
+  EXPECT_EQ(acks.back().repr().ack_number, kClientIss + 1 + 3 * kMss + 1);
 }
 
 TEST(TcpSackTest, WithoutSackThePeerRecoversByNewReno) {

@@ -52,7 +52,10 @@ class TcpListener;
 
 class TcpSocket {
  public:
-  TcpSocket(ByteSpan rx_storage, ByteSpan tx_storage) : tcb_(rx_storage, tx_storage, &sack_) {}
+  // SACK (the scoreboard) and timestamps on, as in Linux.
+  TcpSocket(ByteSpan rx_storage, ByteSpan tx_storage) : tcb_(rx_storage, tx_storage, &sack_) {
+    tcb_.set_timestamps(true);
+  }
   ~TcpSocket();
   TcpSocket(const TcpSocket&) = delete;
   TcpSocket& operator=(const TcpSocket&) = delete;

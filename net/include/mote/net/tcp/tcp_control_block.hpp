@@ -26,22 +26,31 @@
 // What it does, beyond the state machine: the segment acceptability test
 // (§3.10.7.4); RST, SYN and ACK validation with rate-limited challenge ACKs
 // (RFC 5961); MSS and window scale options (RFC 9293 §3.7.1, RFC 7323);
+// timestamps with RTTM and PAWS (RFC 7323);
 // retransmission timeout per RFC 6298 (SRTT/RTTVAR, Karn's rule, backoff, a
 // retry limit after which the connection fails with deadline_exceeded);
 // delayed ACKs (every second full segment, else after 40 ms); Nagle's
-// algorithm with an off switch; zero-window probes; sender and receiver
+// algorithm in Minshall's form (one short segment in flight) with an off
+// switch; zero-window probes; sender and receiver
 // silly-window avoidance (RFC 9293 §3.8.6.2); keep-alive (RFC 9293 §3.8.4);
-// out-of-order data kept (two ranges, four with a SACK scoreboard) and
+// out-of-order data kept (one range, four with a SACK scoreboard) and
 // taken in when the hole fills; congestion control (RFC 5681 slow start and
 // congestion avoidance, fast retransmit and NewReno fast recovery per RFC
 // 6582), always on, with an initial window of RFC 6928 (10 segments, at
-// most 14,600 bytes), Limited Transmit (RFC 3042) and byte counting in
-// congestion avoidance (RFC 3465); SACK (RFC 2018) and SACK-based loss
-// recovery (RFC 6675) when given a TcpSackScoreboard and the peer agrees.
+// most 14,600 bytes), Limited Transmit (RFC 3042), and the window's growth
+// and cut by CUBIC (RFC 9438, the default) or Reno with byte counting
+// (RFC 3465); SACK (RFC 2018) and SACK-based loss
+// recovery (RFC 6675) when given a TcpSackScoreboard and the peer agrees,
+// with RACK's loss detection (RFC 8985) by order of sending rather than
+// send times: a retransmission lost again is sent once more as soon as
+// something sent after it is SACKed, and a window too small for three
+// duplicate ACKs recovers a quarter of SRTT after the first SACK (the
+// reordering window; zero in recovery until reordering is seen).
 //
 // Deviations, on purpose (as Linux): the minimum RTO is 200 ms, not RFC
 // 6298's 1 s; data on a SYN is not queued (the peer sends it again); a FIN
-// that arrives out of order is dropped (likewise); TIME-WAIT is 60 s.
+// that arrives out of order is kept only by a block with a scoreboard
+// (else the peer sends it again); TIME-WAIT is 60 s.
 
 #include <cstddef>
 #include <cstdint>
@@ -76,6 +85,18 @@ enum class TcpState : std::uint8_t {
 
 // The name RFC 9293 gives a state ("SYN-SENT"), for logs and tests.
 const char* to_string(TcpState state);
+
+// The congestion window's growth and reduction (the loss recovery around
+// it, NewReno or SACK-based, is the same for both).
+enum class TcpCongestionControl : std::uint8_t {
+  // RFC 9438: after a loss the window is cut to 0.7 of what was in flight
+  // and grows back along a cubic function of the time since, never slower
+  // than Reno would (its "Reno-friendly region"). The default, as in
+  // Linux, Windows and macOS.
+  cubic,
+  // RFC 5681: halved on a loss, one segment more per round trip.
+  new_reno,
+};
 
 // A segment dispatch() wants sent: the header fields and up to two pieces
 // of payload from the send buffer (it may wrap). emit() writes the segment
@@ -117,14 +138,45 @@ struct TcpSackScoreboard {
   };
   Range sacked[kMaxRanges];
   // The receiving side's out-of-order data in the receive ring, most
-  // recently grown first (the control block's own two ranges are unused).
+  // recently grown first (the control block's own range is unused).
   Range received[kMaxRanges];
+  // Retransmissions in flight during SACK recovery, to find the ones lost
+  // again (RFC 8985's RACK, with the order of sending in place of send
+  // times): [begin, begin + len) went out when SND.MAX was `high_data`, as
+  // the `order`-th retransmission of this recovery. A retransmission is
+  // lost once something sent after it arrived: data above `high_data`, or
+  // a later retransmission. NextSeg() skips what is in flight here.
+  static constexpr std::size_t kMaxRetransmissions = 6;
+  struct Retransmission {
+    std::uint32_t begin = 0;
+    std::uint32_t high_data = 0;
+    std::uint16_t len = 0;  // a FIN counts one
+    std::uint16_t order = 0;
+  };
+  Retransmission retransmissions[kMaxRetransmissions];
   std::uint32_t high_rxt = 0;  // RFC 6675 HighRxt: the end of the last retransmission
-  std::uint8_t count = 0;      // ranges in use
-  bool permitted = false;      // both SYNs carried SACK-permitted
+  // RFC 8985 §6.2-6.3 outside recovery: once data above SND.UNA is SACKed,
+  // the segment at SND.UNA (sent before it) is lost unless it arrives
+  // within the reordering window (SRTT / 4); then recovery starts, however
+  // few duplicate ACKs a small window brought.
+  std::uint32_t reorder_at = 0;  // ms, when reorder_armed
+  bool reorder_armed = false;
+  std::uint16_t sent_order = 0;     // retransmissions sent in this recovery
+  std::uint16_t arrived_order = 0;  // the latest of them known to have arrived
+  std::uint8_t retransmitting = 0;  // entries of `retransmissions` in use
+  std::uint8_t count = 0;           // ranges in use
+  bool permitted = false;           // both SYNs carried SACK-permitted
   // RFC 6675 §5 step 4.3: the first retransmission of a recovery goes out
   // whatever pipe says.
   bool retransmit_first = false;
+  // RFC 8985's RACK.reord: a hole was filled that was never sent again
+  // (the path reorders); until then, in recovery every unSACKed octet below
+  // the highest SACKed one counts as lost.
+  bool reordering = false;
+  // A FIN that arrived ahead of a hole, at fin_seq: taken once RCV.NXT
+  // gets there.
+  bool fin_pending = false;
+  std::uint32_t fin_seq = 0;
 };
 
 struct TcpEndpoint {
@@ -230,6 +282,17 @@ class TcpControlBlock {
   // --- Settings ------------------------------------------------------------
   // Nagle's algorithm (RFC 9293 §3.7.4), on by default.
   void set_nagle(bool enabled) { set_flag(kNoDelay, !enabled); }
+  // Timestamps (RFC 7323) offered in SYNs and taken when the peer's SYN
+  // has them; off by default in a bare block, on in every TcpSocket.
+  // Takes effect at the next open.
+  void set_timestamps(bool enabled) { offer_timestamps_ = enabled; }
+  // CUBIC by default; takes effect at the next loss.
+  void set_congestion_control(TcpCongestionControl algorithm) {
+    new_reno_ = algorithm == TcpCongestionControl::new_reno;
+  }
+  [[nodiscard]] TcpCongestionControl congestion_control() const {
+    return new_reno_ ? TcpCongestionControl::new_reno : TcpCongestionControl::cubic;
+  }
   // Keep-alive after `idle` without segments (whole seconds, at most 18 h);
   // zero turns it off (the default).
   void set_keep_alive(Duration idle);
@@ -265,6 +328,10 @@ class TcpControlBlock {
   // Both sides sent SACK-permitted (RFC 2018 §2): SACK blocks go out with
   // ACKs and loss recovery follows RFC 6675.
   [[nodiscard]] bool sack_enabled() const { return sack_ != nullptr && sack_->permitted; }
+  // Both SYNs carried the timestamps option (RFC 7323 §3.2): every segment
+  // carries one, RTTs are measured from the echoed TSval, and PAWS drops
+  // old duplicates. The MSS then leaves room for its 12 bytes.
+  [[nodiscard]] bool timestamps_enabled() const { return timestamps_; }
 
  private:
   // flags_ bits.
@@ -309,7 +376,7 @@ class TcpControlBlock {
   AckVerdict process_ack(std::uint32_t now_ms, const wire::TcpRepr& segment);
   void process_text(std::uint32_t now_ms, const wire::TcpRepr& segment);
   void process_fin();
-  void take_rtt_sample(std::uint32_t now_ms);
+  void take_rtt_sample(std::uint32_t now_ms, const wire::TcpRepr& segment);
   void run_timers(std::uint32_t now_ms);
   void on_retransmission_timeout(std::uint32_t now_ms);
   void restart_idle_timer(std::uint32_t now_ms);
@@ -322,6 +389,10 @@ class TcpControlBlock {
   bool plan_data(std::uint32_t& seq, std::size_t& len, bool& fin) const;
   bool plan_sack_recovery(std::uint32_t& seq, std::size_t& len, bool& fin) const;
   void take_sack_blocks(const wire::TcpRepr& segment);
+  void note_reordering(const wire::TcpRepr& segment);
+  [[nodiscard]] bool reorder_window_applies() const;
+  [[nodiscard]] bool may_start_recovery() const;
+  void arm_reorder_timer(std::uint32_t now_ms);
   void enter_sack_recovery();
   [[nodiscard]] std::uint8_t snd_wscale() const { return wscales_ & 0x0f; }
   [[nodiscard]] std::uint8_t rcv_wscale() const { return static_cast<std::uint8_t>(wscales_ >> 4); }
@@ -329,12 +400,16 @@ class TcpControlBlock {
     wscales_ = static_cast<std::uint8_t>((snd & 0x0f) | (rcv << 4));
   }
   [[nodiscard]] bool wants_to_send() const;
-  TcpTransmit make_segment(std::uint32_t seq, std::uint8_t flags);
+  TcpTransmit make_segment(std::uint32_t now_ms, std::uint32_t seq, std::uint8_t flags);
+  [[nodiscard]] std::uint32_t ts_value(std::uint32_t now_ms) const { return now_ms + ts_offset_; }
   std::optional<TcpTransmit> send_data(std::uint32_t now_ms, std::uint32_t seq, std::size_t len,
                                        bool fin);
   void arm_rto(std::uint32_t now_ms);
   void init_congestion_control();
-  void on_new_ack(std::uint32_t acked);
+  void on_new_ack(std::uint32_t now_ms, std::uint32_t acked);
+  // A loss: the new ssthresh (and CUBIC's W_max).
+  void reduce_on_loss();
+  void grow_cubic(std::uint32_t now_ms, std::uint32_t acked);
   void on_duplicate_ack();
   void enter_loss_window();
   [[nodiscard]] std::uint32_t flight_size() const { return snd_max_ - snd_una_; }
@@ -366,24 +441,33 @@ class TcpControlBlock {
   // With a scoreboard, its `received` ranges are used instead (more of
   // them, outside the block).
   using SeqRange = TcpSackScoreboard::Range;
-  SeqRange out_of_order_[2];
+  SeqRange out_of_order_[1];
+  // RFC 7323 timestamps: TS.Recent (the peer's TSval to echo) and this
+  // connection's offset of TSval from the clock (§5.4: not the clock
+  // itself; derived from the ISS, itself keyed-random per RFC 6528).
+  std::uint32_t ts_recent_ = 0;
+  std::uint32_t ts_offset_ = 0;
   [[nodiscard]] std::span<SeqRange> received_ranges();
 
   // Times are milliseconds of the caller's clock, wrapping (49 days).
   std::uint32_t rto_at_ = 0;
-  std::uint32_t ack_at_ = 0;
   std::uint32_t timer_at_ = 0;  // keep-alive or TIME-WAIT
   std::uint32_t rtt_seq_ = 0;
-  // Congestion control (RFC 5681, NewReno per RFC 6582): the congestion
+  // Congestion control (RFC 5681, NewReno per RFC 6582, CUBIC per RFC 9438): the congestion
   // window, the slow-start threshold, and `recover` (the highest sequence
   // sent when fast recovery began).
   std::uint32_t cwnd_ = 0;
   std::uint32_t ssthresh_ = 0;
   std::uint32_t recover_ = 0;
-  std::uint16_t srtt8_ = 0;             // SRTT in 1/8 ms (at most 8 s)
-  std::uint16_t rttvar4_ = 0;           // RTTVAR in 1/4 ms (at most 16 s)
-  std::uint16_t challenge_second_ = 0;  // now_ms / 1024 when the count began
-  std::uint16_t rtt_sent_at_ = 0;       // low 16 bits of the ms clock (RTTs < 65 s)
+  std::uint16_t srtt8_ = 0;        // SRTT in 1/8 ms (at most 8 s)
+  std::uint16_t rttvar4_ = 0;      // RTTVAR in 1/4 ms (at most 16 s)
+  std::uint16_t rtt_sent_at_ = 0;  // low 16 bits of the ms clock (RTTs < 65 s)
+  std::uint16_t ack_at_ = 0;       // low 16 bits of the ms clock (40 ms ahead)
+  // CUBIC (RFC 9438): W_max in segments, and when the current congestion
+  // avoidance epoch began, in units of kCubicTick of the clock's low bits
+  // (0: not begun).
+  std::uint16_t cubic_w_max_ = 0;
+  std::uint16_t cubic_epoch_ = 0;
   std::uint16_t rto_ms_ = 1000;
   std::uint16_t keep_alive_s_ = 0;
   std::uint16_t snd_mss_ = kDefaultMss;
@@ -395,8 +479,14 @@ class TcpControlBlock {
   // nibble, ours in the high one (one byte, to keep the block small).
   std::uint8_t wscales_ = 0;
   std::uint8_t retries_ = 0;
-  std::uint8_t challenge_acks_ = 0;
   std::uint8_t dup_acks_ = 0;
+  // RFC 5961 §7's count, in the second (now_ms / 1024, its low bit)
+  // it began.
+  std::uint8_t challenge_acks_ : 4 = 0;
+  std::uint8_t challenge_second_ : 1 = 0;
+  bool new_reno_ : 1 = false;
+  bool offer_timestamps_ : 1 = false;
+  bool timestamps_ : 1 = false;  // both SYNs carried the timestamps option
 };
 
 // RFC/issue target: smaller than lwIP's tcp_pcb (156 bytes on a 32-bit
