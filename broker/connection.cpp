@@ -79,12 +79,21 @@ void Connection::finish() {
   }
 }
 
-void Connection::close() {
-  closing_ = true;
-  output_ready_.set();
+void Connection::release_idle_buffers() {
+  if (control_.empty()) std::vector<std::byte>().swap(control_);
 }
 
-void Connection::wake() { output_ready_.set(); }
+void Connection::close() {
+  closing_ = true;
+  signal_output();
+}
+
+void Connection::signal_output() {
+  output_ready_.set();
+  if (observer_ != nullptr) observer_->on_output();
+}
+
+void Connection::wake() { signal_output(); }
 
 void Connection::taken_over() {
   session_ = nullptr;
@@ -94,7 +103,7 @@ void Connection::taken_over() {
 
 void Connection::send(const mqtt::Packet& packet) {
   append_encoded(packet, version_, control_);
-  output_ready_.set();
+  signal_output();
 }
 
 void Connection::send_when_durable(std::uint64_t ticket, const mqtt::Packet& packet) {
@@ -119,7 +128,7 @@ void Connection::send_when_durable(std::uint64_t ticket, const mqtt::Packet& pac
       return;
     }
     connection->control_.insert(connection->control_.end(), bytes.begin(), bytes.end());
-    connection->output_ready_.set();
+    connection->signal_output();
   });
 }
 
@@ -456,7 +465,7 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
   MOTE_LOG_DEBUG("broker: '%s' connected (MQTT %s, session %s)", client_id_.c_str(),
                  v5 ? "5" : "3.1.1", connected.session_present ? "resumed" : "new");
   if (connected.session_present) resend_in_flight();
-  output_ready_.set();
+  signal_output();
   return true;
 }
 

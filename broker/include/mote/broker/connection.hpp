@@ -64,6 +64,16 @@ struct AccessPolicy {
   std::vector<std::shared_ptr<const AuthMechanism>> auth_mechanisms;
 };
 
+// Told when a connection has output to write or is closing, for a server
+// that keeps an idle connection without a task waiting on output_ready().
+class ConnectionObserver {
+ public:
+  virtual void on_output() = 0;
+
+ protected:
+  ~ConnectionObserver() = default;
+};
+
 class Connection final : public SessionOwner {
  public:
   Connection(Core& core, const Limits& limits, const AccessPolicy& access);
@@ -89,6 +99,8 @@ class Connection final : public SessionOwner {
   [[nodiscard]] bool backlog_full() const { return control_.size() > limits_.max_output_backlog; }
   // Set when there is output (or closing); the writer resets it.
   async::Event& output_ready() { return output_ready_; }
+  // Also tells `observer` (nullptr: nobody) each time output_ready() is set.
+  void set_observer(ConnectionObserver* observer) { observer_ = observer; }
   // Set when the backlog drops below the limit again.
   async::Event& backlog_drained() { return backlog_drained_; }
   // A message this client published went to a session whose queue is half
@@ -106,6 +118,9 @@ class Connection final : public SessionOwner {
   // Waits until `ticket` is durable (the writer holds QoS 2 sends so).
   async::Event& durable() { return durable_; }
   void request_durable(std::uint64_t ticket);
+
+  // Frees buffers that hold nothing (an idle connection keeps no capacity).
+  void release_idle_buffers();
 
   // Ends the session's connection in Core (idempotent; the destructor calls it).
   void finish();
@@ -145,6 +160,7 @@ class Connection final : public SessionOwner {
   void resend_in_flight();
   bool encode_outbound(const Outbound& outbound, bool dup, std::vector<std::byte>& out);
   void close();
+  void signal_output();  // output_ready_ and the observer
 
   Core& core_;
   const Limits& limits_;
@@ -173,6 +189,7 @@ class Connection final : public SessionOwner {
   async::Event output_ready_;
   async::Event backlog_drained_;
   async::Event durable_;
+  ConnectionObserver* observer_ = nullptr;
   // Held-ack callbacks find this connection through it (or see it is gone).
   std::shared_ptr<Connection*> self_;
 };
