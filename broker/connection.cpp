@@ -61,10 +61,10 @@ bool is_v5(ProtocolVersion version) { return version == ProtocolVersion::v5; }
 }  // namespace
 
 Connection::Connection(Core& core, const Limits& limits, const AccessPolicy& access)
-    : core_(core), limits_(limits), access_(access), self_(std::make_shared<Connection*>(this)) {}
+    : core_(core), limits_(limits), access_(access) {}
 
 Connection::~Connection() {
-  *self_ = nullptr;
+  if (self_) *self_ = nullptr;
   finish();
 }
 
@@ -77,6 +77,11 @@ void Connection::finish() {
     core_.disconnect(*session, *this, publish_will_, disconnect_expiry_);
     core_.request_commit();
   }
+}
+
+const std::shared_ptr<Connection*>& Connection::handle() {
+  if (!self_) self_ = std::make_shared<Connection*>(this);
+  return self_;
 }
 
 void Connection::release_idle_buffers() {
@@ -118,7 +123,7 @@ void Connection::send_when_durable(std::uint64_t ticket, const mqtt::Packet& pac
   ++held_acks_;
   std::vector<std::byte> bytes;
   append_encoded(packet, version_, bytes);
-  core_.when_durable(ticket, [self = self_, bytes = std::move(bytes)](bool ok) {
+  core_.when_durable(ticket, [self = handle(), bytes = std::move(bytes)](bool ok) {
     Connection* connection = *self;
     if (connection == nullptr) return;
     --connection->held_acks_;
@@ -134,7 +139,7 @@ void Connection::send_when_durable(std::uint64_t ticket, const mqtt::Packet& pac
 
 void Connection::request_durable(std::uint64_t ticket) {
   durable_.reset();
-  core_.when_durable(ticket, [self = self_](bool) {
+  core_.when_durable(ticket, [self = handle()](bool) {
     if (Connection* connection = *self) connection->durable_.set();
   });
 }
@@ -506,10 +511,15 @@ bool Connection::on_publish(const mqtt::Publish& publish) {
       }
       const auto id = static_cast<std::uint16_t>(*alias);
       if (!topic.empty()) {
-        aliases_[id] = std::string(topic);
+        if (!aliases_)
+          aliases_ = std::make_unique<std::unordered_map<std::uint16_t, std::string>>();
+        (*aliases_)[id] = std::string(topic);
       } else {
-        const auto it = aliases_.find(id);
-        if (it == aliases_.end()) return fail(ReasonCode::protocol_error, "unknown topic alias");
+        const auto it = aliases_ ? aliases_->find(id)
+                                 : std::unordered_map<std::uint16_t, std::string>::iterator();
+        if (!aliases_ || it == aliases_->end()) {
+          return fail(ReasonCode::protocol_error, "unknown topic alias");
+        }
         topic = it->second;
       }
     }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <utility>
 
 #include "mote/base/log.hpp"
 #include "mote/mqtt/topic.hpp"
@@ -115,7 +116,6 @@ void Core::end_session(Session& session) {
   }
   if (stores(session)) note(options_.store->erase_session(session.client_id()));
   if (session.will_stored) note(options_.store->erase_will(session.client_id()));
-  owners_.erase(session.id());
   by_id_.erase(session.id());
   const std::string client_id = session.client_id();
   sessions_.erase(client_id);  // destroys session
@@ -155,10 +155,8 @@ void Core::sync_session_record(Session& session) {
 Core::Connected Core::connect(const ConnectRequest& request, SessionOwner& owner) {
   Connected connected;
   if (Session* existing = find_session(request.client_id)) {
-    const auto held = owners_.find(existing->id());
-    if (held != owners_.end()) {
-      SessionOwner* previous = held->second;
-      owners_.erase(held);
+    if (existing->owner != nullptr) {
+      SessionOwner* previous = std::exchange(existing->owner, nullptr);
       --stats_.clients_connected;
       existing->online = false;
       existing->disconnected_at_ms = now_ms();
@@ -187,7 +185,7 @@ Core::Connected Core::connect(const ConnectRequest& request, SessionOwner& owner
   session.username = request.username;
   session.will = request.will;
   sync_will(session);
-  owners_[session.id()] = &owner;
+  session.owner = &owner;
   ++stats_.clients_connected;
   ++stats_.connections_total;
   sync_session_record(session);
@@ -196,9 +194,8 @@ Core::Connected Core::connect(const ConnectRequest& request, SessionOwner& owner
 
 void Core::disconnect(Session& session, SessionOwner& owner, bool publish_will_message,
                       std::optional<std::uint32_t> expiry_s) {
-  const auto held = owners_.find(session.id());
-  if (held == owners_.end() || held->second != &owner) return;
-  owners_.erase(held);
+  if (session.owner != &owner) return;
+  session.owner = nullptr;
   --stats_.clients_connected;
   session.online = false;
   session.disconnected_at_ms = now_ms();
@@ -275,8 +272,7 @@ void Core::deliver(Session& session, const MessagePtr& message, QoS qos, bool re
     }
   }
   if (result.queued != nullptr && session.online) {
-    const auto owner = owners_.find(session.id());
-    if (owner != owners_.end()) owner->second->wake();
+    if (session.owner != nullptr) session.owner->wake();
   }
 }
 

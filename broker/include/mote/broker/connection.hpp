@@ -176,7 +176,8 @@ class Connection final : public SessionOwner {
   std::optional<std::uint32_t> disconnect_expiry_;
   std::uint16_t keep_alive_s_ = 0;
   std::uint32_t client_max_packet_size_ = 0;  // 0: no limit
-  std::unordered_map<std::uint16_t, std::string> aliases_;
+  // Inbound topic aliases (MQTT 5), made with the first one.
+  std::unique_ptr<std::unordered_map<std::uint16_t, std::string>> aliases_;
   // Enhanced authentication: the mechanism of the CONNECT's method, the
   // exchange under way, and the CONNECT waiting for it to end.
   const AuthMechanism* auth_mechanism_ = nullptr;
@@ -190,8 +191,10 @@ class Connection final : public SessionOwner {
   async::Event backlog_drained_;
   async::Event durable_;
   ConnectionObserver* observer_ = nullptr;
-  // Held-ack callbacks find this connection through it (or see it is gone).
+  // Held-ack callbacks find this connection through it (or see it is gone);
+  // made when the first is registered.
   std::shared_ptr<Connection*> self_;
+  const std::shared_ptr<Connection*>& handle();
 };
 
 }  // namespace mote::broker

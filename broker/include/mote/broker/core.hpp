@@ -215,7 +215,6 @@ class Core {
   RetainedStore retained_;
   std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
   std::unordered_map<SessionId, Session*> by_id_;
-  std::unordered_map<SessionId, SessionOwner*> owners_;
   SessionId next_id_ = 1;
   std::uint64_t generation_ = 1;    // of the open transaction
   bool generation_failed_ = false;  // a write of this generation failed

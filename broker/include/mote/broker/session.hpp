@@ -61,6 +61,8 @@ struct Will {
   std::uint32_t delay_s = 0;  // Will Delay Interval (§3.1.3.2.2)
 };
 
+class SessionOwner;
+
 class Session {
  public:
   Session(SessionId id, std::string client_id) : id_(id), client_id_(std::move(client_id)) {}
@@ -72,6 +74,7 @@ class Session {
   std::uint32_t expiry_interval_s = 0;  // 0: ends with the connection
   std::int64_t disconnected_at_ms = 0;  // when it went offline (0 while online)
   bool online = false;
+  SessionOwner* owner = nullptr;  // the connection holding it (set by Core)
   std::string username;
   std::optional<Will> will;
   std::int64_t will_due_ms = 0;  // when a delayed will is published (0: none pending)
@@ -114,8 +117,10 @@ class Session {
   // PUBLISH with DUP set, or PUBREL, before anything new).
   [[nodiscard]] std::vector<const Outbound*> in_flight() const;
   [[nodiscard]] const std::deque<Outbound>& queued() const;
-  [[nodiscard]] std::size_t in_flight_count() const { return in_flight_.size(); }
-  [[nodiscard]] std::size_t queued_count() const { return queue_ ? queue_->size() : 0; }
+  [[nodiscard]] std::size_t in_flight_count() const {
+    return flows_ ? flows_->in_flight.size() : 0;
+  }
+  [[nodiscard]] std::size_t queued_count() const { return flows_ ? flows_->queue.size() : 0; }
   [[nodiscard]] bool queue_full() const { return queued_count() >= max_queued; }
   [[nodiscard]] std::uint64_t dropped() const { return dropped_; }
   [[nodiscard]] bool has_sendable() const;
@@ -140,13 +145,17 @@ class Session {
 
   SessionId id_;
   std::string client_id_;
-  std::deque<Outbound>& queue();  // created on first use
-  // Made on the first message: an idle session then holds no queue storage
-  // (a std::deque allocates about 600 bytes as soon as it is constructed).
-  std::unique_ptr<std::deque<Outbound>> queue_;
-  std::map<std::uint64_t, Outbound> in_flight_;                  // by seq
-  std::unordered_map<std::uint16_t, std::uint64_t> packet_ids_;  // packet id -> seq
-  std::size_t window_used_ = 0;  // QoS 1/2 in flight (counts against receive_maximum)
+  // The outbound messages. Made with the first one: an idle session then
+  // holds none of it (a std::deque allocates about 600 bytes as soon as it
+  // is constructed; the maps are 100 bytes more while empty).
+  struct Flows {
+    std::deque<Outbound> queue;
+    std::map<std::uint64_t, Outbound> in_flight;                  // by seq
+    std::unordered_map<std::uint16_t, std::uint64_t> packet_ids;  // packet id -> seq
+  };
+  Flows& flows();  // created on first use
+  std::unique_ptr<Flows> flows_;
+  std::uint16_t window_used_ = 0;  // QoS 1/2 in flight (counts against receive_maximum)
   std::uint16_t last_packet_id_ = 0;
   std::uint64_t dropped_ = 0;
 };
