@@ -74,6 +74,7 @@ void Connection::finish() {
   if (session_ != nullptr) {
     Session* session = session_;
     session_ = nullptr;
+    client_id_ = session->client_id();  // the session may go now
     core_.disconnect(*session, *this, publish_will_, disconnect_expiry_);
     core_.request_commit();
   }
@@ -94,13 +95,14 @@ void Connection::close() {
 }
 
 void Connection::signal_output() {
-  output_ready_.set();
+  if (signals_ != nullptr) signals_->output_ready.set();
   if (observer_ != nullptr) observer_->on_output();
 }
 
 void Connection::wake() { signal_output(); }
 
 void Connection::taken_over() {
+  if (session_ != nullptr) client_id_ = session_->client_id();
   session_ = nullptr;
   if (is_v5(version_)) send(mqtt::Disconnect{ReasonCode::session_taken_over, {}});
   close();
@@ -138,14 +140,17 @@ void Connection::send_when_durable(std::uint64_t ticket, const mqtt::Packet& pac
 }
 
 void Connection::request_durable(std::uint64_t ticket) {
-  durable_.reset();
+  if (signals_ != nullptr) signals_->durable.reset();
   core_.when_durable(ticket, [self = handle()](bool) {
-    if (Connection* connection = *self) connection->durable_.set();
+    Connection* connection = *self;
+    if (connection != nullptr && connection->signals_ != nullptr) {
+      connection->signals_->durable.set();
+    }
   });
 }
 
 bool Connection::fail(ReasonCode reason, const char* why) {
-  MOTE_LOG_INFO("broker: closing '%s': %s (%s)", client_id_.c_str(), why, mqtt::to_string(reason));
+  MOTE_LOG_INFO("broker: closing '%s': %s (%s)", client_id().c_str(), why, mqtt::to_string(reason));
   if (connected_ && is_v5(version_)) send(mqtt::Disconnect{reason, {}});
   close();
   return false;
@@ -285,7 +290,7 @@ bool Connection::on_connect(const mqtt::Connect& connect, ConstByteSpan bytes) {
       refuse_connect(ReasonCode::bad_authentication_method, "unknown authentication method");
       return false;
     }
-    pending_connect_.assign(bytes.begin(), bytes.end());
+    pending_connect_ = std::make_unique<std::vector<std::byte>>(bytes.begin(), bytes.end());
     auth_exchange_ = auth_mechanism_->start();
     const std::optional<mqtt::Property> data =
         connect.properties.find(PropertyId::authentication_data);
@@ -355,7 +360,9 @@ bool Connection::auth_step(ConstByteSpan data) {
     send(mqtt::Auth{ReasonCode::success, auth_properties(step.data, storage)});
     return true;
   }
-  const std::vector<std::byte> bytes = std::move(pending_connect_);
+  const std::vector<std::byte> bytes =
+      pending_connect_ ? std::move(*pending_connect_) : std::vector<std::byte>();
+  pending_connect_.reset();
   const mqtt::DecodeResult<mqtt::Packet> decoded = mqtt::decode_packet(bytes, version_);
   const auto* connect = decoded.ok() ? std::get_if<mqtt::Connect>(&decoded.value()) : nullptr;
   if (connect == nullptr) {
@@ -448,6 +455,8 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
   session_ = connected.session;
   session_->max_queued = limits_.max_queued_messages;
   connected_ = true;
+  // While connected, client_id() is the session's: one copy of it.
+  std::string().swap(client_id_);
 
   // CONNACK, with what MQTT 5 clients need to know about this server.
   std::array<std::byte, 512> buffer{};
@@ -457,7 +466,7 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
       builder.add_string(PropertyId::authentication_method, auth_mechanism_->method());
       if (!proven->data.empty()) builder.add_binary(PropertyId::authentication_data, proven->data);
     }
-    if (assigned) builder.add_string(PropertyId::assigned_client_identifier, client_id_);
+    if (assigned) builder.add_string(PropertyId::assigned_client_identifier, client_id());
     builder.add_integer(PropertyId::topic_alias_maximum, limits_.topic_alias_maximum);
     builder.add_integer(PropertyId::maximum_packet_size,
                         static_cast<std::uint32_t>(
@@ -467,7 +476,7 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
   const Result<mqtt::Properties> properties = builder.properties();
   send(mqtt::Connack{connected.session_present, ReasonCode::success,
                      properties.ok() ? *properties : mqtt::Properties{}});
-  MOTE_LOG_DEBUG("broker: '%s' connected (MQTT %s, session %s)", client_id_.c_str(),
+  MOTE_LOG_DEBUG("broker: '%s' connected (MQTT %s, session %s)", client_id().c_str(),
                  v5 ? "5" : "3.1.1", connected.session_present ? "resumed" : "new");
   if (connected.session_present) resend_in_flight();
   signal_output();
@@ -525,7 +534,7 @@ bool Connection::on_publish(const mqtt::Publish& publish) {
     }
   }
   if (topic.empty()) return fail(ReasonCode::protocol_error, "PUBLISH without a topic");
-  const bool allowed = !access_.may_publish || access_.may_publish(client_id_, username_, topic);
+  const bool allowed = !access_.may_publish || access_.may_publish(client_id(), username_, topic);
   const std::int64_t now = core_.now_ms();
 
   if (publish.qos == mqtt::QoS::exactly_once) {
@@ -546,7 +555,7 @@ bool Connection::on_publish(const mqtt::Publish& publish) {
     published = core_.publish(session_, message_of(publish, topic, now));
     if (published.congested != 0) congested_session_ = published.congested;
   } else {
-    MOTE_LOG_DEBUG("broker: '%s' may not publish to '%.*s'", client_id_.c_str(),
+    MOTE_LOG_DEBUG("broker: '%s' may not publish to '%.*s'", client_id().c_str(),
                    static_cast<int>(topic.size()), topic.data());
   }
   if (publish.qos == mqtt::QoS::at_least_once) {
@@ -645,7 +654,7 @@ bool Connection::encode_outbound(const Outbound& outbound, bool dup, std::vector
     const Result<mqtt::Properties> built = builder.properties();
     if (!built.ok()) {
       MOTE_LOG_WARN("broker: dropped a message for '%s': its properties do not encode",
-                    client_id_.c_str());
+                    client_id().c_str());
       return false;
     }
     properties = *built;
@@ -690,7 +699,7 @@ std::uint64_t Connection::take_output(std::vector<std::byte>& out, std::size_t b
     if (next->qos == mqtt::QoS::exactly_once && session_->stored) ticket = core_.pending_ticket();
   }
   core_.stats().bytes_sent += out.size();
-  if (!backlog_full()) backlog_drained_.set();
+  if (!backlog_full() && signals_ != nullptr) signals_->backlog_drained.set();
   return ticket;
 }
 

@@ -63,7 +63,7 @@ Status Core::load() {
     }
     messages += record.messages.size();
     for (Outbound& outbound : record.messages) session.restore(std::move(outbound));
-    session.incoming_qos2.insert(record.incoming_qos2.begin(), record.incoming_qos2.end());
+    for (const std::uint16_t packet_id : record.incoming_qos2) session.add_incoming_qos2(packet_id);
     if (record.disconnected_at_ms == 0) {
       note(store->put_session(session.client_id(), session.expiry_interval_s,
                               session.disconnected_at_ms));
@@ -101,12 +101,13 @@ Session& Core::create_session(const std::string& client_id) {
   session->max_queued = options_.max_queued_messages;
   Session& created = *session;
   by_id_.emplace(created.id(), &created);
-  sessions_.insert_or_assign(client_id, std::move(session));
+  sessions_.erase(client_id);
+  sessions_.emplace(created.client_id(), std::move(session));
   return created;
 }
 
 Session* Core::find_session(std::string_view client_id) {
-  const auto it = sessions_.find(std::string(client_id));
+  const auto it = sessions_.find(client_id);
   return it == sessions_.end() ? nullptr : it->second.get();
 }
 
@@ -147,7 +148,7 @@ void Core::sync_session_record(Session& session) {
       note(store->put_outbound(session.client_id(), outbound));
     }
   }
-  for (const std::uint16_t packet_id : session.incoming_qos2) {
+  for (const std::uint16_t packet_id : session.incoming_qos2()) {
     note(store->put_incoming_qos2(session.client_id(), packet_id));
   }
 }
@@ -411,13 +412,13 @@ bool Core::pubcomp(Session& session, std::uint16_t packet_id) {
 }
 
 bool Core::receive_qos2(Session& session, std::uint16_t packet_id) {
-  if (!session.incoming_qos2.insert(packet_id).second) return false;
+  if (!session.add_incoming_qos2(packet_id)) return false;
   if (stores(session)) note(options_.store->put_incoming_qos2(session.client_id(), packet_id));
   return true;
 }
 
 bool Core::release_qos2(Session& session, std::uint16_t packet_id) {
-  if (session.incoming_qos2.erase(packet_id) == 0) return false;
+  if (!session.remove_incoming_qos2(packet_id)) return false;
   if (stores(session)) note(options_.store->erase_incoming_qos2(session.client_id(), packet_id));
   return true;
 }
@@ -486,7 +487,7 @@ void Core::tick() {
   for (auto& [client_id, session] : sessions_) {
     if (session->online) continue;
     if (session->will_due_ms != 0 && now >= session->will_due_ms) wills.push_back(session.get());
-    if (session->expired(now)) ended.push_back(client_id);
+    if (session->expired(now)) ended.emplace_back(client_id);
   }
   for (Session* session : wills) publish_will(*session);
   for (const std::string& client_id : ended) {

@@ -133,6 +133,20 @@ std::vector<const Outbound*> Session::in_flight() const {
   return flights;
 }
 
+bool Session::add_incoming_qos2(std::uint16_t packet_id) {
+  if (!incoming_qos2_) incoming_qos2_ = std::make_unique<std::unordered_set<std::uint16_t>>();
+  return incoming_qos2_->insert(packet_id).second;
+}
+
+bool Session::remove_incoming_qos2(std::uint16_t packet_id) {
+  return incoming_qos2_ && incoming_qos2_->erase(packet_id) != 0;
+}
+
+std::vector<std::uint16_t> Session::incoming_qos2() const {
+  if (!incoming_qos2_) return {};
+  return {incoming_qos2_->begin(), incoming_qos2_->end()};
+}
+
 void Session::restore(Outbound outbound) {
   next_seq = std::max(next_seq, outbound.seq + 1);
   Flows& flows = this->flows();
@@ -156,7 +170,7 @@ void Session::restore(Outbound outbound) {
 void Session::clear_messages() {
   flows_.reset();
   window_used_ = 0;
-  incoming_qos2.clear();
+  incoming_qos2_.reset();
 }
 
 }  // namespace mote::broker

@@ -67,7 +67,7 @@ class ReadBuffer {
     std::size_t consumed = 0;
     bool more = true;
     for (;;) {
-      const ConstByteSpan unread(bytes_.data() + consumed, used_ - consumed);
+      const ConstByteSpan unread(bytes_.get() + consumed, used_ - consumed);
       const mqtt::DecodeResult<mqtt::Frame> frame =
           mqtt::frame_packet(unread, connection.max_packet_size());
       if (!frame.ok()) {
@@ -78,7 +78,7 @@ class ReadBuffer {
       if (frame->size == 0) {
         // Make room for the whole packet once its length is known.
         const std::size_t needed = frame->header_size + frame->remaining_length;
-        if (frame->header_size != 0 && needed > bytes_.size()) bytes_.resize(needed);
+        if (frame->header_size != 0 && needed > size_) resize(needed);
         break;
       }
       more = connection.on_packet(unread.first(frame->size));
@@ -86,32 +86,43 @@ class ReadBuffer {
       if (!more) break;
     }
     if (consumed != 0) {
-      std::memmove(bytes_.data(), bytes_.data() + consumed, used_ - consumed);
-      used_ -= consumed;
+      std::memmove(bytes_.get(), bytes_.get() + consumed, used_ - consumed);
+      used_ -= static_cast<std::uint32_t>(consumed);
     }
     return more;
   }
 
   // Where the next read goes (never empty).
   ByteSpan space() {
-    if (bytes_.empty()) bytes_.resize(kInitial);
-    if (used_ == bytes_.size()) bytes_.resize(bytes_.size() * 2);
-    return {bytes_.data() + used_, bytes_.size() - used_};
+    if (size_ == 0) resize(kInitial);
+    if (used_ == size_) resize(std::size_t{size_} * 2);
+    return {bytes_.get() + used_, size_ - used_};
   }
   // A read put `n` bytes into space().
   void filled(std::size_t n) {
-    const bool full = n == bytes_.size() - used_;
-    used_ += n;
-    if (full && bytes_.size() < kGrown) bytes_.resize(bytes_.size() * 2);
+    const bool full = n == size_ - used_;
+    used_ += static_cast<std::uint32_t>(n);
+    if (full && size_ < kGrown) resize(std::size_t{size_} * 2);
   }
   // Frees the storage when nothing half-read is in it.
   void release_if_empty() {
-    if (used_ == 0) std::vector<std::byte>().swap(bytes_);
+    if (used_ != 0) return;
+    bytes_.reset();
+    size_ = 0;
   }
 
  private:
-  std::vector<std::byte> bytes_;
-  std::size_t used_ = 0;
+  // Keeps the bytes in use (a packet is at most 256 MiB: sizes fit 32 bits).
+  void resize(std::size_t size) {
+    auto grown = std::make_unique_for_overwrite<std::byte[]>(size);
+    if (used_ != 0) std::memcpy(grown.get(), bytes_.get(), used_);
+    bytes_ = std::move(grown);
+    size_ = static_cast<std::uint32_t>(size);
+  }
+
+  std::unique_ptr<std::byte[]> bytes_;
+  std::uint32_t size_ = 0;
+  std::uint32_t used_ = 0;
 };
 
 // Flow control before the next read. A subscriber of what this client
@@ -184,6 +195,22 @@ async::Task<void> write_loop(S& stream, Connection& connection) {
   close_stream(stream, connection);
 }
 
+// The signals of a connection served by one task, in that task's frame
+// (detached also when the task is cancelled).
+class AttachedSignals {
+ public:
+  explicit AttachedSignals(Connection& connection) : connection_(connection) {
+    connection_.attach(&signals_);
+  }
+  ~AttachedSignals() { connection_.attach(nullptr); }
+  AttachedSignals(const AttachedSignals&) = delete;
+  AttachedSignals& operator=(const AttachedSignals&) = delete;
+
+ private:
+  Connection& connection_;
+  ConnectionSignals signals_;
+};
+
 }  // namespace internal
 
 // Serves one client until its connection ends, in the caller's task: a
@@ -192,6 +219,7 @@ async::Task<void> write_loop(S& stream, Connection& connection) {
 template <io::Stream S>
 async::Task<void> serve_connection(S& stream, Connection& connection, Core& core) {
   (void)core;
+  internal::AttachedSignals signals(connection);
   co_await async::join(internal::read_loop(stream, connection),
                        internal::write_loop(stream, connection));
   connection.finish();
@@ -295,10 +323,13 @@ class Broker {
  private:
   static constexpr bool kIdleWithoutFrames = io::ReadinessStream<Stream>;
 
-  // Task storage for a busy connection, and the buffer its writer fills.
+  // What a busy connection holds: task storage, the buffer its writer
+  // fills, the signals its tasks wait on.
   struct Slot {
     async::TaskStorage<kConnectionFrames> storage;
     std::vector<std::byte> out;
+    ConnectionSignals signals;
+    async::Event nudge;  // for the reader: data to read, or the writer is idle
   };
 
   // One connection from the listener. Idle (slot empty) it is this object
@@ -311,7 +342,7 @@ class Broker {
           broker(owner) {}
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
-    ~Client() = default;
+    ~Client() { connection.attach(nullptr); }
 
     void on_readable() override { broker.readable(*this); }
     void on_output() override { broker.output(*this); }
@@ -320,16 +351,14 @@ class Broker {
     Stream stream;
     internal::ReadBuffer buffer;
     Broker& broker;
-    std::unique_ptr<Slot> slot;     // while busy
-    async::Event* nudge = nullptr;  // busy: ends the reader's wait
-    async::Instant deadline;        // for the next bytes (kNever: none)
+    std::unique_ptr<Slot> slot;  // while busy
+    async::Instant deadline;     // for the next bytes (kNever: none)
     typename std::list<Client>::iterator self;
     bool ended = false;  // the stream is closed; reap() frees it
   };
 
   // What one busy stretch of a connection's reader and writer share.
   struct Stretch {
-    async::Event nudge;        // data to read, or the writer idle
     bool writer_idle = false;  // waiting for output, with none
     bool reader_done = false;
     bool closed = false;  // the writer closed the stream
@@ -371,7 +400,7 @@ class Broker {
   void readable(Client& client) {
     if (client.ended || stopping_) return;
     if (client.slot) {
-      if (client.nudge != nullptr) client.nudge->set();
+      client.slot->nudge.set();  // the reader waits for it
       return;
     }
     make_busy(client);
@@ -392,6 +421,7 @@ class Broker {
       spare_slots_.pop_back();
     }
     ++busy_;
+    client.connection.attach(&client.slot->signals);
     const Status spawned =
         executor_->spawn(client.slot->storage, run_client, std::ref(*this), std::ref(client));
     if (!spawned.ok()) {
@@ -406,6 +436,7 @@ class Broker {
   // it returns, and nothing runs in between), or when it never started.
   void release_slot(Client& client) {
     --busy_;
+    client.connection.attach(nullptr);
     MOTE_LOG_DEBUG("broker: '%s' idle (%zu of %zu frame bytes used)",
                    client.connection.client_id().c_str(), client.slot->storage.high_water_mark(),
                    client.slot->storage.capacity());
@@ -445,16 +476,15 @@ class Broker {
       if (!client.stream.read_ready()) {
         if (stretch.writer_idle && !connection.has_output()) co_return true;
         // Wait for data, the writer to run out of output, or the deadline.
-        stretch.nudge.reset();
+        async::Event& nudge = client.slot->nudge;
+        nudge.reset();
         client.stream.notify_readable(client);
-        client.nudge = &stretch.nudge;
         Status waited = ok_status();
         if (client.deadline == async::kNever) {
-          co_await stretch.nudge.wait();
+          co_await nudge.wait();
         } else {
-          waited = co_await async::with_deadline(client.deadline, wait_for(stretch.nudge));
+          waited = co_await async::with_deadline(client.deadline, wait_for(nudge));
         }
-        client.nudge = nullptr;
         client.stream.stop_notify();
         if (!waited.ok()) {
           connection.on_read_end(true);
@@ -493,7 +523,7 @@ class Broker {
         if (connection.closing()) break;
         if (stretch.reader_done) co_return;
         stretch.writer_idle = true;
-        stretch.nudge.set();
+        client.slot->nudge.set();
         co_await connection.output_ready().wait();
         stretch.writer_idle = false;
         continue;
@@ -508,7 +538,7 @@ class Broker {
     }
     internal::close_stream(client.stream, connection);
     stretch.closed = true;
-    stretch.nudge.set();
+    client.slot->nudge.set();
   }
 
   static async::Task<bool> read_then_signal(Broker& self, Client& client, Stretch& stretch) {

@@ -74,6 +74,15 @@ class ConnectionObserver {
   ~ConnectionObserver() = default;
 };
 
+// What the tasks serving a connection wait on. The serving side owns them
+// and attaches them while it serves (an idle connection has none: its
+// ConnectionObserver hears of output instead).
+struct ConnectionSignals {
+  async::Event output_ready;     // output, or closing; the writer resets it
+  async::Event backlog_drained;  // the output backlog is below the limit again
+  async::Event durable;          // the ticket of request_durable() is durable
+};
+
 class Connection final : public SessionOwner {
  public:
   Connection(Core& core, const Limits& limits, const AccessPolicy& access);
@@ -97,12 +106,14 @@ class Connection final : public SessionOwner {
   [[nodiscard]] std::size_t output_backlog() const { return control_.size(); }
   // More output waits than limits.max_output_backlog: stop reading.
   [[nodiscard]] bool backlog_full() const { return control_.size() > limits_.max_output_backlog; }
-  // Set when there is output (or closing); the writer resets it.
-  async::Event& output_ready() { return output_ready_; }
-  // Also tells `observer` (nullptr: nobody) each time output_ready() is set.
+  // The serving side's signals (nullptr: none). Set while attached:
+  // output_ready when there is output (or closing; the writer resets it),
+  // backlog_drained when the backlog drops below the limit again.
+  void attach(ConnectionSignals* signals) { signals_ = signals; }
+  async::Event& output_ready() { return signals_->output_ready; }
+  async::Event& backlog_drained() { return signals_->backlog_drained; }
+  // Also tells `observer` (nullptr: nobody) each time there is output.
   void set_observer(ConnectionObserver* observer) { observer_ = observer; }
-  // Set when the backlog drops below the limit again.
-  async::Event& backlog_drained() { return backlog_drained_; }
   // A message this client published went to a session whose queue is half
   // full: the reader pauses a little (flow control towards the publisher)
   // before reading more, so a burst does not overflow a subscriber that is
@@ -116,7 +127,7 @@ class Connection final : public SessionOwner {
   [[nodiscard]] std::size_t max_packet_size() const { return limits_.max_packet_size; }
 
   // Waits until `ticket` is durable (the writer holds QoS 2 sends so).
-  async::Event& durable() { return durable_; }
+  async::Event& durable() { return signals_->durable; }
   void request_durable(std::uint64_t ticket);
 
   // Frees buffers that hold nothing (an idle connection keeps no capacity).
@@ -127,7 +138,9 @@ class Connection final : public SessionOwner {
 
   [[nodiscard]] bool connected() const { return connected_; }
   [[nodiscard]] mqtt::ProtocolVersion version() const { return version_; }
-  [[nodiscard]] const std::string& client_id() const { return client_id_; }
+  [[nodiscard]] const std::string& client_id() const {
+    return session_ != nullptr ? session_->client_id() : client_id_;
+  }
 
   // SessionOwner
   void wake() override;
@@ -160,14 +173,14 @@ class Connection final : public SessionOwner {
   void resend_in_flight();
   bool encode_outbound(const Outbound& outbound, bool dup, std::vector<std::byte>& out);
   void close();
-  void signal_output();  // output_ready_ and the observer
+  void signal_output();  // output_ready and the observer
 
   Core& core_;
   const Limits& limits_;
   const AccessPolicy& access_;
   Session* session_ = nullptr;
   mqtt::ProtocolVersion version_ = mqtt::ProtocolVersion::v5;
-  std::string client_id_;
+  std::string client_id_;  // before CONNACK and after the session: the session has it between
   std::string username_;
   bool connected_ = false;
   bool closing_ = false;
@@ -182,14 +195,12 @@ class Connection final : public SessionOwner {
   // exchange under way, and the CONNECT waiting for it to end.
   const AuthMechanism* auth_mechanism_ = nullptr;
   std::unique_ptr<AuthExchange> auth_exchange_;
-  std::vector<std::byte> pending_connect_;
+  std::unique_ptr<std::vector<std::byte>> pending_connect_;
   std::vector<std::byte> control_;  // encoded packets waiting to be written
   SessionId congested_session_ = 0;
   std::uint64_t last_ack_ticket_ = 0;  // acks keep their order behind held ones
   std::size_t held_acks_ = 0;
-  async::Event output_ready_;
-  async::Event backlog_drained_;
-  async::Event durable_;
+  ConnectionSignals* signals_ = nullptr;
   ConnectionObserver* observer_ = nullptr;
   // Held-ack callbacks find this connection through it (or see it is gone);
   // made when the first is registered.

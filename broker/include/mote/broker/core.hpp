@@ -213,7 +213,8 @@ class Core {
   CoreOptions options_;
   TopicTree tree_;
   RetainedStore retained_;
-  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+  // Keyed by a view of the session's own client id.
+  std::unordered_map<std::string_view, std::unique_ptr<Session>> sessions_;
   std::unordered_map<SessionId, Session*> by_id_;
   SessionId next_id_ = 1;
   std::uint64_t generation_ = 1;    // of the open transaction

@@ -135,8 +135,15 @@ class Session {
   // --- inbound QoS 2 (§4.3.3) -----------------------------------------------
   // Packet ids of QoS 2 PUBLISHes received and answered with PUBREC whose
   // PUBREL has not come yet: a resent PUBLISH with one of them is not
-  // routed again.
-  std::unordered_set<std::uint16_t> incoming_qos2;
+  // routed again. Made with the first.
+  // false: it was there already.
+  bool add_incoming_qos2(std::uint16_t packet_id);
+  // false: it was not there.
+  bool remove_incoming_qos2(std::uint16_t packet_id);
+  [[nodiscard]] bool has_incoming_qos2(std::uint16_t packet_id) const {
+    return incoming_qos2_ && incoming_qos2_->contains(packet_id);
+  }
+  [[nodiscard]] std::vector<std::uint16_t> incoming_qos2() const;
 
  private:
   std::uint16_t allocate_packet_id();
@@ -155,6 +162,7 @@ class Session {
   };
   Flows& flows();  // created on first use
   std::unique_ptr<Flows> flows_;
+  std::unique_ptr<std::unordered_set<std::uint16_t>> incoming_qos2_;
   std::uint16_t window_used_ = 0;  // QoS 1/2 in flight (counts against receive_maximum)
   std::uint16_t last_packet_id_ = 0;
   std::uint64_t dropped_ = 0;
