@@ -64,7 +64,7 @@ Connection::Connection(Core& core, const Limits& limits, const AccessPolicy& acc
     : core_(core), limits_(limits), access_(access) {}
 
 Connection::~Connection() {
-  if (self_) *self_ = nullptr;
+  if (durability_) *durability_->handle = nullptr;
   finish();
 }
 
@@ -74,15 +74,35 @@ void Connection::finish() {
   if (session_ != nullptr) {
     Session* session = session_;
     session_ = nullptr;
-    client_id_ = session->client_id();  // the session may go now
+    identity().client_id = session->client_id();  // the session may go now
     core_.disconnect(*session, *this, publish_will_, disconnect_expiry_);
     core_.request_commit();
   }
 }
 
-const std::shared_ptr<Connection*>& Connection::handle() {
-  if (!self_) self_ = std::make_shared<Connection*>(this);
-  return self_;
+Connection::Identity& Connection::identity() {
+  if (!identity_) identity_ = std::make_unique<Identity>();
+  return *identity_;
+}
+
+const std::string& Connection::client_id() const {
+  static const std::string kNone;
+  if (session_ != nullptr) return session_->client_id();
+  return identity_ ? identity_->client_id : kNone;
+}
+
+const std::string& Connection::username() const {
+  static const std::string kNone;
+  if (session_ != nullptr) return session_->username;
+  return identity_ ? identity_->username : kNone;
+}
+
+Connection::Durability& Connection::durability() {
+  if (!durability_) {
+    durability_ = std::make_unique<Durability>();
+    durability_->handle = std::make_shared<Connection*>(this);
+  }
+  return *durability_;
 }
 
 void Connection::release_idle_buffers() {
@@ -102,7 +122,7 @@ void Connection::signal_output() {
 void Connection::wake() { signal_output(); }
 
 void Connection::taken_over() {
-  if (session_ != nullptr) client_id_ = session_->client_id();
+  if (session_ != nullptr) identity().client_id = session_->client_id();
   session_ = nullptr;
   if (is_v5(version_)) send(mqtt::Disconnect{ReasonCode::session_taken_over, {}});
   close();
@@ -116,19 +136,22 @@ void Connection::send(const mqtt::Packet& packet) {
 void Connection::send_when_durable(std::uint64_t ticket, const mqtt::Packet& packet) {
   // Acknowledgements go out in the order the PUBLISHes came (§4.6): one
   // that needs no wait still queues behind a held one.
-  if (held_acks_ > 0) ticket = std::max(ticket, last_ack_ticket_);
+  if (durability_ && durability_->held_acks > 0) {
+    ticket = std::max(ticket, durability_->last_ack_ticket);
+  }
   if (ticket == 0) {
     send(packet);
     return;
   }
-  last_ack_ticket_ = ticket;
-  ++held_acks_;
+  Durability& held = durability();
+  held.last_ack_ticket = ticket;
+  ++held.held_acks;
   std::vector<std::byte> bytes;
   append_encoded(packet, version_, bytes);
-  core_.when_durable(ticket, [self = handle(), bytes = std::move(bytes)](bool ok) {
+  core_.when_durable(ticket, [self = held.handle, bytes = std::move(bytes)](bool ok) {
     Connection* connection = *self;
     if (connection == nullptr) return;
-    --connection->held_acks_;
+    --connection->durability_->held_acks;
     if (!ok) {
       // Not stored: no acknowledgement; the client sends it again elsewhen.
       connection->fail(ReasonCode::unspecified_error, "the message could not be stored");
@@ -141,7 +164,7 @@ void Connection::send_when_durable(std::uint64_t ticket, const mqtt::Packet& pac
 
 void Connection::request_durable(std::uint64_t ticket) {
   if (signals_ != nullptr) signals_->durable.reset();
-  core_.when_durable(ticket, [self = handle()](bool) {
+  core_.when_durable(ticket, [self = durability().handle](bool) {
     Connection* connection = *self;
     if (connection != nullptr && connection->signals_ != nullptr) {
       connection->signals_->durable.set();
@@ -355,7 +378,7 @@ bool Connection::auth_step(ConstByteSpan data) {
   auth_exchange_.reset();
   if (connected_) {
     // Re-authentication proves the same identity again; it cannot switch users.
-    if (step.user != username_)
+    if (step.user != username())
       return fail(ReasonCode::not_authorized, "re-authenticated as another user");
     send(mqtt::Auth{ReasonCode::success, auth_properties(step.data, storage)});
     return true;
@@ -383,12 +406,12 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
       refuse_connect(ReasonCode::bad_user_name_or_password, "User Name is not the proven user");
       return false;
     }
-    username_ = proven->user;
+    identity().username = proven->user;
   } else if (connect.user_name) {
-    username_ = std::string(*connect.user_name);
+    identity().username = std::string(*connect.user_name);
     std::optional<ConstByteSpan> password;
     if (connect.password) password = ConstByteSpan(*connect.password);
-    if (access_.check_password && !access_.check_password(username_, password)) {
+    if (access_.check_password && !access_.check_password(identity().username, password)) {
       refuse_connect(ReasonCode::bad_user_name_or_password, "bad user name or password");
       return false;
     }
@@ -403,7 +426,7 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
 
   ConnectRequest request;
   request.clean_start = connect.clean_start;
-  request.username = username_;
+  request.username = identity().username;
   bool assigned = false;
   if (connect.client_id.empty()) {
     // 3.1.1 §3.1.3.1: only with clean session; MQTT 5 §3.1.3.1: always.
@@ -411,12 +434,12 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
       refuse_connect(ReasonCode::client_identifier_not_valid, "empty client id, clean session 0");
       return false;
     }
-    client_id_ = core_.assign_client_id();
+    identity().client_id = core_.assign_client_id();
     assigned = true;
   } else {
-    client_id_ = std::string(connect.client_id);
+    identity().client_id = std::string(connect.client_id);
   }
-  request.client_id = client_id_;
+  request.client_id = identity().client_id;
   if (v5) {
     request.session_expiry_s =
         connect.properties.integer(PropertyId::session_expiry_interval).value_or(0);
@@ -429,7 +452,8 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
   }
   if (connect.will) {
     const mqtt::Will& will = *connect.will;
-    if (!access_.may_publish || access_.may_publish(client_id_, username_, will.topic)) {
+    if (!access_.may_publish ||
+        access_.may_publish(identity().client_id, identity().username, will.topic)) {
       const std::int64_t now = core_.now_ms();
       auto message = std::make_shared<Message>();
       message->topic = std::string(will.topic);
@@ -455,8 +479,8 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
   session_ = connected.session;
   session_->max_queued = limits_.max_queued_messages;
   connected_ = true;
-  // While connected, client_id() is the session's: one copy of it.
-  std::string().swap(client_id_);
+  // While connected the session has the id and user name: one copy.
+  identity_.reset();
 
   // CONNACK, with what MQTT 5 clients need to know about this server.
   std::array<std::byte, 512> buffer{};
@@ -534,7 +558,7 @@ bool Connection::on_publish(const mqtt::Publish& publish) {
     }
   }
   if (topic.empty()) return fail(ReasonCode::protocol_error, "PUBLISH without a topic");
-  const bool allowed = !access_.may_publish || access_.may_publish(client_id(), username_, topic);
+  const bool allowed = !access_.may_publish || access_.may_publish(client_id(), username(), topic);
   const std::int64_t now = core_.now_ms();
 
   if (publish.qos == mqtt::QoS::exactly_once) {

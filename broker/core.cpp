@@ -97,10 +97,18 @@ Status Core::load() {
 }
 
 Session& Core::create_session(const std::string& client_id) {
-  auto session = std::make_unique<Session>(next_id_++, client_id);
+  SessionId id = 0;
+  if (free_ids_.empty()) {
+    by_id_.push_back(nullptr);
+    id = by_id_.size();
+  } else {
+    id = free_ids_.back();
+    free_ids_.pop_back();
+  }
+  auto session = std::make_unique<Session>(id, client_id);
   session->max_queued = options_.max_queued_messages;
   Session& created = *session;
-  by_id_.emplace(created.id(), &created);
+  by_id_[created.id() - 1] = &created;
   sessions_.erase(client_id);
   sessions_.emplace(created.client_id(), std::move(session));
   return created;
@@ -117,7 +125,8 @@ void Core::end_session(Session& session) {
   }
   if (stores(session)) note(options_.store->erase_session(session.client_id()));
   if (session.will_stored) note(options_.store->erase_will(session.client_id()));
-  by_id_.erase(session.id());
+  by_id_[session.id() - 1] = nullptr;
+  free_ids_.push_back(session.id());
   const std::string client_id = session.client_id();
   sessions_.erase(client_id);  // destroys session
 }
@@ -301,14 +310,14 @@ Core::Published Core::publish(Session* from, const MessagePtr& message) {
     tree_.match(
         message->topic, from != nullptr ? from->id() : 0,
         [this](SessionId id) {
-          const auto it = by_id_.find(id);
-          return it != by_id_.end() && it->second->online && !it->second->queue_full();
+          const Session* session = session_by_id(id);
+          return session != nullptr && session->online && !session->queue_full();
         },
         deliveries_);
     for (Delivery& delivery : deliveries_) {
-      const auto it = by_id_.find(delivery.session);
-      if (it == by_id_.end()) continue;
-      Session& session = *it->second;
+      Session* found = session_by_id(delivery.session);
+      if (found == nullptr) continue;
+      Session& session = *found;
       if (options_.may_receive && !options_.may_receive(session, message->topic)) continue;
       ++published.deliveries;
       deliver(session, message, min_qos(message->qos, delivery.qos),
@@ -326,10 +335,14 @@ void Core::observe(std::string filter, PublishObserver observer) {
   observers_.push_back(Observer{std::move(filter), std::move(observer)});
 }
 
-bool Core::is_congested(SessionId session) const {
-  const auto it = by_id_.find(session);
-  if (it == by_id_.end() || !it->second->online) return false;
-  return it->second->queued_count() * 2 >= it->second->max_queued;
+bool Core::is_congested(SessionId id) const {
+  const Session* session = session_by_id(id);
+  if (session == nullptr || !session->online) return false;
+  return session->queued_count() * 2 >= session->max_queued;
+}
+
+Session* Core::session_by_id(SessionId id) const {
+  return id != 0 && id <= by_id_.size() ? by_id_[id - 1] : nullptr;
 }
 
 void Core::subscribe(Session& session, const std::string& filter,

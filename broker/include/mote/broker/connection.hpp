@@ -138,9 +138,7 @@ class Connection final : public SessionOwner {
 
   [[nodiscard]] bool connected() const { return connected_; }
   [[nodiscard]] mqtt::ProtocolVersion version() const { return version_; }
-  [[nodiscard]] const std::string& client_id() const {
-    return session_ != nullptr ? session_->client_id() : client_id_;
-  }
+  [[nodiscard]] const std::string& client_id() const;
 
   // SessionOwner
   void wake() override;
@@ -180,15 +178,22 @@ class Connection final : public SessionOwner {
   const AccessPolicy& access_;
   Session* session_ = nullptr;
   mqtt::ProtocolVersion version_ = mqtt::ProtocolVersion::v5;
-  std::string client_id_;  // before CONNACK and after the session: the session has it between
-  std::string username_;
   bool connected_ = false;
   bool closing_ = false;
   bool finished_ = false;
   bool publish_will_ = true;  // cleared by a normal DISCONNECT
-  std::optional<std::uint32_t> disconnect_expiry_;
   std::uint16_t keep_alive_s_ = 0;
   std::uint32_t client_max_packet_size_ = 0;  // 0: no limit
+  std::optional<std::uint32_t> disconnect_expiry_;
+  // The client id and user name before CONNACK and after the session is
+  // gone; while connected the session holds them (one copy).
+  struct Identity {
+    std::string client_id;
+    std::string username;
+  };
+  std::unique_ptr<Identity> identity_;
+  Identity& identity();  // made when needed
+  [[nodiscard]] const std::string& username() const;
   // Inbound topic aliases (MQTT 5), made with the first one.
   std::unique_ptr<std::unordered_map<std::uint16_t, std::string>> aliases_;
   // Enhanced authentication: the mechanism of the CONNECT's method, the
@@ -198,14 +203,18 @@ class Connection final : public SessionOwner {
   std::unique_ptr<std::vector<std::byte>> pending_connect_;
   std::vector<std::byte> control_;  // encoded packets waiting to be written
   SessionId congested_session_ = 0;
-  std::uint64_t last_ack_ticket_ = 0;  // acks keep their order behind held ones
-  std::size_t held_acks_ = 0;
   ConnectionSignals* signals_ = nullptr;
   ConnectionObserver* observer_ = nullptr;
-  // Held-ack callbacks find this connection through it (or see it is gone);
-  // made when the first is registered.
-  std::shared_ptr<Connection*> self_;
-  const std::shared_ptr<Connection*>& handle();
+  // Acknowledgements held until their message is durable; the handle the
+  // callbacks find this connection through (or see it is gone). Made with
+  // the first held acknowledgement or durable wait.
+  struct Durability {
+    std::shared_ptr<Connection*> handle;
+    std::uint64_t last_ack_ticket = 0;  // acks keep their order behind held ones
+    std::size_t held_acks = 0;
+  };
+  std::unique_ptr<Durability> durability_;
+  Durability& durability();
 };
 
 }  // namespace mote::broker

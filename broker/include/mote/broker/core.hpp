@@ -215,8 +215,11 @@ class Core {
   RetainedStore retained_;
   // Keyed by a view of the session's own client id.
   std::unordered_map<std::string_view, std::unique_ptr<Session>> sessions_;
-  std::unordered_map<SessionId, Session*> by_id_;
-  SessionId next_id_ = 1;
+  // Sessions by id: an id is an index + 1, reused once its session ended
+  // (nothing keeps an id past end_session: it unsubscribes them all).
+  std::vector<Session*> by_id_;
+  std::vector<SessionId> free_ids_;
+  [[nodiscard]] Session* session_by_id(SessionId id) const;
   std::uint64_t generation_ = 1;    // of the open transaction
   bool generation_failed_ = false;  // a write of this generation failed
   std::multimap<std::uint64_t, std::function<void(bool)>> waiting_;

@@ -72,15 +72,14 @@ class Session {
 
   // --- lifetime -------------------------------------------------------------
   std::uint32_t expiry_interval_s = 0;  // 0: ends with the connection
-  std::int64_t disconnected_at_ms = 0;  // when it went offline (0 while online)
   bool online = false;
-  SessionOwner* owner = nullptr;  // the connection holding it (set by Core)
+  bool stored = false;                  // the store holds this session
+  bool will_stored = false;             // the store holds its will
+  std::int64_t disconnected_at_ms = 0;  // when it went offline (0 while online)
+  SessionOwner* owner = nullptr;        // the connection holding it (set by Core)
   std::string username;
   std::optional<Will> will;
   std::int64_t will_due_ms = 0;  // when a delayed will is published (0: none pending)
-
-  bool stored = false;       // the store holds this session
-  bool will_stored = false;  // the store holds its will
 
   // Kept after the connection ends (and so, with a store, on disk).
   [[nodiscard]] bool persistent() const { return expiry_interval_s != 0; }
