@@ -109,14 +109,15 @@ Session& Core::create_session(const std::string& client_id) {
   session->max_queued = options_.max_queued_messages;
   Session& created = *session;
   by_id_[created.id() - 1] = &created;
-  sessions_.erase(client_id);
-  sessions_.emplace(created.client_id(), std::move(session));
+  const auto existing = sessions_.find(std::string_view(client_id));
+  if (existing != sessions_.end()) sessions_.erase(existing);
+  sessions_.insert(std::move(session));
   return created;
 }
 
 Session* Core::find_session(std::string_view client_id) {
   const auto it = sessions_.find(client_id);
-  return it == sessions_.end() ? nullptr : it->second.get();
+  return it == sessions_.end() ? nullptr : it->get();
 }
 
 void Core::end_session(Session& session) {
@@ -127,8 +128,7 @@ void Core::end_session(Session& session) {
   if (session.will_stored) note(options_.store->erase_will(session.client_id()));
   by_id_[session.id() - 1] = nullptr;
   free_ids_.push_back(session.id());
-  const std::string client_id = session.client_id();
-  sessions_.erase(client_id);  // destroys session
+  sessions_.erase(sessions_.find(std::string_view(session.client_id())));  // destroys session
 }
 
 void Core::sync_session_record(Session& session) {
@@ -497,10 +497,10 @@ void Core::tick() {
   const std::int64_t now = now_ms();
   std::vector<std::string> ended;
   std::vector<Session*> wills;
-  for (auto& [client_id, session] : sessions_) {
+  for (const std::unique_ptr<Session>& session : sessions_) {
     if (session->online) continue;
     if (session->will_due_ms != 0 && now >= session->will_due_ms) wills.push_back(session.get());
-    if (session->expired(now)) ended.emplace_back(client_id);
+    if (session->expired(now)) ended.push_back(session->client_id());
   }
   for (Session* session : wills) publish_will(*session);
   for (const std::string& client_id : ended) {

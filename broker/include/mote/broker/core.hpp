@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "mote/async/event.hpp"
@@ -213,8 +214,26 @@ class Core {
   CoreOptions options_;
   TopicTree tree_;
   RetainedStore retained_;
-  // Keyed by a view of the session's own client id.
-  std::unordered_map<std::string_view, std::unique_ptr<Session>> sessions_;
+  // Sessions by client id (looked up by a string_view of it).
+  struct ClientIdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+    std::size_t operator()(const std::unique_ptr<Session>& session) const {
+      return (*this)(std::string_view(session->client_id()));
+    }
+  };
+  struct ClientIdEqual {
+    using is_transparent = void;
+    static std::string_view id(std::string_view id) { return id; }
+    static std::string_view id(const std::unique_ptr<Session>& session) {
+      return session->client_id();
+    }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return id(a) == id(b);
+    }
+  };
+  std::unordered_set<std::unique_ptr<Session>, ClientIdHash, ClientIdEqual> sessions_;
   // Sessions by id: an id is an index + 1, reused once its session ended
   // (nothing keeps an id past end_session: it unsubscribes them all).
   std::vector<Session*> by_id_;

@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -63,6 +64,51 @@ struct Will {
 
 class SessionOwner;
 
+// A session's subscriptions by filter. The map is made with the first one:
+// an empty std::map is 48 bytes in every session, this is 8.
+class Subscriptions {
+ public:
+  using Map = std::map<std::string, SubscriptionOptions, std::less<>>;
+  using const_iterator = Map::const_iterator;
+
+  [[nodiscard]] bool empty() const { return !map_ || map_->empty(); }
+  [[nodiscard]] std::size_t size() const { return map_ ? map_->size() : 0; }
+  [[nodiscard]] std::size_t count(std::string_view filter) const {
+    return map_ ? map_->count(filter) : 0;
+  }
+  // The options of a filter that is there.
+  [[nodiscard]] const SubscriptionOptions& at(std::string_view filter) const {
+    return map_->find(filter)->second;
+  }
+  [[nodiscard]] const_iterator find(std::string_view filter) const {
+    return map_ ? map_->find(filter) : end();
+  }
+  [[nodiscard]] const_iterator begin() const { return map_ ? map_->cbegin() : none().cbegin(); }
+  [[nodiscard]] const_iterator end() const { return map_ ? map_->cend() : none().cend(); }
+
+  void insert_or_assign(const std::string& filter, const SubscriptionOptions& options) {
+    map().insert_or_assign(filter, options);
+  }
+  void emplace(std::string filter, const SubscriptionOptions& options) {
+    map().emplace(std::move(filter), options);
+  }
+  void erase(const_iterator it) {
+    map_->erase(it);
+    if (map_->empty()) map_.reset();
+  }
+
+ private:
+  Map& map() {
+    if (!map_) map_ = std::make_unique<Map>();
+    return *map_;
+  }
+  static const Map& none() {
+    static const Map kNone;
+    return kNone;
+  }
+  std::unique_ptr<Map> map_;
+};
+
 class Session {
  public:
   Session(SessionId id, std::string client_id) : id_(id), client_id_(std::move(client_id)) {}
@@ -86,7 +132,7 @@ class Session {
   [[nodiscard]] bool expired(std::int64_t now_ms) const;
 
   // --- subscriptions --------------------------------------------------------
-  std::map<std::string, SubscriptionOptions, std::less<>> subscriptions;
+  Subscriptions subscriptions;
 
   // --- outbound -------------------------------------------------------------
   std::uint16_t receive_maximum = 65535;  // the client's (§3.1.2.11.3)
