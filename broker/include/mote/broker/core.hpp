@@ -216,14 +216,14 @@ class Core {
   RetainedStore retained_;
   // Sessions by client id (looked up by a string_view of it).
   struct ClientIdHash {
-    using is_transparent = void;
+    using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard names it
     std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
     std::size_t operator()(const std::unique_ptr<Session>& session) const {
       return (*this)(std::string_view(session->client_id()));
     }
   };
   struct ClientIdEqual {
-    using is_transparent = void;
+    using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard names it
     static std::string_view id(std::string_view id) { return id; }
     static std::string_view id(const std::unique_ptr<Session>& session) {
       return session->client_id();
