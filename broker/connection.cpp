@@ -93,7 +93,7 @@ const std::string& Connection::client_id() const {
 
 const std::string& Connection::username() const {
   static const std::string kNone;
-  if (session_ != nullptr) return session_->username;
+  if (session_ != nullptr) return session_->username();
   return identity_ ? identity_->username : kNone;
 }
 

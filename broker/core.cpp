@@ -77,7 +77,7 @@ Status Core::load() {
   for (StoredWill& record : wills) {
     Session* session = find_session(record.client_id);
     if (session != nullptr && record.delay_s > 0 && !session->expired(now)) {
-      session->will = Will{record.message, record.delay_s};
+      session->will = std::make_unique<Will>(Will{record.message, record.delay_s});
       session->will_due_ms = record.due_ms != 0
                                  ? record.due_ms
                                  : now + static_cast<std::int64_t>(record.delay_s) * 1000;
@@ -192,8 +192,8 @@ Core::Connected Core::connect(const ConnectRequest& request, SessionOwner& owner
   session.disconnected_at_ms = 0;
   session.expiry_interval_s = request.session_expiry_s;
   session.receive_maximum = request.receive_maximum == 0 ? 65535 : request.receive_maximum;
-  session.username = request.username;
-  session.will = request.will;
+  session.set_username(request.username);
+  session.will = request.will ? std::make_unique<Will>(*request.will) : nullptr;
   sync_will(session);
   session.owner = &owner;
   ++stats_.clients_connected;
@@ -254,7 +254,7 @@ std::string Core::assign_client_id() {
 }
 
 void Core::publish_will(Session& session) {
-  std::optional<Will> will = std::move(session.will);
+  std::unique_ptr<Will> will = std::move(session.will);
   session.will.reset();
   session.will_due_ms = 0;
   sync_will(session);

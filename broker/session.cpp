@@ -4,6 +4,19 @@
 
 namespace mote::broker {
 
+const std::string& Session::username() const {
+  static const std::string kNone;
+  return username_ ? *username_ : kNone;
+}
+
+void Session::set_username(const std::string& username) {
+  if (username.empty()) {
+    username_.reset();
+  } else {
+    username_ = std::make_unique<std::string>(username);
+  }
+}
+
 bool Session::expired(std::int64_t now_ms) const {
   if (online || expiry_interval_s == kSessionNeverExpires) return false;
   return now_ms >= disconnected_at_ms + static_cast<std::int64_t>(expiry_interval_s) * 1000;

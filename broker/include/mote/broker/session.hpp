@@ -123,8 +123,10 @@ class Session {
   bool will_stored = false;             // the store holds its will
   std::int64_t disconnected_at_ms = 0;  // when it went offline (0 while online)
   SessionOwner* owner = nullptr;        // the connection holding it (set by Core)
-  std::string username;
-  std::optional<Will> will;
+  // The user name the client authenticated with ("" when none).
+  [[nodiscard]] const std::string& username() const;
+  void set_username(const std::string& username);
+  std::unique_ptr<Will> will;    // made with one (most clients have none)
   std::int64_t will_due_ms = 0;  // when a delayed will is published (0: none pending)
 
   // Kept after the connection ends (and so, with a store, on disk).
@@ -208,7 +210,8 @@ class Session {
   Flows& flows();  // created on first use
   std::unique_ptr<Flows> flows_;
   std::unique_ptr<std::unordered_set<std::uint16_t>> incoming_qos2_;
-  std::uint16_t window_used_ = 0;  // QoS 1/2 in flight (counts against receive_maximum)
+  std::unique_ptr<std::string> username_;  // null: none
+  std::uint16_t window_used_ = 0;          // QoS 1/2 in flight (counts against receive_maximum)
   std::uint16_t last_packet_id_ = 0;
   std::uint64_t dropped_ = 0;
 };
