@@ -216,7 +216,7 @@ bool Connection::on_packet(ConstByteSpan bytes) {
   if (closing_) return false;
   core_.stats().bytes_received += bytes.size();
   const mqtt::DecodeResult<mqtt::Packet> decoded = mqtt::decode_packet(bytes, version_);
-  if (!connected_ && auth_exchange_) {
+  if (!connected_ && auth_ && auth_->exchange) {
     // Between CONNECT and CONNACK of an enhanced authentication only AUTH
     // and DISCONNECT may come [MQTT-3.1.2-30].
     if (!decoded.ok()) {
@@ -306,15 +306,18 @@ bool Connection::on_connect(const mqtt::Connect& connect, ConstByteSpan bytes) {
   // exchange; the CONNECT waits (a copy: the bytes are the reader's).
   if (const std::optional<std::string_view> method =
           connect.properties.string(PropertyId::authentication_method)) {
+    const AuthMechanism* found = nullptr;
     for (const auto& mechanism : access_.auth_mechanisms) {
-      if (mechanism->method() == *method) auth_mechanism_ = mechanism.get();
+      if (mechanism->method() == *method) found = mechanism.get();
     }
-    if (auth_mechanism_ == nullptr) {
+    if (found == nullptr) {
       refuse_connect(ReasonCode::bad_authentication_method, "unknown authentication method");
       return false;
     }
-    pending_connect_ = std::make_unique<std::vector<std::byte>>(bytes.begin(), bytes.end());
-    auth_exchange_ = auth_mechanism_->start();
+    auth_ = std::make_unique<EnhancedAuth>();
+    auth_->mechanism = found;
+    auth_->pending_connect.assign(bytes.begin(), bytes.end());
+    auth_->exchange = found->start();
     const std::optional<mqtt::Property> data =
         connect.properties.find(PropertyId::authentication_data);
     return auth_step(data ? ConstByteSpan(data->binary) : ConstByteSpan{});
@@ -324,9 +327,9 @@ bool Connection::on_connect(const mqtt::Connect& connect, ConstByteSpan bytes) {
 
 mqtt::Properties Connection::auth_properties(ConstByteSpan data,
                                              std::vector<std::byte>& storage) const {
-  storage.resize(auth_mechanism_->method().size() + data.size() + 16);
+  storage.resize(auth_->mechanism->method().size() + data.size() + 16);
   mqtt::PropertyBuilder builder(storage);
-  builder.add_string(PropertyId::authentication_method, auth_mechanism_->method());
+  builder.add_string(PropertyId::authentication_method, auth_->mechanism->method());
   if (!data.empty()) builder.add_binary(PropertyId::authentication_data, data);
   const Result<mqtt::Properties> properties = builder.properties();
   return properties.ok() ? *properties : mqtt::Properties{};
@@ -337,8 +340,8 @@ bool Connection::on_auth(const mqtt::Auth& auth) {
   // with that method [MQTT-4.12.0-5]; a new exchange only by 0x19 while
   // connected, a step of one under way only by 0x18.
   const bool known_method =
-      auth_mechanism_ != nullptr &&
-      auth.properties.string(PropertyId::authentication_method) == auth_mechanism_->method();
+      auth_ != nullptr &&
+      auth.properties.string(PropertyId::authentication_method) == auth_->mechanism->method();
   if (!known_method) {
     if (!connected_) {
       refuse_connect(ReasonCode::protocol_error, "AUTH with another method");
@@ -346,9 +349,9 @@ bool Connection::on_auth(const mqtt::Auth& auth) {
     }
     return fail(ReasonCode::protocol_error, "AUTH without enhanced authentication");
   }
-  if (auth.reason == ReasonCode::re_authenticate && connected_ && !auth_exchange_) {
-    auth_exchange_ = auth_mechanism_->start();
-  } else if (auth.reason != ReasonCode::continue_authentication || !auth_exchange_) {
+  if (auth.reason == ReasonCode::re_authenticate && connected_ && !auth_->exchange) {
+    auth_->exchange = auth_->mechanism->start();
+  } else if (auth.reason != ReasonCode::continue_authentication || !auth_->exchange) {
     if (!connected_) {
       refuse_connect(ReasonCode::protocol_error, "an AUTH out of turn");
       return false;
@@ -360,14 +363,14 @@ bool Connection::on_auth(const mqtt::Auth& auth) {
 }
 
 bool Connection::auth_step(ConstByteSpan data) {
-  AuthStep step = auth_exchange_->step(data);
+  AuthStep step = auth_->exchange->step(data);
   std::vector<std::byte> storage;
   switch (step.outcome) {
     case AuthStep::Outcome::challenge:
       send(mqtt::Auth{ReasonCode::continue_authentication, auth_properties(step.data, storage)});
       return true;
     case AuthStep::Outcome::failure:
-      auth_exchange_.reset();
+      auth_->exchange.reset();
       if (!connected_) {
         refuse_connect(ReasonCode::bad_user_name_or_password, "enhanced authentication failed");
         return false;
@@ -375,7 +378,7 @@ bool Connection::auth_step(ConstByteSpan data) {
       return fail(ReasonCode::not_authorized, "re-authentication failed");
     case AuthStep::Outcome::success: break;
   }
-  auth_exchange_.reset();
+  auth_->exchange.reset();
   if (connected_) {
     // Re-authentication proves the same identity again; it cannot switch users.
     if (step.user != username())
@@ -383,9 +386,8 @@ bool Connection::auth_step(ConstByteSpan data) {
     send(mqtt::Auth{ReasonCode::success, auth_properties(step.data, storage)});
     return true;
   }
-  const std::vector<std::byte> bytes =
-      pending_connect_ ? std::move(*pending_connect_) : std::vector<std::byte>();
-  pending_connect_.reset();
+  const std::vector<std::byte> bytes = std::move(auth_->pending_connect);
+  auth_->pending_connect = {};
   const mqtt::DecodeResult<mqtt::Packet> decoded = mqtt::decode_packet(bytes, version_);
   const auto* connect = decoded.ok() ? std::get_if<mqtt::Connect>(&decoded.value()) : nullptr;
   if (connect == nullptr) {
@@ -487,7 +489,7 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
   mqtt::PropertyBuilder builder(buffer);
   if (v5) {
     if (proven != nullptr) {
-      builder.add_string(PropertyId::authentication_method, auth_mechanism_->method());
+      builder.add_string(PropertyId::authentication_method, auth_->mechanism->method());
       if (!proven->data.empty()) builder.add_binary(PropertyId::authentication_data, proven->data);
     }
     if (assigned) builder.add_string(PropertyId::assigned_client_identifier, client_id());

@@ -197,10 +197,14 @@ class Connection final : public SessionOwner {
   // Inbound topic aliases (MQTT 5), made with the first one.
   std::unique_ptr<std::unordered_map<std::uint16_t, std::string>> aliases_;
   // Enhanced authentication: the mechanism of the CONNECT's method, the
-  // exchange under way, and the CONNECT waiting for it to end.
-  const AuthMechanism* auth_mechanism_ = nullptr;
-  std::unique_ptr<AuthExchange> auth_exchange_;
-  std::unique_ptr<std::vector<std::byte>> pending_connect_;
+  // exchange under way, and the CONNECT waiting for it to end. Made when a
+  // CONNECT names a method.
+  struct EnhancedAuth {
+    const AuthMechanism* mechanism = nullptr;
+    std::unique_ptr<AuthExchange> exchange;
+    std::vector<std::byte> pending_connect;
+  };
+  std::unique_ptr<EnhancedAuth> auth_;
   std::vector<std::byte> control_;  // encoded packets waiting to be written
   SessionId congested_session_ = 0;
   ConnectionSignals* signals_ = nullptr;
