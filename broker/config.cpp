@@ -267,7 +267,7 @@ Status load_access(const BrokerConfig& config, AccessPolicy& access,
       return shared->allows(client_id, user, topic, Access::write);
     };
     may_receive = [shared](const Session& session, std::string_view topic) {
-      return shared->allows(session.client_id(), session.username, topic, Access::read);
+      return shared->allows(session.client_id(), session.username(), topic, Access::read);
     };
   }
   return ok_status();

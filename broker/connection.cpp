@@ -61,10 +61,10 @@ bool is_v5(ProtocolVersion version) { return version == ProtocolVersion::v5; }
 }  // namespace
 
 Connection::Connection(Core& core, const Limits& limits, const AccessPolicy& access)
-    : core_(core), limits_(limits), access_(access), self_(std::make_shared<Connection*>(this)) {}
+    : core_(core), limits_(limits), access_(access) {}
 
 Connection::~Connection() {
-  *self_ = nullptr;
+  if (durability_) *durability_->handle = nullptr;
   finish();
 }
 
@@ -74,19 +74,55 @@ void Connection::finish() {
   if (session_ != nullptr) {
     Session* session = session_;
     session_ = nullptr;
+    identity().client_id = session->client_id();  // the session may go now
     core_.disconnect(*session, *this, publish_will_, disconnect_expiry_);
     core_.request_commit();
   }
 }
 
-void Connection::close() {
-  closing_ = true;
-  output_ready_.set();
+Connection::Identity& Connection::identity() {
+  if (!identity_) identity_ = std::make_unique<Identity>();
+  return *identity_;
 }
 
-void Connection::wake() { output_ready_.set(); }
+const std::string& Connection::client_id() const {
+  static const std::string kNone;
+  if (session_ != nullptr) return session_->client_id();
+  return identity_ ? identity_->client_id : kNone;
+}
+
+const std::string& Connection::username() const {
+  static const std::string kNone;
+  if (session_ != nullptr) return session_->username();
+  return identity_ ? identity_->username : kNone;
+}
+
+Connection::Durability& Connection::durability() {
+  if (!durability_) {
+    durability_ = std::make_unique<Durability>();
+    durability_->handle = std::make_shared<Connection*>(this);
+  }
+  return *durability_;
+}
+
+void Connection::release_idle_buffers() {
+  if (control_.empty()) std::vector<std::byte>().swap(control_);
+}
+
+void Connection::close() {
+  closing_ = true;
+  signal_output();
+}
+
+void Connection::signal_output() {
+  if (signals_ != nullptr) signals_->output_ready.set();
+  if (observer_ != nullptr) observer_->on_output();
+}
+
+void Connection::wake() { signal_output(); }
 
 void Connection::taken_over() {
+  if (session_ != nullptr) identity().client_id = session_->client_id();
   session_ = nullptr;
   if (is_v5(version_)) send(mqtt::Disconnect{ReasonCode::session_taken_over, {}});
   close();
@@ -94,44 +130,50 @@ void Connection::taken_over() {
 
 void Connection::send(const mqtt::Packet& packet) {
   append_encoded(packet, version_, control_);
-  output_ready_.set();
+  signal_output();
 }
 
 void Connection::send_when_durable(std::uint64_t ticket, const mqtt::Packet& packet) {
   // Acknowledgements go out in the order the PUBLISHes came (§4.6): one
   // that needs no wait still queues behind a held one.
-  if (held_acks_ > 0) ticket = std::max(ticket, last_ack_ticket_);
+  if (durability_ && durability_->held_acks > 0) {
+    ticket = std::max(ticket, durability_->last_ack_ticket);
+  }
   if (ticket == 0) {
     send(packet);
     return;
   }
-  last_ack_ticket_ = ticket;
-  ++held_acks_;
+  Durability& held = durability();
+  held.last_ack_ticket = ticket;
+  ++held.held_acks;
   std::vector<std::byte> bytes;
   append_encoded(packet, version_, bytes);
-  core_.when_durable(ticket, [self = self_, bytes = std::move(bytes)](bool ok) {
+  core_.when_durable(ticket, [self = held.handle, bytes = std::move(bytes)](bool ok) {
     Connection* connection = *self;
     if (connection == nullptr) return;
-    --connection->held_acks_;
+    --connection->durability_->held_acks;
     if (!ok) {
       // Not stored: no acknowledgement; the client sends it again elsewhen.
       connection->fail(ReasonCode::unspecified_error, "the message could not be stored");
       return;
     }
     connection->control_.insert(connection->control_.end(), bytes.begin(), bytes.end());
-    connection->output_ready_.set();
+    connection->signal_output();
   });
 }
 
 void Connection::request_durable(std::uint64_t ticket) {
-  durable_.reset();
-  core_.when_durable(ticket, [self = self_](bool) {
-    if (Connection* connection = *self) connection->durable_.set();
+  if (signals_ != nullptr) signals_->durable.reset();
+  core_.when_durable(ticket, [self = durability().handle](bool) {
+    Connection* connection = *self;
+    if (connection != nullptr && connection->signals_ != nullptr) {
+      connection->signals_->durable.set();
+    }
   });
 }
 
 bool Connection::fail(ReasonCode reason, const char* why) {
-  MOTE_LOG_INFO("broker: closing '%s': %s (%s)", client_id_.c_str(), why, mqtt::to_string(reason));
+  MOTE_LOG_INFO("broker: closing '%s': %s (%s)", client_id().c_str(), why, mqtt::to_string(reason));
   if (connected_ && is_v5(version_)) send(mqtt::Disconnect{reason, {}});
   close();
   return false;
@@ -174,7 +216,7 @@ bool Connection::on_packet(ConstByteSpan bytes) {
   if (closing_) return false;
   core_.stats().bytes_received += bytes.size();
   const mqtt::DecodeResult<mqtt::Packet> decoded = mqtt::decode_packet(bytes, version_);
-  if (!connected_ && auth_exchange_) {
+  if (!connected_ && auth_ && auth_->exchange) {
     // Between CONNECT and CONNACK of an enhanced authentication only AUTH
     // and DISCONNECT may come [MQTT-3.1.2-30].
     if (!decoded.ok()) {
@@ -264,15 +306,18 @@ bool Connection::on_connect(const mqtt::Connect& connect, ConstByteSpan bytes) {
   // exchange; the CONNECT waits (a copy: the bytes are the reader's).
   if (const std::optional<std::string_view> method =
           connect.properties.string(PropertyId::authentication_method)) {
+    const AuthMechanism* found = nullptr;
     for (const auto& mechanism : access_.auth_mechanisms) {
-      if (mechanism->method() == *method) auth_mechanism_ = mechanism.get();
+      if (mechanism->method() == *method) found = mechanism.get();
     }
-    if (auth_mechanism_ == nullptr) {
+    if (found == nullptr) {
       refuse_connect(ReasonCode::bad_authentication_method, "unknown authentication method");
       return false;
     }
-    pending_connect_.assign(bytes.begin(), bytes.end());
-    auth_exchange_ = auth_mechanism_->start();
+    auth_ = std::make_unique<EnhancedAuth>();
+    auth_->mechanism = found;
+    auth_->pending_connect.assign(bytes.begin(), bytes.end());
+    auth_->exchange = found->start();
     const std::optional<mqtt::Property> data =
         connect.properties.find(PropertyId::authentication_data);
     return auth_step(data ? ConstByteSpan(data->binary) : ConstByteSpan{});
@@ -282,9 +327,9 @@ bool Connection::on_connect(const mqtt::Connect& connect, ConstByteSpan bytes) {
 
 mqtt::Properties Connection::auth_properties(ConstByteSpan data,
                                              std::vector<std::byte>& storage) const {
-  storage.resize(auth_mechanism_->method().size() + data.size() + 16);
+  storage.resize(auth_->mechanism->method().size() + data.size() + 16);
   mqtt::PropertyBuilder builder(storage);
-  builder.add_string(PropertyId::authentication_method, auth_mechanism_->method());
+  builder.add_string(PropertyId::authentication_method, auth_->mechanism->method());
   if (!data.empty()) builder.add_binary(PropertyId::authentication_data, data);
   const Result<mqtt::Properties> properties = builder.properties();
   return properties.ok() ? *properties : mqtt::Properties{};
@@ -295,8 +340,8 @@ bool Connection::on_auth(const mqtt::Auth& auth) {
   // with that method [MQTT-4.12.0-5]; a new exchange only by 0x19 while
   // connected, a step of one under way only by 0x18.
   const bool known_method =
-      auth_mechanism_ != nullptr &&
-      auth.properties.string(PropertyId::authentication_method) == auth_mechanism_->method();
+      auth_ != nullptr &&
+      auth.properties.string(PropertyId::authentication_method) == auth_->mechanism->method();
   if (!known_method) {
     if (!connected_) {
       refuse_connect(ReasonCode::protocol_error, "AUTH with another method");
@@ -304,9 +349,9 @@ bool Connection::on_auth(const mqtt::Auth& auth) {
     }
     return fail(ReasonCode::protocol_error, "AUTH without enhanced authentication");
   }
-  if (auth.reason == ReasonCode::re_authenticate && connected_ && !auth_exchange_) {
-    auth_exchange_ = auth_mechanism_->start();
-  } else if (auth.reason != ReasonCode::continue_authentication || !auth_exchange_) {
+  if (auth.reason == ReasonCode::re_authenticate && connected_ && !auth_->exchange) {
+    auth_->exchange = auth_->mechanism->start();
+  } else if (auth.reason != ReasonCode::continue_authentication || !auth_->exchange) {
     if (!connected_) {
       refuse_connect(ReasonCode::protocol_error, "an AUTH out of turn");
       return false;
@@ -318,14 +363,14 @@ bool Connection::on_auth(const mqtt::Auth& auth) {
 }
 
 bool Connection::auth_step(ConstByteSpan data) {
-  AuthStep step = auth_exchange_->step(data);
+  AuthStep step = auth_->exchange->step(data);
   std::vector<std::byte> storage;
   switch (step.outcome) {
     case AuthStep::Outcome::challenge:
       send(mqtt::Auth{ReasonCode::continue_authentication, auth_properties(step.data, storage)});
       return true;
     case AuthStep::Outcome::failure:
-      auth_exchange_.reset();
+      auth_->exchange.reset();
       if (!connected_) {
         refuse_connect(ReasonCode::bad_user_name_or_password, "enhanced authentication failed");
         return false;
@@ -333,15 +378,16 @@ bool Connection::auth_step(ConstByteSpan data) {
       return fail(ReasonCode::not_authorized, "re-authentication failed");
     case AuthStep::Outcome::success: break;
   }
-  auth_exchange_.reset();
+  auth_->exchange.reset();
   if (connected_) {
     // Re-authentication proves the same identity again; it cannot switch users.
-    if (step.user != username_)
+    if (step.user != username())
       return fail(ReasonCode::not_authorized, "re-authenticated as another user");
     send(mqtt::Auth{ReasonCode::success, auth_properties(step.data, storage)});
     return true;
   }
-  const std::vector<std::byte> bytes = std::move(pending_connect_);
+  const std::vector<std::byte> bytes = std::move(auth_->pending_connect);
+  auth_->pending_connect = {};
   const mqtt::DecodeResult<mqtt::Packet> decoded = mqtt::decode_packet(bytes, version_);
   const auto* connect = decoded.ok() ? std::get_if<mqtt::Connect>(&decoded.value()) : nullptr;
   if (connect == nullptr) {
@@ -362,12 +408,12 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
       refuse_connect(ReasonCode::bad_user_name_or_password, "User Name is not the proven user");
       return false;
     }
-    username_ = proven->user;
+    identity().username = proven->user;
   } else if (connect.user_name) {
-    username_ = std::string(*connect.user_name);
+    identity().username = std::string(*connect.user_name);
     std::optional<ConstByteSpan> password;
     if (connect.password) password = ConstByteSpan(*connect.password);
-    if (access_.check_password && !access_.check_password(username_, password)) {
+    if (access_.check_password && !access_.check_password(identity().username, password)) {
       refuse_connect(ReasonCode::bad_user_name_or_password, "bad user name or password");
       return false;
     }
@@ -382,7 +428,7 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
 
   ConnectRequest request;
   request.clean_start = connect.clean_start;
-  request.username = username_;
+  request.username = identity().username;
   bool assigned = false;
   if (connect.client_id.empty()) {
     // 3.1.1 §3.1.3.1: only with clean session; MQTT 5 §3.1.3.1: always.
@@ -390,12 +436,12 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
       refuse_connect(ReasonCode::client_identifier_not_valid, "empty client id, clean session 0");
       return false;
     }
-    client_id_ = core_.assign_client_id();
+    identity().client_id = core_.assign_client_id();
     assigned = true;
   } else {
-    client_id_ = std::string(connect.client_id);
+    identity().client_id = std::string(connect.client_id);
   }
-  request.client_id = client_id_;
+  request.client_id = identity().client_id;
   if (v5) {
     request.session_expiry_s =
         connect.properties.integer(PropertyId::session_expiry_interval).value_or(0);
@@ -408,7 +454,8 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
   }
   if (connect.will) {
     const mqtt::Will& will = *connect.will;
-    if (!access_.may_publish || access_.may_publish(client_id_, username_, will.topic)) {
+    if (!access_.may_publish ||
+        access_.may_publish(identity().client_id, identity().username, will.topic)) {
       const std::int64_t now = core_.now_ms();
       auto message = std::make_shared<Message>();
       message->topic = std::string(will.topic);
@@ -434,16 +481,18 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
   session_ = connected.session;
   session_->max_queued = limits_.max_queued_messages;
   connected_ = true;
+  // While connected the session has the id and user name: one copy.
+  identity_.reset();
 
   // CONNACK, with what MQTT 5 clients need to know about this server.
   std::array<std::byte, 512> buffer{};
   mqtt::PropertyBuilder builder(buffer);
   if (v5) {
     if (proven != nullptr) {
-      builder.add_string(PropertyId::authentication_method, auth_mechanism_->method());
+      builder.add_string(PropertyId::authentication_method, auth_->mechanism->method());
       if (!proven->data.empty()) builder.add_binary(PropertyId::authentication_data, proven->data);
     }
-    if (assigned) builder.add_string(PropertyId::assigned_client_identifier, client_id_);
+    if (assigned) builder.add_string(PropertyId::assigned_client_identifier, client_id());
     builder.add_integer(PropertyId::topic_alias_maximum, limits_.topic_alias_maximum);
     builder.add_integer(PropertyId::maximum_packet_size,
                         static_cast<std::uint32_t>(
@@ -453,10 +502,10 @@ bool Connection::accept_connect(const mqtt::Connect& connect, const AuthStep* pr
   const Result<mqtt::Properties> properties = builder.properties();
   send(mqtt::Connack{connected.session_present, ReasonCode::success,
                      properties.ok() ? *properties : mqtt::Properties{}});
-  MOTE_LOG_DEBUG("broker: '%s' connected (MQTT %s, session %s)", client_id_.c_str(),
+  MOTE_LOG_DEBUG("broker: '%s' connected (MQTT %s, session %s)", client_id().c_str(),
                  v5 ? "5" : "3.1.1", connected.session_present ? "resumed" : "new");
   if (connected.session_present) resend_in_flight();
-  output_ready_.set();
+  signal_output();
   return true;
 }
 
@@ -497,16 +546,21 @@ bool Connection::on_publish(const mqtt::Publish& publish) {
       }
       const auto id = static_cast<std::uint16_t>(*alias);
       if (!topic.empty()) {
-        aliases_[id] = std::string(topic);
+        if (!aliases_)
+          aliases_ = std::make_unique<std::unordered_map<std::uint16_t, std::string>>();
+        (*aliases_)[id] = std::string(topic);
       } else {
-        const auto it = aliases_.find(id);
-        if (it == aliases_.end()) return fail(ReasonCode::protocol_error, "unknown topic alias");
+        const auto it = aliases_ ? aliases_->find(id)
+                                 : std::unordered_map<std::uint16_t, std::string>::iterator();
+        if (!aliases_ || it == aliases_->end()) {
+          return fail(ReasonCode::protocol_error, "unknown topic alias");
+        }
         topic = it->second;
       }
     }
   }
   if (topic.empty()) return fail(ReasonCode::protocol_error, "PUBLISH without a topic");
-  const bool allowed = !access_.may_publish || access_.may_publish(client_id_, username_, topic);
+  const bool allowed = !access_.may_publish || access_.may_publish(client_id(), username(), topic);
   const std::int64_t now = core_.now_ms();
 
   if (publish.qos == mqtt::QoS::exactly_once) {
@@ -527,7 +581,7 @@ bool Connection::on_publish(const mqtt::Publish& publish) {
     published = core_.publish(session_, message_of(publish, topic, now));
     if (published.congested != 0) congested_session_ = published.congested;
   } else {
-    MOTE_LOG_DEBUG("broker: '%s' may not publish to '%.*s'", client_id_.c_str(),
+    MOTE_LOG_DEBUG("broker: '%s' may not publish to '%.*s'", client_id().c_str(),
                    static_cast<int>(topic.size()), topic.data());
   }
   if (publish.qos == mqtt::QoS::at_least_once) {
@@ -626,7 +680,7 @@ bool Connection::encode_outbound(const Outbound& outbound, bool dup, std::vector
     const Result<mqtt::Properties> built = builder.properties();
     if (!built.ok()) {
       MOTE_LOG_WARN("broker: dropped a message for '%s': its properties do not encode",
-                    client_id_.c_str());
+                    client_id().c_str());
       return false;
     }
     properties = *built;
@@ -671,7 +725,7 @@ std::uint64_t Connection::take_output(std::vector<std::byte>& out, std::size_t b
     if (next->qos == mqtt::QoS::exactly_once && session_->stored) ticket = core_.pending_ticket();
   }
   core_.stats().bytes_sent += out.size();
-  if (!backlog_full()) backlog_drained_.set();
+  if (!backlog_full() && signals_ != nullptr) signals_->backlog_drained.set();
   return ticket;
 }
 

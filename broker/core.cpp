@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <utility>
 
 #include "mote/base/log.hpp"
 #include "mote/mqtt/topic.hpp"
@@ -62,7 +63,7 @@ Status Core::load() {
     }
     messages += record.messages.size();
     for (Outbound& outbound : record.messages) session.restore(std::move(outbound));
-    session.incoming_qos2.insert(record.incoming_qos2.begin(), record.incoming_qos2.end());
+    for (const std::uint16_t packet_id : record.incoming_qos2) session.add_incoming_qos2(packet_id);
     if (record.disconnected_at_ms == 0) {
       note(store->put_session(session.client_id(), session.expiry_interval_s,
                               session.disconnected_at_ms));
@@ -76,7 +77,7 @@ Status Core::load() {
   for (StoredWill& record : wills) {
     Session* session = find_session(record.client_id);
     if (session != nullptr && record.delay_s > 0 && !session->expired(now)) {
-      session->will = Will{record.message, record.delay_s};
+      session->will = std::make_unique<Will>(Will{record.message, record.delay_s});
       session->will_due_ms = record.due_ms != 0
                                  ? record.due_ms
                                  : now + static_cast<std::int64_t>(record.delay_s) * 1000;
@@ -96,17 +97,27 @@ Status Core::load() {
 }
 
 Session& Core::create_session(const std::string& client_id) {
-  auto session = std::make_unique<Session>(next_id_++, client_id);
+  SessionId id = 0;
+  if (free_ids_.empty()) {
+    by_id_.push_back(nullptr);
+    id = by_id_.size();
+  } else {
+    id = free_ids_.back();
+    free_ids_.pop_back();
+  }
+  auto session = std::make_unique<Session>(id, client_id);
   session->max_queued = options_.max_queued_messages;
   Session& created = *session;
-  by_id_.emplace(created.id(), &created);
-  sessions_.insert_or_assign(client_id, std::move(session));
+  by_id_[created.id() - 1] = &created;
+  const auto existing = sessions_.find(std::string_view(client_id));
+  if (existing != sessions_.end()) sessions_.erase(existing);
+  sessions_.insert(std::move(session));
   return created;
 }
 
 Session* Core::find_session(std::string_view client_id) {
-  const auto it = sessions_.find(std::string(client_id));
-  return it == sessions_.end() ? nullptr : it->second.get();
+  const auto it = sessions_.find(client_id);
+  return it == sessions_.end() ? nullptr : it->get();
 }
 
 void Core::end_session(Session& session) {
@@ -115,10 +126,9 @@ void Core::end_session(Session& session) {
   }
   if (stores(session)) note(options_.store->erase_session(session.client_id()));
   if (session.will_stored) note(options_.store->erase_will(session.client_id()));
-  owners_.erase(session.id());
-  by_id_.erase(session.id());
-  const std::string client_id = session.client_id();
-  sessions_.erase(client_id);  // destroys session
+  by_id_[session.id() - 1] = nullptr;
+  free_ids_.push_back(session.id());
+  sessions_.erase(sessions_.find(std::string_view(session.client_id())));  // destroys session
 }
 
 void Core::sync_session_record(Session& session) {
@@ -147,7 +157,7 @@ void Core::sync_session_record(Session& session) {
       note(store->put_outbound(session.client_id(), outbound));
     }
   }
-  for (const std::uint16_t packet_id : session.incoming_qos2) {
+  for (const std::uint16_t packet_id : session.incoming_qos2()) {
     note(store->put_incoming_qos2(session.client_id(), packet_id));
   }
 }
@@ -155,10 +165,8 @@ void Core::sync_session_record(Session& session) {
 Core::Connected Core::connect(const ConnectRequest& request, SessionOwner& owner) {
   Connected connected;
   if (Session* existing = find_session(request.client_id)) {
-    const auto held = owners_.find(existing->id());
-    if (held != owners_.end()) {
-      SessionOwner* previous = held->second;
-      owners_.erase(held);
+    if (existing->owner != nullptr) {
+      SessionOwner* previous = std::exchange(existing->owner, nullptr);
       --stats_.clients_connected;
       existing->online = false;
       existing->disconnected_at_ms = now_ms();
@@ -184,10 +192,10 @@ Core::Connected Core::connect(const ConnectRequest& request, SessionOwner& owner
   session.disconnected_at_ms = 0;
   session.expiry_interval_s = request.session_expiry_s;
   session.receive_maximum = request.receive_maximum == 0 ? 65535 : request.receive_maximum;
-  session.username = request.username;
-  session.will = request.will;
+  session.set_username(request.username);
+  session.will = request.will ? std::make_unique<Will>(*request.will) : nullptr;
   sync_will(session);
-  owners_[session.id()] = &owner;
+  session.owner = &owner;
   ++stats_.clients_connected;
   ++stats_.connections_total;
   sync_session_record(session);
@@ -196,9 +204,8 @@ Core::Connected Core::connect(const ConnectRequest& request, SessionOwner& owner
 
 void Core::disconnect(Session& session, SessionOwner& owner, bool publish_will_message,
                       std::optional<std::uint32_t> expiry_s) {
-  const auto held = owners_.find(session.id());
-  if (held == owners_.end() || held->second != &owner) return;
-  owners_.erase(held);
+  if (session.owner != &owner) return;
+  session.owner = nullptr;
   --stats_.clients_connected;
   session.online = false;
   session.disconnected_at_ms = now_ms();
@@ -247,7 +254,7 @@ std::string Core::assign_client_id() {
 }
 
 void Core::publish_will(Session& session) {
-  std::optional<Will> will = std::move(session.will);
+  std::unique_ptr<Will> will = std::move(session.will);
   session.will.reset();
   session.will_due_ms = 0;
   sync_will(session);
@@ -275,8 +282,7 @@ void Core::deliver(Session& session, const MessagePtr& message, QoS qos, bool re
     }
   }
   if (result.queued != nullptr && session.online) {
-    const auto owner = owners_.find(session.id());
-    if (owner != owners_.end()) owner->second->wake();
+    if (session.owner != nullptr) session.owner->wake();
   }
 }
 
@@ -304,14 +310,14 @@ Core::Published Core::publish(Session* from, const MessagePtr& message) {
     tree_.match(
         message->topic, from != nullptr ? from->id() : 0,
         [this](SessionId id) {
-          const auto it = by_id_.find(id);
-          return it != by_id_.end() && it->second->online && !it->second->queue_full();
+          const Session* session = session_by_id(id);
+          return session != nullptr && session->online && !session->queue_full();
         },
         deliveries_);
     for (Delivery& delivery : deliveries_) {
-      const auto it = by_id_.find(delivery.session);
-      if (it == by_id_.end()) continue;
-      Session& session = *it->second;
+      Session* found = session_by_id(delivery.session);
+      if (found == nullptr) continue;
+      Session& session = *found;
       if (options_.may_receive && !options_.may_receive(session, message->topic)) continue;
       ++published.deliveries;
       deliver(session, message, min_qos(message->qos, delivery.qos),
@@ -331,10 +337,14 @@ void Core::observe(std::string filter, PublishObserver observer) {
 
 void Core::add_durable_store(DurableStore store) { durable_stores_.push_back(std::move(store)); }
 
-bool Core::is_congested(SessionId session) const {
-  const auto it = by_id_.find(session);
-  if (it == by_id_.end() || !it->second->online) return false;
-  return it->second->queued_count() * 2 >= it->second->max_queued;
+bool Core::is_congested(SessionId id) const {
+  const Session* session = session_by_id(id);
+  if (session == nullptr || !session->online) return false;
+  return session->queued_count() * 2 >= session->max_queued;
+}
+
+Session* Core::session_by_id(SessionId id) const {
+  return id != 0 && id <= by_id_.size() ? by_id_[id - 1] : nullptr;
 }
 
 void Core::subscribe(Session& session, const std::string& filter,
@@ -417,13 +427,13 @@ bool Core::pubcomp(Session& session, std::uint16_t packet_id) {
 }
 
 bool Core::receive_qos2(Session& session, std::uint16_t packet_id) {
-  if (!session.incoming_qos2.insert(packet_id).second) return false;
+  if (!session.add_incoming_qos2(packet_id)) return false;
   if (stores(session)) note(options_.store->put_incoming_qos2(session.client_id(), packet_id));
   return true;
 }
 
 bool Core::release_qos2(Session& session, std::uint16_t packet_id) {
-  if (session.incoming_qos2.erase(packet_id) == 0) return false;
+  if (!session.remove_incoming_qos2(packet_id)) return false;
   if (stores(session)) note(options_.store->erase_incoming_qos2(session.client_id(), packet_id));
   return true;
 }
@@ -496,10 +506,10 @@ void Core::tick() {
   const std::int64_t now = now_ms();
   std::vector<std::string> ended;
   std::vector<Session*> wills;
-  for (auto& [client_id, session] : sessions_) {
+  for (const std::unique_ptr<Session>& session : sessions_) {
     if (session->online) continue;
     if (session->will_due_ms != 0 && now >= session->will_due_ms) wills.push_back(session.get());
-    if (session->expired(now)) ended.push_back(client_id);
+    if (session->expired(now)) ended.push_back(session->client_id());
   }
   for (Session* session : wills) publish_will(*session);
   for (const std::string& client_id : ended) {

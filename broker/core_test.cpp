@@ -442,7 +442,7 @@ TEST_F(PersistentCoreTest, SessionsRetainedAndQueuesSurviveARestart) {
   EXPECT_FALSE(s->online);
   ASSERT_EQ(s->subscriptions.count("t/#"), 1u);
   EXPECT_EQ(s->subscriptions.at("t/#").identifier, 9u);
-  EXPECT_TRUE(s->incoming_qos2.contains(77));
+  EXPECT_TRUE(s->has_incoming_qos2(77));
   const auto flights = s->in_flight();
   ASSERT_EQ(flights.size(), 1u);  // QoS 2 "one", same packet id, awaiting PUBCOMP
   EXPECT_EQ(flights[0]->state, OutboundState::awaiting_pubcomp);

@@ -2,16 +2,21 @@
 // kernel's loopback: SCRAM-SHA-1 enhanced authentication end to end (the
 // client's ScramSha1Authenticator, the broker's ScramSha1Mechanism and
 // scram_file), and re-subscription after the broker restarted without its
-// sessions.
+// sessions. Also raw sockets against the broker's idle connections, which
+// hold no task storage: woken by bytes and by output, closed at their
+// keep-alive and CONNECT deadlines.
 
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <sys/socket.h>
+#include <variant>
 #include <vector>
 
 #include "mote/async/executor.hpp"
@@ -241,6 +246,160 @@ TEST_F(MoteClientTest, ResubscribesAfterTheBrokerLostItsSessions) {
   EXPECT_EQ(notes_,
             (std::vector<std::string>{"subscribe ok", "no session", "Success", "received ok"}));
   EXPECT_EQ(handler_.messages, (std::vector<std::string>{"resub/x=again"}));
+}
+
+// A client on a raw kernel socket: whole packets out, whole packets in.
+class RawClient {
+ public:
+  explicit RawClient(platform::KernelTcpStream stream) : stream_(std::move(stream)) {}
+
+  Task<Status> send(const mqtt::Packet& packet) {
+    std::vector<std::byte> bytes(mqtt::encoded_size(packet, mqtt::ProtocolVersion::v311).value());
+    if (!mqtt::encode_packet(packet, mqtt::ProtocolVersion::v311, bytes).ok()) {
+      co_return Status::internal();
+    }
+    co_return co_await stream_.write(bytes);
+  }
+  // The next packet's type, or not_found once the broker closed the stream.
+  Task<Result<mqtt::PacketType>> receive(std::string* payload = nullptr) {
+    for (;;) {
+      const auto frame = mqtt::frame_packet(ConstByteSpan(buffer_.data(), used_));
+      if (!frame.ok()) co_return Status::data_loss();
+      if (frame->size != 0) {
+        const auto packet = mqtt::decode_packet(ConstByteSpan(buffer_.data(), frame->size),
+                                                mqtt::ProtocolVersion::v311);
+        if (!packet.ok()) co_return Status::data_loss();
+        if (payload != nullptr) {
+          if (const auto* publish = std::get_if<mqtt::Publish>(&*packet)) {
+            *payload =
+                std::string(publish->topic) + "=" + std::string(as_string_view(publish->payload));
+          }
+        }
+        const mqtt::PacketType type = mqtt::type_of(*packet);
+        std::memmove(buffer_.data(), buffer_.data() + frame->size, used_ - frame->size);
+        used_ -= frame->size;
+        co_return type;
+      }
+      const Result<std::size_t> n =
+          co_await stream_.read(ByteSpan(buffer_.data() + used_, buffer_.size() - used_));
+      if (!n.ok() || *n == 0) co_return Status::not_found();
+      used_ += *n;
+    }
+  }
+  Task<Status> connect(std::string_view id, std::uint16_t keep_alive) {
+    mqtt::Connect connect;
+    connect.version = mqtt::ProtocolVersion::v311;
+    connect.client_id = id;
+    connect.keep_alive = keep_alive;
+    MOTE_CO_TRY(co_await send(connect));
+    const Result<mqtt::PacketType> connack = co_await receive();
+    co_return connack.ok() && *connack == mqtt::PacketType::connack ? ok_status()
+                                                                    : Status::aborted();
+  }
+
+ private:
+  platform::KernelTcpStream stream_;
+  std::array<std::byte, 512> buffer_{};
+  std::size_t used_ = 0;
+};
+
+struct IdleRun {
+  std::vector<std::unique_ptr<RawClient>> clients;
+  async::Event connected;  // every client has its CONNACK (and the first its SUBACK)
+  async::Event publish;    // the test has looked at the idle broker
+  std::vector<std::string> notes;
+};
+
+Task<void> idle_clients(KernelTcpConnector& connector, io::Endpoint broker, IdleRun& run) {
+  constexpr int kClients = 20;
+  for (int i = 0; i < kClients; ++i) {
+    Result<platform::KernelTcpStream> stream = co_await connector.connect(broker);
+    if (!stream.ok()) {
+      run.notes.push_back(std::string("connect ") + stream.status().str());
+      co_return;
+    }
+    run.clients.push_back(std::make_unique<RawClient>(std::move(*stream)));
+    const Status connected = co_await run.clients.back()->connect("idle-" + std::to_string(i), 0);
+    if (!connected.ok()) {
+      run.notes.push_back(std::string("CONNECT ") + connected.str());
+      co_return;
+    }
+  }
+  RawClient& subscriber = *run.clients[0];
+  const std::array subscriptions = {mqtt::Subscription{"idle/t", {}}};
+  (void)co_await subscriber.send(mqtt::Subscribe{1, {}, mqtt::SubscriptionList(subscriptions)});
+  const Result<mqtt::PacketType> suback = co_await subscriber.receive();
+  run.notes.push_back(suback.ok() && *suback == mqtt::PacketType::suback ? "subscribed"
+                                                                         : "no SUBACK");
+  run.connected.set();
+  co_await run.publish.wait();
+  // Bytes wake an idle connection: the publisher's PUBLISH, a PINGREQ.
+  const std::string payload = "wake";
+  (void)co_await run.clients[kClients - 1]->send(
+      mqtt::Publish{false, mqtt::QoS::at_most_once, false, "idle/t", 0, {}, bytes_of(payload)});
+  (void)co_await run.clients[1]->send(mqtt::Pingreq{});
+  const Result<mqtt::PacketType> pong = co_await run.clients[1]->receive();
+  run.notes.push_back(pong.ok() && *pong == mqtt::PacketType::pingresp ? "pong" : "no PINGRESP");
+  // Output wakes an idle connection: the subscriber's message.
+  std::string received;
+  const Result<mqtt::PacketType> message = co_await subscriber.receive(&received);
+  run.notes.push_back(message.ok() ? received : message.status().str());
+}
+
+TEST_F(MoteClientTest, IdleConnectionsHoldNoTaskStorageAndWakeForBytesAndOutput) {
+  ASSERT_TRUE(start_broker());
+  IdleRun run;
+  ASSERT_TRUE(
+      executor_.spawn(tasks_[0], idle_clients, std::ref(connector_), config_.listen, std::ref(run))
+          .ok());
+  for (int i = 0; i < 500 && !run.connected.is_set(); ++i) (void)executor_.run_for(20ms);
+  ASSERT_TRUE(run.connected.is_set()) << ::testing::PrintToString(run.notes);
+  // Whatever was busy answering the CONNECTs and the SUBSCRIBE goes idle.
+  for (int i = 0; i < 100 && broker_->busy_connections() != 0; ++i) (void)executor_.run_for(10ms);
+  EXPECT_EQ(broker_->busy_connections(), 0u);
+  EXPECT_EQ(broker_->connection_count(), 20u);
+  EXPECT_GE(broker_->spare_slots(), 1u);  // the storage they used went back to the pool
+  run.publish.set();
+  EXPECT_EQ(run_until_client_done(10s), ok_status());
+  EXPECT_EQ(run.notes, (std::vector<std::string>{"subscribed", "pong", "idle/t=wake"}));
+}
+
+Task<void> wait_for_close(KernelTcpConnector& connector, io::Endpoint broker, bool send_connect,
+                          std::vector<std::string>& notes) {
+  Result<platform::KernelTcpStream> stream = co_await connector.connect(broker);
+  if (!stream.ok()) {
+    notes.push_back(std::string("connect ") + stream.status().str());
+    co_return;
+  }
+  RawClient client(std::move(*stream));
+  if (send_connect) {
+    // Keep-alive 1 s: the broker gives up after 1.5 s of silence (§3.1.2.10).
+    notes.push_back(std::string("CONNECT ") + (co_await client.connect("silent", 1)).str());
+  }
+  const Result<mqtt::PacketType> next = co_await client.receive();
+  notes.push_back(next.ok() ? "a packet" : std::string("closed ") + next.status().str());
+}
+
+TEST_F(MoteClientTest, AnIdleClientPastItsKeepAliveIsClosed) {
+  ASSERT_TRUE(start_broker());
+  ASSERT_TRUE(executor_
+                  .spawn(tasks_[0], wait_for_close, std::ref(connector_), config_.listen, true,
+                         std::ref(notes_))
+                  .ok());
+  EXPECT_EQ(run_until_client_done(15s), ok_status());  // a hang guard, not a timing
+  EXPECT_EQ(notes_, (std::vector<std::string>{"CONNECT ok", "closed not_found"}));
+}
+
+TEST_F(MoteClientTest, AConnectionWithoutConnectIsClosedAtTheConnectTimeout) {
+  config_.limits.connect_timeout = 1s;
+  ASSERT_TRUE(start_broker());
+  ASSERT_TRUE(executor_
+                  .spawn(tasks_[0], wait_for_close, std::ref(connector_), config_.listen, false,
+                         std::ref(notes_))
+                  .ok());
+  EXPECT_EQ(run_until_client_done(15s), ok_status());
+  EXPECT_EQ(notes_, (std::vector<std::string>{"closed not_found"}));
+  EXPECT_EQ(broker_->busy_connections(), 0u);
 }
 
 }  // namespace

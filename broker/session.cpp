@@ -4,6 +4,19 @@
 
 namespace mote::broker {
 
+const std::string& Session::username() const {
+  static const std::string kNone;
+  return username_ ? *username_ : kNone;
+}
+
+void Session::set_username(const std::string& username) {
+  if (username.empty()) {
+    username_.reset();
+  } else {
+    username_ = std::make_unique<std::string>(username);
+  }
+}
+
 bool Session::expired(std::int64_t now_ms) const {
   if (online || expiry_interval_s == kSessionNeverExpires) return false;
   return now_ms >= disconnected_at_ms + static_cast<std::int64_t>(expiry_interval_s) * 1000;
@@ -18,7 +31,7 @@ Session::EnqueueResult Session::enqueue(Outbound outbound) {
   }
   outbound.seq = next_seq++;
   outbound.state = OutboundState::queued;
-  std::deque<Outbound>& queue = this->queue();
+  std::deque<Outbound>& queue = flows().queue;
   while (!queue.empty() && queue.size() >= max_queued) {
     // Drop policy: the oldest QoS 0 message first, else the oldest message.
     auto victim = std::find_if(queue.begin(), queue.end(),
@@ -39,8 +52,8 @@ Session::EnqueueResult Session::enqueue(Outbound outbound) {
 }
 
 bool Session::has_sendable() const {
-  if (!queue_ || queue_->empty()) return false;
-  return queue_->front().qos == QoS::at_most_once || window_used_ < receive_maximum;
+  if (!flows_ || flows_->queue.empty()) return false;
+  return flows_->queue.front().qos == QoS::at_most_once || window_used_ < receive_maximum;
 }
 
 std::uint16_t Session::allocate_packet_id() {
@@ -48,13 +61,13 @@ std::uint16_t Session::allocate_packet_id() {
   for (;;) {
     last_packet_id_ =
         static_cast<std::uint16_t>(last_packet_id_ == 65535 ? 1 : last_packet_id_ + 1);
-    if (!packet_ids_.contains(last_packet_id_)) return last_packet_id_;
+    if (!flows_->packet_ids.contains(last_packet_id_)) return last_packet_id_;
   }
 }
 
 std::optional<Outbound> Session::next_to_send(std::int64_t now_ms, std::vector<Outbound>& expired) {
-  if (!queue_) return std::nullopt;
-  std::deque<Outbound>& queue = *queue_;
+  if (!flows_) return std::nullopt;
+  std::deque<Outbound>& queue = flows_->queue;
   while (!queue.empty()) {
     Outbound& front = queue.front();
     if (front.message->expired(now_ms)) {
@@ -67,28 +80,29 @@ std::optional<Outbound> Session::next_to_send(std::int64_t now_ms, std::vector<O
       queue.pop_front();
       return sent;
     }
-    if (window_used_ >= receive_maximum || packet_ids_.size() >= 65535) return std::nullopt;
+    if (window_used_ >= receive_maximum || flows_->packet_ids.size() >= 65535) return std::nullopt;
     Outbound sent = std::move(front);
     queue.pop_front();
     sent.packet_id = allocate_packet_id();
     sent.state = sent.qos == QoS::at_least_once ? OutboundState::awaiting_puback
                                                 : OutboundState::awaiting_pubrec;
-    packet_ids_.emplace(sent.packet_id, sent.seq);
+    flows_->packet_ids.emplace(sent.packet_id, sent.seq);
     ++window_used_;
-    in_flight_.emplace(sent.seq, sent);
+    flows_->in_flight.emplace(sent.seq, sent);
     return sent;
   }
   return std::nullopt;
 }
 
 std::optional<std::uint64_t> Session::finish(std::uint16_t packet_id, OutboundState expected) {
-  const auto id = packet_ids_.find(packet_id);
-  if (id == packet_ids_.end()) return std::nullopt;
-  const auto flight = in_flight_.find(id->second);
+  if (!flows_) return std::nullopt;
+  const auto id = flows_->packet_ids.find(packet_id);
+  if (id == flows_->packet_ids.end()) return std::nullopt;
+  const auto flight = flows_->in_flight.find(id->second);
   if (flight->second.state != expected) return std::nullopt;
   const std::uint64_t seq = id->second;
-  in_flight_.erase(flight);
-  packet_ids_.erase(id);
+  flows_->in_flight.erase(flight);
+  flows_->packet_ids.erase(id);
   --window_used_;
   return seq;
 }
@@ -98,9 +112,10 @@ std::optional<std::uint64_t> Session::acknowledge_puback(std::uint16_t packet_id
 }
 
 std::optional<std::uint64_t> Session::acknowledge_pubrec(std::uint16_t packet_id, bool accepted) {
-  const auto id = packet_ids_.find(packet_id);
-  if (id == packet_ids_.end()) return std::nullopt;
-  const auto flight = in_flight_.find(id->second);
+  if (!flows_) return std::nullopt;
+  const auto id = flows_->packet_ids.find(packet_id);
+  if (id == flows_->packet_ids.end()) return std::nullopt;
+  const auto flight = flows_->in_flight.find(id->second);
   const std::uint64_t seq = id->second;
   if (flight->second.state == OutboundState::awaiting_pubcomp) return seq;  // a resent PUBREC
   if (flight->second.state != OutboundState::awaiting_pubrec) return std::nullopt;
@@ -115,46 +130,60 @@ std::optional<std::uint64_t> Session::acknowledge_pubcomp(std::uint16_t packet_i
 
 const std::deque<Outbound>& Session::queued() const {
   static const std::deque<Outbound> kNone;
-  return queue_ ? *queue_ : kNone;
+  return flows_ ? flows_->queue : kNone;
 }
 
-std::deque<Outbound>& Session::queue() {
-  if (!queue_) queue_ = std::make_unique<std::deque<Outbound>>();
-  return *queue_;
+Session::Flows& Session::flows() {
+  if (!flows_) flows_ = std::make_unique<Flows>();
+  return *flows_;
 }
 
 std::vector<const Outbound*> Session::in_flight() const {
   std::vector<const Outbound*> flights;
-  flights.reserve(in_flight_.size());
-  for (const auto& [seq, outbound] : in_flight_) flights.push_back(&outbound);
+  if (!flows_) return flights;
+  flights.reserve(flows_->in_flight.size());
+  for (const auto& [seq, outbound] : flows_->in_flight) flights.push_back(&outbound);
   return flights;
+}
+
+bool Session::add_incoming_qos2(std::uint16_t packet_id) {
+  if (!incoming_qos2_) incoming_qos2_ = std::make_unique<std::unordered_set<std::uint16_t>>();
+  return incoming_qos2_->insert(packet_id).second;
+}
+
+bool Session::remove_incoming_qos2(std::uint16_t packet_id) {
+  return incoming_qos2_ && incoming_qos2_->erase(packet_id) != 0;
+}
+
+std::vector<std::uint16_t> Session::incoming_qos2() const {
+  if (!incoming_qos2_) return {};
+  return {incoming_qos2_->begin(), incoming_qos2_->end()};
 }
 
 void Session::restore(Outbound outbound) {
   next_seq = std::max(next_seq, outbound.seq + 1);
+  Flows& flows = this->flows();
   if (outbound.state == OutboundState::queued || outbound.packet_id == 0 ||
-      packet_ids_.contains(outbound.packet_id)) {
+      flows.packet_ids.contains(outbound.packet_id)) {
     outbound.state = OutboundState::queued;
     outbound.packet_id = 0;
     // Keep seq order: stored rows come back sorted, but be safe.
     const auto at =
-        std::upper_bound(queue().begin(), queue().end(), outbound.seq,
+        std::upper_bound(flows.queue.begin(), flows.queue.end(), outbound.seq,
                          [](std::uint64_t seq, const Outbound& o) { return seq < o.seq; });
-    queue().insert(at, std::move(outbound));
+    flows.queue.insert(at, std::move(outbound));
     return;
   }
-  packet_ids_.emplace(outbound.packet_id, outbound.seq);
+  flows.packet_ids.emplace(outbound.packet_id, outbound.seq);
   last_packet_id_ = std::max(last_packet_id_, outbound.packet_id);
   ++window_used_;
-  in_flight_.emplace(outbound.seq, std::move(outbound));
+  flows.in_flight.emplace(outbound.seq, std::move(outbound));
 }
 
 void Session::clear_messages() {
-  if (queue_) queue_->clear();
-  in_flight_.clear();
-  packet_ids_.clear();
+  flows_.reset();
   window_used_ = 0;
-  incoming_qos2.clear();
+  incoming_qos2_.reset();
 }
 
 }  // namespace mote::broker

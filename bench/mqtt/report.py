@@ -73,11 +73,14 @@ def main():
     json_out = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
     summary = {"throughput": [], "memory": []}
 
-    print("| scenario | mosquitto msg/s | mote msg/s | mote / mosquitto | "
-          "mosquitto p50 | mote p50 | mosquitto p99 | mote p99 | lost (mosq / mote) | "
-          "broker CPU ns/msg (mosq / mote) | generator CPU ns/msg (mosq / mote) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for key, title in ROWS:
+    ran = [(key, title) for key, title in ROWS
+           if any(median_run(directory, b, key)[0] for b in BROKERS)]  # none: --memory-only
+    if ran:
+        print("| scenario | mosquitto msg/s | mote msg/s | mote / mosquitto | "
+              "mosquitto p50 | mote p50 | mosquitto p99 | mote p99 | lost (mosq / mote) | "
+              "broker CPU ns/msg (mosq / mote) | generator CPU ns/msg (mosq / mote) |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for key, title in ran:
         runs = {b: median_run(directory, b, key)[0] for b in BROKERS}
         if not all(runs.values()):
             print(f"| {title} | " + " | ".join("failed" if not runs[b] else "" for b in BROKERS)

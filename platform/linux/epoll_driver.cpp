@@ -138,6 +138,10 @@ void EpollDriver::dispatch(std::uint32_t events, void* tag) {
   if (failed || (events & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0) {
     watch->readable_ = true;
     watch->read_waker_.wake();
+    // The listener may close the watch; the object itself outlives this call.
+    if (io::ReadinessListener* listener = std::exchange(watch->read_listener_, nullptr)) {
+      listener->on_readable();
+    }
   }
   if (failed || (events & EPOLLOUT) != 0) {
     watch->writable_ = true;
@@ -176,6 +180,7 @@ void FdWatch::take(FdWatch& other) noexcept {
   readable_ = other.readable_;
   writable_ = other.writable_;
   end_or_urgent_ = other.end_or_urgent_;
+  read_listener_ = std::exchange(other.read_listener_, nullptr);
   if (fd_ < 0) return;
   epoll_event event{};
   event.events = kWatchedEvents;
@@ -190,6 +195,7 @@ void FdWatch::close() {
   ::epoll_ctl(driver_->epoll_fd_, EPOLL_CTL_DEL, fd_, nullptr);
   fd_ = -1;
   driver_ = nullptr;
+  read_listener_ = nullptr;
   read_waker_.wake();
   write_waker_.wake();
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <gtest/gtest.h>
+#include <optional>
 #include <sys/socket.h>
 #include <vector>
 
@@ -288,6 +289,96 @@ TEST(KernelSocketsTest, ResolverAnswersNumericAndLocalNames) {
   EXPECT_EQ(numeric, io::IpAddress(io::Ipv4Address(192, 0, 2, 7)));
   EXPECT_TRUE(b.exit_status().ok());
   EXPECT_TRUE(local.is_loopback());
+}
+
+struct CountingListener final : io::ReadinessListener {
+  void on_readable() override { ++calls; }
+  int calls = 0;
+};
+
+Task<Status> accept_into(KernelTcpListener& listener, std::optional<KernelTcpStream>& into) {
+  MOTE_CO_TRY_ASSIGN(KernelTcpStream stream, co_await listener.accept());
+  into.emplace(std::move(stream));
+  co_return ok_status();
+}
+
+Task<Status> connect_into(KernelTcpConnector& connector, Endpoint server,
+                          std::optional<KernelTcpStream>& into) {
+  MOTE_CO_TRY_ASSIGN(KernelTcpStream stream, co_await connector.connect(server));
+  into.emplace(std::move(stream));
+  co_return ok_status();
+}
+
+Task<Status> write_text(KernelTcpStream& stream, const char* text) {
+  co_return co_await stream.write(bytes_of(text));
+}
+
+TEST(KernelSocketsTest, AReadinessListenerHearsTheNextDataOnceAndCloseForgetsIt) {
+  static_assert(io::ReadinessStream<KernelTcpStream>);
+  EpollDriver driver;
+  Executor executor(driver);
+  Result<KernelTcpListener> listener = KernelTcpListener::listen(driver, loopback());
+  ASSERT_TRUE(listener.ok());
+  KernelTcpConnector connector(driver);
+  std::optional<KernelTcpStream> server_side, client_side;
+  TaskStorage<8192> server_task, client_task;
+  ASSERT_TRUE(
+      executor.spawn(server_task, accept_into, std::ref(*listener), std::ref(server_side)).ok());
+  ASSERT_TRUE(executor
+                  .spawn(client_task, connect_into, std::ref(connector),
+                         listener->local_endpoint().value(), std::ref(client_side))
+                  .ok());
+  ASSERT_TRUE(executor.run().ok());  // both tasks end once connected
+  ASSERT_TRUE(server_side && client_side);
+
+  // With no task waiting, the executor does not block: wait in the driver
+  // itself, which is where listeners are called (a bound, not a timing).
+  const auto pump = [&](async::Duration duration, const int* until_nonzero) {
+    const async::Instant end = driver.now() + duration;
+    const auto done = [&] { return until_nonzero != nullptr && *until_nonzero != 0; };
+    while (driver.now() < end && !done()) {
+      executor.run_until_stalled();
+      if (!done()) driver.wait_until(end);
+    }
+  };
+
+  // Nothing sent yet: a read would wait, and nothing is heard.
+  EXPECT_FALSE(server_side->read_ready());
+  CountingListener heard;
+  server_side->notify_readable(heard);
+  pump(20ms, nullptr);
+  EXPECT_EQ(heard.calls, 0);
+
+  // The first bytes: heard once, without any task waiting.
+  ASSERT_TRUE(executor.spawn(client_task, write_text, std::ref(*client_side), "a").ok());
+  pump(2s, &heard.calls);  // until heard (2 s: a hang guard)
+  EXPECT_EQ(heard.calls, 1);
+  EXPECT_TRUE(server_side->read_ready());
+  // More bytes: the registration was used up.
+  ASSERT_TRUE(executor.spawn(client_task, write_text, std::ref(*client_side), "b").ok());
+  pump(50ms, nullptr);
+  EXPECT_EQ(heard.calls, 1);
+
+  // Read everything (the queue is empty again), register, close: nothing is heard.
+  std::byte buffer[16];
+  Result<std::size_t> n = Status::unknown();
+  auto read_once = [](KernelTcpStream& stream, ByteSpan into,
+                      Result<std::size_t>& result) -> Task<void> {
+    result = co_await stream.read(into);
+  };
+  ASSERT_TRUE(
+      executor.spawn(server_task, read_once, std::ref(*server_side), ByteSpan(buffer), std::ref(n))
+          .ok());
+  ASSERT_TRUE(executor.run().ok());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2u);  // "ab"
+  EXPECT_FALSE(server_side->read_ready());
+  server_side->notify_readable(heard);
+  server_side->close();
+  EXPECT_TRUE(server_side->read_ready());  // a closed stream reads at once (an error)
+  ASSERT_TRUE(executor.spawn(client_task, write_text, std::ref(*client_side), "c").ok());
+  pump(50ms, nullptr);
+  EXPECT_EQ(heard.calls, 1);
 }
 
 }  // namespace

@@ -64,6 +64,25 @@ struct AccessPolicy {
   std::vector<std::shared_ptr<const AuthMechanism>> auth_mechanisms;
 };
 
+// Told when a connection has output to write or is closing, for a server
+// that keeps an idle connection without a task waiting on output_ready().
+class ConnectionObserver {
+ public:
+  virtual void on_output() = 0;
+
+ protected:
+  ~ConnectionObserver() = default;
+};
+
+// What the tasks serving a connection wait on. The serving side owns them
+// and attaches them while it serves (an idle connection has none: its
+// ConnectionObserver hears of output instead).
+struct ConnectionSignals {
+  async::Event output_ready;     // output, or closing; the writer resets it
+  async::Event backlog_drained;  // the output backlog is below the limit again
+  async::Event durable;          // the ticket of request_durable() is durable
+};
+
 class Connection final : public SessionOwner {
  public:
   Connection(Core& core, const Limits& limits, const AccessPolicy& access);
@@ -87,10 +106,14 @@ class Connection final : public SessionOwner {
   [[nodiscard]] std::size_t output_backlog() const { return control_.size(); }
   // More output waits than limits.max_output_backlog: stop reading.
   [[nodiscard]] bool backlog_full() const { return control_.size() > limits_.max_output_backlog; }
-  // Set when there is output (or closing); the writer resets it.
-  async::Event& output_ready() { return output_ready_; }
-  // Set when the backlog drops below the limit again.
-  async::Event& backlog_drained() { return backlog_drained_; }
+  // The serving side's signals (nullptr: none). Set while attached:
+  // output_ready when there is output (or closing; the writer resets it),
+  // backlog_drained when the backlog drops below the limit again.
+  void attach(ConnectionSignals* signals) { signals_ = signals; }
+  async::Event& output_ready() { return signals_->output_ready; }
+  async::Event& backlog_drained() { return signals_->backlog_drained; }
+  // Also tells `observer` (nullptr: nobody) each time there is output.
+  void set_observer(ConnectionObserver* observer) { observer_ = observer; }
   // A message this client published went to a session whose queue is half
   // full: the reader pauses a little (flow control towards the publisher)
   // before reading more, so a burst does not overflow a subscriber that is
@@ -104,15 +127,18 @@ class Connection final : public SessionOwner {
   [[nodiscard]] std::size_t max_packet_size() const { return limits_.max_packet_size; }
 
   // Waits until `ticket` is durable (the writer holds QoS 2 sends so).
-  async::Event& durable() { return durable_; }
+  async::Event& durable() { return signals_->durable; }
   void request_durable(std::uint64_t ticket);
+
+  // Frees buffers that hold nothing (an idle connection keeps no capacity).
+  void release_idle_buffers();
 
   // Ends the session's connection in Core (idempotent; the destructor calls it).
   void finish();
 
   [[nodiscard]] bool connected() const { return connected_; }
   [[nodiscard]] mqtt::ProtocolVersion version() const { return version_; }
-  [[nodiscard]] const std::string& client_id() const { return client_id_; }
+  [[nodiscard]] const std::string& client_id() const;
 
   // SessionOwner
   void wake() override;
@@ -145,36 +171,54 @@ class Connection final : public SessionOwner {
   void resend_in_flight();
   bool encode_outbound(const Outbound& outbound, bool dup, std::vector<std::byte>& out);
   void close();
+  void signal_output();  // output_ready and the observer
 
   Core& core_;
   const Limits& limits_;
   const AccessPolicy& access_;
   Session* session_ = nullptr;
   mqtt::ProtocolVersion version_ = mqtt::ProtocolVersion::v5;
-  std::string client_id_;
-  std::string username_;
   bool connected_ = false;
   bool closing_ = false;
   bool finished_ = false;
   bool publish_will_ = true;  // cleared by a normal DISCONNECT
-  std::optional<std::uint32_t> disconnect_expiry_;
   std::uint16_t keep_alive_s_ = 0;
   std::uint32_t client_max_packet_size_ = 0;  // 0: no limit
-  std::unordered_map<std::uint16_t, std::string> aliases_;
+  std::optional<std::uint32_t> disconnect_expiry_;
+  // The client id and user name before CONNACK and after the session is
+  // gone; while connected the session holds them (one copy).
+  struct Identity {
+    std::string client_id;
+    std::string username;
+  };
+  std::unique_ptr<Identity> identity_;
+  Identity& identity();  // made when needed
+  [[nodiscard]] const std::string& username() const;
+  // Inbound topic aliases (MQTT 5), made with the first one.
+  std::unique_ptr<std::unordered_map<std::uint16_t, std::string>> aliases_;
   // Enhanced authentication: the mechanism of the CONNECT's method, the
-  // exchange under way, and the CONNECT waiting for it to end.
-  const AuthMechanism* auth_mechanism_ = nullptr;
-  std::unique_ptr<AuthExchange> auth_exchange_;
-  std::vector<std::byte> pending_connect_;
+  // exchange under way, and the CONNECT waiting for it to end. Made when a
+  // CONNECT names a method.
+  struct EnhancedAuth {
+    const AuthMechanism* mechanism = nullptr;
+    std::unique_ptr<AuthExchange> exchange;
+    std::vector<std::byte> pending_connect;
+  };
+  std::unique_ptr<EnhancedAuth> auth_;
   std::vector<std::byte> control_;  // encoded packets waiting to be written
   SessionId congested_session_ = 0;
-  std::uint64_t last_ack_ticket_ = 0;  // acks keep their order behind held ones
-  std::size_t held_acks_ = 0;
-  async::Event output_ready_;
-  async::Event backlog_drained_;
-  async::Event durable_;
-  // Held-ack callbacks find this connection through it (or see it is gone).
-  std::shared_ptr<Connection*> self_;
+  ConnectionSignals* signals_ = nullptr;
+  ConnectionObserver* observer_ = nullptr;
+  // Acknowledgements held until their message is durable; the handle the
+  // callbacks find this connection through (or see it is gone). Made with
+  // the first held acknowledgement or durable wait.
+  struct Durability {
+    std::shared_ptr<Connection*> handle;
+    std::uint64_t last_ack_ticket = 0;  // acks keep their order behind held ones
+    std::size_t held_acks = 0;
+  };
+  std::unique_ptr<Durability> durability_;
+  Durability& durability();
 };
 
 }  // namespace mote::broker

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "mote/async/event.hpp"
@@ -229,10 +230,31 @@ class Core {
   CoreOptions options_;
   TopicTree tree_;
   RetainedStore retained_;
-  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
-  std::unordered_map<SessionId, Session*> by_id_;
-  std::unordered_map<SessionId, SessionOwner*> owners_;
-  SessionId next_id_ = 1;
+  // Sessions by client id (looked up by a string_view of it).
+  struct ClientIdHash {
+    using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard names it
+    std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+    std::size_t operator()(const std::unique_ptr<Session>& session) const {
+      return (*this)(std::string_view(session->client_id()));
+    }
+  };
+  struct ClientIdEqual {
+    using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard names it
+    static std::string_view id(std::string_view id) { return id; }
+    static std::string_view id(const std::unique_ptr<Session>& session) {
+      return session->client_id();
+    }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return id(a) == id(b);
+    }
+  };
+  std::unordered_set<std::unique_ptr<Session>, ClientIdHash, ClientIdEqual> sessions_;
+  // Sessions by id: an id is an index + 1, reused once its session ended
+  // (nothing keeps an id past end_session: it unsubscribes them all).
+  std::vector<Session*> by_id_;
+  std::vector<SessionId> free_ids_;
+  [[nodiscard]] Session* session_by_id(SessionId id) const;
   std::uint64_t generation_ = 1;    // of the open transaction
   bool generation_failed_ = false;  // a write of this generation failed
   std::multimap<std::uint64_t, std::function<void(bool)>> waiting_;

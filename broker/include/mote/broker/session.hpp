@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -61,6 +62,53 @@ struct Will {
   std::uint32_t delay_s = 0;  // Will Delay Interval (§3.1.3.2.2)
 };
 
+class SessionOwner;
+
+// A session's subscriptions by filter. The map is made with the first one:
+// an empty std::map is 48 bytes in every session, this is 8.
+class Subscriptions {
+ public:
+  using Map = std::map<std::string, SubscriptionOptions, std::less<>>;
+  using const_iterator = Map::const_iterator;
+
+  [[nodiscard]] bool empty() const { return !map_ || map_->empty(); }
+  [[nodiscard]] std::size_t size() const { return map_ ? map_->size() : 0; }
+  [[nodiscard]] std::size_t count(std::string_view filter) const {
+    return map_ ? map_->count(filter) : 0;
+  }
+  // The options of a filter that is there.
+  [[nodiscard]] const SubscriptionOptions& at(std::string_view filter) const {
+    return map_->find(filter)->second;
+  }
+  [[nodiscard]] const_iterator find(std::string_view filter) const {
+    return map_ ? map_->find(filter) : end();
+  }
+  [[nodiscard]] const_iterator begin() const { return map_ ? map_->cbegin() : none().cbegin(); }
+  [[nodiscard]] const_iterator end() const { return map_ ? map_->cend() : none().cend(); }
+
+  void insert_or_assign(const std::string& filter, const SubscriptionOptions& options) {
+    map().insert_or_assign(filter, options);
+  }
+  void emplace(std::string filter, const SubscriptionOptions& options) {
+    map().emplace(std::move(filter), options);
+  }
+  void erase(const_iterator it) {
+    map_->erase(it);
+    if (map_->empty()) map_.reset();
+  }
+
+ private:
+  Map& map() {
+    if (!map_) map_ = std::make_unique<Map>();
+    return *map_;
+  }
+  static const Map& none() {
+    static const Map kNone;
+    return kNone;
+  }
+  std::unique_ptr<Map> map_;
+};
+
 class Session {
  public:
   Session(SessionId id, std::string client_id) : id_(id), client_id_(std::move(client_id)) {}
@@ -70,21 +118,23 @@ class Session {
 
   // --- lifetime -------------------------------------------------------------
   std::uint32_t expiry_interval_s = 0;  // 0: ends with the connection
-  std::int64_t disconnected_at_ms = 0;  // when it went offline (0 while online)
   bool online = false;
-  std::string username;
-  std::optional<Will> will;
+  bool stored = false;                  // the store holds this session
+  bool will_stored = false;             // the store holds its will
+  std::int64_t disconnected_at_ms = 0;  // when it went offline (0 while online)
+  SessionOwner* owner = nullptr;        // the connection holding it (set by Core)
+  // The user name the client authenticated with ("" when none).
+  [[nodiscard]] const std::string& username() const;
+  void set_username(const std::string& username);
+  std::unique_ptr<Will> will;    // made with one (most clients have none)
   std::int64_t will_due_ms = 0;  // when a delayed will is published (0: none pending)
-
-  bool stored = false;       // the store holds this session
-  bool will_stored = false;  // the store holds its will
 
   // Kept after the connection ends (and so, with a store, on disk).
   [[nodiscard]] bool persistent() const { return expiry_interval_s != 0; }
   [[nodiscard]] bool expired(std::int64_t now_ms) const;
 
   // --- subscriptions --------------------------------------------------------
-  std::map<std::string, SubscriptionOptions, std::less<>> subscriptions;
+  Subscriptions subscriptions;
 
   // --- outbound -------------------------------------------------------------
   std::uint16_t receive_maximum = 65535;  // the client's (§3.1.2.11.3)
@@ -114,8 +164,10 @@ class Session {
   // PUBLISH with DUP set, or PUBREL, before anything new).
   [[nodiscard]] std::vector<const Outbound*> in_flight() const;
   [[nodiscard]] const std::deque<Outbound>& queued() const;
-  [[nodiscard]] std::size_t in_flight_count() const { return in_flight_.size(); }
-  [[nodiscard]] std::size_t queued_count() const { return queue_ ? queue_->size() : 0; }
+  [[nodiscard]] std::size_t in_flight_count() const {
+    return flows_ ? flows_->in_flight.size() : 0;
+  }
+  [[nodiscard]] std::size_t queued_count() const { return flows_ ? flows_->queue.size() : 0; }
   [[nodiscard]] bool queue_full() const { return queued_count() >= max_queued; }
   [[nodiscard]] std::uint64_t dropped() const { return dropped_; }
   [[nodiscard]] bool has_sendable() const;
@@ -130,8 +182,15 @@ class Session {
   // --- inbound QoS 2 (§4.3.3) -----------------------------------------------
   // Packet ids of QoS 2 PUBLISHes received and answered with PUBREC whose
   // PUBREL has not come yet: a resent PUBLISH with one of them is not
-  // routed again.
-  std::unordered_set<std::uint16_t> incoming_qos2;
+  // routed again. Made with the first.
+  // false: it was there already.
+  bool add_incoming_qos2(std::uint16_t packet_id);
+  // false: it was not there.
+  bool remove_incoming_qos2(std::uint16_t packet_id);
+  [[nodiscard]] bool has_incoming_qos2(std::uint16_t packet_id) const {
+    return incoming_qos2_ && incoming_qos2_->contains(packet_id);
+  }
+  [[nodiscard]] std::vector<std::uint16_t> incoming_qos2() const;
 
  private:
   std::uint16_t allocate_packet_id();
@@ -140,13 +199,19 @@ class Session {
 
   SessionId id_;
   std::string client_id_;
-  std::deque<Outbound>& queue();  // created on first use
-  // Made on the first message: an idle session then holds no queue storage
-  // (a std::deque allocates about 600 bytes as soon as it is constructed).
-  std::unique_ptr<std::deque<Outbound>> queue_;
-  std::map<std::uint64_t, Outbound> in_flight_;                  // by seq
-  std::unordered_map<std::uint16_t, std::uint64_t> packet_ids_;  // packet id -> seq
-  std::size_t window_used_ = 0;  // QoS 1/2 in flight (counts against receive_maximum)
+  // The outbound messages. Made with the first one: an idle session then
+  // holds none of it (a std::deque allocates about 600 bytes as soon as it
+  // is constructed; the maps are 100 bytes more while empty).
+  struct Flows {
+    std::deque<Outbound> queue;
+    std::map<std::uint64_t, Outbound> in_flight;                  // by seq
+    std::unordered_map<std::uint16_t, std::uint64_t> packet_ids;  // packet id -> seq
+  };
+  Flows& flows();  // created on first use
+  std::unique_ptr<Flows> flows_;
+  std::unique_ptr<std::unordered_set<std::uint16_t>> incoming_qos2_;
+  std::unique_ptr<std::string> username_;  // null: none
+  std::uint16_t window_used_ = 0;          // QoS 1/2 in flight (counts against receive_maximum)
   std::uint16_t last_packet_id_ = 0;
   std::uint64_t dropped_ = 0;
 };

@@ -52,6 +52,34 @@ concept Stream = std::movable<T> && requires(T& stream, ByteSpan buffer, ConstBy
   { stream.remote_endpoint() } -> std::same_as<Result<Endpoint>>;
 };
 
+// Told, from the executor's thread and outside any task, that a stream has
+// something to read. What a server registers for an idle connection so that
+// it holds no coroutine frames while it waits (the MQTT broker does).
+class ReadinessListener {
+ public:
+  virtual void on_readable() = 0;
+
+ protected:
+  ~ReadinessListener() = default;
+};
+
+// A Stream that can say whether a read would wait, and tell a plain object
+// when it no longer would.
+//   read_ready(): a read completes without waiting (data, the end of the
+//     stream or an error is there). False may be conservative only in the
+//     direction of waiting: a read may still find data.
+//   notify_readable(listener): calls listener.on_readable() once, the next
+//     time the stream becomes readable after read_ready() was false. The
+//     caller checks read_ready() first; one listener at a time; it must
+//     outlive the registration.
+//   stop_notify(): forgets the listener; close() does so too.
+template <typename T>
+concept ReadinessStream = Stream<T> && requires(T& stream, const T& view, ReadinessListener& l) {
+  { view.read_ready() } -> std::same_as<bool>;
+  { stream.notify_readable(l) } -> std::same_as<void>;
+  { stream.stop_notify() } -> std::same_as<void>;
+};
+
 // Accepts incoming streams on a local endpoint.
 template <typename T>
 concept Listener = requires(T& listener) {

@@ -11,6 +11,7 @@
 #include "mote/async/driver.hpp"
 #include "mote/async/executor.hpp"
 #include "mote/base/status.hpp"
+#include "mote/io/concepts.hpp"
 
 namespace mote::platform {
 
@@ -61,7 +62,9 @@ class EpollDriver final : public async::Driver {
 //
 // Wakes: readiness (errors and hang-ups count as both readable and writable,
 // so the next operation reports them). Cancels: destroying the awaiter.
-// One reader and one writer may wait at a time.
+// One reader and one writer may wait at a time. Instead of a waiting reader,
+// a plain object may be told of the next read readiness
+// (notify_readable(): io::ReadinessListener).
 class FdWatch {
  public:
   FdWatch() = default;
@@ -96,6 +99,10 @@ class FdWatch {
   // the end, or the data after an urgent byte, raises no further edge.
   [[nodiscard]] bool saw_end_or_urgent() const { return end_or_urgent_; }
   void clear_writable() { writable_ = false; }
+  // Calls listener.on_readable() (once) at the next read readiness the
+  // kernel reports; close() forgets it.
+  void notify_readable(io::ReadinessListener& listener) { read_listener_ = &listener; }
+  void stop_notify() { read_listener_ = nullptr; }
 
   class [[nodiscard]] ReadinessAwaiter {
    public:
@@ -140,6 +147,7 @@ class FdWatch {
   bool end_or_urgent_ = false;
   async::Waker read_waker_;
   async::Waker write_waker_;
+  io::ReadinessListener* read_listener_ = nullptr;
 };
 
 // For an owner whose fd is the one its FdWatch is on (sockets, TAP, QEMU

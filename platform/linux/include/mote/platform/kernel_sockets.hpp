@@ -45,6 +45,13 @@ class KernelTcpStream {
   [[nodiscard]] Result<io::Endpoint> local_endpoint() const;
   [[nodiscard]] bool is_open() const { return watch_.is_open(); }
 
+  // io::ReadinessStream: a read would not wait. After a read that emptied
+  // the receive queue (or found it empty) that is the kernel's next edge;
+  // a closed stream reads at once (failed_precondition).
+  [[nodiscard]] bool read_ready() const { return !watch_.is_open() || watch_.is_readable(); }
+  void notify_readable(io::ReadinessListener& listener) { watch_.notify_readable(listener); }
+  void stop_notify() { watch_.stop_notify(); }
+
   // TCP_NODELAY: send small writes at once instead of coalescing them (Nagle).
   Status set_no_delay(bool on);
   // The socket's fd, for options mote does not wrap (it stays owned here).
