@@ -241,6 +241,8 @@ std::size_t Interface::process_tcp(Instant now, const Ipv4Repr& ip, ConstByteSpa
     ++stats_.tcp_segments_in;
     const std::optional<TcpTransmit> reply =
         socket->tcb_.process(now, ip.source, ip.destination, segment);
+    tcp_in_order_data_ =
+        !placed.empty() && !segment.flags.fin() && !segment.flags.syn() && !segment.flags.rst();
     socket->notify();
     if (socket->listener_ != nullptr && socket->tcb_.is_synchronized()) socket->listener_->notify();
     return reply ? send_reset(*reply) : 0;
