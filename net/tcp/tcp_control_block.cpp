@@ -1453,9 +1453,10 @@ std::uint16_t TcpControlBlock::advertise_window() {
       std::min<std::uint32_t>((rcv_adv_ - rcv_nxt_) >> rcv_wscale(), 0xffff));
 }
 
-TcpTransmit TcpControlBlock::make_segment(std::uint32_t now_ms, std::uint32_t seq,
-                                          std::uint8_t flags) {
-  TcpTransmit out;
+std::optional<TcpTransmit> TcpControlBlock::make_segment(std::uint32_t now_ms, std::uint32_t seq,
+                                                         std::uint8_t flags) {
+  std::optional<TcpTransmit> segment(std::in_place);
+  TcpTransmit& out = *segment;
   out.source = local_address_;
   out.destination = remote_address_;
   out.header.source_port = local_port_;
@@ -1482,7 +1483,7 @@ TcpTransmit TcpControlBlock::make_segment(std::uint32_t now_ms, std::uint32_t se
   if (timestamps_ && (flags & TcpFlags::kRst) == 0) {
     out.header.timestamps = wire::TcpTimestamps{ts_value(now_ms), ts_recent_};
   }
-  return out;
+  return segment;
 }
 
 bool TcpControlBlock::plan_data(std::uint32_t& seq, std::size_t& len, bool& fin) const {
@@ -1614,7 +1615,8 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
   std::uint8_t flags = TcpFlags::kAck;
   if (fin) flags |= TcpFlags::kFin;
   if (len != 0 && offset + len == tx_.size()) flags |= TcpFlags::kPsh;
-  TcpTransmit out = make_segment(now_ms, seq, flags);
+  std::optional<TcpTransmit> segment = make_segment(now_ms, seq, flags);
+  TcpTransmit& out = *segment;
   // SACK blocks only where they fit: the peer's MSS counts no options
   // (RFC 6691).
   if (!out.header.sack_blocks.empty() &&
@@ -1654,7 +1656,7 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
   if (!flag(kRtoArmed) || (flag(kRecovery) && seq == snd_una_ && seq_lt(seq, snd_max_))) {
     arm_rto(now_ms);
   }
-  return out;
+  return segment;
 }
 
 std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
@@ -1664,8 +1666,7 @@ std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
     case TcpState::closed: {
       if (!flag(kRstPending)) return std::nullopt;
       set_flag(kRstPending, false);
-      TcpTransmit out = make_segment(now_ms, snd_nxt_, TcpFlags::kRst);
-      return out;
+      return make_segment(now_ms, snd_nxt_, TcpFlags::kRst);
     }
     case TcpState::listen: return std::nullopt;
     case TcpState::syn_sent:
@@ -1677,8 +1678,9 @@ std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
         return std::nullopt;
       }
       const bool passive = state_ == TcpState::syn_received;
-      TcpTransmit out = make_segment(now_ms, snd_una_,
-                                     passive ? (TcpFlags::kSyn | TcpFlags::kAck) : TcpFlags::kSyn);
+      std::optional<TcpTransmit> segment = make_segment(
+          now_ms, snd_una_, passive ? (TcpFlags::kSyn | TcpFlags::kAck) : TcpFlags::kSyn);
+      TcpTransmit& out = *segment;
       // RFC 7323 §2.2: a SYN's window is not scaled.
       out.header.window_len = static_cast<std::uint16_t>(std::min<std::size_t>(rx_.free(), 0xffff));
       rcv_adv_ = rcv_nxt_ + out.header.window_len;
@@ -1698,7 +1700,7 @@ std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
       snd_nxt_ = snd_una_ + 1;
       if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
       if (!flag(kRtoArmed)) arm_rto(now_ms);
-      return out;
+      return segment;
     }
     default: break;
   }

@@ -400,7 +400,11 @@ class TcpControlBlock {
     wscales_ = static_cast<std::uint8_t>((snd & 0x0f) | (rcv << 4));
   }
   [[nodiscard]] bool wants_to_send() const;
-  TcpTransmit make_segment(std::uint32_t now_ms, std::uint32_t seq, std::uint8_t flags);
+  // Always engaged: built where the caller's result lives (a TcpTransmit
+  // copied out of a local is a 144-byte copy per segment, whose wide loads
+  // of narrower stores stall on x86-64).
+  std::optional<TcpTransmit> make_segment(std::uint32_t now_ms, std::uint32_t seq,
+                                          std::uint8_t flags);
   [[nodiscard]] std::uint32_t ts_value(std::uint32_t now_ms) const { return now_ms + ts_offset_; }
   std::optional<TcpTransmit> send_data(std::uint32_t now_ms, std::uint32_t seq, std::size_t len,
                                        bool fin);
