@@ -557,19 +557,29 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
     default: break;
   }
 
-  TcpRepr seg = segment;
-  if (state_ == TcpState::syn_received && seg.flags.syn() && seg.seq_number == rcv_nxt_ - 1) {
+  // The segment as it came (not copied: a copy per segment costs more than
+  // its processing), except for a SYN,ACK that repeats the SYN we have.
+  std::optional<TcpRepr> repeated_syn;
+  const TcpRepr* taken = &segment;
+  if (state_ == TcpState::syn_received && segment.flags.syn() &&
+      segment.seq_number == rcv_nxt_ - 1) {
     // The peer's SYN again: our SYN,ACK was lost (or is late). Send it
     // again now rather than at our timeout.
-    if (!seg.flags.ack()) {
+    if (!segment.flags.ack()) {
       snd_nxt_ = snd_una_;
       return std::nullopt;
     }
     // A SYN,ACK repeating the SYN we have (simultaneous open, RFC 9293
     // Figure 8): its ACK still counts.
-    seg.seq_number += 1;
-    seg.flags = TcpFlags(seg.flags.bits() & ~TcpFlags::kSyn);
+    TcpRepr& ack = repeated_syn.emplace(segment);
+    ack.seq_number += 1;
+    ack.flags = TcpFlags(ack.flags.bits() & ~TcpFlags::kSyn);
+    // The window of a SYN is never scaled (RFC 7323 §2.2): take it as is.
+    ack.window_len =
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(ack.window_len >> snd_wscale(), 0xffff));
+    taken = &ack;
   }
+  const TcpRepr& seg = *taken;
 
   // RFC 7323 §5.3 R1, PAWS: a segment whose TSval is older than TS.Recent
   // is an old duplicate: "send an acknowledgment in reply ... and drop the
@@ -637,12 +647,6 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
 
   // Fifth: "if the ACK bit is off, drop the segment and return".
   if (!seg.flags.ack()) return std::nullopt;
-  const bool was_syn = segment.flags.syn();
-  if (was_syn) {
-    // The window of a SYN is never scaled (RFC 7323 §2.2): take it as is.
-    seg.window_len =
-        static_cast<std::uint16_t>(std::min<std::uint32_t>(seg.window_len >> snd_wscale(), 0xffff));
-  }
   switch (process_ack(now_ms, seg)) {
     case AckVerdict::proceed: break;
     case AckVerdict::drop: return std::nullopt;
@@ -1623,9 +1627,12 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
       len + 4 + 8 * out.header.sack_blocks.size() > std::size_t{snd_mss_}) {
     out.header.sack_blocks.clear();
   }
+  // Each span rebuilt from its pointer and length: copying the spans
+  // themselves compiles to 16-byte loads of what was just stored 8 bytes
+  // at a time, which stall (no store forwarding) on x86-64.
   const ByteRing::Pieces pieces = tx_.pieces_at(offset, len);
-  out.payload_head = pieces.head;
-  out.payload_tail = pieces.tail;
+  out.payload_head = ConstByteSpan(pieces.head.data(), pieces.head.size());
+  out.payload_tail = ConstByteSpan(pieces.tail.data(), pieces.tail.size());
   const std::uint32_t end = seq + static_cast<std::uint32_t>(len) + (fin ? 1 : 0);
   // Karn's rule: time only new data.
   if (!flag(kTimingRtt) && seq_ge(seq, snd_max_)) {
