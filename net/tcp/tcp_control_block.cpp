@@ -587,6 +587,7 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
   // idle that long has been reset by keep-alive or its peer.)
   if (timestamps_ && seg.timestamps && !seg.flags.rst() &&
       seq_lt(seg.timestamps->value, ts_recent_)) {
+    note_old_duplicate(seg);
     set_flag(kAckNow);
     return std::nullopt;
   }
@@ -596,6 +597,7 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
     // "If an incoming segment is not acceptable, an acknowledgment should be
     // sent in reply (unless the RST bit is set ...)."
     if (!seg.flags.rst()) {
+      note_old_duplicate(seg);
       set_flag(kAckNow);
       // RFC 9293 §3.10.7.4, eighth, TIME-WAIT: "Restart the 2 MSL time-out"
       // on a retransmitted FIN.
@@ -946,9 +948,12 @@ void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment)
   if (seq_lt(seq, rcv_nxt_)) {
     const std::uint32_t old = rcv_nxt_ - seq;
     if (old >= data.size()) {
-      set_flag(kAckNow);  // a duplicate: the peer missed our ACK
+      // A duplicate: the peer missed our ACK, or sent again too early.
+      note_duplicate(seq, seq + static_cast<std::uint32_t>(data.size()));
+      set_flag(kAckNow);
       return;
     }
+    note_duplicate(seq, rcv_nxt_);
     data = data.subspan(old);
     seq = rcv_nxt_;
   }
@@ -1021,13 +1026,20 @@ std::span<TcpControlBlock::SeqRange> TcpControlBlock::received_ranges() {
 
 void TcpControlBlock::store_out_of_order(std::uint32_t seq, ConstByteSpan data) {
   const std::span<SeqRange> ranges = received_ranges();
+  const std::uint32_t seq_end = seq + static_cast<std::uint32_t>(data.size());
   std::uint32_t begin = seq;
-  std::uint32_t end = seq + static_cast<std::uint32_t>(data.size());
+  std::uint32_t end = seq_end;
   // The ranges the new data touches merge into one ...
   SeqRange others[TcpSackScoreboard::kMaxRanges];
   std::size_t count = 0;
   for (const SeqRange& range : ranges) {
     if (range.begin == range.end) continue;
+    // Data held already arrived again (RFC 2883 §4: the D-SACK block is
+    // the part of the segment that duplicates).
+    if (seq_lt(seq, range.end) && seq_lt(range.begin, seq_end)) {
+      note_duplicate(seq_gt(range.begin, seq) ? range.begin : seq,
+                     seq_lt(range.end, seq_end) ? range.end : seq_end);
+    }
     if (seq_le(begin, range.end) && seq_le(range.begin, end)) {
       if (seq_lt(range.begin, begin)) begin = range.begin;
       if (seq_gt(range.end, end)) end = range.end;
@@ -1047,6 +1059,19 @@ void TcpControlBlock::store_out_of_order(std::uint32_t seq, ConstByteSpan data) 
   ranges[0] = {begin, end};
   for (std::size_t i = 1; i < ranges.size(); ++i)
     ranges[i] = i <= count ? others[i - 1] : SeqRange{};
+}
+
+void TcpControlBlock::note_old_duplicate(const TcpRepr& segment) {
+  const std::uint32_t begin = segment.seq_number;
+  const std::uint32_t end = begin + static_cast<std::uint32_t>(segment.payload.size());
+  if (segment.payload.empty() || !seq_lt(begin, rcv_nxt_)) return;
+  note_duplicate(begin, seq_lt(end, rcv_nxt_) ? end : rcv_nxt_);
+}
+
+void TcpControlBlock::note_duplicate(std::uint32_t begin, std::uint32_t end) {
+  if (!sack_enabled() || sack_->duplicate_pending) return;  // the first one is reported
+  sack_->duplicate = {begin, end};
+  sack_->duplicate_pending = true;
 }
 
 void TcpControlBlock::process_fin() {
@@ -1475,6 +1500,11 @@ std::optional<TcpTransmit> TcpControlBlock::make_segment(std::uint32_t now_ms, s
     // three fit beside the timestamps.
     if (sack_enabled()) {
       const std::size_t room = timestamps_ ? 3 : TcpRepr::kMaxSackBlocks;
+      // RFC 2883 §4: a D-SACK block goes first, in one ACK only.
+      if (sack_->duplicate_pending) {
+        out.header.sack_blocks.push_back({sack_->duplicate.begin, sack_->duplicate.end});
+        sack_->duplicate_pending = false;
+      }
       for (const SeqRange& range : received_ranges()) {
         if (range.begin != range.end && out.header.sack_blocks.size() < room) {
           out.header.sack_blocks.push_back({range.begin, range.end});
@@ -1625,6 +1655,11 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
   // (RFC 6691).
   if (!out.header.sack_blocks.empty() &&
       len + 4 + 8 * out.header.sack_blocks.size() > std::size_t{snd_mss_}) {
+    // A D-SACK block left out goes with the next segment instead.
+    const wire::SackBlock first = out.header.sack_blocks[0];
+    if (first.left == sack_->duplicate.begin && first.right == sack_->duplicate.end) {
+      sack_->duplicate_pending = true;
+    }
     out.header.sack_blocks.clear();
   }
   // Each span rebuilt from its pointer and length: copying the spans

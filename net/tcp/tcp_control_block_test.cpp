@@ -1383,6 +1383,65 @@ TEST(TcpSackTest, ReceiverReportsOutOfOrderRangesMostRecentFirst) {
   EXPECT_TRUE(blocks_of(acks.back()).empty());
 }
 
+TEST(TcpSackTest, ADuplicateIsReportedOnceAsTheFirstBlock) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  open(net);
+  ASSERT_EQ(*client.tcb.send(pattern(5 * kMss)), 5u * kMss);
+  const Instant t = net.now;
+  const std::vector<Packet> flight = client.drain(t);
+  ASSERT_GE(flight.size(), 5u);
+  using wire::SackBlock;
+  deliver_segments(server, flight, {0, 1}, t);
+  // RFC 2883 §4.1.1: a segment below RCV.NXT arrives again; the ACK's
+  // first (here only) block is that segment.
+  std::vector<Packet> acks = deliver_segments(server, flight, {0}, t);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].repr().ack_number, client_seq(2));
+  EXPECT_EQ(blocks_of(acks[0]), (std::vector{SackBlock{client_seq(0), client_seq(1)}}));
+  // Reported once: the next ACK has only the out-of-order range.
+  acks = deliver_segments(server, flight, {3}, t);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(blocks_of(acks[0]), (std::vector{SackBlock{client_seq(3), client_seq(4)}}));
+  // §4.1.2: out-of-order data held arrives again: the D-SACK block, then
+  // the range that holds it.
+  acks = deliver_segments(server, flight, {3}, t);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].repr().ack_number, client_seq(2));
+  EXPECT_EQ(blocks_of(acks[0]), (std::vector{SackBlock{client_seq(3), client_seq(4)},
+                                             SackBlock{client_seq(3), client_seq(4)}}));
+  // The data is whole once the hole fills.
+  deliver_segments(server, flight, {2, 4}, t);
+  server.read_all();
+  EXPECT_EQ(server.received, pattern(5 * kMss));
+}
+
+TEST(TcpSackTest, APartlyDuplicateSegmentReportsItsOldPart) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  open(net);
+  ASSERT_EQ(*client.tcb.send(pattern(2 * kMss)), 2u * kMss);
+  const std::vector<Packet> flight = client.drain(net.now);
+  deliver_segments(server, flight, {0}, net.now);
+  // A segment from the middle of the first to the end of the second (as a
+  // sender that repacketized its retransmission would send).
+  const std::vector<std::byte> data = pattern(2 * kMss);
+  const std::string_view tail(reinterpret_cast<const char*>(data.data()) + kMss / 2,
+                              kMss + kMss / 2);
+  server.deliver(segment(kClient, kServer, client_seq(0) + kMss / 2, kServerIss + 1, TcpFlags::kAck,
+                         65535, tail),
+                 net.now);
+  const std::vector<Packet> acks = server.drain(net.now);
+  ASSERT_FALSE(acks.empty());
+  EXPECT_EQ(acks.back().repr().ack_number, client_seq(2));
+  EXPECT_EQ(blocks_of(acks.back()),
+            (std::vector{wire::SackBlock{client_seq(0) + kMss / 2, client_seq(1)}}));
+  server.read_all();
+  EXPECT_EQ(server.received, data);
+}
+
 TEST(TcpSackTest, NoBlocksWithoutSackPermitted) {
   Host<65536, 65536> client;
   SackHost server;
@@ -1410,6 +1469,30 @@ Packet sack_ack(std::uint32_t ack, std::initializer_list<wire::SackBlock> blocks
   out.header.window_len = 65535;
   for (const auto& block : blocks) out.header.sack_blocks.push_back(block);
   return to_packet(out);
+}
+
+TEST(TcpSackTest, ADsackFromThePeerIsNotTakenAsSackedData) {
+  SackHost client;
+  SackHost server;
+  Network net{client, server};
+  open(net);
+  ASSERT_EQ(*client.tcb.send(pattern(4 * kMss)), 4u * kMss);
+  client.drain(net.now);
+  // RFC 2883 §4.2: a first block below the cumulative ACK reports a
+  // duplicate; the scoreboard keeps the ordinary block only.
+  client.deliver(
+      sack_ack(client_seq(1), {{client_seq(0), client_seq(1)}, {client_seq(2), client_seq(3)}}),
+      net.now);
+  ASSERT_EQ(client.scoreboard.count, 1u);
+  EXPECT_EQ(client.scoreboard.sacked[0].begin, client_seq(2));
+  EXPECT_EQ(client.scoreboard.sacked[0].end, client_seq(3));
+  // A D-SACK inside the range already SACKed adds nothing either.
+  client.deliver(
+      sack_ack(client_seq(1), {{client_seq(2), client_seq(3)}, {client_seq(2), client_seq(3)}}),
+      net.now);
+  ASSERT_EQ(client.scoreboard.count, 1u);
+  EXPECT_EQ(client.scoreboard.sacked[0].end, client_seq(3));
+  EXPECT_EQ(client.tcb.send_queued(), 3u * kMss);
 }
 
 TEST(TcpSackTest, ScoreboardMergesSortsTrimsAndKeepsTheLowestRanges) {

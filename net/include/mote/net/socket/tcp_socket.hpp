@@ -87,7 +87,7 @@ class TcpSocket {
   friend class TcpConnector;
 
   // Declared before tcb_, which keeps a pointer to it: the SACK scoreboard
-  // (160 bytes on a 32-bit target) lives here, outside the control block's size budget.
+  // (172 bytes on a 32-bit target) lives here, outside the control block's size budget.
   TcpSackScoreboard sack_;
   TcpControlBlock tcb_;
   Interface* iface_ = nullptr;

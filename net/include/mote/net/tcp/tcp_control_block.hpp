@@ -176,7 +176,14 @@ struct TcpSackScoreboard {
   // A FIN that arrived ahead of a hole, at fin_seq: taken once RCV.NXT
   // gets there.
   bool fin_pending = false;
+  // RFC 2883 D-SACK, receiving side: data that arrived a second time (below
+  // RCV.NXT or inside a range held), reported once as the first SACK block
+  // of the next segment, so that the sender learns its retransmission was
+  // spurious. (The sending side ignores D-SACK blocks it gets: they add
+  // nothing to the scoreboard.)
+  bool duplicate_pending = false;
   std::uint32_t fin_seq = 0;
+  Range duplicate;
 };
 
 struct TcpEndpoint {
@@ -418,6 +425,11 @@ class TcpControlBlock {
   void enter_loss_window();
   [[nodiscard]] std::uint32_t flight_size() const { return snd_max_ - snd_una_; }
   void store_out_of_order(std::uint32_t seq, ConstByteSpan data);
+  // RFC 2883: [begin, end) arrived again; reported in the next SACK option.
+  void note_duplicate(std::uint32_t begin, std::uint32_t end);
+  // A segment dropped as old (unacceptable, or by PAWS): its data below
+  // RCV.NXT is a duplicate.
+  void note_old_duplicate(const wire::TcpRepr& segment);
 
   ByteRing rx_;
   ByteRing tx_;
