@@ -519,7 +519,9 @@ void TcpControlBlock::set_keep_alive(Duration idle) {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(idle).count();
   keep_alive_s_ = static_cast<std::uint16_t>(std::clamp<std::int64_t>(seconds, 0, 65535));
   if (idle > Duration::zero() && keep_alive_s_ == 0) keep_alive_s_ = 1;
-  if (keep_alive_s_ == 0 && state_ != TcpState::time_wait) set_flag(kTimerArmed, false);
+  if (keep_alive_s_ == 0 && state_ != TcpState::time_wait && state_ != TcpState::fin_wait_2) {
+    set_flag(kTimerArmed, false);
+  }
 }
 
 Duration TcpControlBlock::smoothed_rtt() const {
@@ -1097,7 +1099,16 @@ void TcpControlBlock::recompute_rto() {
 }
 
 void TcpControlBlock::restart_idle_timer(std::uint32_t now_ms) {
-  if (keep_alive_s_ == 0 || state_ == TcpState::time_wait) return;
+  if (state_ == TcpState::time_wait) return;
+  if (state_ == TcpState::fin_wait_2) {
+    // Our side is closed and acknowledged; only the peer's FIN is missing.
+    // As Linux's tcp_fin_timeout, a peer silent this long is gone (in
+    // FIN-WAIT-2 the timer is this one, not keep-alive's).
+    timer_at_ = now_ms + to_ms(kFinWait2Timeout);
+    set_flag(kTimerArmed);
+    return;
+  }
+  if (keep_alive_s_ == 0) return;
   if (snd_una_ == snd_max_) retries_ = 0;  // a keep-alive was answered
   timer_at_ = now_ms + std::uint32_t{keep_alive_s_} * 1000;
   set_flag(kTimerArmed);
@@ -1393,6 +1404,12 @@ void TcpControlBlock::run_timers(std::uint32_t now_ms) {
     set_flag(kTimerArmed, false);
     if (state_ == TcpState::time_wait) {
       reset_to_closed(Failure::none);
+    } else if (state_ == TcpState::fin_wait_2) {
+      // Closed without a RST, as Linux. Data received and not read stays
+      // readable; after it, deadline_exceeded (the peer's FIN never came,
+      // so this is no end of stream).
+      reset_to_closed(Failure::none);
+      failure_ = Failure::timed_out;
     } else if (keep_alive_s_ != 0 && is_synchronized()) {
       if (snd_una_ != snd_max_) {
         // Data in flight: the retransmission timer watches the peer.

@@ -1270,6 +1270,103 @@ TEST(TcpClosingTest, TimeWaitAcksARetransmittedFinAndRestarts) {
   EXPECT_EQ(client.tcb.poll_at(later), later + 60s);
 }
 
+// Closes the client's side and runs until the server's ACK of the FIN put
+// the client in FIN-WAIT-2 (the server stays in CLOSE-WAIT); returns when.
+template <typename A, typename B>
+Instant enter_fin_wait_2(Network<A, B>& net) {
+  net.a.tcb.close();
+  net.run(net.now + 1s, [&] { return net.a.tcb.state() == TcpState::fin_wait_2; });
+  EXPECT_EQ(net.a.tcb.state(), TcpState::fin_wait_2);
+  EXPECT_EQ(net.b.tcb.state(), TcpState::close_wait);
+  return net.now;
+}
+
+std::size_t segments_from(const std::vector<Packet>& log, std::size_t first, Ipv4Address source) {
+  return static_cast<std::size_t>(
+      std::count_if(log.begin() + static_cast<std::ptrdiff_t>(first), log.end(),
+                    [&](const Packet& p) { return p.source == source; }));
+}
+
+TEST(TcpClosingTest, FinWait2EndsAfter60SecondsOfSilence) {
+  Host<> client;
+  Host<> server;
+  Network net{client, server};
+  open(net);
+  const Instant entered = enter_fin_wait_2(net);
+  const std::size_t logged = net.log.size();
+  EXPECT_EQ(client.tcb.poll_at(net.now), entered + 60s);
+  net.run(entered + 60s - 1ms);
+  EXPECT_EQ(client.tcb.state(), TcpState::fin_wait_2);
+  net.run(entered + 60s);
+  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  // Not an end of stream: the peer's FIN never came.
+  EXPECT_FALSE(client.tcb.at_end());
+  EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
+  EXPECT_EQ(segments_from(net.log, logged, kClientAddress), 0u);  // no RST, as Linux
+  EXPECT_EQ(client.tcb.poll_at(net.now), async::kNever);
+  EXPECT_EQ(server.tcb.state(), TcpState::close_wait);
+}
+
+TEST(TcpClosingTest, DataFromThePeerRestartsTheFinWait2Timeout) {
+  Host<> client;
+  Host<> server;
+  Network net{client, server};
+  open(net);
+  const Instant entered = enter_fin_wait_2(net);
+  net.read_a = false;
+  net.run(entered + 50s);
+  ASSERT_EQ(*server.tcb.send(bytes_of("late")), 4u);
+  net.run(entered + 51s, [&] { return client.tcb.receive_queued() == 4; });
+  const Instant arrived = net.now;
+  net.run(arrived + 1s);  // the delayed ACK went out
+  EXPECT_EQ(client.tcb.poll_at(net.now), arrived + 60s);
+  net.run(entered + 100s);
+  EXPECT_EQ(client.tcb.state(), TcpState::fin_wait_2);
+  net.run(arrived + 60s);
+  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  // What arrived is still there to read; then the error.
+  std::array<std::byte, 16> buffer{};
+  auto n = client.tcb.receive(buffer);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 4u);
+  EXPECT_EQ(client.tcb.receive(buffer).status(), Status::deadline_exceeded());
+}
+
+TEST(TcpClosingTest, AFinBeforeTheFinWait2TimeoutGoesToTimeWait) {
+  Host<> client;
+  Host<> server;
+  Network net{client, server};
+  open(net);
+  const Instant entered = enter_fin_wait_2(net);
+  net.run(entered + 59s);
+  server.tcb.close();
+  net.run(entered + 59s + 10ms);
+  EXPECT_EQ(server.tcb.state(), TcpState::closed);
+  ASSERT_EQ(client.tcb.state(), TcpState::time_wait);
+  const Instant fin_at = entered + 59s + 1ms;
+  EXPECT_EQ(client.tcb.poll_at(net.now), fin_at + 60s);  // 2 MSL from the FIN
+  net.run(fin_at + 60s);
+  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  EXPECT_EQ(client.tcb.error(), ok_status());
+}
+
+TEST(TcpClosingTest, InFinWait2TheTimeoutReplacesKeepAlive) {
+  Host<> client;
+  Host<> server;
+  Network net{client, server};
+  open(net);
+  client.tcb.set_keep_alive(10s);
+  const Instant entered = enter_fin_wait_2(net);
+  const std::size_t logged = net.log.size();
+  net.run(entered + 59s);
+  EXPECT_EQ(segments_from(net.log, logged, kClientAddress), 0u);  // no keep-alive probes
+  client.tcb.set_keep_alive(0s);                                  // does not disarm it either
+  EXPECT_EQ(client.tcb.poll_at(net.now), entered + 60s);
+  net.run(entered + 60s);
+  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
+}
+
 TEST(TcpClosingTest, AbortSendsReset) {
   Host<> client;
   Host<> server;

@@ -22,6 +22,7 @@
 //   FIN-WAIT-1 --FIN/ACK--> CLOSING --ACK of FIN--> TIME-WAIT (simultaneous close)
 //   ESTABLISHED --FIN/ACK--> CLOSE-WAIT --close()/FIN--> LAST-ACK --ACK of FIN--> closed
 //   TIME-WAIT --2 MSL--> closed
+//   FIN-WAIT-2 --60 s without a segment--> closed (Linux's tcp_fin_timeout)
 //
 // What it does, beyond the state machine: the segment acceptability test
 // (§3.10.7.4); RST, SYN and ACK validation with rate-limited challenge ACKs
@@ -198,6 +199,10 @@ class TcpControlBlock {
   static constexpr Duration kAckDelay = std::chrono::milliseconds(40);
   // 2 MSL, with Linux's 30 s MSL.
   static constexpr Duration kTimeWait = std::chrono::seconds(60);
+  // FIN-WAIT-2 ends after this long without a segment from the peer
+  // (Linux's tcp_fin_timeout): a peer that never sends its FIN does not
+  // hold the connection for ever. Keep-alive does not run in FIN-WAIT-2.
+  static constexpr Duration kFinWait2Timeout = std::chrono::seconds(60);
   // Retransmissions before the connection fails (Linux: tcp_syn_retries 6;
   // for data about 15 minutes at the maximum RTO).
   static constexpr std::uint8_t kMaxSynRetries = 6;
@@ -306,7 +311,8 @@ class TcpControlBlock {
   [[nodiscard]] TcpEndpoint remote() const { return {remote_address_, remote_port_}; }
   // Why the connection ended: ok when it closed normally or is open;
   // unavailable (refused: RST to our SYN), aborted (reset by the peer),
-  // deadline_exceeded (retransmissions or keep-alives went unanswered).
+  // deadline_exceeded (retransmissions or keep-alives went unanswered, or
+  // FIN-WAIT-2 saw nothing from the peer for kFinWait2Timeout).
   [[nodiscard]] Status error() const;
   // The peer sent a FIN and every byte before it has been read.
   [[nodiscard]] bool at_end() const;
@@ -340,9 +346,10 @@ class TcpControlBlock {
   static constexpr std::uint16_t kAckNow = 1u << 2;      // an ACK is owed at once
   static constexpr std::uint16_t kAckDelayed = 1u << 3;  // ack_at_ armed
   static constexpr std::uint16_t kRtoArmed = 1u << 4;    // rto_at_ armed
-  static constexpr std::uint16_t kTimerArmed = 1u << 5;  // timer_at_ armed (keep-alive, TIME-WAIT)
-  static constexpr std::uint16_t kHasRtt = 1u << 6;      // SRTT/RTTVAR hold a sample
-  static constexpr std::uint16_t kTimingRtt = 1u << 7;   // rtt_seq_ is being timed
+  static constexpr std::uint16_t kTimerArmed =
+      1u << 5;  // timer_at_ armed (keep-alive, FIN-WAIT-2, TIME-WAIT)
+  static constexpr std::uint16_t kHasRtt = 1u << 6;     // SRTT/RTTVAR hold a sample
+  static constexpr std::uint16_t kTimingRtt = 1u << 7;  // rtt_seq_ is being timed
   static constexpr std::uint16_t kPassive =
       1u << 8;  // listen(): a reset in SYN-RECEIVED goes back to LISTEN
   static constexpr std::uint16_t kWindowScale = 1u << 9;  // both sides sent the window scale option
@@ -451,7 +458,7 @@ class TcpControlBlock {
 
   // Times are milliseconds of the caller's clock, wrapping (49 days).
   std::uint32_t rto_at_ = 0;
-  std::uint32_t timer_at_ = 0;  // keep-alive or TIME-WAIT
+  std::uint32_t timer_at_ = 0;  // keep-alive, FIN-WAIT-2 or TIME-WAIT
   std::uint32_t rtt_seq_ = 0;
   // Congestion control (RFC 5681, NewReno per RFC 6582, CUBIC per RFC 9438): the congestion
   // window, the slow-start threshold, and `recover` (the highest sequence
