@@ -429,6 +429,9 @@ Status TcpControlBlock::error() const {
     case Failure::refused: return Status::unavailable();
     case Failure::reset: return Status::aborted();
     case Failure::timed_out: return Status::deadline_exceeded();
+    case Failure::unreachable: return Status::not_found();
+    case Failure::soft_refused:
+    case Failure::soft_unreachable: return Status();
   }
   return Status();
 }
@@ -447,14 +450,14 @@ std::size_t TcpControlBlock::send_room() const {
 }
 
 Result<std::size_t> TcpControlBlock::send(ConstByteSpan data) {
-  if (failure_ != Failure::none) return error();
+  if (failed()) return error();
   if (!may_send_data() || flag(kFinQueued)) return Status::failed_precondition();
   return tx_.push(data);
 }
 
 Result<std::size_t> TcpControlBlock::receive(ByteSpan buffer) {
   if (rx_.empty()) {
-    if (failure_ != Failure::none) return error();
+    if (failed()) return error();
     if (state_ == TcpState::listen) return Status::failed_precondition();
     return std::size_t{0};
   }
@@ -471,7 +474,7 @@ bool TcpControlBlock::at_end() const {
     case TcpState::closing:
     case TcpState::last_ack:
     case TcpState::time_wait: return true;
-    case TcpState::closed: return failure_ == Failure::none;
+    case TcpState::closed: return !failed();
     default: return false;
   }
 }
@@ -651,6 +654,7 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
     case AckVerdict::reset: return reset_reply(source, destination, seg);
   }
   restart_idle_timer(now_ms);
+  if (!failed()) failure_ = Failure::none;  // the peer is there: forget an ICMP error
 
   // Seventh: the text.
   process_text(now_ms, seg);
@@ -1415,7 +1419,7 @@ void TcpControlBlock::run_timers(std::uint32_t now_ms) {
         // Data in flight: the retransmission timer watches the peer.
         restart_idle_timer(now_ms);
       } else if (retries_ >= kKeepAliveProbes) {
-        reset_to_closed(Failure::timed_out);
+        reset_to_closed(timed_out_failure());
       } else {
         ++retries_;
         set_flag(kKeepAliveDue);
@@ -1427,12 +1431,40 @@ void TcpControlBlock::run_timers(std::uint32_t now_ms) {
   }
 }
 
+bool TcpControlBlock::process_unreachable(std::uint8_t code, std::uint32_t seq) {
+  // RFC 5927 §4.1: "SND.UNA <= SEG.SEQ < SND.NXT" (SND.MAX: after a
+  // timeout SND.NXT went back); anything else is stale or forged.
+  if (state_ <= TcpState::listen || seq_lt(seq, snd_una_) || !seq_lt(seq, snd_max_)) return false;
+  constexpr std::uint8_t kFragmentationNeeded = 4;
+  constexpr std::uint8_t kLastCode = 15;  // RFC 1812 §5.2.7.1: precedence cutoff
+  if (code == kFragmentationNeeded || code > kLastCode) return false;
+  // RFC 1122 §4.2.3.9: protocol (2) and port (3) unreachable are hard
+  // errors -- the host has no TCP or nothing on the port; the others say
+  // no route, for now or by policy.
+  const bool refused = code == 2 || code == 3;
+  if (state_ == TcpState::syn_sent) {
+    reset_to_closed(refused ? Failure::refused : Failure::unreachable);
+  } else {
+    failure_ = refused ? Failure::soft_refused : Failure::soft_unreachable;
+  }
+  return true;
+}
+
+// RFC 1122 §4.2.3.9: a soft error "SHOULD make the information available
+// to the application"; as Linux, it is the reason a connection that timed
+// out reports.
+TcpControlBlock::Failure TcpControlBlock::timed_out_failure() const {
+  if (failure_ == Failure::soft_refused) return Failure::refused;
+  if (failure_ == Failure::soft_unreachable) return Failure::unreachable;
+  return Failure::timed_out;
+}
+
 void TcpControlBlock::on_retransmission_timeout(std::uint32_t now_ms) {
   (void)now_ms;
   set_flag(kRtoArmed, false);
   const bool opening = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
   if (retries_ >= (opening ? kMaxSynRetries : kMaxRetries)) {
-    reset_to_closed(Failure::timed_out);
+    reset_to_closed(timed_out_failure());
     return;
   }
   if (is_synchronized()) enter_loss_window();

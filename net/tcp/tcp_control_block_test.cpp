@@ -329,6 +329,50 @@ TEST(TcpSynSentTest, ResetToSynIsRefused) {
   EXPECT_EQ(client.tcb.send(bytes_of("x")).status(), Status::unavailable());
 }
 
+// ICMP destination unreachable codes (RFC 792, RFC 1122 §3.2.2.1).
+constexpr std::uint8_t kNetUnreachable = 0;
+constexpr std::uint8_t kHostUnreachable = 1;
+constexpr std::uint8_t kPortUnreachable = 3;
+constexpr std::uint8_t kFragmentationNeeded = 4;
+constexpr std::uint8_t kHostProhibited = 10;
+
+TEST(TcpSynSentTest, IcmpUnreachableEndsTheAttempt) {
+  struct Case {
+    std::uint8_t code;
+    Status error;
+  };
+  for (const Case c :
+       {Case{kPortUnreachable, Status::unavailable()},
+        Case{2, Status::unavailable()},  // protocol unreachable
+        Case{kNetUnreachable, Status::not_found()}, Case{kHostUnreachable, Status::not_found()},
+        Case{kHostProhibited, Status::not_found()}}) {
+    SCOPED_TRACE(c.code);
+    Host<> client;
+    ASSERT_TRUE(client.tcb.connect(kClient, kServer, kClientIss, kMss, at(0ms)).ok());
+    // Before the SYN left, nothing is in flight to match.
+    EXPECT_FALSE(client.tcb.process_unreachable(c.code, kClientIss));
+    ASSERT_EQ(client.drain(at(0ms)).size(), 1u);
+    // RFC 5927 §4.1: only SND.UNA <= SEG.SEQ < SND.MAX (here ISS alone).
+    EXPECT_FALSE(client.tcb.process_unreachable(c.code, kClientIss + 1));
+    EXPECT_FALSE(client.tcb.process_unreachable(c.code, kClientIss - 1));
+    EXPECT_EQ(client.tcb.state(), TcpState::syn_sent);
+    EXPECT_TRUE(client.tcb.process_unreachable(c.code, kClientIss));
+    EXPECT_EQ(client.tcb.state(), TcpState::closed);
+    EXPECT_EQ(client.tcb.error(), c.error);
+    EXPECT_EQ(client.tcb.send(bytes_of("x")).status(), c.error);
+  }
+}
+
+TEST(TcpSynSentTest, FragmentationNeededAndUnknownCodesAreIgnored) {
+  Host<> client;
+  ASSERT_TRUE(client.tcb.connect(kClient, kServer, kClientIss, kMss, at(0ms)).ok());
+  client.drain(at(0ms));
+  EXPECT_FALSE(client.tcb.process_unreachable(kFragmentationNeeded, kClientIss));
+  EXPECT_FALSE(client.tcb.process_unreachable(16, kClientIss));
+  EXPECT_EQ(client.tcb.state(), TcpState::syn_sent);
+  EXPECT_EQ(client.tcb.error(), ok_status());
+}
+
 TEST(TcpSynSentTest, BadAckGetsReset) {
   Host<> client;
   ASSERT_TRUE(client.tcb.connect(kClient, kServer, kClientIss, kMss, at(0ms)).ok());
@@ -894,6 +938,44 @@ TEST(TcpEstablishedTest, KeepAliveProbesAndTimesOut) {
   EXPECT_EQ(client.tcb.state(), TcpState::established);
   net.filter = [](const Packet&, bool from_client) { return from_client; };
   net.run(net.now + 200s, [&] { return !client.tcb.is_open(); });
+  EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
+}
+
+TEST(TcpEstablishedTest, IcmpUnreachableIsASoftErrorReportedIfTheConnectionTimesOut) {
+  Host<> client;
+  Host<> server;
+  Network net{client, server};
+  open(net);
+  net.filter = [](const Packet&, bool from_client) { return !from_client; };
+  ASSERT_EQ(*client.tcb.send(bytes_of("hello")), 5u);
+  net.run(net.now + 10ms);
+  // RFC 5461 / Linux: an established connection is not aborted.
+  EXPECT_FALSE(client.tcb.process_unreachable(kHostUnreachable, kClientIss + 6));  // not sent
+  EXPECT_TRUE(client.tcb.process_unreachable(kHostUnreachable, kClientIss + 1));
+  EXPECT_EQ(client.tcb.state(), TcpState::established);
+  EXPECT_EQ(client.tcb.error(), ok_status());
+  ASSERT_EQ(*client.tcb.send(bytes_of("!")), 1u);
+  net.run(net.now + 2h, [&] { return !client.tcb.is_open(); });
+  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  EXPECT_EQ(client.tcb.error(), Status::not_found());  // not deadline_exceeded
+}
+
+TEST(TcpEstablishedTest, AnAcceptableAckForgetsAnIcmpError) {
+  Host<> client;
+  Host<> server;
+  Network net{client, server};
+  open(net);
+  bool block = true;
+  net.filter = [&](const Packet&, bool from_client) { return !from_client || !block; };
+  ASSERT_EQ(*client.tcb.send(bytes_of("hello")), 5u);
+  net.run(net.now + 10ms);
+  EXPECT_TRUE(client.tcb.process_unreachable(kPortUnreachable, kClientIss + 1));
+  block = false;  // the path heals: the retransmission is acknowledged
+  net.run(net.now + 5s, [&] { return client.tcb.send_queued() == 0; });
+  ASSERT_EQ(client.tcb.send_queued(), 0u);
+  block = true;
+  ASSERT_EQ(*client.tcb.send(bytes_of("!")), 1u);
+  net.run(net.now + 2h, [&] { return !client.tcb.is_open(); });
   EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
 }
 

@@ -277,6 +277,17 @@ class TcpControlBlock {
   // finds the data in place. Writing there changes nothing until process()
   // takes the segment.
   [[nodiscard]] ByteSpan in_order_slot(std::uint32_t seq, std::size_t len);
+  // An ICMP destination unreachable (RFC 792 code `code`) quoting a
+  // segment of this connection with sequence number `seq`. Taken only when
+  // SND.UNA <= seq < SND.MAX (RFC 5927 §4.1: the quoted segment must be
+  // one in flight); returns whether it was. In SYN-SENT it ends the
+  // attempt, as Linux does: unavailable (refused) for protocol or port
+  // unreachable, not_found (no route) for the others. In other states it
+  // is a soft error (RFC 1122 §4.2.3.9; RFC 5461, Linux: no abort),
+  // reported instead of deadline_exceeded if the connection then times
+  // out; an acceptable ACK forgets it. Fragmentation needed (code 4) is
+  // ignored (there is no path MTU discovery), as are codes above 15.
+  bool process_unreachable(std::uint8_t code, std::uint32_t seq);
   // The next segment to send, if any (SYN, data, FIN, ACK, window update,
   // probe, keep-alive, RST), after running the timers due at `now`.
   std::optional<TcpTransmit> dispatch(Instant now);
@@ -312,7 +323,8 @@ class TcpControlBlock {
   // Why the connection ended: ok when it closed normally or is open;
   // unavailable (refused: RST to our SYN), aborted (reset by the peer),
   // deadline_exceeded (retransmissions or keep-alives went unanswered, or
-  // FIN-WAIT-2 saw nothing from the peer for kFinWait2Timeout).
+  // FIN-WAIT-2 saw nothing from the peer for kFinWait2Timeout), not_found
+  // (no route: an ICMP unreachable; see process_unreachable).
   [[nodiscard]] Status error() const;
   // The peer sent a FIN and every byte before it has been read.
   [[nodiscard]] bool at_end() const;
@@ -360,7 +372,21 @@ class TcpControlBlock {
   static constexpr std::uint16_t kKeepAliveDue = 1u << 13;  // send a keep-alive probe
   static constexpr std::uint16_t kFinAcked = 1u << 14;      // the peer acknowledged our FIN
   static constexpr std::uint16_t kRecovery = 1u << 15;      // in fast recovery (RFC 6582)
-  enum class Failure : std::uint8_t { none, refused, reset, timed_out };
+  // Why the connection ended; the soft_ ones are ICMP errors noted on an
+  // open connection, not failures (yet).
+  enum class Failure : std::uint8_t {
+    none,
+    refused,
+    reset,
+    timed_out,
+    unreachable,
+    soft_refused,
+    soft_unreachable,
+  };
+  [[nodiscard]] bool failed() const {
+    return failure_ != Failure::none && failure_ < Failure::soft_refused;
+  }
+  [[nodiscard]] Failure timed_out_failure() const;
 
   [[nodiscard]] bool flag(std::uint16_t f) const { return (flags_ & f) != 0; }
   void set_flag(std::uint16_t f, bool on = true) {
