@@ -196,6 +196,22 @@ void open(Network<A, B>& net) {
   ASSERT_EQ(net.b.tcb.state(), TcpState::established);
 }
 
+// The fixture of the suites whose tests all start from an established
+// connection between two hosts of the same kinds: start() opens it over a
+// link with the given one-way delay.
+template <typename Client, typename Server>
+class ConnectedHosts : public ::testing::Test {
+ protected:
+  void start(Duration one_way_delay = 1ms) {
+    net.delay = one_way_delay;
+    open(net);
+  }
+
+  Client client;
+  Server server;
+  Network<Client, Server> net{client, server};
+};
+
 // Sends `data` from a to b through the network until all of it arrived.
 template <typename A, typename B>
 void transfer(Network<A, B>& net, const std::vector<std::byte>& data, Duration limit = 600s) {
@@ -1250,11 +1266,10 @@ TEST(TcpCongestionTest, CubicNeverGrowsSlowerThanRenoFriendly) {
 
 // --- Closing -------------------------------------------------------------------
 
-TEST(TcpClosingTest, ActiveCloseThroughTimeWait) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+class TcpClosingTest : public ConnectedHosts<Host<>, Host<>> {};
+
+TEST_F(TcpClosingTest, ActiveCloseThroughTimeWait) {
+  start();
   const auto data = pattern(3000);
   ASSERT_EQ(*client.tcb.send(data), data.size());
   client.tcb.close();
@@ -1277,11 +1292,8 @@ TEST(TcpClosingTest, ActiveCloseThroughTimeWait) {
   EXPECT_EQ(client.tcb.error(), ok_status());
 }
 
-TEST(TcpClosingTest, CloseCompletesOnlyOnceAllDataIsAcknowledged) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, CloseCompletesOnlyOnceAllDataIsAcknowledged) {
+  start();
   net.read_b = false;
   net.filter = [](const Packet&, bool from_client) { return from_client; };  // no ACKs back
   ASSERT_EQ(*client.tcb.send(pattern(2000)), 2000u);
@@ -1295,11 +1307,8 @@ TEST(TcpClosingTest, CloseCompletesOnlyOnceAllDataIsAcknowledged) {
   EXPECT_EQ(client.tcb.send_queued(), 0u);
 }
 
-TEST(TcpClosingTest, LostFinIsSentAgain) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, LostFinIsSentAgain) {
+  start();
   int fins = 0;
   net.filter = [&](const Packet& p, bool from_client) {
     if (from_client && has(p, TcpFlags::kFin)) return ++fins > 1;
@@ -1312,11 +1321,8 @@ TEST(TcpClosingTest, LostFinIsSentAgain) {
   EXPECT_EQ(client.tcb.state(), TcpState::fin_wait_2);
 }
 
-TEST(TcpClosingTest, SimultaneousCloseGoesThroughClosing) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, SimultaneousCloseGoesThroughClosing) {
+  start();
   client.tcb.close();
   server.tcb.close();
   EXPECT_EQ(client.tcb.state(), TcpState::fin_wait_1);
@@ -1331,11 +1337,8 @@ TEST(TcpClosingTest, SimultaneousCloseGoesThroughClosing) {
   EXPECT_EQ(server.tcb.state(), TcpState::time_wait);
 }
 
-TEST(TcpClosingTest, TimeWaitAcksARetransmittedFinAndRestarts) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, TimeWaitAcksARetransmittedFinAndRestarts) {
+  start();
   client.tcb.close();
   net.run(net.now + 100ms);
   server.tcb.close();
@@ -1369,11 +1372,8 @@ std::size_t segments_from(const std::vector<Packet>& log, std::size_t first, Ipv
                     [&](const Packet& p) { return p.source == source; }));
 }
 
-TEST(TcpClosingTest, FinWait2EndsAfter60SecondsOfSilence) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, FinWait2EndsAfter60SecondsOfSilence) {
+  start();
   const Instant entered = enter_fin_wait_2(net);
   const std::size_t logged = net.log.size();
   EXPECT_EQ(client.tcb.poll_at(net.now), entered + 60s);
@@ -1389,11 +1389,8 @@ TEST(TcpClosingTest, FinWait2EndsAfter60SecondsOfSilence) {
   EXPECT_EQ(server.tcb.state(), TcpState::close_wait);
 }
 
-TEST(TcpClosingTest, DataFromThePeerRestartsTheFinWait2Timeout) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, DataFromThePeerRestartsTheFinWait2Timeout) {
+  start();
   const Instant entered = enter_fin_wait_2(net);
   net.read_a = false;
   net.run(entered + 50s);
@@ -1414,11 +1411,8 @@ TEST(TcpClosingTest, DataFromThePeerRestartsTheFinWait2Timeout) {
   EXPECT_EQ(client.tcb.receive(buffer).status(), Status::deadline_exceeded());
 }
 
-TEST(TcpClosingTest, AFinBeforeTheFinWait2TimeoutGoesToTimeWait) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, AFinBeforeTheFinWait2TimeoutGoesToTimeWait) {
+  start();
   const Instant entered = enter_fin_wait_2(net);
   net.run(entered + 59s);
   server.tcb.close();
@@ -1432,11 +1426,8 @@ TEST(TcpClosingTest, AFinBeforeTheFinWait2TimeoutGoesToTimeWait) {
   EXPECT_EQ(client.tcb.error(), ok_status());
 }
 
-TEST(TcpClosingTest, InFinWait2TheTimeoutReplacesKeepAlive) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, InFinWait2TheTimeoutReplacesKeepAlive) {
+  start();
   client.tcb.set_keep_alive(10s);
   const Instant entered = enter_fin_wait_2(net);
   const std::size_t logged = net.log.size();
@@ -1449,11 +1440,8 @@ TEST(TcpClosingTest, InFinWait2TheTimeoutReplacesKeepAlive) {
   EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
 }
 
-TEST(TcpClosingTest, AbortSendsReset) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, AbortSendsReset) {
+  start();
   client.tcb.abort();
   EXPECT_EQ(client.tcb.state(), TcpState::closed);
   net.run(net.now + 10ms);
@@ -1470,6 +1458,12 @@ namespace {
 // --- SACK (RFC 2018) and SACK-based recovery (RFC 6675) ----------------------
 
 using SackHost = Host<65536, 65536, true>;
+using NoSackHost = Host<65536, 65536>;  // no scoreboard: no SACK
+
+class TcpSackTest : public ConnectedHosts<SackHost, SackHost> {};
+// A client with SACK and a server without it, and the other way round.
+class TcpSackToPeerWithoutSackTest : public ConnectedHosts<SackHost, NoSackHost> {};
+class TcpSackFromPeerWithoutSackTest : public ConnectedHosts<NoSackHost, SackHost> {};
 
 std::vector<wire::SackBlock> blocks_of(const Packet& p) {
   const TcpRepr repr = p.repr();
@@ -1479,37 +1473,28 @@ std::vector<wire::SackBlock> blocks_of(const Packet& p) {
 // The sequence number of the client's n-th full segment after the SYN.
 constexpr std::uint32_t client_seq(std::uint32_t n) { return kClientIss + 1 + n * kMss; }
 
-TEST(TcpSackTest, SackPermittedOnlyWhenBothSynsCarryIt) {
-  {
-    SackHost client;
-    SackHost server;
-    Network net{client, server};
-    open(net);
-    EXPECT_TRUE(net.log[0].repr().sack_permitted);  // SYN
-    EXPECT_TRUE(net.log[1].repr().sack_permitted);  // SYN,ACK
-    EXPECT_TRUE(client.tcb.sack_enabled());
-    EXPECT_TRUE(server.tcb.sack_enabled());
-  }
-  {
-    SackHost client;
-    Host<65536, 65536> server;  // no scoreboard: no SACK
-    Network net{client, server};
-    open(net);
-    EXPECT_TRUE(net.log[0].repr().sack_permitted);
-    EXPECT_FALSE(net.log[1].repr().sack_permitted);
-    EXPECT_FALSE(client.tcb.sack_enabled());
-    EXPECT_FALSE(server.tcb.sack_enabled());
-  }
-  {
-    Host<65536, 65536> client;
-    SackHost server;
-    Network net{client, server};
-    open(net);
-    EXPECT_FALSE(net.log[0].repr().sack_permitted);
-    // RFC 2018 §2: SACK-permitted in a SYN,ACK only when the SYN had it.
-    EXPECT_FALSE(net.log[1].repr().sack_permitted);
-    EXPECT_FALSE(server.tcb.sack_enabled());
-  }
+TEST_F(TcpSackTest, SackPermittedInBothSyns) {
+  start();
+  EXPECT_TRUE(net.log[0].repr().sack_permitted);  // SYN
+  EXPECT_TRUE(net.log[1].repr().sack_permitted);  // SYN,ACK
+  EXPECT_TRUE(client.tcb.sack_enabled());
+  EXPECT_TRUE(server.tcb.sack_enabled());
+}
+
+TEST_F(TcpSackToPeerWithoutSackTest, SackPermittedOnlyWhenBothSynsCarryIt) {
+  start();
+  EXPECT_TRUE(net.log[0].repr().sack_permitted);
+  EXPECT_FALSE(net.log[1].repr().sack_permitted);
+  EXPECT_FALSE(client.tcb.sack_enabled());
+  EXPECT_FALSE(server.tcb.sack_enabled());
+}
+
+TEST_F(TcpSackFromPeerWithoutSackTest, SackPermittedOnlyWhenBothSynsCarryIt) {
+  start();
+  EXPECT_FALSE(net.log[0].repr().sack_permitted);
+  // RFC 2018 §2: SACK-permitted in a SYN,ACK only when the SYN had it.
+  EXPECT_FALSE(net.log[1].repr().sack_permitted);
+  EXPECT_FALSE(server.tcb.sack_enabled());
 }
 
 // Delivers client segments `indexes` of `flight` to the server; returns the
@@ -1524,11 +1509,8 @@ std::vector<Packet> deliver_segments(SackHost& server, const std::vector<Packet>
   return acks;
 }
 
-TEST(TcpSackTest, ReceiverReportsOutOfOrderRangesMostRecentFirst) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpSackTest, ReceiverReportsOutOfOrderRangesMostRecentFirst) {
+  start();
   ASSERT_EQ(*client.tcb.send(pattern(8 * kMss)), 8u * kMss);
   const Instant t = net.now;
   const std::vector<Packet> flight = client.drain(t);
@@ -1562,11 +1544,8 @@ TEST(TcpSackTest, ReceiverReportsOutOfOrderRangesMostRecentFirst) {
   EXPECT_TRUE(blocks_of(acks.back()).empty());
 }
 
-TEST(TcpSackTest, NoBlocksWithoutSackPermitted) {
-  Host<65536, 65536> client;
-  SackHost server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpSackFromPeerWithoutSackTest, NoBlocksWithoutSackPermitted) {
+  start();
   ASSERT_EQ(*client.tcb.send(pattern(4 * kMss)), 4u * kMss);
   const std::vector<Packet> flight = client.drain(net.now);
   server.deliver(flight[2], net.now);
@@ -1591,11 +1570,8 @@ Packet sack_ack(std::uint32_t ack, std::initializer_list<wire::SackBlock> blocks
   return to_packet(out);
 }
 
-TEST(TcpSackTest, ScoreboardMergesSortsTrimsAndKeepsTheLowestRanges) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpSackTest, ScoreboardMergesSortsTrimsAndKeepsTheLowestRanges) {
+  start();
   ASSERT_EQ(*client.tcb.send(pattern(12 * kMss)), 12u * kMss);
   const std::vector<Packet> flight = client.drain(net.now);
   ASSERT_EQ(flight.size(), 10u);  // the initial window
@@ -1640,11 +1616,8 @@ TEST(TcpSackTest, ScoreboardMergesSortsTrimsAndKeepsTheLowestRanges) {
   EXPECT_EQ(board.count, 3u);
 }
 
-TEST(TcpSackTest, AHoleThatReachesTheFinSendsTheDataFirst) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpSackTest, AHoleThatReachesTheFinSendsTheDataFirst) {
+  start();
   ASSERT_EQ(*client.tcb.send(pattern(4 * kMss)), 4u * kMss);
   client.tcb.close();
   const std::vector<Packet> flight = client.drain(net.now);
@@ -1719,12 +1692,8 @@ HoleRun run_with_holes(Network<A, B>& net, const std::vector<std::byte>& data,
   return result;
 }
 
-TEST(TcpSackTest, TwoHolesInOneWindowWithoutATimeout) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  net.delay = 10ms;
-  open(net);
+TEST_F(TcpSackTest, TwoHolesInOneWindowWithoutATimeout) {
+  start(10ms);
   const HoleRun run = run_with_holes(net, pattern(60000), {2, 5});
   EXPECT_TRUE(run.saw_recovery);
   // No timeout (at least 200 ms; it would cut cwnd to one segment) ...
@@ -1737,12 +1706,8 @@ TEST(TcpSackTest, TwoHolesInOneWindowWithoutATimeout) {
   EXPECT_LE(run.resent[1] - run.resent[0], 20ms);
 }
 
-TEST(TcpSackTest, ThreeHolesInOneWindowWithoutATimeout) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  net.delay = 10ms;
-  open(net);
+TEST_F(TcpSackTest, ThreeHolesInOneWindowWithoutATimeout) {
+  start(10ms);
   const HoleRun run = run_with_holes(net, pattern(60000), {2, 5, 8});
   EXPECT_TRUE(run.saw_recovery);
   EXPECT_GT(run.min_cwnd, std::uint32_t{kMss});
@@ -1752,12 +1717,8 @@ TEST(TcpSackTest, ThreeHolesInOneWindowWithoutATimeout) {
 // RFC 8985 (RACK) by order of sending: a retransmission that is lost
 // again is found lost once data sent after it is SACKed, and sent a third
 // time in the same recovery -- not one retransmission timeout later.
-TEST(TcpSackTest, ALostRetransmissionIsSentAgainWithoutATimeout) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  net.delay = 10ms;
-  open(net);
+TEST_F(TcpSackTest, ALostRetransmissionIsSentAgainWithoutATimeout) {
+  start(10ms);
   std::vector<Instant> copies;
   net.filter = [&](const Packet& p, bool from_client) {
     const TcpRepr repr = p.repr();
@@ -1787,12 +1748,8 @@ TEST(TcpSackTest, ALostRetransmissionIsSentAgainWithoutATimeout) {
 // but once a segment sent after the lost one is SACKed, the lost one is
 // sent again a quarter of an RTT later (the reordering window), not at the
 // retransmission timeout.
-TEST(TcpSackTest, ASmallWindowRecoversAfterTheReorderingWindow) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  net.delay = 50ms;
-  open(net);
+TEST_F(TcpSackTest, ASmallWindowRecoversAfterTheReorderingWindow) {
+  start(50ms);
   transfer(net, pattern(kMss));  // an RTT sample: SRTT 100 ms
   ASSERT_GE(client.tcb.smoothed_rtt(), 90ms);
   const std::uint32_t base = kClientIss + 1 + kMss;
@@ -1817,12 +1774,8 @@ TEST(TcpSackTest, ASmallWindowRecoversAfterTheReorderingWindow) {
 
 // The reordering window guards against reordering: a segment that arrives
 // late, within it, is not sent again.
-TEST(TcpSackTest, ASegmentLateByLessThanTheReorderingWindowIsNotSentAgain) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  net.delay = 50ms;
-  open(net);
+TEST_F(TcpSackTest, ASegmentLateByLessThanTheReorderingWindowIsNotSentAgain) {
+  start(50ms);
   transfer(net, pattern(kMss));
   const std::uint32_t base = kClientIss + 1 + kMss;
   std::optional<Packet> held;
@@ -1850,12 +1803,8 @@ TEST(TcpSackTest, ASegmentLateByLessThanTheReorderingWindowIsNotSentAgain) {
 
 // A FIN that arrives ahead of a hole is kept: when the hole fills the
 // connection goes to CLOSE-WAIT at once, and the FIN is not sent again.
-TEST(TcpSackTest, AFinAheadOfAHoleIsKeptUntilTheHoleFills) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  net.delay = 10ms;
-  open(net);
+TEST_F(TcpSackTest, AFinAheadOfAHoleIsKeptUntilTheHoleFills) {
+  start(10ms);
   const auto data = pattern(3 * kMss);
   ASSERT_EQ(*client.tcb.send(data), data.size());
   client.tcb.close();
@@ -1880,14 +1829,10 @@ TEST(TcpSackTest, AFinAheadOfAHoleIsKeptUntilTheHoleFills) {
   EXPECT_EQ(acks.back().repr().ack_number, kClientIss + 1 + 3 * kMss + 1);
 }
 
-TEST(TcpSackTest, WithoutSackThePeerRecoversByNewReno) {
+TEST_F(TcpSackToPeerWithoutSackTest, ThePeerRecoversByNewReno) {
   // Three holes, a peer without SACK: fast recovery still, one hole per
   // round trip.
-  SackHost client;
-  Host<65536, 65536> server;
-  Network net{client, server};
-  net.delay = 10ms;
-  open(net);
+  start(10ms);
   ASSERT_FALSE(client.tcb.sack_enabled());
   const HoleRun run = run_with_holes(net, pattern(60000), {2, 5, 8});
   EXPECT_TRUE(run.saw_recovery);
