@@ -46,12 +46,16 @@
 // send times: a retransmission lost again is sent once more as soon as
 // something sent after it is SACKed, and a window too small for three
 // duplicate ACKs recovers a quarter of SRTT after the first SACK (the
-// reordering window; zero in recovery until reordering is seen).
+// reordering window; zero in recovery until reordering is seen); ICMP
+// destination unreachable (RFC 1122 §4.2.3.9, checked per RFC 5927 §4.1):
+// the end of a connect, a soft error later.
 //
 // Deviations, on purpose (as Linux): the minimum RTO is 200 ms, not RFC
 // 6298's 1 s; data on a SYN is not queued (the peer sends it again); a FIN
 // that arrives out of order is kept only by a block with a scoreboard
-// (else the peer sends it again); TIME-WAIT is 60 s.
+// (else the peer sends it again); TIME-WAIT is 60 s; FIN-WAIT-2 ends after
+// 60 s of silence (Linux's tcp_fin_timeout) even after a half close,
+// where Linux and lwIP time out only connections the application let go.
 
 #include <cstddef>
 #include <cstdint>
