@@ -1,7 +1,9 @@
 // Drives an Interface with arbitrary frames, time steps and socket sends
 // (checksums ignored on input, so mutations reach the upper layers), and
 // checks what it sends back: every frame it emits parses as Ethernet with
-// ARP or IPv4 inside, checksums verified, and no more than one MTU.
+// ARP or IPv4 inside, checksums verified, and no more than one MTU. A TCP
+// connection to 192.168.69.105:80 is opened first, so that segments and
+// ICMP errors quoting them have a connection to reach.
 //
 // Input: records of [op (1 byte)][length (2 bytes, big-endian)][bytes]:
 //   op % 4 == 0  a received frame (the bytes)
@@ -16,6 +18,7 @@
 #include <span>
 
 #include "mote/net/iface/interface.hpp"
+#include "mote/net/socket/tcp_socket.hpp"
 #include "mote/net/socket/udp_socket.hpp"
 #include "mote/net/wire/wire.hpp"
 
@@ -41,6 +44,11 @@ void check_sent(ConstByteSpan frame) {
   if (ip->protocol == wire::IpProtocol::udp) {
     auto datagram = wire::UdpDatagram<>::checked(packet->payload());
     if (!datagram.ok() || !wire::UdpRepr::parse(*datagram, ip->source, ip->destination).ok()) {
+      std::abort();
+    }
+  } else if (ip->protocol == wire::IpProtocol::tcp) {
+    auto segment = wire::TcpSegment<>::checked(packet->payload());
+    if (!segment.ok() || !wire::TcpRepr::parse(*segment, ip->source, ip->destination).ok()) {
       std::abort();
     }
   } else if (ip->protocol == wire::IpProtocol::icmp) {
@@ -72,6 +80,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::array<std::byte, 1514> tx{};
   std::array<std::byte, 256> buffer{};
   Instant now = Instant{} + std::chrono::seconds(100);
+  StaticTcpSocket<1024, 1024> tcp;
+  if (!iface.connect_tcp(tcp, io::Endpoint{io::Ipv4Address(192, 168, 69, 105), 80}, now).ok()) {
+    std::abort();
+  }
   const ConstByteSpan input = bytes_of(std::span(data, size));
   std::size_t at = 0;
   while (at + 3 <= input.size()) {

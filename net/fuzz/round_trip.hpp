@@ -129,6 +129,11 @@ inline void round_trip_icmpv4(ConstByteSpan input) {
   touch(packet->data());
   Result<Icmpv4Repr> repr = Icmpv4Repr::parse(*packet, ChecksumMode::ignore);
   if (!repr.ok()) return;
+  if (Result<Icmpv4QuotedTcp> quoted = repr->quoted_tcp(); quoted.ok()) {
+    check(repr->data.size() >= 8 && load_be16(repr->data.data()) == quoted->source_port &&
+              load_be32(repr->data.data() + 4) == quoted->seq_number,
+          "quoted TCP header misread");
+  }
   std::vector<std::byte> out(repr->buffer_len());
   check(repr->emit(out).ok(), "ICMP emit failed");
   Result<Icmpv4Packet<>> again = Icmpv4Packet<>::checked(out);

@@ -11,10 +11,13 @@
 //     (checksums not checked)
 //   3 application send: 2 bytes length   4 application receive: 2 bytes length
 //   5 close   6 abort
+//   7 ICMP destination unreachable: code (1 byte), quoted sequence number
+//     offset (2 bytes, from our initial sequence number)
 // Properties: nothing reads or writes out of bounds; every segment sent
 // emits and parses back with a correct checksum; after dispatch() has sent
 // everything, poll_at() is not `now`; receive() never returns more than it
-// was asked for, and what is queued never exceeds the buffers.
+// was asked for, and what is queued never exceeds the buffers; an ICMP
+// error ends only a connection in SYN-SENT, and ends it with an error.
 
 #include <array>
 #include <cstddef>
@@ -156,7 +159,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   drain(tcb, now);
 
   while (std::optional<std::uint8_t> op = steps.opcode()) {
-    switch (*op % 7) {
+    switch (*op % 8) {
       case 0: {
         const std::optional<std::uint16_t> ms = steps.u16();
         if (!ms) return 0;
@@ -243,7 +246,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       case 5: tcb.close(); break;
-      default: tcb.abort(); break;
+      case 6: tcb.abort(); break;
+      default: {
+        const std::optional<std::uint8_t> code = steps.opcode();
+        const std::optional<std::uint16_t> seq = steps.u16();
+        if (!code || !seq) return 0;
+        const TcpState before = tcb.state();
+        const bool taken = tcb.process_unreachable(
+            *code, kOurIss + static_cast<std::uint32_t>(static_cast<std::int16_t>(*seq)));
+        check(tcb.state() == before || (taken && before == TcpState::syn_sent),
+              "an ICMP error changed the state");
+        if (tcb.state() != before) check(!tcb.error().ok(), "a failed connect without an error");
+        break;
+      }
     }
     drain(tcb, now);
   }

@@ -342,6 +342,9 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
       !to_broadcast && link_unicast_to_us && has_ipv4_address() && ip.source.is_unicast();
   switch (ip.protocol) {
     case IpProtocol::udp: return process_udp(ip, payload, may_answer_error, link_source, tx);
+    case IpProtocol::icmp:
+      if (to_broadcast) return 0;  // RFC 1122 §3.2.2.6: MAY ignore broadcast echo; Linux does
+      return process_icmp(ip, payload, link_source, tx);
     case IpProtocol::tcp:
       if (tcp_ != nullptr) {
         // RFC 1122 §4.2.3.10: segments to broadcast or multicast are dropped.
@@ -349,9 +352,6 @@ std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddres
         return tcp_->process(*this, now, ip, payload, link_source, tx);
       }
       [[fallthrough]];  // no TCP in use: as any transport we lack
-    case IpProtocol::icmp:
-      if (to_broadcast) return 0;  // RFC 1122 §3.2.2.6: MAY ignore broadcast echo; Linux does
-      return process_icmp(ip, payload, link_source, tx);
     default:
       // RFC 1122 §3.2.2.1: protocol unreachable for a transport we lack.
       if (!may_answer_error) return 0;
@@ -401,8 +401,14 @@ std::size_t Interface::process_icmp(const Ipv4Repr& ip, ConstByteSpan message,
                                                      : stats_.rx_dropped);
     return 0;
   }
-  // Errors about our own datagrams have no socket to go to yet (UDP
+  // Destination unreachable about a TCP segment goes to its connection.
+  // Other errors about our own datagrams have no socket to go to (UDP
   // sockets do not report them): counted as received and dropped.
+  if (icmp->type == Icmpv4Type::destination_unreachable &&
+      icmp->invoking_header.protocol == IpProtocol::tcp && tcp_ != nullptr) {
+    tcp_->unreachable(*this, *icmp);
+    return 0;
+  }
   if (icmp->type != Icmpv4Type::echo_request || !has_ipv4_address()) return 0;
   // RFC 792 / RFC 1122 §3.2.2.6: the reply carries the request's
   // identifier, sequence and data, to the request's source.

@@ -43,7 +43,8 @@ void Interface::enable_tcp() {
          MacAddress link_source,
          ByteSpan tx) { return iface.process_tcp(now, ip, segment, link_source, tx); },
       [](Interface& iface, Instant now, ByteSpan tx) { return iface.next_tcp_frame(now, tx); },
-      [](const Interface& iface, Instant now) { return iface.tcp_poll_at(now); }};
+      [](const Interface& iface, Instant now) { return iface.tcp_poll_at(now); },
+      [](Interface& iface, const wire::Icmpv4Repr& icmp) { iface.process_tcp_unreachable(icmp); }};
   tcp_ = &kHooks;
 }
 
@@ -281,6 +282,23 @@ std::size_t Interface::process_tcp(Instant now, const Ipv4Repr& ip, ConstByteSpa
     }
   }
   return 0;
+}
+
+void Interface::process_tcp_unreachable(const wire::Icmpv4Repr& icmp) {
+  // The quote must be of a segment we sent (our address, a connection's
+  // ports) with a sequence number in flight (RFC 5927 §4.1); anything
+  // else -- malformed, stale or forged -- is counted and dropped.
+  const Result<wire::Icmpv4QuotedTcp> quoted = icmp.quoted_tcp();
+  TcpSocket* socket = quoted.ok() && icmp.invoking_header.source == address_
+                          ? find_tcp(quoted->source_port, icmp.invoking_header.destination,
+                                     quoted->destination_port)
+                          : nullptr;
+  if (socket == nullptr || !socket->tcb_.process_unreachable(icmp.code, quoted->seq_number)) {
+    ++stats_.rx_dropped;
+    return;
+  }
+  ++stats_.tcp_icmp_errors;
+  socket->notify();
 }
 
 std::size_t Interface::next_tcp_frame(Instant now, ByteSpan tx) {

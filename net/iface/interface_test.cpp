@@ -12,6 +12,7 @@
 
 #include "../wire/testdata/captures.hpp"
 #include "../wire/testdata/layers.hpp"
+#include "mote/net/socket/tcp_socket.hpp"
 #include "mote/net/socket/udp_socket.hpp"
 #include "mote/net/wire/wire.hpp"
 
@@ -341,6 +342,115 @@ TEST_F(InterfaceTest, AnswersUdpToAClosedPortLikeLinux) {
   EXPECT_TRUE(std::equal(reply.begin() + 34, reply.end(), linux_reply.begin() + 34));
   EXPECT_TRUE(std::equal(reply.begin(), reply.begin() + 14, linux_reply.begin()));
   EXPECT_EQ(iface_.stats().udp_no_socket, 1u);
+  EXPECT_EQ(iface_.stats().icmp_errors_sent, 1u);
+}
+
+// --- ICMP errors to TCP connections (RFC 1122 §4.2.3.9, RFC 5927) ----------
+
+// A destination unreachable from `from` about the datagram `sent` (an IPv4
+// packet we sent), quoting its header and the first `quoted` bytes after it.
+Bytes unreachable_frame(Ipv4Address from, wire::Icmpv4Unreachable code, ConstByteSpan sent,
+                        std::size_t quoted = 8) {
+  auto packet = Ipv4Packet<>::checked(sent);
+  EXPECT_TRUE(packet.ok());
+  Icmpv4Repr icmp;
+  icmp.type = Icmpv4Type::destination_unreachable;
+  icmp.code = static_cast<std::uint8_t>(code);
+  icmp.invoking_header = *Ipv4Repr::parse(*packet);
+  icmp.data = packet->payload().first(quoted);
+  Bytes frame(14 + 20 + icmp.buffer_len());
+  const ByteSpan buffer(frame);
+  EXPECT_TRUE(icmp.emit(buffer.subspan(34)).ok());
+  EXPECT_TRUE((Ipv4Repr{from, kServerIp, IpProtocol::icmp, icmp.buffer_len()}
+                   .emit(buffer.subspan(14))
+                   .ok()));
+  EXPECT_TRUE((EthernetRepr{kClientMac, kServerMac, EtherType::ipv4}.emit(buffer).ok()));
+  return frame;
+}
+
+class InterfaceTcpIcmpTest : public InterfaceTest {
+ protected:
+  // Connects to the client's port 80 and returns the IPv4 packet of the SYN.
+  Bytes send_syn() {
+    skip_announcements();
+    EXPECT_TRUE(iface_.connect_tcp(tcp_, Endpoint{kClientIp, 80}, now_).ok());
+    EXPECT_EQ(parse_arp(next()).target_protocol_address, kClientIp);
+    receive(
+        arp_frame(ArpOperation::reply, kClientMac, kClientIp, kServerMac, kServerIp, kServerMac));
+    const Bytes syn = next();
+    EXPECT_EQ(tcp_.tcb().state(), TcpState::syn_sent);
+    return {syn.begin() + 14, syn.end()};
+  }
+  // The SYN with its sequence number moved by `delta`.
+  static Bytes shifted(Bytes packet, std::uint32_t delta) {
+    store_be32(&packet[20 + 4], load_be32(&packet[20 + 4]) + delta);
+    return packet;
+  }
+
+  StaticTcpSocket<1024, 1024> tcp_;
+};
+
+TEST_F(InterfaceTcpIcmpTest, PortUnreachableRefusesTheConnect) {
+  const Bytes syn = send_syn();
+  EXPECT_TRUE(receive(unreachable_frame(kClientIp, wire::Icmpv4Unreachable::port, syn)).empty());
+  EXPECT_EQ(tcp_.tcb().state(), TcpState::closed);
+  EXPECT_EQ(tcp_.tcb().error(), Status::unavailable());
+  EXPECT_EQ(iface_.stats().tcp_icmp_errors, 1u);
+}
+
+TEST_F(InterfaceTcpIcmpTest, HostUnreachableFromARouterIsNoRoute) {
+  const Bytes syn = send_syn();
+  receive(unreachable_frame(kRouterIp, wire::Icmpv4Unreachable::host, syn, 28));
+  EXPECT_EQ(tcp_.tcb().state(), TcpState::closed);
+  EXPECT_EQ(tcp_.tcb().error(), Status::not_found());
+  EXPECT_EQ(iface_.stats().tcp_icmp_errors, 1u);
+}
+
+TEST_F(InterfaceTcpIcmpTest, ErrorsThatDoNotMatchAreCountedAndDropped) {
+  const Bytes syn = send_syn();
+  const std::uint32_t dropped = iface_.stats().rx_dropped;
+  // RFC 5927 §4.1: a sequence number outside SND.UNA..SND.MAX (the SYN is
+  // ISS alone).
+  receive(unreachable_frame(kClientIp, wire::Icmpv4Unreachable::port, shifted(syn, 1)));
+  receive(unreachable_frame(kClientIp, wire::Icmpv4Unreachable::port, shifted(syn, ~0u)));
+  // Another connection's ports.
+  Bytes other_port = syn;
+  store_be16(&other_port[20 + 2], 81);
+  receive(unreachable_frame(kClientIp, wire::Icmpv4Unreachable::port, other_port));
+  // Malformed: less than the 8 bytes of TCP header RFC 792 asks for.
+  receive(unreachable_frame(kClientIp, wire::Icmpv4Unreachable::port, syn, 7));
+  EXPECT_EQ(iface_.stats().rx_dropped, dropped + 4);
+  // Fragmentation needed: no path MTU discovery, so nothing to do.
+  receive(unreachable_frame(kRouterIp, wire::Icmpv4Unreachable::fragmentation_needed, syn));
+  EXPECT_EQ(iface_.stats().rx_dropped, dropped + 5);
+  EXPECT_EQ(iface_.stats().tcp_icmp_errors, 0u);
+  EXPECT_EQ(tcp_.tcb().state(), TcpState::syn_sent);
+  // The real one still counts.
+  receive(unreachable_frame(kClientIp, wire::Icmpv4Unreachable::protocol, syn));
+  EXPECT_EQ(tcp_.tcb().error(), Status::unavailable());
+}
+
+TEST_F(InterfaceTest, AnswersTcpWithProtocolUnreachableWhenTcpIsNotInUse) {
+  // RFC 1122 §3.2.2.1: a transport we lack. (Once TCP is in use a closed
+  // port gets a RST instead.)
+  Bytes frame(14 + 20 + 20);
+  const ByteSpan buffer(frame);
+  wire::TcpRepr syn;
+  syn.source_port = 40000;
+  syn.destination_port = 80;
+  syn.seq_number = 7;
+  syn.flags = wire::TcpFlags(wire::TcpFlags::kSyn);
+  ASSERT_TRUE(syn.emit(buffer.subspan(34), kClientIp, kServerIp).ok());
+  ASSERT_TRUE((Ipv4Repr{kClientIp, kServerIp, IpProtocol::tcp, 20}.emit(buffer.subspan(14)).ok()));
+  ASSERT_TRUE((EthernetRepr{kClientMac, kServerMac, EtherType::ipv4}.emit(buffer).ok()));
+  const Bytes reply = receive(frame);
+  auto packet = Ipv4Packet<>::checked(ConstByteSpan(reply).subspan(14));
+  ASSERT_TRUE(packet.ok());
+  auto icmp = Icmpv4Repr::parse(*Icmpv4Packet<>::checked(packet->payload()));
+  ASSERT_TRUE(icmp.ok());
+  EXPECT_EQ(icmp->type, Icmpv4Type::destination_unreachable);
+  EXPECT_EQ(icmp->code, static_cast<std::uint8_t>(wire::Icmpv4Unreachable::protocol));
+  EXPECT_EQ(icmp->quoted_tcp()->seq_number, 7u);
   EXPECT_EQ(iface_.stats().icmp_errors_sent, 1u);
 }
 

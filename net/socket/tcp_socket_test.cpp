@@ -237,6 +237,20 @@ TEST_F(TcpSocketTest, ConnectErrors) {
   TcpConnector connector(stacks.client_iface, pool);
   async::TaskStorage<2048> task;
 
+  // The server's stack does not use TCP yet: it answers the SYN with an
+  // ICMP protocol unreachable (RFC 1122 §3.2.2.1), which ends the connect
+  // at once (RFC 1122 §4.2.3.9), before the SYN's 1 s timeout.
+  Status no_tcp = ok_status();
+  ASSERT_TRUE(
+      executor
+          .spawn(task, connect_only, std::ref(connector), Endpoint{kServerIp, 9}, std::ref(no_tcp))
+          .ok());
+  static_cast<void>(executor.run_for(500ms));
+  EXPECT_EQ(task.state(), async::TaskState::finished);
+  EXPECT_EQ(no_tcp, Status::unavailable());
+  EXPECT_EQ(stacks.server_iface.stats().icmp_errors_sent, 1u);
+  EXPECT_EQ(stacks.client_iface.stats().tcp_icmp_errors, 1u);
+
   // Nothing listens: the server's stack answers RST -> refused.
   stacks.server_iface.enable_tcp();
   Status refused = ok_status();

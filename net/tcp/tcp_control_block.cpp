@@ -429,6 +429,9 @@ Status TcpControlBlock::error() const {
     case Failure::refused: return Status::unavailable();
     case Failure::reset: return Status::aborted();
     case Failure::timed_out: return Status::deadline_exceeded();
+    case Failure::unreachable: return Status::not_found();
+    case Failure::soft_refused:
+    case Failure::soft_unreachable: return Status();
   }
   return Status();
 }
@@ -447,14 +450,14 @@ std::size_t TcpControlBlock::send_room() const {
 }
 
 Result<std::size_t> TcpControlBlock::send(ConstByteSpan data) {
-  if (failure_ != Failure::none) return error();
+  if (failed()) return error();
   if (!may_send_data() || flag(kFinQueued)) return Status::failed_precondition();
   return tx_.push(data);
 }
 
 Result<std::size_t> TcpControlBlock::receive(ByteSpan buffer) {
   if (rx_.empty()) {
-    if (failure_ != Failure::none) return error();
+    if (failed()) return error();
     if (state_ == TcpState::listen) return Status::failed_precondition();
     return std::size_t{0};
   }
@@ -471,7 +474,7 @@ bool TcpControlBlock::at_end() const {
     case TcpState::closing:
     case TcpState::last_ack:
     case TcpState::time_wait: return true;
-    case TcpState::closed: return failure_ == Failure::none;
+    case TcpState::closed: return !failed();
     default: return false;
   }
 }
@@ -519,7 +522,9 @@ void TcpControlBlock::set_keep_alive(Duration idle) {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(idle).count();
   keep_alive_s_ = static_cast<std::uint16_t>(std::clamp<std::int64_t>(seconds, 0, 65535));
   if (idle > Duration::zero() && keep_alive_s_ == 0) keep_alive_s_ = 1;
-  if (keep_alive_s_ == 0 && state_ != TcpState::time_wait) set_flag(kTimerArmed, false);
+  if (keep_alive_s_ == 0 && state_ != TcpState::time_wait && state_ != TcpState::fin_wait_2) {
+    set_flag(kTimerArmed, false);
+  }
 }
 
 Duration TcpControlBlock::smoothed_rtt() const {
@@ -655,6 +660,7 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
     case AckVerdict::reset: return reset_reply(source, destination, seg);
   }
   restart_idle_timer(now_ms);
+  if (!failed()) failure_ = Failure::none;  // the peer is there: forget an ICMP error
 
   // Seventh: the text.
   process_text(now_ms, seg);
@@ -1126,7 +1132,16 @@ void TcpControlBlock::recompute_rto() {
 }
 
 void TcpControlBlock::restart_idle_timer(std::uint32_t now_ms) {
-  if (keep_alive_s_ == 0 || state_ == TcpState::time_wait) return;
+  if (state_ == TcpState::time_wait) return;
+  if (state_ == TcpState::fin_wait_2) {
+    // Our side is closed and acknowledged; only the peer's FIN is missing.
+    // As Linux's tcp_fin_timeout, a peer silent this long is gone (in
+    // FIN-WAIT-2 the timer is this one, not keep-alive's).
+    timer_at_ = now_ms + to_ms(kFinWait2Timeout);
+    set_flag(kTimerArmed);
+    return;
+  }
+  if (keep_alive_s_ == 0) return;
   if (snd_una_ == snd_max_) retries_ = 0;  // a keep-alive was answered
   timer_at_ = now_ms + std::uint32_t{keep_alive_s_} * 1000;
   set_flag(kTimerArmed);
@@ -1422,12 +1437,18 @@ void TcpControlBlock::run_timers(std::uint32_t now_ms) {
     set_flag(kTimerArmed, false);
     if (state_ == TcpState::time_wait) {
       reset_to_closed(Failure::none);
+    } else if (state_ == TcpState::fin_wait_2) {
+      // Closed without a RST, as Linux. Data received and not read stays
+      // readable; after it, deadline_exceeded (the peer's FIN never came,
+      // so this is no end of stream).
+      reset_to_closed(Failure::none);
+      failure_ = Failure::timed_out;
     } else if (keep_alive_s_ != 0 && is_synchronized()) {
       if (snd_una_ != snd_max_) {
         // Data in flight: the retransmission timer watches the peer.
         restart_idle_timer(now_ms);
       } else if (retries_ >= kKeepAliveProbes) {
-        reset_to_closed(Failure::timed_out);
+        reset_to_closed(timed_out_failure());
       } else {
         ++retries_;
         set_flag(kKeepAliveDue);
@@ -1439,12 +1460,40 @@ void TcpControlBlock::run_timers(std::uint32_t now_ms) {
   }
 }
 
+bool TcpControlBlock::process_unreachable(std::uint8_t code, std::uint32_t seq) {
+  // RFC 5927 §4.1: "SND.UNA <= SEG.SEQ < SND.NXT" (SND.MAX: after a
+  // timeout SND.NXT went back); anything else is stale or forged.
+  if (state_ <= TcpState::listen || seq_lt(seq, snd_una_) || !seq_lt(seq, snd_max_)) return false;
+  constexpr std::uint8_t kFragmentationNeeded = 4;
+  constexpr std::uint8_t kLastCode = 15;  // RFC 1812 §5.2.7.1: precedence cutoff
+  if (code == kFragmentationNeeded || code > kLastCode) return false;
+  // RFC 1122 §4.2.3.9: protocol (2) and port (3) unreachable are hard
+  // errors -- the host has no TCP or nothing on the port; the others say
+  // no route, for now or by policy.
+  const bool refused = code == 2 || code == 3;
+  if (state_ == TcpState::syn_sent) {
+    reset_to_closed(refused ? Failure::refused : Failure::unreachable);
+  } else {
+    failure_ = refused ? Failure::soft_refused : Failure::soft_unreachable;
+  }
+  return true;
+}
+
+// RFC 1122 §4.2.3.9: a soft error "SHOULD make the information available
+// to the application"; as Linux, it is the reason a connection that timed
+// out reports.
+TcpControlBlock::Failure TcpControlBlock::timed_out_failure() const {
+  if (failure_ == Failure::soft_refused) return Failure::refused;
+  if (failure_ == Failure::soft_unreachable) return Failure::unreachable;
+  return Failure::timed_out;
+}
+
 void TcpControlBlock::on_retransmission_timeout(std::uint32_t now_ms) {
   (void)now_ms;
   set_flag(kRtoArmed, false);
   const bool opening = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
   if (retries_ >= (opening ? kMaxSynRetries : kMaxRetries)) {
-    reset_to_closed(Failure::timed_out);
+    reset_to_closed(timed_out_failure());
     return;
   }
   if (is_synchronized()) enter_loss_window();

@@ -196,6 +196,22 @@ void open(Network<A, B>& net) {
   ASSERT_EQ(net.b.tcb.state(), TcpState::established);
 }
 
+// The fixture of the suites whose tests all start from an established
+// connection between two hosts of the same kinds: start() opens it over a
+// link with the given one-way delay.
+template <typename Client, typename Server>
+class ConnectedHosts : public ::testing::Test {
+ protected:
+  void start(Duration one_way_delay = 1ms) {
+    net.delay = one_way_delay;
+    open(net);
+  }
+
+  Client client;
+  Server server;
+  Network<Client, Server> net{client, server};
+};
+
 // Sends `data` from a to b through the network until all of it arrived.
 template <typename A, typename B>
 void transfer(Network<A, B>& net, const std::vector<std::byte>& data, Duration limit = 600s) {
@@ -327,6 +343,50 @@ TEST(TcpSynSentTest, ResetToSynIsRefused) {
   EXPECT_EQ(client.tcb.state(), TcpState::closed);
   EXPECT_EQ(client.tcb.error(), Status::unavailable());
   EXPECT_EQ(client.tcb.send(bytes_of("x")).status(), Status::unavailable());
+}
+
+// ICMP destination unreachable codes (RFC 792, RFC 1122 §3.2.2.1).
+constexpr std::uint8_t kNetUnreachable = 0;
+constexpr std::uint8_t kHostUnreachable = 1;
+constexpr std::uint8_t kPortUnreachable = 3;
+constexpr std::uint8_t kFragmentationNeeded = 4;
+constexpr std::uint8_t kHostProhibited = 10;
+
+TEST(TcpSynSentTest, IcmpUnreachableEndsTheAttempt) {
+  struct Case {
+    std::uint8_t code;
+    Status error;
+  };
+  for (const Case c :
+       {Case{kPortUnreachable, Status::unavailable()},
+        Case{2, Status::unavailable()},  // protocol unreachable
+        Case{kNetUnreachable, Status::not_found()}, Case{kHostUnreachable, Status::not_found()},
+        Case{kHostProhibited, Status::not_found()}}) {
+    SCOPED_TRACE(c.code);
+    Host<> client;
+    ASSERT_TRUE(client.tcb.connect(kClient, kServer, kClientIss, kMss, at(0ms)).ok());
+    // Before the SYN left, nothing is in flight to match.
+    EXPECT_FALSE(client.tcb.process_unreachable(c.code, kClientIss));
+    ASSERT_EQ(client.drain(at(0ms)).size(), 1u);
+    // RFC 5927 §4.1: only SND.UNA <= SEG.SEQ < SND.MAX (here ISS alone).
+    EXPECT_FALSE(client.tcb.process_unreachable(c.code, kClientIss + 1));
+    EXPECT_FALSE(client.tcb.process_unreachable(c.code, kClientIss - 1));
+    EXPECT_EQ(client.tcb.state(), TcpState::syn_sent);
+    EXPECT_TRUE(client.tcb.process_unreachable(c.code, kClientIss));
+    EXPECT_EQ(client.tcb.state(), TcpState::closed);
+    EXPECT_EQ(client.tcb.error(), c.error);
+    EXPECT_EQ(client.tcb.send(bytes_of("x")).status(), c.error);
+  }
+}
+
+TEST(TcpSynSentTest, FragmentationNeededAndUnknownCodesAreIgnored) {
+  Host<> client;
+  ASSERT_TRUE(client.tcb.connect(kClient, kServer, kClientIss, kMss, at(0ms)).ok());
+  client.drain(at(0ms));
+  EXPECT_FALSE(client.tcb.process_unreachable(kFragmentationNeeded, kClientIss));
+  EXPECT_FALSE(client.tcb.process_unreachable(16, kClientIss));
+  EXPECT_EQ(client.tcb.state(), TcpState::syn_sent);
+  EXPECT_EQ(client.tcb.error(), ok_status());
 }
 
 TEST(TcpSynSentTest, BadAckGetsReset) {
@@ -897,6 +957,44 @@ TEST(TcpEstablishedTest, KeepAliveProbesAndTimesOut) {
   EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
 }
 
+TEST(TcpEstablishedTest, IcmpUnreachableIsASoftErrorReportedIfTheConnectionTimesOut) {
+  Host<> client;
+  Host<> server;
+  Network net{client, server};
+  open(net);
+  net.filter = [](const Packet&, bool from_client) { return !from_client; };
+  ASSERT_EQ(*client.tcb.send(bytes_of("hello")), 5u);
+  net.run(net.now + 10ms);
+  // RFC 5461 / Linux: an established connection is not aborted.
+  EXPECT_FALSE(client.tcb.process_unreachable(kHostUnreachable, kClientIss + 6));  // not sent
+  EXPECT_TRUE(client.tcb.process_unreachable(kHostUnreachable, kClientIss + 1));
+  EXPECT_EQ(client.tcb.state(), TcpState::established);
+  EXPECT_EQ(client.tcb.error(), ok_status());
+  ASSERT_EQ(*client.tcb.send(bytes_of("!")), 1u);
+  net.run(net.now + 2h, [&] { return !client.tcb.is_open(); });
+  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  EXPECT_EQ(client.tcb.error(), Status::not_found());  // not deadline_exceeded
+}
+
+TEST(TcpEstablishedTest, AnAcceptableAckForgetsAnIcmpError) {
+  Host<> client;
+  Host<> server;
+  Network net{client, server};
+  open(net);
+  bool block = true;
+  net.filter = [&](const Packet&, bool from_client) { return !from_client || !block; };
+  ASSERT_EQ(*client.tcb.send(bytes_of("hello")), 5u);
+  net.run(net.now + 10ms);
+  EXPECT_TRUE(client.tcb.process_unreachable(kPortUnreachable, kClientIss + 1));
+  block = false;  // the path heals: the retransmission is acknowledged
+  net.run(net.now + 5s, [&] { return client.tcb.send_queued() == 0; });
+  ASSERT_EQ(client.tcb.send_queued(), 0u);
+  block = true;
+  ASSERT_EQ(*client.tcb.send(bytes_of("!")), 1u);
+  net.run(net.now + 2h, [&] { return !client.tcb.is_open(); });
+  EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
+}
+
 // --- Congestion control --------------------------------------------------------
 
 TEST(TcpCongestionTest, SlowStartFromTheInitialWindow) {
@@ -1168,11 +1266,10 @@ TEST(TcpCongestionTest, CubicNeverGrowsSlowerThanRenoFriendly) {
 
 // --- Closing -------------------------------------------------------------------
 
-TEST(TcpClosingTest, ActiveCloseThroughTimeWait) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+class TcpClosingTest : public ConnectedHosts<Host<>, Host<>> {};
+
+TEST_F(TcpClosingTest, ActiveCloseThroughTimeWait) {
+  start();
   const auto data = pattern(3000);
   ASSERT_EQ(*client.tcb.send(data), data.size());
   client.tcb.close();
@@ -1195,11 +1292,8 @@ TEST(TcpClosingTest, ActiveCloseThroughTimeWait) {
   EXPECT_EQ(client.tcb.error(), ok_status());
 }
 
-TEST(TcpClosingTest, CloseCompletesOnlyOnceAllDataIsAcknowledged) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, CloseCompletesOnlyOnceAllDataIsAcknowledged) {
+  start();
   net.read_b = false;
   net.filter = [](const Packet&, bool from_client) { return from_client; };  // no ACKs back
   ASSERT_EQ(*client.tcb.send(pattern(2000)), 2000u);
@@ -1213,11 +1307,8 @@ TEST(TcpClosingTest, CloseCompletesOnlyOnceAllDataIsAcknowledged) {
   EXPECT_EQ(client.tcb.send_queued(), 0u);
 }
 
-TEST(TcpClosingTest, LostFinIsSentAgain) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, LostFinIsSentAgain) {
+  start();
   int fins = 0;
   net.filter = [&](const Packet& p, bool from_client) {
     if (from_client && has(p, TcpFlags::kFin)) return ++fins > 1;
@@ -1230,11 +1321,8 @@ TEST(TcpClosingTest, LostFinIsSentAgain) {
   EXPECT_EQ(client.tcb.state(), TcpState::fin_wait_2);
 }
 
-TEST(TcpClosingTest, SimultaneousCloseGoesThroughClosing) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, SimultaneousCloseGoesThroughClosing) {
+  start();
   client.tcb.close();
   server.tcb.close();
   EXPECT_EQ(client.tcb.state(), TcpState::fin_wait_1);
@@ -1249,11 +1337,8 @@ TEST(TcpClosingTest, SimultaneousCloseGoesThroughClosing) {
   EXPECT_EQ(server.tcb.state(), TcpState::time_wait);
 }
 
-TEST(TcpClosingTest, TimeWaitAcksARetransmittedFinAndRestarts) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpClosingTest, TimeWaitAcksARetransmittedFinAndRestarts) {
+  start();
   client.tcb.close();
   net.run(net.now + 100ms);
   server.tcb.close();
@@ -1270,11 +1355,93 @@ TEST(TcpClosingTest, TimeWaitAcksARetransmittedFinAndRestarts) {
   EXPECT_EQ(client.tcb.poll_at(later), later + 60s);
 }
 
-TEST(TcpClosingTest, AbortSendsReset) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+// Closes the client's side and runs until the server's ACK of the FIN put
+// the client in FIN-WAIT-2 (the server stays in CLOSE-WAIT); returns when.
+template <typename A, typename B>
+Instant enter_fin_wait_2(Network<A, B>& net) {
+  net.a.tcb.close();
+  net.run(net.now + 1s, [&] { return net.a.tcb.state() == TcpState::fin_wait_2; });
+  EXPECT_EQ(net.a.tcb.state(), TcpState::fin_wait_2);
+  EXPECT_EQ(net.b.tcb.state(), TcpState::close_wait);
+  return net.now;
+}
+
+std::size_t segments_from(const std::vector<Packet>& log, std::size_t first, Ipv4Address source) {
+  return static_cast<std::size_t>(
+      std::count_if(log.begin() + static_cast<std::ptrdiff_t>(first), log.end(),
+                    [&](const Packet& p) { return p.source == source; }));
+}
+
+TEST_F(TcpClosingTest, FinWait2EndsAfter60SecondsOfSilence) {
+  start();
+  const Instant entered = enter_fin_wait_2(net);
+  const std::size_t logged = net.log.size();
+  EXPECT_EQ(client.tcb.poll_at(net.now), entered + 60s);
+  net.run(entered + 60s - 1ms);
+  EXPECT_EQ(client.tcb.state(), TcpState::fin_wait_2);
+  net.run(entered + 60s);
+  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  // Not an end of stream: the peer's FIN never came.
+  EXPECT_FALSE(client.tcb.at_end());
+  EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
+  EXPECT_EQ(segments_from(net.log, logged, kClientAddress), 0u);  // no RST, as Linux
+  EXPECT_EQ(client.tcb.poll_at(net.now), async::kNever);
+  EXPECT_EQ(server.tcb.state(), TcpState::close_wait);
+}
+
+TEST_F(TcpClosingTest, DataFromThePeerRestartsTheFinWait2Timeout) {
+  start();
+  const Instant entered = enter_fin_wait_2(net);
+  net.read_a = false;
+  net.run(entered + 50s);
+  ASSERT_EQ(*server.tcb.send(bytes_of("late")), 4u);
+  net.run(entered + 51s, [&] { return client.tcb.receive_queued() == 4; });
+  const Instant arrived = net.now;
+  net.run(arrived + 1s);  // the delayed ACK went out
+  EXPECT_EQ(client.tcb.poll_at(net.now), arrived + 60s);
+  net.run(entered + 100s);
+  EXPECT_EQ(client.tcb.state(), TcpState::fin_wait_2);
+  net.run(arrived + 60s);
+  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  // What arrived is still there to read; then the error.
+  std::array<std::byte, 16> buffer{};
+  auto n = client.tcb.receive(buffer);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 4u);
+  EXPECT_EQ(client.tcb.receive(buffer).status(), Status::deadline_exceeded());
+}
+
+TEST_F(TcpClosingTest, AFinBeforeTheFinWait2TimeoutGoesToTimeWait) {
+  start();
+  const Instant entered = enter_fin_wait_2(net);
+  net.run(entered + 59s);
+  server.tcb.close();
+  net.run(entered + 59s + 10ms);
+  EXPECT_EQ(server.tcb.state(), TcpState::closed);
+  ASSERT_EQ(client.tcb.state(), TcpState::time_wait);
+  const Instant fin_at = entered + 59s + 1ms;
+  EXPECT_EQ(client.tcb.poll_at(net.now), fin_at + 60s);  // 2 MSL from the FIN
+  net.run(fin_at + 60s);
+  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  EXPECT_EQ(client.tcb.error(), ok_status());
+}
+
+TEST_F(TcpClosingTest, InFinWait2TheTimeoutReplacesKeepAlive) {
+  start();
+  client.tcb.set_keep_alive(10s);
+  const Instant entered = enter_fin_wait_2(net);
+  const std::size_t logged = net.log.size();
+  net.run(entered + 59s);
+  EXPECT_EQ(segments_from(net.log, logged, kClientAddress), 0u);  // no keep-alive probes
+  client.tcb.set_keep_alive(0s);                                  // does not disarm it either
+  EXPECT_EQ(client.tcb.poll_at(net.now), entered + 60s);
+  net.run(entered + 60s);
+  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
+}
+
+TEST_F(TcpClosingTest, AbortSendsReset) {
+  start();
   client.tcb.abort();
   EXPECT_EQ(client.tcb.state(), TcpState::closed);
   net.run(net.now + 10ms);
@@ -1291,6 +1458,12 @@ namespace {
 // --- SACK (RFC 2018) and SACK-based recovery (RFC 6675) ----------------------
 
 using SackHost = Host<65536, 65536, true>;
+using NoSackHost = Host<65536, 65536>;  // no scoreboard: no SACK
+
+class TcpSackTest : public ConnectedHosts<SackHost, SackHost> {};
+// A client with SACK and a server without it, and the other way round.
+class TcpSackToPeerWithoutSackTest : public ConnectedHosts<SackHost, NoSackHost> {};
+class TcpSackFromPeerWithoutSackTest : public ConnectedHosts<NoSackHost, SackHost> {};
 
 std::vector<wire::SackBlock> blocks_of(const Packet& p) {
   const TcpRepr repr = p.repr();
@@ -1300,37 +1473,28 @@ std::vector<wire::SackBlock> blocks_of(const Packet& p) {
 // The sequence number of the client's n-th full segment after the SYN.
 constexpr std::uint32_t client_seq(std::uint32_t n) { return kClientIss + 1 + n * kMss; }
 
-TEST(TcpSackTest, SackPermittedOnlyWhenBothSynsCarryIt) {
-  {
-    SackHost client;
-    SackHost server;
-    Network net{client, server};
-    open(net);
-    EXPECT_TRUE(net.log[0].repr().sack_permitted);  // SYN
-    EXPECT_TRUE(net.log[1].repr().sack_permitted);  // SYN,ACK
-    EXPECT_TRUE(client.tcb.sack_enabled());
-    EXPECT_TRUE(server.tcb.sack_enabled());
-  }
-  {
-    SackHost client;
-    Host<65536, 65536> server;  // no scoreboard: no SACK
-    Network net{client, server};
-    open(net);
-    EXPECT_TRUE(net.log[0].repr().sack_permitted);
-    EXPECT_FALSE(net.log[1].repr().sack_permitted);
-    EXPECT_FALSE(client.tcb.sack_enabled());
-    EXPECT_FALSE(server.tcb.sack_enabled());
-  }
-  {
-    Host<65536, 65536> client;
-    SackHost server;
-    Network net{client, server};
-    open(net);
-    EXPECT_FALSE(net.log[0].repr().sack_permitted);
-    // RFC 2018 §2: SACK-permitted in a SYN,ACK only when the SYN had it.
-    EXPECT_FALSE(net.log[1].repr().sack_permitted);
-    EXPECT_FALSE(server.tcb.sack_enabled());
-  }
+TEST_F(TcpSackTest, SackPermittedInBothSyns) {
+  start();
+  EXPECT_TRUE(net.log[0].repr().sack_permitted);  // SYN
+  EXPECT_TRUE(net.log[1].repr().sack_permitted);  // SYN,ACK
+  EXPECT_TRUE(client.tcb.sack_enabled());
+  EXPECT_TRUE(server.tcb.sack_enabled());
+}
+
+TEST_F(TcpSackToPeerWithoutSackTest, SackPermittedOnlyWhenBothSynsCarryIt) {
+  start();
+  EXPECT_TRUE(net.log[0].repr().sack_permitted);
+  EXPECT_FALSE(net.log[1].repr().sack_permitted);
+  EXPECT_FALSE(client.tcb.sack_enabled());
+  EXPECT_FALSE(server.tcb.sack_enabled());
+}
+
+TEST_F(TcpSackFromPeerWithoutSackTest, SackPermittedOnlyWhenBothSynsCarryIt) {
+  start();
+  EXPECT_FALSE(net.log[0].repr().sack_permitted);
+  // RFC 2018 §2: SACK-permitted in a SYN,ACK only when the SYN had it.
+  EXPECT_FALSE(net.log[1].repr().sack_permitted);
+  EXPECT_FALSE(server.tcb.sack_enabled());
 }
 
 // Delivers client segments `indexes` of `flight` to the server; returns the
@@ -1345,11 +1509,8 @@ std::vector<Packet> deliver_segments(SackHost& server, const std::vector<Packet>
   return acks;
 }
 
-TEST(TcpSackTest, ReceiverReportsOutOfOrderRangesMostRecentFirst) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpSackTest, ReceiverReportsOutOfOrderRangesMostRecentFirst) {
+  start();
   ASSERT_EQ(*client.tcb.send(pattern(8 * kMss)), 8u * kMss);
   const Instant t = net.now;
   const std::vector<Packet> flight = client.drain(t);
@@ -1383,11 +1544,8 @@ TEST(TcpSackTest, ReceiverReportsOutOfOrderRangesMostRecentFirst) {
   EXPECT_TRUE(blocks_of(acks.back()).empty());
 }
 
-TEST(TcpSackTest, ADuplicateIsReportedOnceAsTheFirstBlock) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpSackTest, ADuplicateIsReportedOnceAsTheFirstBlock) {
+  start();
   ASSERT_EQ(*client.tcb.send(pattern(5 * kMss)), 5u * kMss);
   const Instant t = net.now;
   const std::vector<Packet> flight = client.drain(t);
@@ -1417,11 +1575,8 @@ TEST(TcpSackTest, ADuplicateIsReportedOnceAsTheFirstBlock) {
   EXPECT_EQ(server.received, pattern(5 * kMss));
 }
 
-TEST(TcpSackTest, APartlyDuplicateSegmentReportsItsOldPart) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpSackTest, APartlyDuplicateSegmentReportsItsOldPart) {
+  start();
   ASSERT_EQ(*client.tcb.send(pattern(2 * kMss)), 2u * kMss);
   const std::vector<Packet> flight = client.drain(net.now);
   deliver_segments(server, flight, {0}, net.now);
@@ -1442,11 +1597,8 @@ TEST(TcpSackTest, APartlyDuplicateSegmentReportsItsOldPart) {
   EXPECT_EQ(server.received, data);
 }
 
-TEST(TcpSackTest, NoBlocksWithoutSackPermitted) {
-  Host<65536, 65536> client;
-  SackHost server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpSackFromPeerWithoutSackTest, NoBlocksWithoutSackPermitted) {
+  start();
   ASSERT_EQ(*client.tcb.send(pattern(4 * kMss)), 4u * kMss);
   const std::vector<Packet> flight = client.drain(net.now);
   server.deliver(flight[2], net.now);
@@ -1471,11 +1623,8 @@ Packet sack_ack(std::uint32_t ack, std::initializer_list<wire::SackBlock> blocks
   return to_packet(out);
 }
 
-TEST(TcpSackTest, ADsackFromThePeerIsNotTakenAsSackedData) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpSackTest, ADsackFromThePeerIsNotTakenAsSackedData) {
+  start();
   ASSERT_EQ(*client.tcb.send(pattern(4 * kMss)), 4u * kMss);
   client.drain(net.now);
   // RFC 2883 §4.2: a first block below the cumulative ACK reports a
@@ -1495,11 +1644,8 @@ TEST(TcpSackTest, ADsackFromThePeerIsNotTakenAsSackedData) {
   EXPECT_EQ(client.tcb.send_queued(), 3u * kMss);
 }
 
-TEST(TcpSackTest, ScoreboardMergesSortsTrimsAndKeepsTheLowestRanges) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpSackTest, ScoreboardMergesSortsTrimsAndKeepsTheLowestRanges) {
+  start();
   ASSERT_EQ(*client.tcb.send(pattern(12 * kMss)), 12u * kMss);
   const std::vector<Packet> flight = client.drain(net.now);
   ASSERT_EQ(flight.size(), 10u);  // the initial window
@@ -1544,11 +1690,8 @@ TEST(TcpSackTest, ScoreboardMergesSortsTrimsAndKeepsTheLowestRanges) {
   EXPECT_EQ(board.count, 3u);
 }
 
-TEST(TcpSackTest, AHoleThatReachesTheFinSendsTheDataFirst) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpSackTest, AHoleThatReachesTheFinSendsTheDataFirst) {
+  start();
   ASSERT_EQ(*client.tcb.send(pattern(4 * kMss)), 4u * kMss);
   client.tcb.close();
   const std::vector<Packet> flight = client.drain(net.now);
@@ -1623,12 +1766,8 @@ HoleRun run_with_holes(Network<A, B>& net, const std::vector<std::byte>& data,
   return result;
 }
 
-TEST(TcpSackTest, TwoHolesInOneWindowWithoutATimeout) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  net.delay = 10ms;
-  open(net);
+TEST_F(TcpSackTest, TwoHolesInOneWindowWithoutATimeout) {
+  start(10ms);
   const HoleRun run = run_with_holes(net, pattern(60000), {2, 5});
   EXPECT_TRUE(run.saw_recovery);
   // No timeout (at least 200 ms; it would cut cwnd to one segment) ...
@@ -1641,12 +1780,8 @@ TEST(TcpSackTest, TwoHolesInOneWindowWithoutATimeout) {
   EXPECT_LE(run.resent[1] - run.resent[0], 20ms);
 }
 
-TEST(TcpSackTest, ThreeHolesInOneWindowWithoutATimeout) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  net.delay = 10ms;
-  open(net);
+TEST_F(TcpSackTest, ThreeHolesInOneWindowWithoutATimeout) {
+  start(10ms);
   const HoleRun run = run_with_holes(net, pattern(60000), {2, 5, 8});
   EXPECT_TRUE(run.saw_recovery);
   EXPECT_GT(run.min_cwnd, std::uint32_t{kMss});
@@ -1656,12 +1791,8 @@ TEST(TcpSackTest, ThreeHolesInOneWindowWithoutATimeout) {
 // RFC 8985 (RACK) by order of sending: a retransmission that is lost
 // again is found lost once data sent after it is SACKed, and sent a third
 // time in the same recovery -- not one retransmission timeout later.
-TEST(TcpSackTest, ALostRetransmissionIsSentAgainWithoutATimeout) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  net.delay = 10ms;
-  open(net);
+TEST_F(TcpSackTest, ALostRetransmissionIsSentAgainWithoutATimeout) {
+  start(10ms);
   std::vector<Instant> copies;
   net.filter = [&](const Packet& p, bool from_client) {
     const TcpRepr repr = p.repr();
@@ -1691,12 +1822,8 @@ TEST(TcpSackTest, ALostRetransmissionIsSentAgainWithoutATimeout) {
 // but once a segment sent after the lost one is SACKed, the lost one is
 // sent again a quarter of an RTT later (the reordering window), not at the
 // retransmission timeout.
-TEST(TcpSackTest, ASmallWindowRecoversAfterTheReorderingWindow) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  net.delay = 50ms;
-  open(net);
+TEST_F(TcpSackTest, ASmallWindowRecoversAfterTheReorderingWindow) {
+  start(50ms);
   transfer(net, pattern(kMss));  // an RTT sample: SRTT 100 ms
   ASSERT_GE(client.tcb.smoothed_rtt(), 90ms);
   const std::uint32_t base = kClientIss + 1 + kMss;
@@ -1721,12 +1848,8 @@ TEST(TcpSackTest, ASmallWindowRecoversAfterTheReorderingWindow) {
 
 // The reordering window guards against reordering: a segment that arrives
 // late, within it, is not sent again.
-TEST(TcpSackTest, ASegmentLateByLessThanTheReorderingWindowIsNotSentAgain) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  net.delay = 50ms;
-  open(net);
+TEST_F(TcpSackTest, ASegmentLateByLessThanTheReorderingWindowIsNotSentAgain) {
+  start(50ms);
   transfer(net, pattern(kMss));
   const std::uint32_t base = kClientIss + 1 + kMss;
   std::optional<Packet> held;
@@ -1754,12 +1877,8 @@ TEST(TcpSackTest, ASegmentLateByLessThanTheReorderingWindowIsNotSentAgain) {
 
 // A FIN that arrives ahead of a hole is kept: when the hole fills the
 // connection goes to CLOSE-WAIT at once, and the FIN is not sent again.
-TEST(TcpSackTest, AFinAheadOfAHoleIsKeptUntilTheHoleFills) {
-  SackHost client;
-  SackHost server;
-  Network net{client, server};
-  net.delay = 10ms;
-  open(net);
+TEST_F(TcpSackTest, AFinAheadOfAHoleIsKeptUntilTheHoleFills) {
+  start(10ms);
   const auto data = pattern(3 * kMss);
   ASSERT_EQ(*client.tcb.send(data), data.size());
   client.tcb.close();
@@ -1784,14 +1903,10 @@ TEST(TcpSackTest, AFinAheadOfAHoleIsKeptUntilTheHoleFills) {
   EXPECT_EQ(acks.back().repr().ack_number, kClientIss + 1 + 3 * kMss + 1);
 }
 
-TEST(TcpSackTest, WithoutSackThePeerRecoversByNewReno) {
+TEST_F(TcpSackToPeerWithoutSackTest, ThePeerRecoversByNewReno) {
   // Three holes, a peer without SACK: fast recovery still, one hole per
   // round trip.
-  SackHost client;
-  Host<65536, 65536> server;
-  Network net{client, server};
-  net.delay = 10ms;
-  open(net);
+  start(10ms);
   ASSERT_FALSE(client.tcb.sack_enabled());
   const HoleRun run = run_with_holes(net, pattern(60000), {2, 5, 8});
   EXPECT_TRUE(run.saw_recovery);

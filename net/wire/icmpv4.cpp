@@ -61,6 +61,18 @@ Result<Icmpv4Repr> Icmpv4Repr::parse(const Icmpv4Packet<>& packet, ChecksumMode 
   return Status::unimplemented();
 }
 
+Result<Icmpv4QuotedTcp> Icmpv4Repr::quoted_tcp() const {
+  // A TCP header is at least 20 bytes (RFC 9293 §3.1); only the first
+  // fragment holds it.
+  constexpr std::size_t kMinTcpHeaderLen = 20;
+  if (!is_error() || invoking_header.protocol != IpProtocol::tcp ||
+      invoking_header.fragment_offset != 0 || invoking_header.payload_len < kMinTcpHeaderLen) {
+    return Status::invalid_argument();
+  }
+  if (data.size() < 8) return Status::out_of_range();
+  return Icmpv4QuotedTcp{load_be16(&data[0]), load_be16(&data[2]), load_be32(&data[4])};
+}
+
 Result<std::size_t> Icmpv4Repr::emit(ByteSpan buffer) const {
   if (type != Icmpv4Type::echo_request && type != Icmpv4Type::echo_reply && !is_error()) {
     return Status::invalid_argument();

@@ -93,6 +93,34 @@ TEST(Icmpv4Repr, EmitsFragmentationNeededWithTheNextHopMtu) {
   EXPECT_EQ(parse(bytes), repr);
 }
 
+TEST(Icmpv4Repr, ReadsTheQuotedTcpHeaderStrictly) {
+  Icmpv4Repr repr;
+  repr.type = Icmpv4Type::destination_unreachable;
+  repr.code = static_cast<std::uint8_t>(Icmpv4Unreachable::port);
+  repr.invoking_header = Ipv4Repr{kServerIp, kClientIp, IpProtocol::tcp, 40};
+  const auto kTcpStart = make_bytes(0xc0, 0x00, 0x00, 0x50, 0x12, 0x34, 0x56, 0x78, 0x00);
+  repr.data = kTcpStart;
+  const Icmpv4QuotedTcp quoted = repr.quoted_tcp().value();
+  EXPECT_EQ(quoted.source_port, 49152);
+  EXPECT_EQ(quoted.destination_port, 80);
+  EXPECT_EQ(quoted.seq_number, 0x12345678u);
+  // RFC 792's 64 bits and no fewer.
+  repr.data = ConstByteSpan(kTcpStart).first(7);
+  EXPECT_EQ(repr.quoted_tcp().status(), Status::out_of_range());
+  repr.data = kTcpStart;
+  // Not the first fragment (no TCP header there), not long enough to
+  // have held one, not TCP, not an error.
+  repr.invoking_header.fragment_offset = 1480;
+  EXPECT_EQ(repr.quoted_tcp().status(), Status::invalid_argument());
+  repr.invoking_header.fragment_offset = 0;
+  repr.invoking_header.payload_len = 19;
+  EXPECT_EQ(repr.quoted_tcp().status(), Status::invalid_argument());
+  EXPECT_EQ(parse(transport_of(testdata::kIcmpPortUnreachable)).quoted_tcp().status(),
+            Status::invalid_argument());  // a UDP datagram
+  EXPECT_EQ(parse(transport_of(testdata::kPingRequest)).quoted_tcp().status(),
+            Status::invalid_argument());
+}
+
 TEST(Icmpv4Repr, ChecksumIsVerifiedUnlessIgnored) {
   auto bytes = copy_of(transport_of(testdata::kPingRequest));
   bytes[20] ^= std::byte{0xff};  // a data byte

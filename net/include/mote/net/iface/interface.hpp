@@ -146,6 +146,7 @@ struct InterfaceStats {
   std::uint32_t tcp_segments_in = 0;   // given to a connection or listener
   std::uint32_t tcp_resets_sent = 0;   // to segments no socket takes
   std::uint32_t tcp_backlog_full = 0;  // SYNs dropped: no free socket in the backlog
+  std::uint32_t tcp_icmp_errors = 0;   // ICMP unreachables a connection took
 };
 
 class Interface {
@@ -299,6 +300,9 @@ class Interface {
   // the IPv4 length, 0 when it does not fit.
   std::size_t build_tcp(const TcpTransmit& segment, ByteSpan tx);
   std::size_t next_tcp_frame(Instant now, ByteSpan tx);
+  // An ICMP destination unreachable quoting a TCP segment: to the
+  // connection that sent it (RFC 1122 §4.2.3.9, RFC 5927 §4.1).
+  void process_tcp_unreachable(const wire::Icmpv4Repr& icmp);
   [[nodiscard]] Instant tcp_poll_at(Instant now) const;
   Status bind_tcp(TcpSocket& socket);
   // The interface reaches its TCP code through these, set by the first
@@ -308,6 +312,7 @@ class Interface {
                            wire::MacAddress, ByteSpan);
     std::size_t (*next_frame)(Interface&, Instant, ByteSpan);
     Instant (*poll_at)(const Interface&, Instant);
+    void (*unreachable)(Interface&, const wire::Icmpv4Repr&);
   };
   [[nodiscard]] std::size_t tcp_slot(std::uint16_t local_port, io::Ipv4Address remote,
                                      std::uint16_t remote_port) const;

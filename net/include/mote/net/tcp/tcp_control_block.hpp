@@ -22,6 +22,7 @@
 //   FIN-WAIT-1 --FIN/ACK--> CLOSING --ACK of FIN--> TIME-WAIT (simultaneous close)
 //   ESTABLISHED --FIN/ACK--> CLOSE-WAIT --close()/FIN--> LAST-ACK --ACK of FIN--> closed
 //   TIME-WAIT --2 MSL--> closed
+//   FIN-WAIT-2 --60 s without a segment--> closed (Linux's tcp_fin_timeout)
 //
 // What it does, beyond the state machine: the segment acceptability test
 // (§3.10.7.4); RST, SYN and ACK validation with rate-limited challenge ACKs
@@ -45,12 +46,16 @@
 // send times: a retransmission lost again is sent once more as soon as
 // something sent after it is SACKed, and a window too small for three
 // duplicate ACKs recovers a quarter of SRTT after the first SACK (the
-// reordering window; zero in recovery until reordering is seen).
+// reordering window; zero in recovery until reordering is seen); ICMP
+// destination unreachable (RFC 1122 §4.2.3.9, checked per RFC 5927 §4.1):
+// the end of a connect, a soft error later.
 //
 // Deviations, on purpose (as Linux): the minimum RTO is 200 ms, not RFC
 // 6298's 1 s; data on a SYN is not queued (the peer sends it again); a FIN
 // that arrives out of order is kept only by a block with a scoreboard
-// (else the peer sends it again); TIME-WAIT is 60 s.
+// (else the peer sends it again); TIME-WAIT is 60 s; FIN-WAIT-2 ends after
+// 60 s of silence (Linux's tcp_fin_timeout) even after a half close,
+// where Linux and lwIP time out only connections the application let go.
 
 #include <cstddef>
 #include <cstdint>
@@ -205,6 +210,10 @@ class TcpControlBlock {
   static constexpr Duration kAckDelay = std::chrono::milliseconds(40);
   // 2 MSL, with Linux's 30 s MSL.
   static constexpr Duration kTimeWait = std::chrono::seconds(60);
+  // FIN-WAIT-2 ends after this long without a segment from the peer
+  // (Linux's tcp_fin_timeout): a peer that never sends its FIN does not
+  // hold the connection for ever. Keep-alive does not run in FIN-WAIT-2.
+  static constexpr Duration kFinWait2Timeout = std::chrono::seconds(60);
   // Retransmissions before the connection fails (Linux: tcp_syn_retries 6;
   // for data about 15 minutes at the maximum RTO).
   static constexpr std::uint8_t kMaxSynRetries = 6;
@@ -279,6 +288,17 @@ class TcpControlBlock {
   // finds the data in place. Writing there changes nothing until process()
   // takes the segment.
   [[nodiscard]] ByteSpan in_order_slot(std::uint32_t seq, std::size_t len);
+  // An ICMP destination unreachable (RFC 792 code `code`) quoting a
+  // segment of this connection with sequence number `seq`. Taken only when
+  // SND.UNA <= seq < SND.MAX (RFC 5927 §4.1: the quoted segment must be
+  // one in flight); returns whether it was. In SYN-SENT it ends the
+  // attempt, as Linux does: unavailable (refused) for protocol or port
+  // unreachable, not_found (no route) for the others. In other states it
+  // is a soft error (RFC 1122 §4.2.3.9; RFC 5461, Linux: no abort),
+  // reported instead of deadline_exceeded if the connection then times
+  // out; an acceptable ACK forgets it. Fragmentation needed (code 4) is
+  // ignored (there is no path MTU discovery), as are codes above 15.
+  bool process_unreachable(std::uint8_t code, std::uint32_t seq);
   // The next segment to send, if any (SYN, data, FIN, ACK, window update,
   // probe, keep-alive, RST), after running the timers due at `now`.
   std::optional<TcpTransmit> dispatch(Instant now);
@@ -313,7 +333,9 @@ class TcpControlBlock {
   [[nodiscard]] TcpEndpoint remote() const { return {remote_address_, remote_port_}; }
   // Why the connection ended: ok when it closed normally or is open;
   // unavailable (refused: RST to our SYN), aborted (reset by the peer),
-  // deadline_exceeded (retransmissions or keep-alives went unanswered).
+  // deadline_exceeded (retransmissions or keep-alives went unanswered, or
+  // FIN-WAIT-2 saw nothing from the peer for kFinWait2Timeout), not_found
+  // (no route: an ICMP unreachable; see process_unreachable).
   [[nodiscard]] Status error() const;
   // The peer sent a FIN and every byte before it has been read.
   [[nodiscard]] bool at_end() const;
@@ -347,9 +369,10 @@ class TcpControlBlock {
   static constexpr std::uint16_t kAckNow = 1u << 2;      // an ACK is owed at once
   static constexpr std::uint16_t kAckDelayed = 1u << 3;  // ack_at_ armed
   static constexpr std::uint16_t kRtoArmed = 1u << 4;    // rto_at_ armed
-  static constexpr std::uint16_t kTimerArmed = 1u << 5;  // timer_at_ armed (keep-alive, TIME-WAIT)
-  static constexpr std::uint16_t kHasRtt = 1u << 6;      // SRTT/RTTVAR hold a sample
-  static constexpr std::uint16_t kTimingRtt = 1u << 7;   // rtt_seq_ is being timed
+  static constexpr std::uint16_t kTimerArmed =
+      1u << 5;  // timer_at_ armed (keep-alive, FIN-WAIT-2, TIME-WAIT)
+  static constexpr std::uint16_t kHasRtt = 1u << 6;     // SRTT/RTTVAR hold a sample
+  static constexpr std::uint16_t kTimingRtt = 1u << 7;  // rtt_seq_ is being timed
   static constexpr std::uint16_t kPassive =
       1u << 8;  // listen(): a reset in SYN-RECEIVED goes back to LISTEN
   static constexpr std::uint16_t kWindowScale = 1u << 9;  // both sides sent the window scale option
@@ -360,7 +383,21 @@ class TcpControlBlock {
   static constexpr std::uint16_t kKeepAliveDue = 1u << 13;  // send a keep-alive probe
   static constexpr std::uint16_t kFinAcked = 1u << 14;      // the peer acknowledged our FIN
   static constexpr std::uint16_t kRecovery = 1u << 15;      // in fast recovery (RFC 6582)
-  enum class Failure : std::uint8_t { none, refused, reset, timed_out };
+  // Why the connection ended; the soft_ ones are ICMP errors noted on an
+  // open connection, not failures (yet).
+  enum class Failure : std::uint8_t {
+    none,
+    refused,
+    reset,
+    timed_out,
+    unreachable,
+    soft_refused,
+    soft_unreachable,
+  };
+  [[nodiscard]] bool failed() const {
+    return failure_ != Failure::none && failure_ < Failure::soft_refused;
+  }
+  [[nodiscard]] Failure timed_out_failure() const;
 
   [[nodiscard]] bool flag(std::uint16_t f) const { return (flags_ & f) != 0; }
   void set_flag(std::uint16_t f, bool on = true) {
@@ -467,7 +504,7 @@ class TcpControlBlock {
 
   // Times are milliseconds of the caller's clock, wrapping (49 days).
   std::uint32_t rto_at_ = 0;
-  std::uint32_t timer_at_ = 0;  // keep-alive or TIME-WAIT
+  std::uint32_t timer_at_ = 0;  // keep-alive, FIN-WAIT-2 or TIME-WAIT
   std::uint32_t rtt_seq_ = 0;
   // Congestion control (RFC 5681, NewReno per RFC 6582, CUBIC per RFC 9438): the congestion
   // window, the slow-start threshold, and `recover` (the highest sequence

@@ -102,6 +102,16 @@ class Icmpv4Packet {
   Bytes buffer_;
 };
 
+// What an error quotes of a TCP segment: RFC 792's "64 bits of Original
+// Data Datagram" are the ports and the sequence number (RFC 9293 §3.1),
+// enough to find the connection and check the segment was one it sent
+// (RFC 5927 §4.1).
+struct Icmpv4QuotedTcp {
+  std::uint16_t source_port = 0;
+  std::uint16_t destination_port = 0;
+  std::uint32_t seq_number = 0;
+};
+
 // One of the four supported messages.
 //   echo request / reply:  identifier, sequence, data (the echoed bytes)
 //   destination unreachable / time exceeded:  invoking_header (the quoted
@@ -123,6 +133,12 @@ struct Icmpv4Repr {
   // past the quote, and its checksum is not verified.
   static Result<Icmpv4Repr> parse(const Icmpv4Packet<>& packet,
                                   ChecksumMode mode = ChecksumMode::verify);
+
+  // The TCP segment an error quotes. invalid_argument when this is not an
+  // error, or the quoted datagram is not TCP, not its first fragment, or
+  // too short to have held a TCP header; out_of_range when fewer than 8
+  // bytes of it are quoted.
+  [[nodiscard]] Result<Icmpv4QuotedTcp> quoted_tcp() const;
 
   [[nodiscard]] constexpr bool is_error() const {
     return type == Icmpv4Type::destination_unreachable || type == Icmpv4Type::time_exceeded;
