@@ -246,7 +246,8 @@ class Interface {
  private:
   static constexpr std::size_t kPollBudget = 64;
   // Frames of in-order TCP data taken in a row before the sockets answer
-  // (Linux's GRO merges up to 64 KiB, NAPI polls 64 frames).
+  // (Linux's GRO merges up to 64 KiB, NAPI polls 64 frames); the poll's
+  // budget bounds it too.
   static constexpr std::size_t kReceiveBurst = 64;
 
   struct NextHop {
@@ -369,6 +370,8 @@ bool Interface::poll(Instant now, D& device) {
   bool progress = false;
   more_work_ = true;
   expire(now);
+  // At most kPollBudget frames each way per call, bursts included.
+  std::size_t receive_budget = kPollBudget;
   for (std::size_t round = 0; round < kPollBudget; ++round) {
     bool busy = false;
     // A frame is taken even when the device could not send an answer right
@@ -380,7 +383,8 @@ bool Interface::poll(Instant now, D& device) {
     // (stretch ACKs) instead of one per two segments. Anything else ends
     // the burst, so out-of-order data still draws its immediate duplicate
     // ACK (RFC 5681 §4.2).
-    for (std::size_t burst = 0; burst < kReceiveBurst; ++burst) {
+    for (std::size_t burst = 0; burst < kReceiveBurst && receive_budget != 0; ++burst) {
+      --receive_budget;
       tcp_in_order_data_ = false;
       Result<std::size_t> received = device.receive(now, memory_.rx_frame);
       if (!received.ok()) {
@@ -427,7 +431,8 @@ bool Interface::poll(Instant now, D& device) {
       }
     }
     if (!busy) {
-      more_work_ = false;
+      // With the receive budget spent, frames may still wait at the device.
+      more_work_ = receive_budget == 0;
       break;
     }
     progress = true;
