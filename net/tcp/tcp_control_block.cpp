@@ -1075,7 +1075,9 @@ void TcpControlBlock::note_old_duplicate(const TcpRepr& segment) {
 }
 
 void TcpControlBlock::note_duplicate(std::uint32_t begin, std::uint32_t end) {
-  if (!sack_enabled() || sack_->duplicate_pending) return;  // the first one is reported
+  // RFC 2883 §4 (1): the duplicate "received by the receiver in the most
+  // recent packet".
+  if (!sack_enabled()) return;
   sack_->duplicate = {begin, end};
   sack_->duplicate_pending = true;
 }

@@ -41,7 +41,8 @@
 // most 14,600 bytes), Limited Transmit (RFC 3042), and the window's growth
 // and cut by CUBIC (RFC 9438, the default) or Reno with byte counting
 // (RFC 3465); SACK (RFC 2018) and SACK-based loss
-// recovery (RFC 6675) when given a TcpSackScoreboard and the peer agrees,
+// recovery (RFC 6675) when given a TcpSackScoreboard and the peer agrees
+// (and D-SACK, RFC 2883, as a receiver),
 // with RACK's loss detection (RFC 8985) by order of sending rather than
 // send times: a retransmission lost again is sent once more as soon as
 // something sent after it is SACKed, and a window too small for three
@@ -181,10 +182,10 @@ struct TcpSackScoreboard {
   // A FIN that arrived ahead of a hole, at fin_seq: taken once RCV.NXT
   // gets there.
   bool fin_pending = false;
-  // RFC 2883 D-SACK, receiving side: data that arrived a second time (below
-  // RCV.NXT or inside a range held), reported once as the first SACK block
-  // of the next segment, so that the sender learns its retransmission was
-  // spurious. (The sending side ignores D-SACK blocks it gets: they add
+  // RFC 2883 D-SACK, receiving side: the latest data that arrived a second
+  // time (below RCV.NXT or inside a range held), reported once as the first
+  // SACK block of the next segment, so that the sender learns its
+  // retransmission was spurious. (The sending side ignores D-SACK blocks it gets: they add
   // nothing to the scoreboard.)
   bool duplicate_pending = false;
   std::uint32_t fin_seq = 0;
