@@ -562,6 +562,8 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
     default: break;
   }
 
+  if (take_predicted(now_ms, segment)) return std::nullopt;
+
   // The segment as it came (not copied: a copy per segment costs more than
   // its processing), except for a SYN,ACK that repeats the SYN we have.
   std::optional<TcpRepr> repeated_syn;
@@ -684,6 +686,37 @@ std::optional<TcpTransmit> TcpControlBlock::process(Instant now, io::Ipv4Address
     if (state_ == TcpState::time_wait) enter_time_wait(now_ms);
   }
   return std::nullopt;
+}
+
+// Header prediction (Van Jacobson's, as in BSD's tcp_input): the next
+// in-order data of an established connection that acknowledges nothing
+// new, with nothing of ours outstanding, the window unchanged, a timestamp
+// no older than TS.Recent, no SACK blocks and nothing out of order held.
+// The general path would only take the timestamp, move SND.WL1, restart
+// the idle timer and append the text; this does just that. Any other
+// segment returns false and takes the general path.
+bool TcpControlBlock::take_predicted(std::uint32_t now_ms, const TcpRepr& segment) {
+  const std::size_t len = segment.payload.size();
+  if (state_ != TcpState::established ||
+      (segment.flags.bits() & ~TcpFlags::kPsh) != TcpFlags::kAck ||
+      segment.seq_number != rcv_nxt_ || segment.ack_number != snd_una_ || snd_una_ != snd_max_ ||
+      (std::uint32_t{segment.window_len} << snd_wscale()) != snd_wnd_ || snd_wnd_ == 0 ||
+      !segment.sack_blocks.empty() || len == 0 || len > rx_.free() || failure_ != Failure::none) {
+    return false;
+  }
+  if (timestamps_ && (!segment.timestamps || seq_lt(segment.timestamps->value, ts_recent_))) {
+    return false;
+  }
+  for (const SeqRange& range : received_ranges()) {
+    if (range.begin != range.end) return false;
+  }
+  if (sack_ != nullptr && (sack_->fin_pending || sack_->reorder_armed)) return false;
+  if (timestamps_) ts_recent_ = segment.timestamps->value;
+  snd_wl1_ = segment.seq_number;
+  snd_wl2_ = segment.ack_number;
+  restart_idle_timer(now_ms);
+  process_text(now_ms, segment);
+  return true;
 }
 
 std::optional<TcpTransmit> TcpControlBlock::process_listen(io::Ipv4Address source,

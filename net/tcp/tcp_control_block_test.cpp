@@ -957,6 +957,40 @@ TEST(TcpEstablishedTest, KeepAliveProbesAndTimesOut) {
   EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
 }
 
+// In-order data takes the short path (header prediction); it must do
+// what the general path does with such a segment: restart the idle timer,
+// take the text and the timestamp.
+TEST(TcpEstablishedTest, InOrderDataOnTheShortPathRestartsTheIdleTimer) {
+  Host<> client;
+  Host<> server;
+  Network net{client, server};
+  open(net);
+  server.tcb.set_keep_alive(10s);
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_EQ(*client.tcb.send(pattern(100)), 100u);
+    net.run(net.now + 7s);
+    server.read_all();
+  }
+  // 42 s with data every 7 s: the server never idled 10 s, so no probe
+  // (a keep-alive probe carries SND.NXT - 1).
+  for (const auto& p : net.log) {
+    if (p.source == kServerAddress && !has(p, TcpFlags::kSyn)) {
+      EXPECT_NE(p.repr().seq_number, kServerIss) << "a keep-alive probe";
+    }
+  }
+  EXPECT_EQ(server.received.size(), 600u);
+  // Then silence: probes start 10 s after the last segment.
+  net.run(net.now + 11s);
+  int probes = 0;
+  for (const auto& p : net.log) {
+    if (p.source == kServerAddress && !has(p, TcpFlags::kSyn) &&
+        p.repr().seq_number == kServerIss) {
+      ++probes;
+    }
+  }
+  EXPECT_EQ(probes, 1);
+}
+
 TEST(TcpEstablishedTest, IcmpUnreachableIsASoftErrorReportedIfTheConnectionTimesOut) {
   Host<> client;
   Host<> server;

@@ -415,6 +415,9 @@ class TcpControlBlock {
   std::optional<TcpTransmit> process_listen(io::Ipv4Address source, io::Ipv4Address destination,
                                             const wire::TcpRepr& segment, std::uint32_t iss);
   std::optional<TcpTransmit> process_syn_sent(std::uint32_t now_ms, const wire::TcpRepr& segment);
+  // The common case of a receiver, in short (header prediction); false
+  // when the segment needs the general path.
+  bool take_predicted(std::uint32_t now_ms, const wire::TcpRepr& segment);
   bool acceptable(const wire::TcpRepr& segment, std::uint32_t segment_len) const;
   void challenge_ack(std::uint32_t now_ms);
   enum class AckVerdict : std::uint8_t { proceed, drop, reset };
