@@ -1,6 +1,8 @@
-"""Traffic and measurement for bench/tcp/kernel_flows (read that script first).
+"""Traffic, measurement and the ACK path's delay for bench/tcp/kernel_flows
+(read that script first).
 
-Runs N kernel TCP flows from the sender namespace to the receiver namespace
+`delay-line` holds the ACK path's packets for the RTT (below). `flows` runs
+N kernel TCP flows from the sender namespace to the receiver namespace
 that bench/tcp/kernel_flows built, all from one process (sockets keep the
 namespace they were created in, so the process enters each in turn with
 setns), sends continuously for --seconds, then prints one line in
@@ -259,7 +261,8 @@ def delay_line(args):
     held = collections.deque()
     packets = late_max = late_sum = 0
     stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.append(True))
     while not stop:
         now = time.monotonic()
         while held and held[0][0] <= now:
@@ -302,4 +305,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)
