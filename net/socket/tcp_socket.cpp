@@ -111,6 +111,7 @@ void TcpStream::close() {
   } else {
     tcb.close();
   }
+  tcb.set_held(false);
   socket->in_use_ = false;
   socket->listener_ = nullptr;
   if (socket->iface_ != nullptr) socket->iface_->request_poll();

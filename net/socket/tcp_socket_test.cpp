@@ -396,5 +396,50 @@ TEST_F(TcpSocketTest, APeerThatNeverClosesDoesNotHoldThePool) {
   server_task.cancel();
 }
 
+Task<Status> connect_and_half_close(TcpConnector& connector, std::optional<TcpStream>& out) {
+  MOTE_CO_TRY_ASSIGN(TcpStream stream, co_await connector.connect(Endpoint{kServerIp, 7}));
+  MOTE_CO_TRY(stream.shutdown_write());
+  out.emplace(std::move(stream));
+  co_return ok_status();
+}
+
+// As Linux: a stream the application half-closed and still holds waits in
+// FIN-WAIT-2 for the peer however long it is silent; once closed, the
+// FIN-WAIT-2 timeout (60 s) gives the socket back.
+TEST_F(TcpSocketTest, AHeldHalfClosedStreamOutlivesTheFinWait2Timeout) {
+  CableStacks& stacks = start_stacks();
+  StaticTcpSocket<1024, 1024> backlog_a;
+  std::array<TcpSocket*, 1> backlog{&backlog_a};
+  TcpListener listener(stacks.server_iface, backlog);
+  ASSERT_TRUE(listener.listen(7).ok());
+  StaticTcpSocket<1024, 1024> client_socket;
+  std::array<TcpSocket*, 1> pool{&client_socket};
+  TcpConnector connector(stacks.client_iface, pool);
+  std::vector<TcpStream> held;
+  std::optional<TcpStream> stream;
+  async::TaskStorage<4096> server_task;
+  async::TaskStorage<4096> client_task;
+  ASSERT_TRUE(
+      executor.spawn(server_task, accept_and_hold, std::ref(listener), 1, std::ref(held)).ok());
+  ASSERT_TRUE(
+      executor.spawn(client_task, connect_and_half_close, std::ref(connector), std::ref(stream))
+          .ok());
+  static_cast<void>(executor.run_for(120s));
+  ASSERT_EQ(client_task.exit_status(), ok_status());
+  ASSERT_TRUE(stream.has_value());
+  EXPECT_EQ(client_socket.tcb().state(), TcpState::fin_wait_2);
+  std::array<std::byte, 16> buffer{};
+  EXPECT_EQ(stream->try_read(buffer).status(), Status::unavailable());  // open, no data yet
+
+  stream->close();
+  static_cast<void>(executor.run_for(59s));
+  EXPECT_EQ(client_socket.tcb().state(), TcpState::fin_wait_2);
+  static_cast<void>(executor.run_for(2s));
+  EXPECT_EQ(client_socket.tcb().state(), TcpState::closed);
+  EXPECT_TRUE(client_socket.is_free());
+  held.clear();
+  server_task.cancel();
+}
+
 }  // namespace
 }  // namespace mote::net

@@ -522,7 +522,7 @@ void TcpControlBlock::set_keep_alive(Duration idle) {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(idle).count();
   keep_alive_s_ = static_cast<std::uint16_t>(std::clamp<std::int64_t>(seconds, 0, 65535));
   if (idle > Duration::zero() && keep_alive_s_ == 0) keep_alive_s_ = 1;
-  if (keep_alive_s_ == 0 && state_ != TcpState::time_wait && state_ != TcpState::fin_wait_2) {
+  if (keep_alive_s_ == 0 && state_ != TcpState::time_wait && !fin_wait_2_times_out()) {
     set_flag(kTimerArmed, false);
   }
 }
@@ -1168,7 +1168,7 @@ void TcpControlBlock::recompute_rto() {
 
 void TcpControlBlock::restart_idle_timer(std::uint32_t now_ms) {
   if (state_ == TcpState::time_wait) return;
-  if (state_ == TcpState::fin_wait_2) {
+  if (fin_wait_2_times_out()) {
     // Our side is closed and acknowledged; only the peer's FIN is missing.
     // As Linux's tcp_fin_timeout, a peer silent this long is gone (in
     // FIN-WAIT-2 the timer is this one, not keep-alive's).
@@ -1472,7 +1472,7 @@ void TcpControlBlock::run_timers(std::uint32_t now_ms) {
     set_flag(kTimerArmed, false);
     if (state_ == TcpState::time_wait) {
       reset_to_closed(Failure::none);
-    } else if (state_ == TcpState::fin_wait_2) {
+    } else if (fin_wait_2_times_out()) {
       // Closed without a RST, as Linux. Data received and not read stays
       // readable; after it, deadline_exceeded (the peer's FIN never came,
       // so this is no end of stream).
@@ -1493,6 +1493,13 @@ void TcpControlBlock::run_timers(std::uint32_t now_ms) {
       }
     }
   }
+}
+
+void TcpControlBlock::set_held(bool held) {
+  held_ = held;
+  // Let go in FIN-WAIT-2: the timeout runs from the next dispatch() (the
+  // timer may have been keep-alive's).
+  if (fin_wait_2_times_out()) set_flag(kTimerArmed, false);
 }
 
 bool TcpControlBlock::process_unreachable(std::uint8_t code, std::uint32_t seq) {
@@ -1788,6 +1795,8 @@ std::optional<TcpTransmit> TcpControlBlock::send_data(std::uint32_t now_ms, std:
 std::optional<TcpTransmit> TcpControlBlock::dispatch(Instant now) {
   const std::uint32_t now_ms = to_ms(now);
   run_timers(now_ms);
+  // A connection let go in FIN-WAIT-2 (set_held) starts its timeout now.
+  if (fin_wait_2_times_out() && !flag(kTimerArmed)) restart_idle_timer(now_ms);
   switch (state_) {
     case TcpState::closed: {
       if (!flag(kRstPending)) return std::nullopt;
@@ -1868,7 +1877,8 @@ bool TcpControlBlock::wants_to_send() const {
 }
 
 Instant TcpControlBlock::poll_at(Instant now) const {
-  if (wants_to_send()) return now;
+  // A connection just let go in FIN-WAIT-2: dispatch() starts its timeout.
+  if (wants_to_send() || (fin_wait_2_times_out() && !flag(kTimerArmed))) return now;
   Instant at = async::kNever;
   if (flag(kRtoArmed)) at = std::min(at, instant_of(rto_at_, now));
   if (flag(kAckDelayed)) at = std::min(at, instant_of16(ack_at_, now));

@@ -1474,6 +1474,41 @@ TEST_F(TcpClosingTest, InFinWait2TheTimeoutReplacesKeepAlive) {
   EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
 }
 
+// As Linux: only a connection nobody holds times out in FIN-WAIT-2. One
+// the application half-closed and still holds waits for the peer's FIN
+// (here an answer 5 minutes late); let go, it times out 60 s later.
+TEST_F(TcpClosingTest, AHeldHalfClosedConnectionWaitsForThePeer) {
+  start();
+  client.tcb.set_held(true);
+  const Instant entered = enter_fin_wait_2(net);
+  EXPECT_EQ(client.tcb.poll_at(net.now), async::kNever);
+  net.run(entered + 300s);
+  ASSERT_EQ(client.tcb.state(), TcpState::fin_wait_2);
+  ASSERT_EQ(*server.tcb.send(bytes_of("slow answer")), 11u);
+  server.tcb.close();
+  net.run(net.now + 1s);
+  EXPECT_EQ(client.tcb.state(), TcpState::time_wait);
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(client.received.data()),
+                             client.received.size()),
+            "slow answer");
+}
+
+TEST_F(TcpClosingTest, LetGoInFinWait2TheConnectionTimesOut) {
+  start();
+  client.tcb.set_held(true);
+  const Instant entered = enter_fin_wait_2(net);
+  net.run(entered + 100s);
+  ASSERT_EQ(client.tcb.state(), TcpState::fin_wait_2);
+  client.tcb.set_held(false);
+  EXPECT_EQ(client.tcb.poll_at(net.now), net.now);  // the timeout starts at the next dispatch
+  const Instant released = net.now;
+  net.run(released + 1ms);
+  EXPECT_EQ(client.tcb.poll_at(net.now), released + 60s);
+  net.run(released + 60s);
+  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
+}
+
 TEST_F(TcpClosingTest, AbortSendsReset) {
   start();
   client.tcb.abort();

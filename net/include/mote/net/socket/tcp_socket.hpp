@@ -115,7 +115,10 @@ class StaticTcpSocket : private std::array<std::byte, kRxBytes + kTxBytes>, publ
 class TcpStream {
  public:
   TcpStream() = default;
-  explicit TcpStream(TcpSocket& socket) : socket_(&socket) { socket.in_use_ = true; }
+  explicit TcpStream(TcpSocket& socket) : socket_(&socket) {
+    socket.in_use_ = true;
+    socket.tcb_.set_held(true);
+  }
   TcpStream(TcpStream&& other) noexcept : socket_(std::exchange(other.socket_, nullptr)) {}
   TcpStream& operator=(TcpStream&& other) noexcept {
     if (this != &other) {

@@ -55,8 +55,8 @@
 // 6298's 1 s; data on a SYN is not queued (the peer sends it again); a FIN
 // that arrives out of order is kept only by a block with a scoreboard
 // (else the peer sends it again); TIME-WAIT is 60 s; FIN-WAIT-2 ends after
-// 60 s of silence (Linux's tcp_fin_timeout) even after a half close,
-// where Linux and lwIP time out only connections the application let go.
+// 60 s of silence (Linux's tcp_fin_timeout) once the application let the
+// connection go (set_held).
 
 #include <cstddef>
 #include <cstdint>
@@ -212,8 +212,9 @@ class TcpControlBlock {
   // 2 MSL, with Linux's 30 s MSL.
   static constexpr Duration kTimeWait = std::chrono::seconds(60);
   // FIN-WAIT-2 ends after this long without a segment from the peer
-  // (Linux's tcp_fin_timeout): a peer that never sends its FIN does not
-  // hold the connection for ever. Keep-alive does not run in FIN-WAIT-2.
+  // (Linux's tcp_fin_timeout), unless the application holds the connection
+  // (set_held): a peer that never sends its FIN does not hold it for ever.
+  // Keep-alive does not run in a FIN-WAIT-2 that times out.
   static constexpr Duration kFinWait2Timeout = std::chrono::seconds(60);
   // Retransmissions before the connection fails (Linux: tcp_syn_retries 6;
   // for data about 15 minutes at the maximum RTO).
@@ -324,6 +325,12 @@ class TcpControlBlock {
   // Keep-alive after `idle` without segments (whole seconds, at most 18 h);
   // zero turns it off (the default).
   void set_keep_alive(Duration idle);
+  // The application holds the connection (a TcpStream does). As in Linux,
+  // only a connection nobody holds times out in FIN-WAIT-2: one the
+  // application half-closed and still reads from waits for the peer's FIN
+  // as long as it likes (keep-alive, if on, watches the peer). Not held by
+  // default: a bare block times out.
+  void set_held(bool held);
 
   // --- State ---------------------------------------------------------------
   [[nodiscard]] TcpState state() const { return state_; }
@@ -399,6 +406,9 @@ class TcpControlBlock {
     return failure_ != Failure::none && failure_ < Failure::soft_refused;
   }
   [[nodiscard]] Failure timed_out_failure() const;
+  [[nodiscard]] bool fin_wait_2_times_out() const {
+    return state_ == TcpState::fin_wait_2 && !held_;
+  }
 
   [[nodiscard]] bool flag(std::uint16_t f) const { return (flags_ & f) != 0; }
   void set_flag(std::uint16_t f, bool on = true) {
@@ -535,7 +545,8 @@ class TcpControlBlock {
   // Window scale shifts (RFC 7323), at most 14 each: the peer's in the low
   // nibble, ours in the high one (one byte, to keep the block small).
   std::uint8_t wscales_ = 0;
-  std::uint8_t retries_ = 0;
+  std::uint8_t retries_ : 7 = 0;
+  bool held_ : 1 = false;  // set_held(): the application holds the connection
   std::uint8_t dup_acks_ = 0;
   // RFC 5961 §7's count, in the second (now_ms / 1024, its low bit)
   // it began.
