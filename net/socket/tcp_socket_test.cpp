@@ -84,6 +84,21 @@ class TcpSocketTest : public ::testing::Test {
     return *stacks_;
   }
 
+  // One socket each side: a listener on the server's port 7 with a backlog
+  // of one, a connector on the client's with a pool of one.
+  struct OneConnection {
+    explicit OneConnection(CableStacks& stacks)
+        : listener(stacks.server_iface, backlog), connector(stacks.client_iface, pool) {
+      EXPECT_TRUE(listener.listen(7).ok());
+    }
+    StaticTcpSocket<1024, 1024> server_socket;
+    std::array<TcpSocket*, 1> backlog{&server_socket};
+    TcpListener listener;
+    StaticTcpSocket<1024, 1024> client_socket;
+    std::array<TcpSocket*, 1> pool{&client_socket};
+    TcpConnector connector;
+  };
+
   // An upload of `size` bytes through a FaultInjector with `faults` on the
   // server's end of the cable; its counters and the server interface's.
   struct FaultyUpload {
@@ -298,20 +313,14 @@ Task<Status> write_then_read(TcpConnector& connector, Status& result) {
 }
 
 TEST_F(TcpSocketTest, ResetReachesTheReader) {
-  CableStacks& stacks = start_stacks();
-  StaticTcpSocket<1024, 1024> server_socket;
-  std::array<TcpSocket*, 1> backlog{&server_socket};
-  TcpListener listener(stacks.server_iface, backlog);
-  ASSERT_TRUE(listener.listen(7).ok());
-  StaticTcpSocket<1024, 1024> client_socket;
-  std::array<TcpSocket*, 1> pool{&client_socket};
-  TcpConnector connector(stacks.client_iface, pool);
+  OneConnection sockets(start_stacks());
   async::TaskStorage<2048> server_task;
   async::TaskStorage<2048> client_task;
   Status result = ok_status();
-  ASSERT_TRUE(executor.spawn(server_task, accept_then_abort, std::ref(listener)).ok());
+  ASSERT_TRUE(executor.spawn(server_task, accept_then_abort, std::ref(sockets.listener)).ok());
   ASSERT_TRUE(
-      executor.spawn(client_task, write_then_read, std::ref(connector), std::ref(result)).ok());
+      executor.spawn(client_task, write_then_read, std::ref(sockets.connector), std::ref(result))
+          .ok());
   static_cast<void>(executor.run_for(2s));
   EXPECT_EQ(result, Status::aborted());
 }
@@ -407,22 +416,18 @@ Task<Status> connect_and_half_close(TcpConnector& connector, std::optional<TcpSt
 // FIN-WAIT-2 for the peer however long it is silent; once closed, the
 // FIN-WAIT-2 timeout (60 s) gives the socket back.
 TEST_F(TcpSocketTest, AHeldHalfClosedStreamOutlivesTheFinWait2Timeout) {
-  CableStacks& stacks = start_stacks();
-  StaticTcpSocket<1024, 1024> backlog_a;
-  std::array<TcpSocket*, 1> backlog{&backlog_a};
-  TcpListener listener(stacks.server_iface, backlog);
-  ASSERT_TRUE(listener.listen(7).ok());
-  StaticTcpSocket<1024, 1024> client_socket;
-  std::array<TcpSocket*, 1> pool{&client_socket};
-  TcpConnector connector(stacks.client_iface, pool);
+  OneConnection sockets(start_stacks());
+  const TcpSocket& client_socket = sockets.client_socket;
   std::vector<TcpStream> held;
   std::optional<TcpStream> stream;
   async::TaskStorage<4096> server_task;
   async::TaskStorage<4096> client_task;
   ASSERT_TRUE(
-      executor.spawn(server_task, accept_and_hold, std::ref(listener), 1, std::ref(held)).ok());
+      executor.spawn(server_task, accept_and_hold, std::ref(sockets.listener), 1, std::ref(held))
+          .ok());
   ASSERT_TRUE(
-      executor.spawn(client_task, connect_and_half_close, std::ref(connector), std::ref(stream))
+      executor
+          .spawn(client_task, connect_and_half_close, std::ref(sockets.connector), std::ref(stream))
           .ok());
   static_cast<void>(executor.run_for(120s));
   ASSERT_EQ(client_task.exit_status(), ok_status());
