@@ -707,9 +707,7 @@ bool TcpControlBlock::take_predicted(std::uint32_t now_ms, const TcpRepr& segmen
   if (timestamps_ && (!segment.timestamps || seq_lt(segment.timestamps->value, ts_recent_))) {
     return false;
   }
-  for (const SeqRange& range : received_ranges()) {
-    if (range.begin != range.end) return false;
-  }
+  if (holds_out_of_order()) return false;
   if (sack_ != nullptr && (sack_->fin_pending || sack_->reorder_armed)) return false;
   if (timestamps_) ts_recent_ = segment.timestamps->value;
   snd_wl1_ = segment.seq_number;
@@ -1052,15 +1050,20 @@ ByteSpan TcpControlBlock::in_order_slot(std::uint32_t seq, std::size_t len) {
   }
   // Out-of-order data lives past the queued bytes: a damaged segment copied
   // there would overwrite it.
-  for (const SeqRange& range : received_ranges()) {
-    if (range.begin != range.end) return {};
-  }
+  if (holds_out_of_order()) return {};
   return rx_.writable_at(rx_.size(), len);
 }
 
 std::span<TcpControlBlock::SeqRange> TcpControlBlock::received_ranges() {
   if (sack_ != nullptr) return sack_->received;
   return out_of_order_;
+}
+
+bool TcpControlBlock::holds_out_of_order() {
+  for (const SeqRange& range : received_ranges()) {
+    if (range.begin != range.end) return true;
+  }
+  return false;
 }
 
 void TcpControlBlock::store_out_of_order(std::uint32_t seq, ConstByteSpan data) {

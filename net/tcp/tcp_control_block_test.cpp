@@ -1400,6 +1400,17 @@ Instant enter_fin_wait_2(Network<A, B>& net) {
   return net.now;
 }
 
+// The client's FIN-WAIT-2 times out at `timeout`: still there a
+// millisecond before, closed with deadline_exceeded at it.
+template <typename A, typename B>
+void expect_fin_wait_2_timeout_at(Network<A, B>& net, Instant timeout) {
+  net.run(timeout - 1ms);
+  EXPECT_EQ(net.a.tcb.state(), TcpState::fin_wait_2);
+  net.run(timeout);
+  EXPECT_EQ(net.a.tcb.state(), TcpState::closed);
+  EXPECT_EQ(net.a.tcb.error(), Status::deadline_exceeded());
+}
+
 std::size_t segments_from(const std::vector<Packet>& log, std::size_t first, Ipv4Address source) {
   return static_cast<std::size_t>(
       std::count_if(log.begin() + static_cast<std::ptrdiff_t>(first), log.end(),
@@ -1411,13 +1422,9 @@ TEST_F(TcpClosingTest, FinWait2EndsAfter60SecondsOfSilence) {
   const Instant entered = enter_fin_wait_2(net);
   const std::size_t logged = net.log.size();
   EXPECT_EQ(client.tcb.poll_at(net.now), entered + 60s);
-  net.run(entered + 60s - 1ms);
-  EXPECT_EQ(client.tcb.state(), TcpState::fin_wait_2);
-  net.run(entered + 60s);
-  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  expect_fin_wait_2_timeout_at(net, entered + 60s);
   // Not an end of stream: the peer's FIN never came.
   EXPECT_FALSE(client.tcb.at_end());
-  EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
   EXPECT_EQ(segments_from(net.log, logged, kClientAddress), 0u);  // no RST, as Linux
   EXPECT_EQ(client.tcb.poll_at(net.now), async::kNever);
   EXPECT_EQ(server.tcb.state(), TcpState::close_wait);
@@ -1435,8 +1442,7 @@ TEST_F(TcpClosingTest, DataFromThePeerRestartsTheFinWait2Timeout) {
   EXPECT_EQ(client.tcb.poll_at(net.now), arrived + 60s);
   net.run(entered + 100s);
   EXPECT_EQ(client.tcb.state(), TcpState::fin_wait_2);
-  net.run(arrived + 60s);
-  EXPECT_EQ(client.tcb.state(), TcpState::closed);
+  expect_fin_wait_2_timeout_at(net, arrived + 60s);
   // What arrived is still there to read; then the error.
   std::array<std::byte, 16> buffer{};
   auto n = client.tcb.receive(buffer);
@@ -1469,9 +1475,7 @@ TEST_F(TcpClosingTest, InFinWait2TheTimeoutReplacesKeepAlive) {
   EXPECT_EQ(segments_from(net.log, logged, kClientAddress), 0u);  // no keep-alive probes
   client.tcb.set_keep_alive(0s);                                  // does not disarm it either
   EXPECT_EQ(client.tcb.poll_at(net.now), entered + 60s);
-  net.run(entered + 60s);
-  EXPECT_EQ(client.tcb.state(), TcpState::closed);
-  EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
+  expect_fin_wait_2_timeout_at(net, entered + 60s);
 }
 
 // As Linux: only a connection nobody holds times out in FIN-WAIT-2. One
@@ -1504,9 +1508,7 @@ TEST_F(TcpClosingTest, LetGoInFinWait2TheConnectionTimesOut) {
   const Instant released = net.now;
   net.run(released + 1ms);
   EXPECT_EQ(client.tcb.poll_at(net.now), released + 60s);
-  net.run(released + 60s);
-  EXPECT_EQ(client.tcb.state(), TcpState::closed);
-  EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
+  expect_fin_wait_2_timeout_at(net, released + 60s);
 }
 
 TEST_F(TcpClosingTest, AbortSendsReset) {

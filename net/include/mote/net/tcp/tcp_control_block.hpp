@@ -515,6 +515,8 @@ class TcpControlBlock {
   std::uint32_t ts_recent_ = 0;
   std::uint32_t ts_offset_ = 0;
   [[nodiscard]] std::span<SeqRange> received_ranges();
+  // Out-of-order data is held in the receive ring (any range in use).
+  [[nodiscard]] bool holds_out_of_order();
 
   // Times are milliseconds of the caller's clock, wrapping (49 days).
   std::uint32_t rto_at_ = 0;
