@@ -1013,11 +1013,12 @@ void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment)
   rx_.write_at(rx_.size(), data);
   rx_.commit(data.size());
   rcv_nxt_ += static_cast<std::uint32_t>(data.size());
-  // Take in the out-of-order data this reaches (one pass per range: they
-  // are not sorted).
+  // Take in the out-of-order data this reaches. The ranges are not sorted:
+  // after a pass that took one, another may now be reached.
   bool filled_gap = false;
   const std::span<SeqRange> ranges = received_ranges();
-  for (std::size_t pass = 0; pass < ranges.size(); ++pass) {
+  for (bool took = true; took;) {
+    took = false;
     for (SeqRange& range : ranges) {
       if (range.begin == range.end || seq_gt(range.begin, rcv_nxt_)) continue;
       if (seq_gt(range.end, rcv_nxt_)) {
@@ -1025,7 +1026,7 @@ void TcpControlBlock::process_text(std::uint32_t now_ms, const TcpRepr& segment)
         rcv_nxt_ = range.end;
       }
       range = {};
-      filled_gap = true;
+      took = filled_gap = true;
     }
   }
   // RFC 5681 §4.2: an immediate ACK for a segment that fills a gap; else

@@ -76,6 +76,27 @@ TEST(InternetChecksum, LargeInputDoesNotOverflow) {
   EXPECT_EQ(internet_checksum(ramp), reference_checksum(ramp));
 }
 
+// The accumulator is folded only when the sum is read (on 64-bit hosts):
+// many small additions of the largest words must still sum exactly.
+TEST(InternetChecksum, ManySmallAdditionsSumLikeOnePass) {
+  const std::vector<std::byte> ones(400'000, std::byte{0xff});
+  InternetChecksum words;
+  InternetChecksum pieces;
+  for (std::size_t i = 0; i < ones.size(); i += 4) {
+    words.add_u32(0xffffffffu);
+    pieces.add(ConstByteSpan(ones).subspan(i, 2));
+    pieces.add_u16(0xffffu);
+  }
+  EXPECT_EQ(words.checksum(), reference_checksum(ones));
+  EXPECT_EQ(pieces.checksum(), reference_checksum(ones));
+  const std::vector<std::byte> bytes = random_bytes(300'000, 0x5eed);
+  InternetChecksum odd_pieces;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    odd_pieces.add(ConstByteSpan(bytes).subspan(i, 3));
+  }
+  EXPECT_EQ(odd_pieces.checksum(), reference_checksum(bytes));
+}
+
 // Long runs: the vector loop (32 bytes a step on AVX2 hosts) empties its
 // 32-bit lanes every MiB; all ones is the largest sum a lane can take.
 TEST(InternetChecksum, VeryLongInputsSumAndCopyWithoutOverflow) {

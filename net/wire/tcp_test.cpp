@@ -130,6 +130,23 @@ TEST(TcpSegment, RejectsMalformedOptions) {
   EXPECT_EQ(status({0, 2, 1, 0}), Status::ok_status());
 }
 
+TEST(TcpRepr, TimestampsParseTheSameInTheAlignedLayoutAndAnyOther) {
+  // RFC 7323 Appendix A's NOP, NOP, TSopt (which parse takes in one step)
+  // and the option first, padded after it.
+  for (const auto& options : {std::initializer_list<int>{1, 1, 8, 10, 0, 0, 1, 2, 0xff, 0, 0, 3},
+                              std::initializer_list<int>{8, 10, 0, 0, 1, 2, 0xff, 0, 0, 3, 1, 1}}) {
+    const auto bytes = segment_with_options(options);
+    const auto segment = TcpSegment<>::checked(bytes).value();
+    const TcpRepr repr =
+        TcpRepr::parse(segment, kClientIp, kServerIp, ChecksumMode::ignore).value();
+    ASSERT_TRUE(repr.timestamps.has_value());
+    EXPECT_EQ(repr.timestamps->value, 0x102u);
+    EXPECT_EQ(repr.timestamps->echo_reply, 0xff000003u);
+    EXPECT_TRUE(repr.sack_blocks.empty());
+    EXPECT_FALSE(repr.max_segment_size.has_value());
+  }
+}
+
 TEST(TcpRepr, SkipsUnknownOptionsAndClampsTheWindowScale) {
   // An unknown kind 30 of length 6, then window scale 15, then padding.
   auto bytes = segment_with_options({30, 6, 1, 2, 3, 4, 1, 3, 3, 15, 0, 0});

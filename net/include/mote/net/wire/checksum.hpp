@@ -56,8 +56,8 @@ class InternetChecksum {
       add_folded(sum_native_words(data.data() + i, wide_len));
       i += wide_len;
     }
-    // RFC 1071 §4.1 folds the carries once at the end; fold every 32 Ki words
-    // as well so that the 32-bit accumulator never overflows.
+    // RFC 1071 §4.1 folds the carries once at the end; a 32-bit accumulator
+    // is folded every 32 Ki words as well so that it never overflows.
     std::size_t words_since_fold = 0;
     for (; i + 1 < data.size(); i += 2) {
       sum_ += load_be16(data.data() + i);
@@ -112,7 +112,7 @@ class InternetChecksum {
 
   // The folded one's complement sum.
   [[nodiscard]] constexpr std::uint16_t sum() const {
-    std::uint32_t sum = sum_;
+    Accumulator sum = sum_;
     while (sum > 0xffffu) sum = (sum & 0xffffu) + (sum >> 16);
     return static_cast<std::uint16_t>(sum);
   }
@@ -133,8 +133,14 @@ class InternetChecksum {
   // From this length on the AVX2 loop (when there is one) pays for its call.
   static constexpr std::size_t kVectorMin = 128;
 
+  // A 64-bit accumulator takes 2^48 words before it could overflow, so it
+  // is folded once, in sum(); a 32-bit one after every addition, which
+  // keeps the loops above short on a Cortex-M0.
+  using Accumulator = std::conditional_t<kWideSum, std::uint64_t, std::uint32_t>;
   constexpr void fold() {
-    while (sum_ > 0xffffu) sum_ = (sum_ & 0xffffu) + (sum_ >> 16);
+    if constexpr (!kWideSum) {
+      while (sum_ > 0xffffu) sum_ = (sum_ & 0xffffu) + (sum_ >> 16);
+    }
   }
   // Adds a one's complement sum of big-endian words.
   constexpr void add_folded(std::uint16_t sum) {
@@ -191,7 +197,7 @@ class InternetChecksum {
     return sum;
   }
 
-  std::uint32_t sum_ = 0;
+  Accumulator sum_ = 0;
   bool odd_ = false;
 };
 
