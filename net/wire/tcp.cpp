@@ -130,45 +130,11 @@ std::size_t TcpRepr::options_len() const {
   return length;
 }
 
-Result<std::size_t> TcpRepr::emit(ByteSpan buffer, Ipv4Address source, Ipv4Address destination,
-                                  const InternetChecksum* payload_sum) const {
-  return emit_with(buffer, payload.size(), source, destination, payload_sum);
-}
-
-Result<std::size_t> TcpRepr::emit_header(ByteSpan buffer, std::size_t payload_len,
-                                         Ipv4Address source, Ipv4Address destination,
-                                         const InternetChecksum& payload_sum) const {
-  return emit_with(buffer, payload_len, source, destination, &payload_sum);
-}
-
-Result<std::size_t> TcpRepr::emit_with(ByteSpan buffer, std::size_t payload_len, Ipv4Address source,
-                                       Ipv4Address destination,
-                                       const InternetChecksum* payload_sum) const {
-  const std::size_t options_length = options_len();
-  const std::size_t header_length = 20 + options_length;
-  const std::size_t total = header_length + payload_len;
-  // RFC 9293 §3.1: Data Offset is 4 bits, so the options get at most 40 bytes.
-  if (options_length > kMaxOptionsLen || (window_scale && *window_scale > kMaxWindowScale) ||
-      total > 0xffff) {
-    return Status::invalid_argument();
-  }
-  if (buffer.size() < total) return Status::resource_exhausted();
-  if (payload_sum == nullptr) copy_bytes(payload, buffer.data() + header_length);
-
-  auto segment = TcpSegment<ByteSpan>::unchecked(buffer.first(total));
-  segment.set_source_port(source_port);
-  segment.set_destination_port(destination_port);
-  segment.set_seq_number(seq_number);
-  segment.set_ack_number(ack_number);
-  segment.set_header_len(header_length);
-  segment.set_flags(flags);
-  segment.set_window_len(window_len);
-  segment.set_urgent_pointer(urgent_pointer);
-
-  // Linux's layout (tcp_options_write), every option 4-byte aligned, so the
-  // header needs no padding (RFC 9293 §3.1: "The TCP header padding is used
-  // to ensure that the TCP header ends ... on a 32-bit boundary").
-  std::byte* out = buffer.data() + 20;
+// Linux's layout (tcp_options_write), every option 4-byte aligned, so the
+// header needs no padding (RFC 9293 §3.1: "The TCP header padding is used
+// to ensure that the TCP header ends ... on a 32-bit boundary").
+void TcpRepr::write_options(std::byte* out) const {
+  [[maybe_unused]] const std::byte* const end = out + options_len();
   auto put = [&out](std::uint8_t value) { *out++ = std::byte{value}; };
   auto put32 = [&out](std::uint32_t value) {
     store_be32(out, value);
@@ -214,20 +180,69 @@ Result<std::size_t> TcpRepr::emit_with(ByteSpan buffer, std::size_t payload_len,
       put32(block.right);
     }
   }
-  MOTE_ASSERT(out == buffer.data() + header_length);
+  MOTE_ASSERT(out == end);
+}
+
+Result<std::size_t> TcpRepr::emit(ByteSpan buffer, Ipv4Address source, Ipv4Address destination,
+                                  const InternetChecksum* payload_sum) const {
+  return emit_with(buffer, payload.size(), source, destination, payload_sum);
+}
+
+Result<std::size_t> TcpRepr::emit_header(ByteSpan buffer, std::size_t payload_len,
+                                         Ipv4Address source, Ipv4Address destination,
+                                         const InternetChecksum& payload_sum) const {
+  return emit_with(buffer, payload_len, source, destination, &payload_sum);
+}
+
+Result<std::size_t> TcpRepr::emit_with(ByteSpan buffer, std::size_t payload_len, Ipv4Address source,
+                                       Ipv4Address destination,
+                                       const InternetChecksum* payload_sum) const {
+  const std::size_t options_length = options_len();
+  const std::size_t header_length = 20 + options_length;
+  const std::size_t total = header_length + payload_len;
+  // RFC 9293 §3.1: Data Offset is 4 bits, so the options get at most 40 bytes.
+  if (options_length > kMaxOptionsLen || (window_scale && *window_scale > kMaxWindowScale) ||
+      total > 0xffff) {
+    return Status::invalid_argument();
+  }
+  if (buffer.size() < total) return Status::resource_exhausted();
+  if (payload_sum == nullptr) copy_bytes(payload, buffer.data() + header_length);
+
+  auto segment = TcpSegment<ByteSpan>::unchecked(buffer.first(total));
+  segment.set_source_port(source_port);
+  segment.set_destination_port(destination_port);
+  segment.set_seq_number(seq_number);
+  segment.set_ack_number(ack_number);
+  segment.set_header_len(header_length);
+  segment.set_flags(flags);
+  segment.set_window_len(window_len);
+  segment.set_urgent_pointer(urgent_pointer);
+
   // RFC 9293 §3.1's checksum: the pseudo-header and the fixed header's
   // words from the values (not read back from the bytes just stored: a
-  // load over several narrower stores waits for them to retire), the
-  // options and the payload from the buffer unless already summed.
+  // load over several narrower stores waits for them to retire).
   InternetChecksum sum;
   sum.add_ipv4_pseudo_header(source, destination, TcpSegment<>::kProtocol,
                              static_cast<std::uint16_t>(total));
-  const std::uint64_t words = std::uint64_t{source_port} + destination_port + (seq_number >> 16) +
-                              (seq_number & 0xffffu) + (ack_number >> 16) + (ack_number & 0xffffu) +
-                              ((header_length / 4) << 12 | flags.bits()) + window_len +
-                              urgent_pointer;
-  sum.add_u32(static_cast<std::uint32_t>(words));
-  sum.add(ConstByteSpan(buffer.data() + 20, options_length));
+  std::uint32_t words = std::uint32_t{source_port} + destination_port + (seq_number >> 16) +
+                        (seq_number & 0xffffu) + (ack_number >> 16) + (ack_number & 0xffffu) +
+                        ((header_length / 4) << 12 | flags.bits()) + window_len + urgent_pointer;
+  std::byte* out = buffer.data() + 20;
+  if (timestamps && options_length == 2 + kTimestampsLen && !sack_permitted) {
+    // RFC 7323 Appendix A's NOP, NOP, TSopt, the options of nearly every
+    // segment of a connection with timestamps: stored a word at a time and
+    // summed from the values too.
+    store_be32(out, kAlignedTimestamps);
+    store_be32(out + 4, timestamps->value);
+    store_be32(out + 8, timestamps->echo_reply);
+    words += (kAlignedTimestamps >> 16) + (kAlignedTimestamps & 0xffffu) +
+             (timestamps->value >> 16) + (timestamps->value & 0xffffu) +
+             (timestamps->echo_reply >> 16) + (timestamps->echo_reply & 0xffffu);
+  } else {
+    write_options(out);
+    sum.add(ConstByteSpan(out, options_length));
+  }
+  sum.add_u32(words);
   if (payload_sum != nullptr) {
     sum.add_sum(*payload_sum);
   } else {

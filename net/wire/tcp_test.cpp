@@ -186,6 +186,25 @@ TEST(TcpRepr, EmitsEachOptionLayout) {
   ASSERT_TRUE(timestamps_only.emit(out2, kClientIp, kServerIp).ok());
   EXPECT_EQ(out2.size(), 20u + 12u + 12u);
   EXPECT_EQ(parse(out2, kClientIp, kServerIp), timestamps_only);
+
+  // Twelve bytes of options two ways: NOP NOP TSopt (written a word at a
+  // time) and one SACK block alone.
+  TcpRepr aligned;
+  aligned.flags = TcpFlags(TcpFlags::kAck | TcpFlags::kPsh);
+  aligned.timestamps = TcpTimestamps{0x01020304, 0xfffefdfc};
+  aligned.payload = bytes_of("data");
+  std::vector<std::byte> out3(aligned.buffer_len());
+  ASSERT_TRUE(aligned.emit(out3, kClientIp, kServerIp).ok());
+  constexpr auto kAligned = make_bytes(1, 1, 8, 10, 1, 2, 3, 4, 0xff, 0xfe, 0xfd, 0xfc);
+  EXPECT_EQ(copy_of(ConstByteSpan(out3).subspan(20, 12)), copy_of(kAligned));
+  EXPECT_EQ(parse(out3, kClientIp, kServerIp), aligned);  // the checksum verifies
+  TcpRepr one_block;
+  one_block.flags = TcpFlags(TcpFlags::kAck);
+  one_block.sack_blocks.push_back(SackBlock{100, 200});
+  std::vector<std::byte> out4(one_block.buffer_len());
+  ASSERT_TRUE(one_block.emit(out4, kClientIp, kServerIp).ok());
+  EXPECT_EQ(out4.size(), 20u + 12u);
+  EXPECT_EQ(parse(out4, kClientIp, kServerIp), one_block);
 }
 
 TEST(TcpRepr, EmitRejectsWhatCannotBeSent) {

@@ -305,6 +305,8 @@ struct TcpRepr {
   // after the header and summed with it.
   Result<std::size_t> emit_with(ByteSpan buffer, std::size_t payload_len, Ipv4Address source,
                                 Ipv4Address destination, const InternetChecksum* payload_sum) const;
+  // The options_len() bytes of options at `out`.
+  void write_options(std::byte* out) const;
 };
 
 }  // namespace mote::net::wire
