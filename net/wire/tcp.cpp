@@ -226,7 +226,8 @@ Result<std::size_t> TcpRepr::emit_with(ByteSpan buffer, std::size_t payload_len,
                              static_cast<std::uint16_t>(total));
   std::uint32_t words = std::uint32_t{source_port} + destination_port + (seq_number >> 16) +
                         (seq_number & 0xffffu) + (ack_number >> 16) + (ack_number & 0xffffu) +
-                        ((header_length / 4) << 12 | flags.bits()) + window_len + urgent_pointer;
+                        (static_cast<std::uint32_t>(header_length / 4) << 12 | flags.bits()) +
+                        window_len + urgent_pointer;
   std::byte* out = buffer.data() + 20;
   if (timestamps && options_length == 2 + kTimestampsLen && !sack_permitted) {
     // RFC 7323 Appendix A's NOP, NOP, TSopt, the options of nearly every
