@@ -276,9 +276,7 @@ def delay_line(args):
             if select.select([tun], [], [], timeout)[0]:
                 while True:
                     held.append((time.monotonic() + delay, os.read(tun, 65536)))
-        except BlockingIOError:
-            pass
-        except InterruptedError:
+        except (BlockingIOError, InterruptedError):
             pass
     print(f"delay_line: packets={packets} late_max_ms={late_max * 1000:.2f} "
           f"late_mean_ms={late_sum * 1000 / max(packets, 1):.3f}", file=sys.stderr, flush=True)

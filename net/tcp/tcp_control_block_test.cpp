@@ -933,6 +933,14 @@ TEST(TcpEstablishedTest, RetransmissionsGiveUp) {
   EXPECT_EQ(client.tcb.error(), Status::deadline_exceeded());
 }
 
+// Keep-alive probes `source` sent: segments with SEQ = SND.NXT - 1 = `iss`
+// (RFC 9293 §3.8.4) while it has sent no data, SYNs aside.
+int keep_alive_probes(const std::vector<Packet>& log, Ipv4Address source, std::uint32_t iss) {
+  return static_cast<int>(std::count_if(log.begin(), log.end(), [&](const Packet& p) {
+    return p.source == source && p.repr().seq_number == iss && !has(p, TcpFlags::kSyn);
+  }));
+}
+
 TEST(TcpEstablishedTest, KeepAliveProbesAndTimesOut) {
   Host<> client;
   Host<> server;
@@ -943,14 +951,8 @@ TEST(TcpEstablishedTest, KeepAliveProbesAndTimesOut) {
                  net.now);  // any segment starts the idle timer
   const Instant start = net.now;
   net.run(start + 35s);
-  int probes = 0;
-  for (const auto& p : net.log) {
-    if (p.source == kClientAddress && p.repr().seq_number == kClientIss &&
-        !has(p, TcpFlags::kSyn)) {
-      ++probes;
-    }
-  }
-  EXPECT_EQ(probes, 3);  // at 10, 20, 30 s, each answered
+  // At 10, 20, 30 s, each answered.
+  EXPECT_EQ(keep_alive_probes(net.log, kClientAddress, kClientIss), 3);
   EXPECT_EQ(client.tcb.state(), TcpState::established);
   net.filter = [](const Packet&, bool from_client) { return from_client; };
   net.run(net.now + 200s, [&] { return !client.tcb.is_open(); });
@@ -971,24 +973,12 @@ TEST(TcpEstablishedTest, InOrderDataOnTheShortPathRestartsTheIdleTimer) {
     net.run(net.now + 7s);
     server.read_all();
   }
-  // 42 s with data every 7 s: the server never idled 10 s, so no probe
-  // (a keep-alive probe carries SND.NXT - 1).
-  for (const auto& p : net.log) {
-    if (p.source == kServerAddress && !has(p, TcpFlags::kSyn)) {
-      EXPECT_NE(p.repr().seq_number, kServerIss) << "a keep-alive probe";
-    }
-  }
+  // 42 s with data every 7 s: the server never idled 10 s, so no probe.
+  EXPECT_EQ(keep_alive_probes(net.log, kServerAddress, kServerIss), 0);
   EXPECT_EQ(server.received.size(), 600u);
   // Then silence: probes start 10 s after the last segment.
   net.run(net.now + 11s);
-  int probes = 0;
-  for (const auto& p : net.log) {
-    if (p.source == kServerAddress && !has(p, TcpFlags::kSyn) &&
-        p.repr().seq_number == kServerIss) {
-      ++probes;
-    }
-  }
-  EXPECT_EQ(probes, 1);
+  EXPECT_EQ(keep_alive_probes(net.log, kServerAddress, kServerIss), 1);
 }
 
 TEST(TcpEstablishedTest, IcmpUnreachableIsASoftErrorReportedIfTheConnectionTimesOut) {
