@@ -89,12 +89,14 @@ std::string_view PerMessageDeflate::client_offer() {
   if (options_.server_no_context_takeover) offer_ += "; server_no_context_takeover";
   if (options_.client_no_context_takeover) offer_ += "; client_no_context_takeover";
   if (options_.server_max_window_bits < 15) {
-    offer_ += "; server_max_window_bits=" + std::to_string(options_.server_max_window_bits);
+    offer_ += "; server_max_window_bits=";
+    offer_ += std::to_string(options_.server_max_window_bits);
   }
   // Always offered: a server may then limit the client's window (§7.1.2.2).
   offer_ += "; client_max_window_bits";
   if (options_.client_max_window_bits < 15) {
-    offer_ += "=" + std::to_string(options_.client_max_window_bits);
+    offer_ += '=';
+    offer_ += std::to_string(options_.client_max_window_bits);
   }
   return offer_;
 }

@@ -34,7 +34,7 @@ namespace {
 
 // --- The protocol code: the same for every stack ------------------------------
 
-struct Temperature : coap::Resource {
+struct Temperature final : coap::Resource {
   Temperature()
       : Resource("sensors/temperature", {.resource_type = "temperature-c", .content_format = 0}) {}
   void handle(const coap::ServerRequest& request, coap::ResponseBuilder& response) override {

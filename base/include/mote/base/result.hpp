@@ -95,9 +95,20 @@ class [[nodiscard]] Result {
  private:
   // Placement new rather than std::construct_at: that lives in <memory>,
   // which the freestanding core does not include.
+  //
+  // GCC (bug 80635, as for std::optional) cannot tie value_'s state to
+  // status_ across an assignment and warns that the source may be
+  // uninitialized; every caller constructs from a value whose status is ok.
   template <typename... Args>
   constexpr void construct_value(Args&&... args) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
     ::new (static_cast<void*>(&value_)) T(std::forward<Args>(args)...);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
   }
 
   constexpr void reset() {

@@ -244,7 +244,8 @@ class FaultInjector {
 
   void corrupt(ByteSpan frame) {
     ++stats_.corrupted;
-    const std::uint32_t bit = random_.next() % (frame.size() * 8);
+    // Below the frame's bit count, so it fits the 32 bits it came from.
+    const auto bit = static_cast<std::uint32_t>(random_.next() % (frame.size() * 8));
     frame[bit / 8] ^= std::byte(1u << (bit % 8));
   }
 
