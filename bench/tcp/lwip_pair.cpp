@@ -18,13 +18,18 @@ constexpr std::uint16_t kPort = 5001;
 
 class LwipPair final : public TcpStackPair {
  public:
-  [[nodiscard]] std::string_view name() const override { return "lwIP 2.1.3"; }
+  // The two instances (sender, receiver) of one build.
+  LwipPair(const lwip_bench_instance& sender, const lwip_bench_instance& receiver,
+           std::string_view name)
+      : sender_api_(&sender), receiver_api_(&receiver), name_(name) {}
+
+  [[nodiscard]] std::string_view name() const override { return name_; }
   [[nodiscard]] bool uses_links() const override { return true; }
 
   Status open(const PairConfig& config, LinkPort& sender_link, LinkPort& receiver_link) override {
     config_ = config;
-    sender_ = Side{&lwip_bench_instance_a, &sender_link, this};
-    receiver_ = Side{&lwip_bench_instance_b, &receiver_link, this};
+    sender_ = Side{sender_api_, &sender_link, this};
+    receiver_ = Side{receiver_api_, &receiver_link, this};
     if (config.flows > LWIP_BENCH_MAX_FLOWS) return Status::invalid_argument();
     MOTE_TRY(init(sender_, kSenderAddress, kReceiverAddress));
     MOTE_TRY(init(receiver_, kReceiverAddress, kSenderAddress));
@@ -137,6 +142,9 @@ class LwipPair final : public TcpStackPair {
   }
 
   PairConfig config_;
+  const lwip_bench_instance* sender_api_;
+  const lwip_bench_instance* receiver_api_;
+  std::string_view name_;
   Side sender_;
   Side receiver_;
   Instant now_{};
@@ -144,12 +152,16 @@ class LwipPair final : public TcpStackPair {
 
 }  // namespace
 
-std::unique_ptr<TcpStackPair> make_lwip_pair() {
-  // Each lwIP instance is a set of globals: one pair per process.
-  static bool made = false;
-  if (made) return nullptr;
-  made = true;
-  return std::make_unique<LwipPair>();
+std::unique_ptr<TcpStackPair> make_lwip_pair(bool timestamps) {
+  // Each lwIP instance is a set of globals: one pair of each build per process.
+  static bool made[2] = {false, false};
+  if (made[timestamps ? 1 : 0]) return nullptr;
+  made[timestamps ? 1 : 0] = true;
+  if (timestamps) {
+    return std::make_unique<LwipPair>(lwip_bench_instance_c, lwip_bench_instance_d,
+                                      "lwIP 2.1.3 with timestamps");
+  }
+  return std::make_unique<LwipPair>(lwip_bench_instance_a, lwip_bench_instance_b, "lwIP 2.1.3");
 }
 
 }  // namespace mote::bench::tcp
@@ -157,7 +169,7 @@ std::unique_ptr<TcpStackPair> make_lwip_pair() {
 #else
 
 namespace mote::bench::tcp {
-std::unique_ptr<TcpStackPair> make_lwip_pair() { return nullptr; }
+std::unique_ptr<TcpStackPair> make_lwip_pair(bool /*timestamps*/) { return nullptr; }
 }  // namespace mote::bench::tcp
 
 #endif

@@ -2,7 +2,7 @@
 // measurement behind one cell of bench/tcp/run's table. One transfer per
 // process, because lwIP keeps its state in globals.
 //
-//   mote_tcp_bench --stack lwip|kernel|mote --mss 1460 [--bytes N]
+//   mote_tcp_bench --stack lwip|lwip-ts|kernel|mote --mss 1460 [--bytes N]
 //                  [--window N] [--send-buffer N]
 //
 // Prints one line: `stack=... mss=... bytes=... wall_s=... cpu_s=... gbps=...
@@ -62,8 +62,8 @@ int run(int argc, char** argv) {
   config.pattern = &pattern;
 
   std::unique_ptr<TcpStackPair> pair;
-  if (stack == "lwip") {
-    pair = make_lwip_pair();
+  if (stack == "lwip" || stack == "lwip-ts") {
+    pair = make_lwip_pair(stack == "lwip-ts");
   } else if (stack == "kernel") {
     pair = make_kernel_pair();
   } else if (stack == "mote") {

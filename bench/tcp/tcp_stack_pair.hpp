@@ -177,7 +177,9 @@ class TcpStackPair {
 // (lwIP: bench/tcp/run did not build it). mote's is sized at compile time
 // (its interfaces' connection tables), so it asks how many flows it gets.
 std::unique_ptr<TcpStackPair> make_mote_pair(unsigned flows = 1);
-std::unique_ptr<TcpStackPair> make_lwip_pair();
+// `timestamps`: the lwIP build with RFC 7323 timestamps on (the `lwip-ts`
+// stack), whose segments are the same as mote's.
+std::unique_ptr<TcpStackPair> make_lwip_pair(bool timestamps = false);
 std::unique_ptr<TcpStackPair> make_kernel_pair();
 
 // Runs `pair` until every flow's receiver has its bytes and the FIN, a flow

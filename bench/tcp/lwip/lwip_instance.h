@@ -1,7 +1,8 @@
 /* One lwIP instance as the benchmark drives it: the C interface between
  * lwip_instance.c (compiled with lwIP, linked twice with its globals made
  * local, see bench/tcp/run) and the C++ adapter (lwip_pair.cpp). Each copy
- * exports one table of these functions: lwip_bench_instance_a and _b. */
+ * exports one table of these functions: lwip_bench_instance_a and _b, and
+ * _c and _d from the build with timestamps on (LWIP_TCP_TIMESTAMPS 1). */
 #ifndef MOTE_BENCH_LWIP_INSTANCE_H
 #define MOTE_BENCH_LWIP_INSTANCE_H
 
@@ -65,6 +66,8 @@ struct lwip_bench_instance {
 
 extern const struct lwip_bench_instance lwip_bench_instance_a;
 extern const struct lwip_bench_instance lwip_bench_instance_b;
+extern const struct lwip_bench_instance lwip_bench_instance_c;
+extern const struct lwip_bench_instance lwip_bench_instance_d;
 
 #ifdef __cplusplus
 }

@@ -55,7 +55,12 @@
 #define LWIP_WND_SCALE 1
 #endif
 #define TCP_RCV_SCALE 2
+/* Off as in lwIP's defaults; bench/tcp/run also builds a second pair of
+ * instances with -DLWIP_TCP_TIMESTAMPS=1, which send the same segments as
+ * mote (12 bytes of each carry the option): the `lwip-ts` stack. */
+#ifndef LWIP_TCP_TIMESTAMPS
 #define LWIP_TCP_TIMESTAMPS 0
+#endif
 #define LWIP_TCP_SACK_OUT 0
 #define TCP_QUEUE_OOSEQ 1
 #define LWIP_TCP_KEEPALIVE 0
