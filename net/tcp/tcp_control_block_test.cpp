@@ -494,15 +494,15 @@ TEST(TcpSynSentTest, HandshakeNegotiatesTimestamps) {
   }
 }
 
+// An established connection between two default hosts; the suite's other
+// tests are under ESTABLISHED.
+class TcpEstablishedTest : public ConnectedHosts<Host<>, Host<>> {};
+
 // RFC 7323 §4 (RTTM) and §5 (PAWS), with explicit time.
-TEST(TcpEstablishedTest, TimestampsEchoMeasureAndDropOldDuplicates) {
-  Host<> client;
-  Host<> server;
+TEST_F(TcpEstablishedTest, TimestampsEchoMeasureAndDropOldDuplicates) {
   client.tcb.set_timestamps(true);
   server.tcb.set_timestamps(true);
-  Network net{client, server};
-  net.delay = 30ms;
-  open(net);
+  start(30ms);
   // Each ACK echoes the TSval of the data segment that drew it; TSvals
   // move with the clock (1 ms ticks).
   ASSERT_EQ(*client.tcb.send(pattern(100)), 100u);
@@ -599,7 +599,9 @@ TEST(TcpSynReceivedTest, BacklogBlockAcceptsASyn) {
 
 // --- ESTABLISHED -------------------------------------------------------------
 
-TEST(TcpEstablishedTest, BulkTransferThroughSmallBuffersBothWays) {
+// TcpEstablishedBufferSizesTest: each test picks its hosts' buffer sizes.
+
+TEST(TcpEstablishedBufferSizesTest, BulkTransferThroughSmallBuffersBothWays) {
   Host<1000, 1500> client;
   Host<1500, 1000> server;
   Network net{client, server};
@@ -613,12 +615,8 @@ TEST(TcpEstablishedTest, BulkTransferThroughSmallBuffersBothWays) {
   transfer(back, reply);
 }
 
-TEST(TcpEstablishedTest, MeasuresRttAndSetsRto) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  net.delay = 30ms;
-  open(net);
+TEST_F(TcpEstablishedTest, MeasuresRttAndSetsRto) {
+  start(30ms);
   transfer(net, pattern(20000));
   EXPECT_GE(client.tcb.smoothed_rtt(), 55ms);
   EXPECT_LE(client.tcb.smoothed_rtt(), 110ms);  // one delayed ACK at most on top
@@ -626,11 +624,8 @@ TEST(TcpEstablishedTest, MeasuresRttAndSetsRto) {
   EXPECT_LE(client.tcb.retransmission_timeout(), 1s);
 }
 
-TEST(TcpEstablishedTest, LostSegmentAndLostRetransmission) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, LostSegmentAndLostRetransmission) {
+  start();
   int data_segments = 0;
   std::vector<Instant> dropped;
   net.filter = [&](const Packet& p, bool from_client) {
@@ -651,7 +646,7 @@ TEST(TcpEstablishedTest, LostSegmentAndLostRetransmission) {
   EXPECT_EQ(client.tcb.error(), ok_status());
 }
 
-TEST(TcpEstablishedTest, ReorderingKeepsOutOfOrderData) {
+TEST(TcpEstablishedBufferSizesTest, ReorderingKeepsOutOfOrderData) {
   Host<8192, 8192> client;
   Host<8192, 8192> server;
   Network net{client, server};
@@ -680,7 +675,7 @@ TEST(TcpEstablishedTest, ReorderingKeepsOutOfOrderData) {
   EXPECT_TRUE(server.received == data);
 }
 
-TEST(TcpEstablishedTest, InOrderDataCanBePlacedInTheRingBeforeProcessing) {
+TEST(TcpEstablishedBufferSizesTest, InOrderDataCanBePlacedInTheRingBeforeProcessing) {
   Host<8192, 8192> client;
   Host<8192, 8192> server;
   Network net{client, server};
@@ -716,11 +711,8 @@ TEST(TcpEstablishedTest, InOrderDataCanBePlacedInTheRingBeforeProcessing) {
   EXPECT_TRUE(server.tcb.in_order_slot(next + 1000, 50).empty());
 }
 
-TEST(TcpEstablishedTest, DuplicatesAreHarmless) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, DuplicatesAreHarmless) {
+  start();
   net.filter = [&](const Packet& p, bool from_a) {
     net.wire.push_back({net.now + 3ms, p, from_a});  // every packet twice
     return true;
@@ -731,7 +723,7 @@ TEST(TcpEstablishedTest, DuplicatesAreHarmless) {
   EXPECT_EQ(server.received.size(), data.size());
 }
 
-TEST(TcpEstablishedTest, RandomLossStillDeliversEverything) {
+TEST(TcpEstablishedBufferSizesTest, RandomLossStillDeliversEverything) {
   Host<3000, 3000> client;
   Host<3000, 3000> server;
   Network net{client, server};
@@ -744,7 +736,7 @@ TEST(TcpEstablishedTest, RandomLossStillDeliversEverything) {
   transfer(net, pattern(60000));
 }
 
-TEST(TcpEstablishedTest, ZeroWindowProbeAndReopening) {
+TEST(TcpEstablishedBufferSizesTest, ZeroWindowProbeAndReopening) {
   Host<2000, 8192> client;
   Host<1000, 2000> server;
   Network net{client, server};
@@ -773,7 +765,7 @@ TEST(TcpEstablishedTest, ZeroWindowProbeAndReopening) {
   EXPECT_TRUE(server.received == data);
 }
 
-TEST(TcpEstablishedTest, ReceiverDoesNotAdvertiseSillyWindows) {
+TEST(TcpEstablishedBufferSizesTest, ReceiverDoesNotAdvertiseSillyWindows) {
   Host<> client;
   Host<4000, 4000> server;
   Network net{client, server};
@@ -793,11 +785,8 @@ TEST(TcpEstablishedTest, ReceiverDoesNotAdvertiseSillyWindows) {
   EXPECT_EQ(update[0].repr().window_len, 2100);
 }
 
-TEST(TcpEstablishedTest, NagleHoldsSmallSegmentsWhileDataIsInFlight) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, NagleHoldsSmallSegmentsWhileDataIsInFlight) {
+  start();
   ASSERT_EQ(*client.tcb.send(bytes_of("a")), 1u);
   EXPECT_EQ(client.drain(net.now).size(), 1u);
   ASSERT_EQ(*client.tcb.send(bytes_of("b")), 1u);
@@ -809,11 +798,8 @@ TEST(TcpEstablishedTest, NagleHoldsSmallSegmentsWhileDataIsInFlight) {
 // Minshall's Nagle: full segments in flight do not hold back a short tail
 // (a window of a few segments stays full), but a second short segment
 // waits for the first one's ACK.
-TEST(TcpEstablishedTest, NagleSendsAShortTailBehindFullSegments) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, NagleSendsAShortTailBehindFullSegments) {
+  start();
   ASSERT_EQ(*client.tcb.send(pattern(2 * kMss + 1000)), 2u * kMss + 1000);
   std::vector<Packet> out = client.drain(net.now);
   ASSERT_EQ(out.size(), 3u);
@@ -833,11 +819,8 @@ TEST(TcpEstablishedTest, NagleSendsAShortTailBehindFullSegments) {
   EXPECT_EQ(out[0].repr().payload.size(), 10u);
 }
 
-TEST(TcpEstablishedTest, DelayedAckEverySecondSegmentOr40Ms) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, DelayedAckEverySecondSegmentOr40Ms) {
+  start();
   const Instant t = net.now;
   server.deliver(
       segment(kClient, kServer, kClientIss + 1, kServerIss + 1, TcpFlags::kAck, 4096, "one"), t);
@@ -858,11 +841,8 @@ TEST(TcpEstablishedTest, DelayedAckEverySecondSegmentOr40Ms) {
   EXPECT_EQ(now[0].repr().ack_number, kClientIss + 12);
 }
 
-TEST(TcpEstablishedTest, UnacceptableSegmentGetsAnAck) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, UnacceptableSegmentGetsAnAck) {
+  start();
   server.deliver(
       segment(kClient, kServer, kClientIss + 100000, kServerIss + 1, TcpFlags::kAck, 4096, "far"),
       net.now);
@@ -872,11 +852,8 @@ TEST(TcpEstablishedTest, UnacceptableSegmentGetsAnAck) {
   EXPECT_TRUE(server.received.empty());
 }
 
-TEST(TcpEstablishedTest, ResetValidationAndRateLimitedChallengeAcks) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, ResetValidationAndRateLimitedChallengeAcks) {
+  start();
   // In the window but not RCV.NXT: a challenge ACK, the connection stays.
   int acks = 0;
   for (int i = 0; i < 20; ++i) {
@@ -896,11 +873,8 @@ TEST(TcpEstablishedTest, ResetValidationAndRateLimitedChallengeAcks) {
   EXPECT_EQ(server.tcb.receive(buffer).status(), Status::aborted());
 }
 
-TEST(TcpEstablishedTest, SynGetsChallengeAck) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, SynGetsChallengeAck) {
+  start();
   server.deliver(segment(kClient, kServer, kClientIss + 50, 0, TcpFlags::kSyn), net.now);
   auto out = server.drain(net.now);
   ASSERT_EQ(out.size(), 1u);
@@ -909,11 +883,8 @@ TEST(TcpEstablishedTest, SynGetsChallengeAck) {
   EXPECT_EQ(server.tcb.state(), TcpState::established);
 }
 
-TEST(TcpEstablishedTest, AckOfUnsentDataIsAnsweredAndDropped) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, AckOfUnsentDataIsAnsweredAndDropped) {
+  start();
   server.deliver(
       segment(kClient, kServer, kClientIss + 1, kServerIss + 500, TcpFlags::kAck, 4096, "data"),
       net.now);
@@ -922,11 +893,8 @@ TEST(TcpEstablishedTest, AckOfUnsentDataIsAnsweredAndDropped) {
   EXPECT_EQ(out[0].repr().ack_number, kClientIss + 1);  // the data was not taken
 }
 
-TEST(TcpEstablishedTest, RetransmissionsGiveUp) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, RetransmissionsGiveUp) {
+  start();
   net.filter = [](const Packet&, bool from_client) { return !from_client; };
   ASSERT_EQ(*client.tcb.send(bytes_of("hello")), 5u);
   net.run(net.now + 2h, [&] { return !client.tcb.is_open(); });
@@ -941,16 +909,13 @@ int keep_alive_probes(const std::vector<Packet>& log, Ipv4Address source, std::u
   }));
 }
 
-TEST(TcpEstablishedTest, KeepAliveProbesAndTimesOut) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, KeepAliveProbesAndTimesOut) {
+  start();
   client.tcb.set_keep_alive(10s);
   client.deliver(segment(kServer, kClient, kServerIss + 1, kClientIss + 1, TcpFlags::kAck, 4096),
                  net.now);  // any segment starts the idle timer
-  const Instant start = net.now;
-  net.run(start + 35s);
+  const Instant idle_since = net.now;
+  net.run(idle_since + 35s);
   // At 10, 20, 30 s, each answered.
   EXPECT_EQ(keep_alive_probes(net.log, kClientAddress, kClientIss), 3);
   EXPECT_EQ(client.tcb.state(), TcpState::established);
@@ -962,11 +927,8 @@ TEST(TcpEstablishedTest, KeepAliveProbesAndTimesOut) {
 // In-order data takes the short path (header prediction); it must do
 // what the general path does with such a segment: restart the idle timer,
 // take the text and the timestamp.
-TEST(TcpEstablishedTest, InOrderDataOnTheShortPathRestartsTheIdleTimer) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, InOrderDataOnTheShortPathRestartsTheIdleTimer) {
+  start();
   server.tcb.set_keep_alive(10s);
   for (int i = 0; i < 6; ++i) {
     ASSERT_EQ(*client.tcb.send(pattern(100)), 100u);
@@ -981,11 +943,8 @@ TEST(TcpEstablishedTest, InOrderDataOnTheShortPathRestartsTheIdleTimer) {
   EXPECT_EQ(keep_alive_probes(net.log, kServerAddress, kServerIss), 1);
 }
 
-TEST(TcpEstablishedTest, IcmpUnreachableIsASoftErrorReportedIfTheConnectionTimesOut) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, IcmpUnreachableIsASoftErrorReportedIfTheConnectionTimesOut) {
+  start();
   net.filter = [](const Packet&, bool from_client) { return !from_client; };
   ASSERT_EQ(*client.tcb.send(bytes_of("hello")), 5u);
   net.run(net.now + 10ms);
@@ -1000,11 +959,8 @@ TEST(TcpEstablishedTest, IcmpUnreachableIsASoftErrorReportedIfTheConnectionTimes
   EXPECT_EQ(client.tcb.error(), Status::not_found());  // not deadline_exceeded
 }
 
-TEST(TcpEstablishedTest, AnAcceptableAckForgetsAnIcmpError) {
-  Host<> client;
-  Host<> server;
-  Network net{client, server};
-  open(net);
+TEST_F(TcpEstablishedTest, AnAcceptableAckForgetsAnIcmpError) {
+  start();
   bool block = true;
   net.filter = [&](const Packet&, bool from_client) { return !from_client || !block; };
   ASSERT_EQ(*client.tcb.send(bytes_of("hello")), 5u);
