@@ -3,8 +3,14 @@
 namespace mote::net::wire {
 
 Result<Ipv4Repr> Ipv4Repr::parse(const Ipv4Packet<>& packet, ChecksumMode mode) {
-  if (mode == ChecksumMode::verify && !packet.verify_checksum()) return Status::data_loss();
-  Ipv4Repr repr;
+  // Built in the Result, which every return returns (NRVO), as in
+  // TcpRepr::parse: moving a local out would load fields just stored.
+  Result<Ipv4Repr> result(std::in_place);
+  if (mode == ChecksumMode::verify && !packet.verify_checksum()) {
+    result = Status::data_loss();
+    return result;
+  }
+  Ipv4Repr& repr = *result;
   repr.source = packet.source();
   repr.destination = packet.destination();
   repr.protocol = IpProtocol{packet.protocol()};
@@ -16,7 +22,7 @@ Result<Ipv4Repr> Ipv4Repr::parse(const Ipv4Packet<>& packet, ChecksumMode mode) 
   repr.dont_fragment = packet.dont_fragment();
   repr.more_fragments = packet.more_fragments();
   repr.fragment_offset = packet.fragment_offset();
-  return repr;
+  return result;
 }
 
 Result<std::size_t> Ipv4Repr::emit(ByteSpan buffer) const {
