@@ -222,7 +222,9 @@ std::size_t Interface::receive_frame(Instant now, ConstByteSpan frame, ByteSpan 
 
 std::size_t Interface::take_frame(Instant now, ConstByteSpan frame, ByteSpan tx) {
   ++stats_.rx_frames;
-  if (device_.medium == Medium::ip) return process_ipv4(now, frame, MacAddress(), true, tx);
+  // An IP link has no link addresses.
+  static constexpr MacAddress kNoLinkSource{};
+  if (device_.medium == Medium::ip) return process_ipv4(now, frame, kNoLinkSource, true, tx);
 
   Result<EthernetFrame<>> ethernet = EthernetFrame<>::checked(frame);
   if (!ethernet.ok()) {
@@ -285,8 +287,9 @@ std::size_t Interface::process_arp(Instant now, ConstByteSpan packet, ByteSpan t
                   arp->source_hardware_address);
 }
 
-std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet, MacAddress link_source,
-                                    bool link_unicast_to_us, ByteSpan tx) {
+std::size_t Interface::process_ipv4(Instant now, ConstByteSpan packet,
+                                    const MacAddress& link_source, bool link_unicast_to_us,
+                                    ByteSpan tx) {
   Result<Ipv4Packet<>> view = Ipv4Packet<>::checked(packet);
   if (!view.ok()) {
     ++stats_.rx_dropped;
