@@ -38,12 +38,16 @@ __attribute__((target("avx2"))) std::uint64_t sum_words(const std::byte* from, s
   return total;
 }
 
+bool detect_avx2() {
+  // Run as a static initializer, possibly before the one that reads the CPU
+  // model (GCC's manual for __builtin_cpu_supports): read it first.
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}
+
 }  // namespace
 
-bool cpu_has_avx2() {
-  static const bool kHasAvx2 = __builtin_cpu_supports("avx2") != 0;
-  return kHasAvx2;
-}
+extern const bool kCpuHasAvx2 = detect_avx2();
 
 std::uint64_t sum_native_words_avx2(const std::byte* data, std::size_t len) {
   return sum_words<false>(data, nullptr, len);

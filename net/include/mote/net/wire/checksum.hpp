@@ -24,7 +24,10 @@ namespace mote::net::wire {
 
 #if MOTE_NET_CHECKSUM_AVX2
 namespace internal {
-bool cpu_has_avx2();
+// Whether the CPU has AVX2, found out as the program starts: a load, not a
+// call, per payload. Read before that (from another static initializer) it
+// is false, which only means the portable loops.
+extern const bool kCpuHasAvx2;
 // The native-order 16-bit words of `len` bytes (a multiple of 32), summed
 // without folding; the second also copies them to `to`.
 std::uint64_t sum_native_words_avx2(const std::byte* data, std::size_t len);
@@ -157,7 +160,7 @@ class InternetChecksum {
     std::uint64_t wide = 0;
     std::size_t i = 0;
 #if MOTE_NET_CHECKSUM_AVX2
-    if (len >= kVectorMin && internal::cpu_has_avx2()) {
+    if (len >= kVectorMin && internal::kCpuHasAvx2) {
       i = len & ~std::size_t{31};
       wide = internal::sum_native_words_avx2(data, i);
     }
@@ -175,7 +178,7 @@ class InternetChecksum {
     std::uint64_t wide = 0;
     std::size_t i = 0;
 #if MOTE_NET_CHECKSUM_AVX2
-    if (len >= kVectorMin && internal::cpu_has_avx2()) {
+    if (len >= kVectorMin && internal::kCpuHasAvx2) {
       i = len & ~std::size_t{31};
       wide = internal::copy_native_words_avx2(from, to, i);
     }
