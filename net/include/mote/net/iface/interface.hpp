@@ -265,7 +265,7 @@ class Interface {
   std::size_t process_arp(Instant now, ConstByteSpan packet, ByteSpan tx);
   // `link_source` by reference: passed by value, a MacAddress just built is
   // stored 4 + 2 bytes at a time and loaded as one 8-byte register, a load
-  // that cannot be forwarded from those stores and stalls every frame.
+  // the CPU cannot forward from those stores (it waits for them).
   std::size_t process_ipv4(Instant now, ConstByteSpan packet, const wire::MacAddress& link_source,
                            bool link_unicast_to_us, ByteSpan tx);
   std::size_t process_udp(const wire::Ipv4Repr& ip, ConstByteSpan datagram, bool may_answer_error,
