@@ -2,7 +2,7 @@
 
 Called by bench/tcp/run after the build: every cell is its own process
 (lwIP keeps its state in globals), every bulk cell runs --repeat times (in
-rounds over all cells) and the median is reported.
+rounds over all cells) and the median and the best run are reported.
 """
 
 import argparse
