@@ -610,6 +610,31 @@ TEST_F(ServerTest, MalformedRequestsGetTheirStatusAndAClose) {
   }
 }
 
+// RFC 9110 §9.3.2: no content in the answer to HEAD, even when the head is
+// rejected after its request line (a client that believed the
+// Content-Length would take the body for the next response).
+TEST_F(ServerTest, RejectedHeadRequestsGetTheirStatusWithoutContent) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"HEAD /hello HTTP/1.1\r\nHost: x\r\nX: " + std::string(9000, 'y') + "\r\n\r\n",
+       "431 Request Header Fields Too Large"},
+      {"HEAD /hello HTTP/1.1\r\nHost : x\r\n\r\n", "400 Bad Request"},
+  };
+  for (const auto& [request, status] : cases) {
+    const Exchange exchange = send_raw(request);
+    ASSERT_EQ(exchange.exit_code, 0) << exchange.errors;
+    EXPECT_TRUE(exchange.output.starts_with("HTTP/1.1 " + status + "\r\n")) << exchange.output;
+    const std::size_t head_end = exchange.output.find("\r\n\r\n");
+    ASSERT_NE(head_end, std::string::npos) << exchange.output;
+    EXPECT_EQ(head_end + 4, exchange.output.size()) << exchange.output;
+  }
+  // Without a request line the method is unknown: the error has its text.
+  const Exchange garbled = send_raw("HEAD\r\n\r\n");
+  ASSERT_EQ(garbled.exit_code, 0) << garbled.errors;
+  const fuzz::StreamOutcome parsed = responses_in(garbled.output);
+  ASSERT_EQ(parsed.messages.size(), 1u) << garbled.output;
+  EXPECT_EQ(parsed.messages[0].body, "Bad Request\n");
+}
+
 // An upgrade handler that echoes bytes after a 101, the way a WebSocket
 // handler takes over its connection.
 async::Task<void> echo_protocol(Request& request, KernelTcpStream& stream, ConstByteSpan received) {

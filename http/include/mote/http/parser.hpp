@@ -286,6 +286,10 @@ class RequestParser final : public MessageParser {
   Result<std::size_t> parse_head(ConstByteSpan buffer) { return scan_head(buffer); }
   // Valid once parse_head has returned the head's size.
   [[nodiscard]] const RequestHead& head() const { return head_; }
+  // The request's method as soon as its request line has parsed, even when
+  // the rest of the head then fails (Method::get before): the answer to a
+  // HEAD request has no content, rejected or not (RFC 9110 §9.3.2).
+  [[nodiscard]] Method method() const { return head_.method; }
   // For the next message on the connection.
   void reset();
 

@@ -194,6 +194,15 @@ class Server {
     co_return co_await response.send(status, body);
   }
 
+  // What an error response needs of a request whose head was rejected or
+  // never completed: its method, once the request line has parsed, so a
+  // HEAD request gets its error without content.
+  static RequestHead rejected_head(const RequestParser& parser) {
+    RequestHead head;
+    head.method = parser.method();
+    return head;
+  }
+
   // The body of the current request, read from the connection's buffer
   // and stream as the handler (or the server, for buffered routes) asks.
   class ConnectionBody final : public BodyReader {
@@ -310,8 +319,8 @@ class Server {
         Result<std::size_t> parsed = parser.parse_head(ConstByteSpan(buffer.data(), filled));
         if (!parsed.ok()) {
           MOTE_LOG_DEBUG("bad request: %s", to_string(parser.error()));
-          static_cast<void>(
-              co_await send_status(sink, RequestHead{}, status_code_for(parser.error()), false));
+          static_cast<void>(co_await send_status(sink, rejected_head(parser),
+                                                 status_code_for(parser.error()), false));
           co_return co_await linger_close(stream);
         }
         head_size = *parsed;
@@ -324,7 +333,7 @@ class Server {
             deadline, read_some(stream, ByteSpan(buffer).subspan(filled)));
         if (!n.ok() || *n == 0) {
           if (n.status() == Status::deadline_exceeded() && filled > 0) {
-            static_cast<void>(co_await send_status(sink, RequestHead{}, 408, false));
+            static_cast<void>(co_await send_status(sink, rejected_head(parser), 408, false));
           }
           co_return close(stream);
         }
