@@ -143,7 +143,8 @@ async::Task<void> SpawnedProcess::relay(Pipe& pipe, bool to_stderr) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) {
       pipe.watch.clear_readable();
-      if (!(co_await pipe.watch.readable()).ok()) break;  // closed: the process is being torn down
+      // A closed watch: the process is being torn down.
+      if (!(co_await pipe.watch.readable()).ok()) break;
       continue;
     }
     if (n <= 0) break;  // end of file: the child (and whatever it started) closed it
@@ -179,8 +180,8 @@ async::Task<void> SpawnedProcess::watch_exit() {
     }
     // A pidfd is readable once its process has exited.
     pid_watch_.clear_readable();
-    if (!(co_await pid_watch_.readable()).ok())
-      co_return;  // closed: the process is being torn down
+    // A closed watch: the process is being torn down.
+    if (!(co_await pid_watch_.readable()).ok()) co_return;
   }
 }
 

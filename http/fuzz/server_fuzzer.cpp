@@ -6,7 +6,6 @@
 // method of the request it answers, 1xx interim responses allowed), with
 // nothing left over.
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -129,10 +128,7 @@ std::vector<Method> request_methods(std::string_view input) {
   const ServerOptions options = fuzz_options();
   std::vector<Method> methods;
   std::vector<Header> fields(options.max_headers);
-  ParserLimits limits;
-  limits.max_head_size = options.max_head_size;
-  limits.max_body_size = std::max(options.max_body_size, options.max_streamed_body_size);
-  RequestParser parser(fields, limits);
+  RequestParser parser(fields, request_parser_limits(options));
   const ConstByteSpan bytes = bytes_of(input);
   std::size_t start = 0;
   while (start < bytes.size()) {

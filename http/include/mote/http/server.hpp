@@ -59,6 +59,17 @@ struct ServerOptions {
   async::Duration body_timeout = std::chrono::seconds(30);
 };
 
+// The limits a connection's request parser gets from `options` (the header
+// count is the size of its field storage, options.max_headers). Bodies are
+// limited by the larger of the two body limits here; each route's own limit
+// is checked as its body is read.
+inline ParserLimits request_parser_limits(const ServerOptions& options) {
+  ParserLimits limits;
+  limits.max_head_size = options.max_head_size;
+  limits.max_body_size = std::max(options.max_body_size, options.max_streamed_body_size);
+  return limits;
+}
+
 // Frame storage for each connection task: the connection coroutine, the
 // handler and everything it awaits (buffers live on the heap, not here).
 // Serving static files takes under 4 KiB (measured in the default and the
@@ -299,11 +310,7 @@ class Server {
     std::vector<std::byte> buffer(std::min(kInitialBufferBytes, full_size));
     std::vector<Header> fields(options_.max_headers);
     std::string body;
-    ParserLimits limits;
-    limits.max_head_size = options_.max_head_size;
-    // Each route's own limit is checked by ConnectionBody.
-    limits.max_body_size = std::max(options_.max_body_size, options_.max_streamed_body_size);
-    RequestParser parser(fields, limits);
+    RequestParser parser(fields, request_parser_limits(options_));
     StreamSink<StreamType> sink(stream);
     std::size_t filled = 0;
     const io::Endpoint remote = stream.remote_endpoint().value_or(io::Endpoint{});
